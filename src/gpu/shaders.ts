@@ -1,0 +1,58 @@
+// Turns shaders/*.wgsl into pipelines. WGSL has no #include, so shared code (common helpers, the
+// Philox RNG) is concatenated here, in one place. Pipelines are cached per device and override set.
+import common from '../../shaders/common.wgsl?raw';
+import philox from '../../shaders/philox.wgsl?raw';
+
+export const SHARED_SOURCES = { common, philox } as const;
+
+export interface PipelineSpec {
+  /** Label prefix, e.g. 'Matmul'; the pipeline is labelled 'Matmul.forward'. */
+  family: string;
+  /** The kernel file's text (imported with ?raw). */
+  source: string;
+  entryPoint: string;
+  /** Prepend shaders/philox.wgsl. */
+  usesPhilox?: boolean;
+  constants?: Record<string, number>;
+}
+
+const moduleCache = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+function shaderModule(device: GPUDevice, spec: PipelineSpec): GPUShaderModule {
+  let modules = moduleCache.get(device);
+  if (!modules) moduleCache.set(device, (modules = new Map()));
+  const key = `${spec.family}|${spec.usesPhilox ? 1 : 0}`;
+  let module = modules.get(key);
+  if (!module) {
+    const code = [common, spec.usesPhilox ? philox : '', spec.source].join('\n');
+    module = device.createShaderModule({ label: spec.family, code });
+    modules.set(key, module);
+  }
+  return module;
+}
+
+/** Compiles (once per device) and returns the pipeline; a WGSL error rejects with the kernel's label. */
+export function computePipeline(device: GPUDevice, spec: PipelineSpec): Promise<GPUComputePipeline> {
+  let pipelines = pipelineCache.get(device);
+  if (!pipelines) pipelineCache.set(device, (pipelines = new Map()));
+  const constants = spec.constants ?? {};
+  const key = `${spec.family}.${spec.entryPoint}|${spec.usesPhilox ? 1 : 0}|${JSON.stringify(Object.entries(constants).sort())}`;
+  let pipeline = pipelines.get(key);
+  if (!pipeline) {
+    const label = `${spec.family}.${spec.entryPoint}`;
+    const module = shaderModule(device, spec);
+    pipeline = device
+      .createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint: spec.entryPoint, constants } })
+      .catch(async (error: Error) => {
+        const info = await module.getCompilationInfo();
+        const messages = info.messages
+          .filter((m) => m.type === 'error')
+          .map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}`)
+          .join('\n');
+        throw new Error(`${label}: pipeline creation failed: ${error.message}${messages ? `\n${messages}` : ''}`);
+      });
+    pipelines.set(key, pipeline);
+  }
+  return pipeline;
+}
