@@ -62,3 +62,17 @@ export function runDispatches(device: GPUDevice, label: string, dispatches: Disp
   pass.end();
   device.queue.submit([encoder.finish()]);
 }
+
+/** Several dispatches encoded in order as one; destroys the parts and `owned` buffers together. */
+export function composeDispatches(label: string, parts: Dispatch[], owned: GPUBuffer[] = []): Dispatch {
+  return {
+    label,
+    encode(pass) {
+      for (const part of parts) part.encode(pass);
+    },
+    destroy() {
+      for (const part of parts) part.destroy();
+      for (const buffer of owned) buffer.destroy();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// Named runs for the UI: each one a question about dead units, small enough to run at a useful speed in a browser.
+// All share one setting (10-class gaussian mixture, 32 inputs, two hidden layers of 512, dropout 0.5) and change
+// one thing, so they can be compared side by side.
+
+import { type LayerConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './schema';
+
+export const PRESET_NAMES = ['dropout_only', 'lr_too_high', 'negative_bias', 'leaky_relu_cure', 'elu_cure', 'deep_narrow'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export interface Preset {
+  title: string;
+  description: string;
+  config: RunConfig;
+}
+
+const layer = (extra: Partial<LayerConfig> = {}): LayerConfig => ({
+  width: 512,
+  activation: { kind: 'relu' },
+  dropout: 0.5,
+  init: { weights: { kind: 'he_normal' }, bias: { kind: 'constant', value: 0 } },
+  ...extra,
+});
+
+const base = {
+  inputSize: 32,
+  dataset: { kind: 'gaussian_mixture', samples: 4096, classes: 10, spread: 1 },
+  hidden: [layer(), layer()],
+  batchSize: 64,
+  seed: 1,
+  steps: 100_000,
+  snapshot: { every: 100, probeSize: 256 },
+} satisfies RunConfigInput;
+
+const HIGH_LR = 3;
+
+const inputs: Record<PresetName, { title: string; description: string; config: RunConfigInput }> = {
+  dropout_only: {
+    title: 'Dropout only: nothing dies',
+    description:
+      'ReLU layers with dropout 0.5, a small learning rate and zero bias. Every step half the units are switched off at ' +
+      'random, but a dropped unit is only skipped for that step and comes back the next. Run it as long as you like: ' +
+      'dropped units flicker, dead units stay at zero.',
+    config: { ...base, optimizer: { kind: 'momentum', momentum: 0.9 }, lr: 0.01 },
+  },
+  lr_too_high: {
+    title: 'Learning rate too high: units die',
+    description:
+      `The same network trained with plain SGD at learning rate ${HIGH_LR}. A few large updates push some units' ` +
+      'weights and bias so far negative that they output zero for every input; from then on they get no gradient ' +
+      'and never change again. Those are dead units, and dropout has nothing to do with it.',
+    config: { ...base, optimizer: { kind: 'sgd' }, lr: HIGH_LR },
+  },
+  negative_bias: {
+    title: 'Negative bias at initialization',
+    description:
+      'Biases start at -1 instead of 0, and weights are small (normal, std 0.05), so most units are below zero for ' +
+      'almost every input from the first step. Many never fire on the data set at all: they are dead before ' +
+      'training begins.',
+    config: {
+      ...base,
+      hidden: [0, 1].map(() => layer({ init: { weights: { kind: 'normal', std: 0.05 }, bias: { kind: 'constant', value: -1 } } })),
+      optimizer: { kind: 'momentum', momentum: 0.9 },
+      lr: 0.01,
+    },
+  },
+  leaky_relu_cure: {
+    title: 'Leaky ReLU as the cure',
+    description:
+      `The run where units die (plain SGD, learning rate ${HIGH_LR}) with leaky ReLU (slope 0.01 below zero). A unit ` +
+      'pushed below zero still passes a little gradient, so it can climb back: units may go quiet, but they revive.',
+    config: { ...base, hidden: [layer({ activation: { kind: 'leaky_relu', alpha: 0.01 } }), layer({ activation: { kind: 'leaky_relu', alpha: 0.01 } })], optimizer: { kind: 'sgd' }, lr: HIGH_LR },
+  },
+  elu_cure: {
+    title: 'ELU as the cure',
+    description:
+      `The run where units die (plain SGD, learning rate ${HIGH_LR}) with ELU: below zero the output bends smoothly ` +
+      'towards -1 instead of stopping at 0, so the gradient there never vanishes and no unit is stuck for good.',
+    config: { ...base, hidden: [layer({ activation: { kind: 'elu', alpha: 1 } }), layer({ activation: { kind: 'elu', alpha: 1 } })], optimizer: { kind: 'sgd' }, lr: HIGH_LR },
+  },
+  deep_narrow: {
+    title: 'Deep and narrow: born dead',
+    description:
+      'Sixteen ReLU layers only 3 units wide on the two-spirals problem, no dropout. With so few units per layer it ' +
+      'is likely that some layer has all its units at zero for every input right at initialization; then nothing ' +
+      'downstream moves and the whole network is dead from birth, whatever the learning rate.',
+    config: {
+      ...base,
+      inputSize: 2,
+      dataset: { kind: 'spirals', samples: 2048, turns: 1.5, noise: 0.05 },
+      hidden: Array.from({ length: 16 }, () => layer({ width: 3, dropout: 0 })),
+      optimizer: { kind: 'momentum', momentum: 0.9 },
+      lr: 0.01,
+      steps: 20_000,
+    },
+  },
+};
+
+function build(): Record<PresetName, Preset> {
+  const out = {} as Record<PresetName, Preset>;
+  for (const name of PRESET_NAMES) {
+    const p = inputs[name];
+    out[name] = { title: p.title, description: p.description, config: parseRunConfig(p.config) };
+  }
+  return out;
+}
+
+/** The named runs. Each config is fully parsed (defaults filled); copy it before editing (structuredClone). */
+export const PRESETS: Readonly<Record<PresetName, Preset>> = build();
+
+/** A fresh, editable copy of a preset's config. */
+export function presetConfig(name: PresetName): RunConfig {
+  return structuredClone(PRESETS[name].config);
+}

@@ -1,0 +1,6 @@
+// Data sets: synthetic generators (from the run's seed), .npy / .csv loading, validation, probe sets.
+export * from './dataset';
+export * from './synthetic';
+export * from './npy';
+export * from './csv';
+export { PhiloxStream } from './rng';

@@ -1,0 +1,595 @@
+// The simulator's heart: a whole MLP training step as a fixed list of GPU dispatches, recorded K steps
+// per command buffer. The CPU never writes data on the training path: the step counter, learning
+// rate, minibatch choice and dropout masks are all derived on the GPU from StepState and Philox.
+//
+// Per step:  begin_step -> gather batch -> [input dropout] -> per layer: Z = X·W + b, A = act(Z),
+//            Y = dropout(A) -> loss -> backward in reverse (dW = Xᵀ·dZ, db = Σ dZ, dX = dZ·Wᵀ)
+//            -> optimizer on every parameter block -> end_step.
+//
+// Wide layers are split into column blocks (src/engine/layout.ts); a weight is then a grid of blocks
+// and products over split inputs accumulate block by block.
+import { readBack, readF32 } from '../gpu/buffers';
+import type { GpuContext } from '../gpu/device';
+import type { Dispatch } from '../gpu/dispatch';
+import { ActivationKernel } from '../gpu/kernels/activation';
+import { BiasKernel } from '../gpu/kernels/bias';
+import { DropoutKernel } from '../gpu/kernels/dropout';
+import { GatherKernel } from '../gpu/kernels/gather';
+import { InitKernel } from '../gpu/kernels/init';
+import { LossKernel } from '../gpu/kernels/loss';
+import { MatmulKernel } from '../gpu/kernels/matmul';
+import { OptimizerKernel } from '../gpu/kernels/optimizer';
+import { ScheduleKernel, STEP_STATE_BYTES, initialStepState } from '../gpu/kernels/schedule';
+import { rngKey } from '../reference/philox';
+import { planLayout, type ColumnBlock, type LayoutOptions, type ModelLayout } from './layout';
+import { activationWidths, type ModelSpec } from './model-spec';
+
+/** A data set as the engine holds it: inputs [samples, inputSize]; targets u32 classes [samples] or f32 [samples, outputSize]. */
+export interface TrainingData {
+  inputs: Float32Array;
+  targets: Float32Array | Uint32Array;
+  samples: number;
+}
+
+export interface TrainerOptions extends LayoutOptions {
+  /** Steps of loss history kept on the GPU between reads (default 4096). */
+  lossHistoryCapacity?: number;
+  /** Submitted command buffers allowed in flight before train() waits (default 4). */
+  maxSubmitsInFlight?: number;
+  /** Passed to every kernel, so tests can force folded dispatches. */
+  maxWorkgroupsPerDimension?: number;
+}
+
+/** Parameters of one weight layer, reassembled from its blocks: weights [fanIn, fanOut] row-major, bias [fanOut]. */
+export interface LayerParameters {
+  weights: Float32Array;
+  bias: Float32Array;
+}
+
+interface ParamBlock {
+  value: GPUBuffer;
+  grad: GPUBuffer;
+  state: GPUBuffer[];
+  count: number;
+}
+
+/** One column block of a layer's activations, and the buffers it needs through the step. */
+interface ActivationBlock extends ColumnBlock {
+  /** Pre-activation Z [batch, width]; kept for act'(Z) in the backward pass. */
+  z: GPUBuffer;
+  /** act(Z) before dropout; reused for dL/dA in the backward pass. Absent without dropout. */
+  h?: GPUBuffer;
+  /** Layer output Y (after dropout): the next layer's input; reused for dL/dZ in the backward pass. */
+  y: GPUBuffer;
+  /** dL/dY, written by the next layer's backward pass. */
+  g: GPUBuffer;
+}
+
+interface WeightLayer {
+  /** weights[i][j]: rows from input block i, columns from output block j. */
+  weights: ParamBlock[][];
+  bias: ParamBlock[];
+}
+
+/** The kernels, created once per trainer (pipelines are cached per device). */
+interface Kernels {
+  matmul: MatmulKernel;
+  bias: BiasKernel;
+  activation: ActivationKernel;
+  dropout: DropoutKernel;
+  loss: LossKernel;
+  optimizer: OptimizerKernel;
+  init: InitKernel;
+  gather: GatherKernel;
+  schedule: ScheduleKernel;
+}
+
+const F32 = 4;
+
+export class Trainer {
+  readonly layout: ModelLayout;
+  private readonly buffers: GPUBuffer[] = [];
+  private readonly dispatches: Dispatch[] = [];
+  private stepDispatches: Dispatch[] = [];
+  private completedSteps = 0;
+  private readonly inFlight: Promise<void>[] = [];
+  private destroyed = false;
+
+  // Buffers the outside world reads.
+  readonly stepState: GPUBuffer;
+  private readonly lossHistory: GPUBuffer;
+  readonly lossHistoryCapacity: number;
+  /** Per weight layer (hidden layers then output), the parameter blocks. */
+  private readonly layers: WeightLayer[] = [];
+  /** Per activation (0 = input, 1..L hidden, L+1 logits), its column blocks. */
+  private readonly blocks: ActivationBlock[][] = [];
+
+  private constructor(
+    readonly gpu: GpuContext,
+    readonly spec: ModelSpec,
+    private readonly kernels: Kernels,
+    data: TrainingData,
+    options: TrainerOptions,
+  ) {
+    const dataBytes = data.inputs.byteLength + data.targets.byteLength;
+    this.layout = planLayout(spec, gpu.limits, { ...options, dataBytes });
+    this.lossHistoryCapacity = options.lossHistoryCapacity ?? 4096;
+    this.maxSubmitsInFlight = options.maxSubmitsInFlight ?? 4;
+    try {
+      this.stepState = this.alloc('stepState', STEP_STATE_BYTES / F32);
+      gpu.device.queue.writeBuffer(this.stepState, 0, initialStepState());
+      this.lossHistory = this.alloc('lossHistory', this.lossHistoryCapacity);
+      this.allocateTensors();
+      this.stepDispatches = this.buildStep(data);
+      this.initializeParameters();
+    } catch (error) {
+      this.destroy();
+      throw error;
+    }
+  }
+
+  private readonly maxSubmitsInFlight: number;
+  private dataBuffers!: { inputs: GPUBuffer; targets: GPUBuffer };
+
+  static async create(gpu: GpuContext, spec: ModelSpec, data: TrainingData, options: TrainerOptions = {}): Promise<Trainer> {
+    validateData(spec, data);
+    const kernelOptions = { maxWorkgroupsPerDimension: options.maxWorkgroupsPerDimension };
+    const [matmul, bias, activation, dropout, loss, optimizer, init, gather, schedule] = await Promise.all([
+      MatmulKernel.create(gpu, kernelOptions),
+      BiasKernel.create(gpu, kernelOptions),
+      ActivationKernel.create(gpu, kernelOptions),
+      DropoutKernel.create(gpu, kernelOptions),
+      LossKernel.create(gpu, kernelOptions),
+      OptimizerKernel.create(gpu, kernelOptions),
+      InitKernel.create(gpu, kernelOptions),
+      GatherKernel.create(gpu, kernelOptions),
+      ScheduleKernel.create(gpu),
+    ]);
+    const kernels = { matmul, bias, activation, dropout, loss, optimizer, init, gather, schedule };
+    return new Trainer(gpu, spec, kernels, data, options);
+  }
+
+  /** Training steps completed (recorded and submitted). */
+  get step(): number {
+    return this.completedSteps;
+  }
+
+  private alloc(label: string, elements: number): GPUBuffer {
+    const buffer = this.gpu.device.createBuffer({
+      label: `Trainer.${label}`,
+      size: Math.max(16, Math.ceil((elements * F32) / 16) * 16),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    this.buffers.push(buffer);
+    return buffer;
+  }
+
+  private allocateTensors(): void {
+    const { spec } = this;
+    const batch = spec.batch;
+    const widths = activationWidths(spec);
+    const hiddenCount = spec.hidden.length;
+    const stateCount = OptimizerKernel.stateBuffersNeeded(spec.optimizer);
+
+    for (let l = 0; l < widths.length; l++) {
+      const hasDropout = l === 0 ? spec.inputDropout > 0 : l <= hiddenCount && spec.hidden[l - 1].dropout > 0;
+      this.blocks.push(
+        this.layout.activations[l].blocks.map((block, j) => {
+          const name = `a${l}.${j}`;
+          const size = batch * block.width;
+          if (l === 0) {
+            // The gathered batch lands in z; with input dropout, y is the dropped copy.
+            const z = this.alloc(`${name}.input`, size);
+            return { ...block, z, y: hasDropout ? this.alloc(`${name}.dropped`, size) : z, g: z };
+          }
+          return {
+            ...block,
+            z: this.alloc(`${name}.z`, size),
+            h: hasDropout ? this.alloc(`${name}.h`, size) : undefined,
+            y: this.alloc(`${name}.y`, size),
+            g: this.alloc(`${name}.g`, size),
+          };
+        }),
+      );
+    }
+
+    const param = (label: string, count: number): ParamBlock => ({
+      value: this.alloc(`${label}`, count),
+      grad: this.alloc(`${label}.grad`, count),
+      state: Array.from({ length: stateCount }, (_, s) => this.alloc(`${label}.state${s + 1}`, count)),
+      count,
+    });
+    for (let l = 1; l < widths.length; l++) {
+      const inputs = this.blocks[l - 1];
+      const outputs = this.blocks[l];
+      this.layers.push({
+        weights: inputs.map((inBlock, i) => outputs.map((outBlock, j) => param(`W${l}.${i}.${j}`, inBlock.width * outBlock.width))),
+        bias: outputs.map((outBlock, j) => param(`b${l}.${j}`, outBlock.width)),
+      });
+    }
+  }
+
+  private keep(d: Dispatch): Dispatch {
+    this.dispatches.push(d);
+    return d;
+  }
+
+  /** Builds the dispatch list of one training step (encoded identically for every step). */
+  private buildStep(data: TrainingData): Dispatch[] {
+    const { spec, kernels: k, stepState } = this;
+    const batch = spec.batch;
+    const hiddenCount = spec.hidden.length;
+    const classification = spec.loss === 'softmax_ce';
+    const targetSize = classification ? 1 : spec.outputSize;
+    const steps: Dispatch[] = [];
+    const add = (d: Dispatch) => steps.push(this.keep(d));
+
+    this.dataBuffers = {
+      inputs: this.alloc('data.inputs', data.inputs.length),
+      targets: this.alloc('data.targets', data.targets.length),
+    };
+    for (const [buffer, array] of [[this.dataBuffers.inputs, data.inputs], [this.dataBuffers.targets, data.targets]] as const) {
+      this.gpu.device.queue.writeBuffer(buffer, 0, array.buffer, array.byteOffset, array.byteLength);
+    }
+    const batchTargets = this.alloc('batch.targets', batch * targetSize);
+    const rowLoss = this.alloc('batch.rowLoss', batch);
+
+    const schedule = k.schedule.prepare('Trainer.schedule', stepState, spec.schedule);
+    this.keep(schedule.begin);
+    this.keep(schedule.end);
+    steps.push(schedule.begin);
+
+    const input = this.blocks[0][0];
+    add(
+      k.gather.prepare({
+        label: 'Trainer.gather',
+        key: rngKey(spec.seed, 'batchOrder'),
+        stepState,
+        batch,
+        samples: data.samples,
+        inputSize: spec.inputSize,
+        targetSize,
+        inputs: this.dataBuffers.inputs,
+        targets: this.dataBuffers.targets,
+        indices: this.alloc('batch.indices', batch),
+        batchInputs: input.z,
+        batchTargets,
+      }),
+    );
+    if (spec.inputDropout > 0) {
+      add(
+        k.dropout.prepareForward({
+          label: 'Trainer.inputDropout',
+          p: spec.inputDropout,
+          key: rngKey(spec.seed, 'dropout', 0),
+          stepState,
+          rows: batch,
+          cols: spec.inputSize,
+          input: { buffer: input.z, ld: spec.inputSize },
+          output: { buffer: input.y, ld: spec.inputSize },
+        }),
+      );
+    }
+
+    // Forward.
+    for (let l = 1; l <= hiddenCount + 1; l++) {
+      const layer = this.layers[l - 1];
+      const inputs = this.blocks[l - 1];
+      this.blocks[l].forEach((out, j) => {
+        inputs.forEach((inp, i) => {
+          add(
+            k.matmul.prepare({
+              label: `Trainer.forward${l}.${i}.${j}`,
+              variant: 'nn',
+              m: batch,
+              n: out.width,
+              k: inp.width,
+              a: { buffer: inp.y, ld: inp.width },
+              b: { buffer: layer.weights[i][j].value, ld: out.width },
+              c: { buffer: out.z, ld: out.width },
+              bias: i === 0 ? { buffer: layer.bias[j].value } : undefined,
+              accumulate: i > 0,
+            }),
+          );
+        });
+        if (l > hiddenCount) return;
+        const hidden = spec.hidden[l - 1];
+        add(
+          k.activation.prepareForward({
+            label: `Trainer.act${l}.${j}`,
+            activation: hidden.activation,
+            z: out.z,
+            a: out.h ?? out.y,
+            count: batch * out.width,
+          }),
+        );
+        if (out.h) add(k.dropout.prepareForward(this.dropoutArgs(l, out, out.h, out.y)));
+      });
+    }
+
+    // Loss: the logits are the last activation's single block; dL/dlogits goes to its y buffer.
+    const logits = this.blocks[hiddenCount + 1][0];
+    add(
+      k.loss.prepare({
+        label: 'Trainer.loss',
+        kind: spec.loss,
+        logits: logits.z,
+        targets: batchTargets,
+        rows: batch,
+        cols: spec.outputSize,
+        grad: logits.y,
+        rowLoss,
+        stepState,
+        history: { buffer: this.lossHistory, capacity: this.lossHistoryCapacity },
+      }),
+    );
+
+    // Backward, output layer first. For layer l, dZ of block j sits in blocks[l][j].y.
+    for (let l = hiddenCount + 1; l >= 1; l--) {
+      const layer = this.layers[l - 1];
+      const inputs = this.blocks[l - 1];
+      const outputs = this.blocks[l];
+      if (l <= hiddenCount) {
+        const hidden = spec.hidden[l - 1];
+        outputs.forEach((out, j) => {
+          if (out.h) add(k.dropout.prepareBackward(this.dropoutArgs(l, out, out.g, out.h)));
+          add(
+            k.activation.prepareBackward({
+              label: `Trainer.actBackward${l}.${j}`,
+              activation: hidden.activation,
+              z: out.z,
+              gradOut: out.h ?? out.g,
+              gradIn: out.y,
+              count: batch * out.width,
+            }),
+          );
+        });
+      }
+      outputs.forEach((out, j) => {
+        inputs.forEach((inp, i) => {
+          add(
+            k.matmul.prepare({
+              label: `Trainer.gradW${l}.${i}.${j}`,
+              variant: 'tn',
+              m: inp.width,
+              n: out.width,
+              k: batch,
+              a: { buffer: inp.y, ld: inp.width },
+              b: { buffer: out.y, ld: out.width },
+              c: { buffer: layer.weights[i][j].grad, ld: out.width },
+            }),
+          );
+        });
+        add(
+          k.bias.prepareGrad({
+            label: `Trainer.gradB${l}.${j}`,
+            dy: { buffer: out.y, ld: out.width },
+            rows: batch,
+            cols: out.width,
+            db: { buffer: layer.bias[j].grad },
+          }),
+        );
+      });
+      if (l === 1) continue; // no gradient needed for the data
+      inputs.forEach((inp, i) => {
+        outputs.forEach((out, j) => {
+          add(
+            k.matmul.prepare({
+              label: `Trainer.gradX${l}.${i}.${j}`,
+              variant: 'nt',
+              m: batch,
+              n: inp.width,
+              k: out.width,
+              a: { buffer: out.y, ld: out.width },
+              b: { buffer: layer.weights[i][j].value, ld: out.width },
+              c: { buffer: inp.g, ld: inp.width },
+              accumulate: j > 0,
+            }),
+          );
+        });
+      });
+    }
+
+    // Optimizer.
+    this.layers.forEach((layer, l) => {
+      for (const block of [...layer.weights.flat(), ...layer.bias]) {
+        add(
+          k.optimizer.prepare({
+            label: `Trainer.optimizer${l + 1}`,
+            spec: spec.optimizer,
+            param: block.value,
+            grad: block.grad,
+            state1: block.state[0],
+            state2: block.state[1],
+            count: block.count,
+            stepState,
+          }),
+        );
+      }
+    });
+
+    steps.push(schedule.end);
+    return steps;
+  }
+
+  private dropoutArgs(l: number, block: ActivationBlock, input: GPUBuffer, output: GPUBuffer) {
+    return {
+      label: `Trainer.dropout${l}.${block.offset}`,
+      p: this.spec.hidden[l - 1].dropout,
+      key: rngKey(this.spec.seed, 'dropout', l),
+      stepState: this.stepState,
+      rows: this.spec.batch,
+      cols: block.width,
+      unitOffset: block.offset,
+      input: { buffer: input, ld: block.width },
+      output: { buffer: output, ld: block.width },
+    };
+  }
+
+  /** Draws every parameter from its Philox stream on the GPU, so that shards match an unsharded run. */
+  private initializeParameters(): void {
+    const { spec, kernels: k } = this;
+    const widths = activationWidths(spec);
+    const encoder = this.gpu.device.createCommandEncoder({ label: 'Trainer.init' });
+    const pass = encoder.beginComputePass({ label: 'Trainer.init' });
+    const once: Dispatch[] = [];
+    this.layers.forEach((layer, index) => {
+      const l = index + 1;
+      const init = l <= spec.hidden.length ? spec.hidden[l - 1].init : spec.outputInit;
+      const fanIn = widths[l - 1];
+      const fanOut = widths[l];
+      this.blocks[l - 1].forEach((inp, i) => {
+        this.blocks[l].forEach((out, j) => {
+          once.push(
+            k.init.prepare({
+              label: `Trainer.initW${l}.${i}.${j}`,
+              scheme: init.weights,
+              key: rngKey(spec.seed, 'initWeights', l),
+              fanIn,
+              fanOut,
+              target: { buffer: layer.weights[i][j].value, ld: out.width },
+              rows: inp.width,
+              cols: out.width,
+              globalCols: fanOut,
+              rowOffset: inp.offset,
+              colOffset: out.offset,
+            }),
+          );
+        });
+      });
+      this.blocks[l].forEach((out, j) => {
+        once.push(
+          k.init.prepare({
+            label: `Trainer.initB${l}.${j}`,
+            scheme: init.bias,
+            key: rngKey(spec.seed, 'initBias', l),
+            fanIn,
+            fanOut,
+            target: { buffer: layer.bias[j].value, ld: out.width },
+            rows: 1,
+            cols: out.width,
+            globalCols: fanOut,
+            colOffset: out.offset,
+          }),
+        );
+      });
+    });
+    for (const d of once) d.encode(pass);
+    pass.end();
+    this.gpu.device.queue.submit([encoder.finish()]);
+    for (const d of once) d.destroy();
+  }
+
+  /** Records `count` training steps into an open compute pass (the observatory interleaves its own work). */
+  encodeSteps(pass: GPUComputePassEncoder, count: number): void {
+    for (let s = 0; s < count; s++) for (const d of this.stepDispatches) d.encode(pass);
+  }
+
+  /** Marks `count` steps as recorded by encodeSteps and submitted by the caller. */
+  noteStepsSubmitted(count: number): void {
+    this.completedSteps += count;
+  }
+
+  /**
+   * Trains `steps` steps: K (spec.stepsPerSubmit) per command buffer, waiting only when
+   * maxSubmitsInFlight buffers are queued, and once at the end.
+   */
+  async train(steps: number): Promise<void> {
+    this.assertAlive();
+    const { device } = this.gpu;
+    let remaining = steps;
+    while (remaining > 0) {
+      const count = Math.min(this.spec.stepsPerSubmit, remaining);
+      const encoder = device.createCommandEncoder({ label: 'Trainer.steps' });
+      const pass = encoder.beginComputePass({ label: 'Trainer.steps' });
+      this.encodeSteps(pass, count);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      this.completedSteps += count;
+      remaining -= count;
+      this.inFlight.push(device.queue.onSubmittedWorkDone());
+      if (this.inFlight.length > this.maxSubmitsInFlight) await this.inFlight.shift();
+    }
+    await this.drain();
+  }
+
+  /** Waits until everything submitted so far has run. */
+  async drain(): Promise<void> {
+    await this.gpu.device.queue.onSubmittedWorkDone();
+    this.inFlight.length = 0;
+  }
+
+  /** Mean loss of steps [from, from + count): at most lossHistoryCapacity steps back. */
+  async readLosses(from = Math.max(0, this.completedSteps - this.lossHistoryCapacity), count = this.completedSteps - from): Promise<Float32Array> {
+    this.assertAlive();
+    if (from < 0 || count < 0 || from + count > this.completedSteps) {
+      throw new RangeError(`losses [${from}, ${from + count}) are outside the ${this.completedSteps} steps trained`);
+    }
+    if (from < this.completedSteps - this.lossHistoryCapacity) {
+      throw new RangeError(`loss of step ${from} is gone: only the last ${this.lossHistoryCapacity} steps are kept on the GPU`);
+    }
+    const ring = await readF32(this.gpu.device, this.lossHistory, this.lossHistoryCapacity);
+    const out = new Float32Array(count);
+    for (let s = 0; s < count; s++) out[s] = ring[(from + s) % this.lossHistoryCapacity];
+    return out;
+  }
+
+  /** Parameters of every weight layer (hidden layers, then output), reassembled from their blocks. */
+  async readParameters(): Promise<LayerParameters[]> {
+    this.assertAlive();
+    const widths = activationWidths(this.spec);
+    return Promise.all(
+      this.layers.map(async (layer, index) => {
+        const l = index + 1;
+        const fanOut = widths[l];
+        const weights = new Float32Array(widths[l - 1] * fanOut);
+        const bias = new Float32Array(fanOut);
+        for (const [i, inp] of this.blocks[l - 1].entries()) {
+          for (const [j, out] of this.blocks[l].entries()) {
+            const block = await readF32(this.gpu.device, layer.weights[i][j].value, inp.width * out.width);
+            for (let r = 0; r < inp.width; r++) {
+              weights.set(block.subarray(r * out.width, (r + 1) * out.width), (inp.offset + r) * fanOut + out.offset);
+            }
+          }
+        }
+        for (const [j, out] of this.blocks[l].entries()) bias.set(await readF32(this.gpu.device, layer.bias[j].value, out.width), out.offset);
+        return { weights, bias };
+      }),
+    );
+  }
+
+  /** The StepState words (step, lr, bias corrections, beta powers) as the GPU holds them. */
+  async readStepState(): Promise<ArrayBuffer> {
+    return readBack(this.gpu.device, this.stepState, STEP_STATE_BYTES);
+  }
+
+  private assertAlive(): void {
+    if (this.destroyed) throw new Error('Trainer was destroyed');
+  }
+
+  /** Frees every buffer and uniform the trainer created. Safe to call twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const d of this.dispatches) d.destroy();
+    for (const b of this.buffers) b.destroy();
+    this.dispatches.length = 0;
+    this.buffers.length = 0;
+    this.stepDispatches = [];
+  }
+}
+
+function validateData(spec: ModelSpec, data: TrainingData): void {
+  if (data.samples < 1) throw new RangeError('data set is empty');
+  if (data.inputs.length !== data.samples * spec.inputSize) {
+    throw new RangeError(`data inputs hold ${data.inputs.length} values; ${data.samples} samples x inputSize ${spec.inputSize} = ${data.samples * spec.inputSize}`);
+  }
+  const perSample = spec.loss === 'softmax_ce' ? 1 : spec.outputSize;
+  if (data.targets.length !== data.samples * perSample) {
+    throw new RangeError(`data targets hold ${data.targets.length} values; expected ${data.samples * perSample} (${perSample} per sample)`);
+  }
+  if (spec.loss === 'softmax_ce' && !(data.targets instanceof Uint32Array)) {
+    throw new TypeError('softmax_ce needs integer class targets (Uint32Array)');
+  }
+}
+

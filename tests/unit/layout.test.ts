@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { CapacityError, estimateMemory, planLayout } from '../../src/engine/layout';
+import { smallSpec } from '../engine-fixtures';
+
+const LAVAPIPE = { maxStorageBufferBindingSize: 128 * 1024 ** 2, maxBufferSize: 4 * 1024 ** 3 };
+
+describe('model layout', () => {
+  it('keeps small layers whole and shards a 1,048,576-unit layer under the binding limit', () => {
+    expect(planLayout(smallSpec(), LAVAPIPE).activations.map((a) => a.blocks.length)).toEqual([1, 1, 1, 1, 1]);
+    const wide = smallSpec({
+      inputSize: 64,
+      batch: 32,
+      outputSize: 10,
+      inputDropout: 0,
+      optimizer: { kind: 'sgd' },
+      hidden: [{ ...smallSpec().hidden[0], width: 1_048_576 }],
+    });
+    const layout = planLayout(wide, LAVAPIPE);
+    const blocks = layout.activations[1].blocks;
+    expect(blocks.reduce((n, b) => n + b.width, 0)).toBe(1_048_576);
+    // W1 is [64, 1M] = 256 MiB: at least two blocks, each within 128 MiB, vec4-aligned.
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    for (const b of blocks) {
+      expect(b.width * 64 * 4).toBeLessThanOrEqual(LAVAPIPE.maxStorageBufferBindingSize);
+      expect(b.offset % 4).toBe(0);
+    }
+  });
+
+  it('honours shardColumns', () => {
+    const layout = planLayout(smallSpec({ shardColumns: 8 }), LAVAPIPE);
+    expect(layout.activations[1].blocks).toEqual([
+      { offset: 0, width: 8 },
+      { offset: 8, width: 8 },
+      { offset: 16, width: 8 },
+      { offset: 24, width: 8 },
+      { offset: 32, width: 1 },
+    ]);
+  });
+
+  it('counts bytes by category', () => {
+    const spec = smallSpec({ optimizer: { kind: 'sgd' }, inputDropout: 0 });
+    const m = estimateMemory(spec, 1000);
+    const params = (5 + 1) * 33 + (33 + 1) * 18 + (18 + 1) * 9 + (9 + 1) * 3;
+    expect(m.parameters).toBe(params * 4);
+    expect(m.gradients).toBe(params * 4);
+    expect(m.optimizerState).toBe(0);
+    expect(m.data).toBe(1000);
+    expect(m.total).toBe(m.parameters + m.gradients + m.optimizerState + m.activations + m.data);
+    expect(estimateMemory({ ...spec, optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 } }).optimizerState).toBe(params * 8);
+  });
+
+  it('refuses a model over the memory budget, naming the number, the limit and the layer', () => {
+    const spec = smallSpec({ hidden: [{ ...smallSpec().hidden[0], width: 1_000_000 }, { ...smallSpec().hidden[1], width: 4096 }] });
+    expect(() => planLayout(spec, LAVAPIPE, { memoryBudgetBytes: 1024 ** 3 })).toThrow(CapacityError);
+    expect(() => planLayout(spec, LAVAPIPE, { memoryBudgetBytes: 1024 ** 3 })).toThrow(
+      /needs [\d.]+ GiB .*the budget is 1\.0 GiB .*largest is hidden layer 2 \(1000000x4096/,
+    );
+  });
+
+  it('refuses an unshardable tensor over the binding limit', () => {
+    const spec = smallSpec({ inputSize: 65536, batch: 1024 });
+    expect(() => planLayout(spec, LAVAPIPE)).toThrow(/input of width 65536 needs 256\.0 MiB .* allows 128\.0 MiB .*\(maxStorageBufferBindingSize\)/);
+    expect(() => planLayout(smallSpec({ outputSize: 40000, batch: 1024 }), LAVAPIPE)).toThrow(/output layer of width 40000/);
+  });
+});
