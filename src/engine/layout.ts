@@ -70,9 +70,15 @@ function splitColumns(width: number, maxColumns: number): ColumnBlock[] {
   return blocks;
 }
 
-/** Largest block width <= limit, rounded down to a multiple of 4 so that blocks keep vec4 alignment. */
+/**
+ * Block widths are multiples of 32 (but the last): blocks then keep vec4 alignment and own whole
+ * u32 words of the observatory's 1-bit-per-unit bitmaps.
+ */
+export const SHARD_ALIGNMENT = 32;
+
 function alignedColumns(limit: number): number {
-  return limit >= 4 ? Math.floor(limit / 4) * 4 : Math.max(1, Math.floor(limit));
+  if (limit < SHARD_ALIGNMENT) throw new CapacityError(`a shard must hold at least ${SHARD_ALIGNMENT} columns; the limit allows ${limit}`);
+  return Math.floor(limit / SHARD_ALIGNMENT) * SHARD_ALIGNMENT;
 }
 
 export interface LayoutOptions {
@@ -114,7 +120,7 @@ export function planLayout(spec: ModelSpec, limits: DeviceLimits, options: Layou
     if (maxColumns < 1) {
       throw new CapacityError(`${layerName(l, hiddenCount)}: not even one column fits a binding of ${formatBytes(maxBinding)}`);
     }
-    activations.push({ width, blocks: splitColumns(width, shardable ? alignedColumns(maxColumns) : width) });
+    activations.push({ width, blocks: splitColumns(width, shardable && width > maxColumns ? alignedColumns(maxColumns) : width) });
   }
 
   const memory = estimateMemory(spec, options.dataBytes ?? 0);

@@ -27,15 +27,15 @@ describe('Trainer on the GPU', () => {
     await trainer.train(120);
     for (let s = 0; s < 120; s++) reference.trainStep();
     expect(trainer.step).toBe(120);
-    // NOTE: fp32 sums run in a different order on the GPU (tiles, tree reductions) and Adam divides by
-    // sqrt(v) + eps, which amplifies tiny gradient differences for parameters whose gradient is ~0.
-    // Over 120 steps the trajectories stay within 2e-3 absolute: a wrong mask, batch or gradient
-    // sign diverges by orders of magnitude more within a few steps.
-    expectClose(await trainer.readLosses(0, 120), reference.losses, { atol: 2e-3, rtol: 2e-3, label: 'loss per step' });
+    // NOTE: fp32 sums run in a different order on the GPU (tiles, tree reductions), GELU/exp/log differ
+    // by ulps, and Adam divides by sqrt(v) + eps, which amplifies tiny gradient differences. On lavapipe
+    // the worst difference after 120 steps is ~3e-7 (loss and parameters); 2e-5 leaves room for other
+    // adapters' exp/tanh while a wrong mask, batch or gradient diverges by >1e-2 within a few steps.
+    expectClose(await trainer.readLosses(0, 120), reference.losses, { atol: 2e-5, rtol: 2e-5, label: 'loss per step' });
     const final = await trainer.readParameters();
     reference.parameters().forEach((p, l) => {
-      expectClose(final[l].weights, p.weights, { atol: 2e-3, rtol: 1e-2, label: `final W${l + 1}` });
-      expectClose(final[l].bias, p.bias, { atol: 2e-3, rtol: 1e-2, label: `final b${l + 1}` });
+      expectClose(final[l].weights, p.weights, { atol: 2e-5, rtol: 1e-4, label: `final W${l + 1}` });
+      expectClose(final[l].bias, p.bias, { atol: 2e-5, rtol: 1e-4, label: `final b${l + 1}` });
     });
     // And it learns: the loss of the last 20 steps is below the first 20.
     const losses = reference.losses;
@@ -61,10 +61,15 @@ describe('Trainer on the GPU', () => {
   });
 
   it('gives the same parameters with layers forced into shards', async () => {
-    const plain = await Trainer.create(t.gpu, smallSpec({ optimizer: { kind: 'momentum', momentum: 0.9, nesterov: true } }), data);
-    const sharded = await Trainer.create(t.gpu, smallSpec({ optimizer: { kind: 'momentum', momentum: 0.9, nesterov: true }, shardColumns: 8 }), data);
-    expect(sharded.layout.activations[1].blocks.map((b) => b.width)).toEqual([8, 8, 8, 8, 1]);
-    expect(sharded.layout.activations[2].blocks.map((b) => b.width)).toEqual([8, 8, 2]);
+    const base = smallSpec();
+    const spec = smallSpec({
+      optimizer: { kind: 'momentum', momentum: 0.9, nesterov: true },
+      hidden: [{ ...base.hidden[0], width: 70 }, { ...base.hidden[1], width: 40 }, base.hidden[2]],
+    });
+    const plain = await Trainer.create(t.gpu, spec, data);
+    const sharded = await Trainer.create(t.gpu, { ...spec, shardColumns: 32 }, data);
+    expect(sharded.layout.activations[1].blocks.map((b) => b.width)).toEqual([32, 32, 6]);
+    expect(sharded.layout.activations[2].blocks.map((b) => b.width)).toEqual([32, 8]);
     // Init and dropout are defined per global index, so they agree bit for bit from the start.
     const initialPlain = bits(await plain.readParameters());
     bits(await sharded.readParameters()).forEach((tensor, i) => expectBitExact(tensor, initialPlain[i], `init tensor ${i}`));

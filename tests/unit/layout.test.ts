@@ -22,19 +22,20 @@ describe('model layout', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(2);
     for (const b of blocks) {
       expect(b.width * 64 * 4).toBeLessThanOrEqual(LAVAPIPE.maxStorageBufferBindingSize);
-      expect(b.offset % 4).toBe(0);
+      expect(b.offset % 32).toBe(0);
     }
   });
 
-  it('honours shardColumns', () => {
-    const layout = planLayout(smallSpec({ shardColumns: 8 }), LAVAPIPE);
-    expect(layout.activations[1].blocks).toEqual([
-      { offset: 0, width: 8 },
-      { offset: 8, width: 8 },
-      { offset: 16, width: 8 },
-      { offset: 24, width: 8 },
-      { offset: 32, width: 1 },
+  it('honours shardColumns in blocks of multiples of 32', () => {
+    const layout = planLayout(smallSpec({ shardColumns: 64 }), LAVAPIPE);
+    expect(layout.activations[1].blocks).toEqual([{ offset: 0, width: 33 }]);
+    const wide = smallSpec({ hidden: [{ ...smallSpec().hidden[0], width: 150 }], shardColumns: 70 });
+    expect(planLayout(wide, LAVAPIPE).activations[1].blocks).toEqual([
+      { offset: 0, width: 64 },
+      { offset: 64, width: 64 },
+      { offset: 128, width: 22 },
     ]);
+    expect(() => planLayout({ ...wide, shardColumns: 16 }, LAVAPIPE)).toThrow(/at least 32 columns/);
   });
 
   it('counts bytes by category', () => {
