@@ -30,7 +30,8 @@ export interface Range {
 export const DATASET_MAX_VALUES = 2 ** 25;
 /** Rough cap on the multiply-adds needed to generate a synthetic data set on the CPU (a few seconds in JS). */
 export const GENERATION_MAX_WORK = 2 ** 31;
-export const MAX_STEPS = 1e12;
+/** The GPU's step counter (StepState.step, and the Philox counter word of dropout and batches) is a u32. */
+export const MAX_STEPS = 0xffff_ffff;
 
 export const LIMITS = {
   inputSize: { min: 1, max: 65_536, int: true },

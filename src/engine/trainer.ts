@@ -390,13 +390,15 @@ export class Trainer {
       });
     }
 
-    // Optimizer.
+    // Optimizer. Weight decay applies to weights only, never to biases (as in the run schema).
+    const biasOptimizer = { ...spec.optimizer, weightDecay: 0 };
     this.layers.forEach((layer, l) => {
-      for (const block of [...layer.weights.flat(), ...layer.bias]) {
+      const blocks = [...layer.weights.flat().map((b) => [b, spec.optimizer] as const), ...layer.bias.map((b) => [b, biasOptimizer] as const)];
+      for (const [block, optimizer] of blocks) {
         add(
           k.optimizer.prepare({
             label: `Trainer.optimizer${l + 1}`,
-            spec: spec.optimizer,
+            spec: optimizer,
             param: block.value,
             grad: block.grad,
             state1: block.state[0],

@@ -122,9 +122,10 @@ export class ReferenceTrainer {
     }
 
     const values = this.schedule.values();
-    for (const p of [...this.weights, ...this.biases]) {
+    const biasOptimizer = { ...spec.optimizer, weightDecay: 0 };
+    for (const [p, optimizer] of [...this.weights.map((w) => [w, spec.optimizer] as const), ...this.biases.map((b) => [b, biasOptimizer] as const)]) {
       optimizerStep({
-        spec: spec.optimizer,
+        spec: optimizer,
         lr: values.lr,
         biasCorrection1: values.biasCorrection1,
         biasCorrection2: values.biasCorrection2,
