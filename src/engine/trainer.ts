@@ -46,7 +46,7 @@ export interface LayerParameters {
   bias: Float32Array;
 }
 
-interface ParamBlock {
+export interface ParamBlock {
   value: GPUBuffer;
   grad: GPUBuffer;
   state: GPUBuffer[];
@@ -54,7 +54,7 @@ interface ParamBlock {
 }
 
 /** One column block of a layer's activations, and the buffers it needs through the step. */
-interface ActivationBlock extends ColumnBlock {
+export interface ActivationBlock extends ColumnBlock {
   /** Pre-activation Z [batch, width]; kept for act'(Z) in the backward pass. */
   z: GPUBuffer;
   /** act(Z) before dropout; reused for dL/dA in the backward pass. Absent without dropout. */
@@ -65,14 +65,14 @@ interface ActivationBlock extends ColumnBlock {
   g: GPUBuffer;
 }
 
-interface WeightLayer {
+export interface WeightLayer {
   /** weights[i][j]: rows from input block i, columns from output block j. */
   weights: ParamBlock[][];
   bias: ParamBlock[];
 }
 
 /** The kernels, created once per trainer (pipelines are cached per device). */
-interface Kernels {
+export interface Kernels {
   matmul: MatmulKernel;
   bias: BiasKernel;
   activation: ActivationKernel;
@@ -84,13 +84,25 @@ interface Kernels {
   schedule: ScheduleKernel;
 }
 
+export interface TrainerInternals {
+  /** Per activation (0 = input, 1..L hidden, L+1 logits), its column blocks. */
+  blocks: readonly ActivationBlock[][];
+  /** Per weight layer, its parameter blocks. */
+  layers: readonly WeightLayer[];
+  kernels: Kernels;
+  /** Mean loss of step t at element t % lossHistoryCapacity. */
+  lossHistory: GPUBuffer;
+}
+
 const F32 = 4;
 
 export class Trainer {
   readonly layout: ModelLayout;
   private readonly buffers: GPUBuffer[] = [];
   private readonly dispatches: Dispatch[] = [];
-  private stepDispatches: Dispatch[] = [];
+  /** One training step, up to (not including) end_step; then end_step. */
+  private stepBody: Dispatch[] = [];
+  private stepEnd!: Dispatch;
   private completedSteps = 0;
   private readonly inFlight: Promise<void>[] = [];
   private destroyed = false;
@@ -120,7 +132,7 @@ export class Trainer {
       gpu.device.queue.writeBuffer(this.stepState, 0, initialStepState());
       this.lossHistory = this.alloc('lossHistory', this.lossHistoryCapacity);
       this.allocateTensors();
-      this.stepDispatches = this.buildStep(data);
+      this.stepBody = this.buildStep(data);
       this.initializeParameters();
     } catch (error) {
       this.destroy();
@@ -410,7 +422,7 @@ export class Trainer {
       }
     });
 
-    steps.push(schedule.end);
+    this.stepEnd = schedule.end;
     return steps;
   }
 
@@ -482,14 +494,24 @@ export class Trainer {
     for (const d of once) d.destroy();
   }
 
-  /** Records `count` training steps into an open compute pass (the observatory interleaves its own work). */
-  encodeSteps(pass: GPUComputePassEncoder, count: number): void {
-    for (let s = 0; s < count; s++) for (const d of this.stepDispatches) d.encode(pass);
+  /**
+   * Records one training step into an open compute pass. `beforeEnd` runs inside the step, while
+   * StepState still names it (the observatory's per-step drop runs and dropout mask bitmaps).
+   */
+  encodeStep(pass: GPUComputePassEncoder, beforeEnd: readonly Dispatch[] = []): void {
+    for (const d of this.stepBody) d.encode(pass);
+    for (const d of beforeEnd) d.encode(pass);
+    this.stepEnd.encode(pass);
   }
 
-  /** Marks `count` steps as recorded by encodeSteps and submitted by the caller. */
+  /** Marks `count` steps as recorded with encodeStep and submitted by the caller. */
   noteStepsSubmitted(count: number): void {
     this.completedSteps += count;
+  }
+
+  /** Buffers and kernels the observatory builds on. Not for general use: the layout may change. */
+  internals(): TrainerInternals {
+    return { blocks: this.blocks, layers: this.layers, kernels: this.kernels, lossHistory: this.lossHistory };
   }
 
   /**
@@ -504,7 +526,7 @@ export class Trainer {
       const count = Math.min(this.spec.stepsPerSubmit, remaining);
       const encoder = device.createCommandEncoder({ label: 'Trainer.steps' });
       const pass = encoder.beginComputePass({ label: 'Trainer.steps' });
-      this.encodeSteps(pass, count);
+      for (let s = 0; s < count; s++) this.encodeStep(pass);
       pass.end();
       device.queue.submit([encoder.finish()]);
       this.completedSteps += count;
@@ -560,6 +582,32 @@ export class Trainer {
     );
   }
 
+  /** Overwrites every weight layer's parameters (same shapes as readParameters returns); optimizer state is kept. */
+  writeParameters(params: readonly LayerParameters[]): void {
+    this.assertAlive();
+    const widths = activationWidths(this.spec);
+    if (params.length !== this.layers.length) throw new RangeError(`expected ${this.layers.length} layers of parameters, got ${params.length}`);
+    const queue = this.gpu.device.queue;
+    const write = (buffer: GPUBuffer, offset: number, data: Float32Array) => queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+    this.layers.forEach((layer, index) => {
+      const l = index + 1;
+      const fanOut = widths[l];
+      const { weights, bias } = params[index];
+      if (weights.length !== widths[l - 1] * fanOut || bias.length !== fanOut) {
+        throw new RangeError(`layer ${l}: expected weights ${widths[l - 1]}x${fanOut} and bias ${fanOut}, got ${weights.length} and ${bias.length} values`);
+      }
+      for (const [i, inp] of this.blocks[l - 1].entries()) {
+        for (const [j, out] of this.blocks[l].entries()) {
+          for (let r = 0; r < inp.width; r++) {
+            const start = (inp.offset + r) * fanOut + out.offset;
+            write(layer.weights[i][j].value, r * out.width * F32, weights.subarray(start, start + out.width));
+          }
+        }
+      }
+      for (const [j, out] of this.blocks[l].entries()) write(layer.bias[j].value, 0, bias.subarray(out.offset, out.offset + out.width));
+    });
+  }
+
   /** The StepState words (step, lr, bias corrections, beta powers) as the GPU holds them. */
   async readStepState(): Promise<ArrayBuffer> {
     return readBack(this.gpu.device, this.stepState, STEP_STATE_BYTES);
@@ -577,7 +625,7 @@ export class Trainer {
     for (const b of this.buffers) b.destroy();
     this.dispatches.length = 0;
     this.buffers.length = 0;
-    this.stepDispatches = [];
+    this.stepBody = [];
   }
 }
 
