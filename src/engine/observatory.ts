@@ -369,9 +369,11 @@ export class Observatory {
    */
   async next(): Promise<Snapshot | null> {
     for (;;) {
+      // After destroy() the staging buffers are gone, mapped or not: nothing is left to read.
+      if (this.destroyed) return null;
       const slot = this.ready.shift();
       if (slot) return this.take(slot);
-      if ((this.closed && this.pending() === 0) || this.destroyed) return null;
+      if (this.closed && this.pending() === 0) return null;
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
   }
@@ -440,6 +442,7 @@ export class Observatory {
     for (const d of this.dispatches) d.destroy();
     for (const b of this.buffers) b.destroy();
     for (const s of this.slots ?? []) s.buffer.destroy();
+    this.ready.length = 0;
     this.wake();
   }
 }
