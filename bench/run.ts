@@ -4,11 +4,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { acquireNodeGpu } from '../src/gpu/dawn.js';
 import { benchMatmul } from './matmul.js';
 import { benchTrain } from './train.js';
+import { benchMonitoring } from './monitoring.js';
 import type { Section, SectionResult } from './timing.js';
 
 const SECTIONS: Section[] = [
   { name: 'matmul', run: benchMatmul },
   { name: 'train', run: benchTrain },
+  { name: 'monitoring', run: benchMonitoring },
 ];
 
 async function main(): Promise<void> {

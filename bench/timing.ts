@@ -115,3 +115,19 @@ function formatNumber(x: number): string {
   if (Math.abs(x) >= 10) return x.toFixed(1);
   return x.toFixed(2);
 }
+
+/** What a benchmark section returns: a table for the console and rows for bench/out/*.json. */
+export interface SectionResult {
+  title: string;
+  /** Printed under the title. */
+  table: string;
+  /** Free-form notes printed after the table. */
+  notes?: string[];
+  /** Machine-readable results. */
+  rows: Array<Record<string, string | number | boolean>>;
+}
+
+export interface Section {
+  name: string;
+  run(gpu: GpuContext): Promise<SectionResult>;
+}

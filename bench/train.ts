@@ -98,7 +98,7 @@ export async function benchTrain(gpu: GpuContext): Promise<SectionResult> {
     };
     rows.push(row);
     const cpu = Number.isNaN(cpuMs) ? ['(BENCH_CPU_WIDE=1)', '-', '-'] : [row.cpuStepsPerSecond, row.cpuGflops, `${row.speedup.toFixed(1)}x`];
-    table.push([row.model, row.batch, row.gpuStepsPerSecond, row.gpuGflops, ...cpu]);
+    table.push([row.model, String(row.batch), row.gpuStepsPerSecond, row.gpuGflops, ...cpu]);
   }
   notes.push('one step = forward, softmax CE, backward and SGD with dropout 0.5 on both hidden layers; GPU time from timestamp queries (warm)');
   notes.push('CPU = the TypeScript reference trainer (f32-rounded scalar loops, one core): the oracle of the parity tests, not a tuned BLAS');

@@ -57,6 +57,16 @@ export interface Snapshot {
   buffer: ArrayBuffer;
 }
 
+/** Everything a resumed run needs to continue the observatory bit for bit (see Observatory.readState). */
+export interface ObservatoryState {
+  /** Per hidden layer, its UnitHistory words [width, UNIT_HISTORY_WORDS] (see UnitHistoryField). */
+  unitHistory: Uint32Array[];
+  /** Step of the latest snapshot taken or skipped; -1 before any. */
+  lastSnapshotStep: number;
+  /** Snapshots skipped so far. */
+  skipped: number;
+}
+
 /** Where a snapshot's parts sit in a staging buffer, in u32 words. */
 interface SlotLayout {
   counts: number;
@@ -417,11 +427,53 @@ export class Observatory {
     return { step: slot.step, layers, losses: new Float32Array(buffer, layout.losses * U32, slot.lossCount), skipped: slot.skipped, buffer };
   }
 
+  /** For benchmarks: records the monitoring work of one ordinary step (drop runs) into a pass. */
+  encodePerStepWork(pass: GPUComputePassEncoder): void {
+    for (const d of this.perStep) d.encode(pass);
+  }
+
+  /** For benchmarks: records one snapshot's GPU work (mask bitmaps, probe pass, scans, history) into a pass. */
+  encodeSnapshotWork(pass: GPUComputePassEncoder): void {
+    for (const d of this.maskBits) d.encode(pass);
+    this.snapshotWork.encode(pass);
+  }
+
   /** Per-unit history of hidden layer `layer` (1-based): UNIT_HISTORY_WORDS u32 per unit (see UnitHistoryField). */
   async readUnitHistory(layer: number): Promise<Uint32Array> {
     const width = this.trainer.spec.hidden[layer - 1]?.width;
     if (width === undefined) throw new RangeError(`layer ${layer} is not a hidden layer (1..${this.trainer.spec.hidden.length})`);
     return readU32(this.trainer.gpu.device, this.history[layer - 1], width * UNIT_HISTORY_WORDS);
+  }
+
+  /**
+   * What a resumed run needs to continue the statistics bit for bit: the per-unit history of every hidden
+   * layer, the step of the latest snapshot and the skip count. Bitmaps and counts are not included: each
+   * snapshot recomputes them from the parameters and the history.
+   */
+  async readState(): Promise<ObservatoryState> {
+    this.assertAlive();
+    const unitHistory: Uint32Array[] = [];
+    for (let l = 1; l <= this.history.length; l++) unitHistory.push(await this.readUnitHistory(l));
+    return { unitHistory, lastSnapshotStep: this.lastSnapshotStep, skipped: this.skippedCount };
+  }
+
+  /** Restores a state from readState, after Trainer.writeState and before training continues. */
+  writeState(state: ObservatoryState): void {
+    this.assertAlive();
+    const { spec, step } = this.trainer;
+    if (state.unitHistory.length !== this.history.length) throw new RangeError(`state has unit history for ${state.unitHistory.length} hidden layers; this model has ${this.history.length}`);
+    state.unitHistory.forEach((words, i) => {
+      const expected = spec.hidden[i].width * UNIT_HISTORY_WORDS;
+      if (words.length !== expected) throw new RangeError(`unit history of layer ${i + 1} holds ${words.length} words; expected width ${spec.hidden[i].width} x ${UNIT_HISTORY_WORDS} = ${expected}`);
+    });
+    if (!Number.isSafeInteger(state.lastSnapshotStep) || state.lastSnapshotStep < -1 || state.lastSnapshotStep > step) {
+      throw new RangeError(`last snapshot step ${state.lastSnapshotStep} is not in [-1, ${step}] (the trainer's step)`);
+    }
+    if (!Number.isSafeInteger(state.skipped) || state.skipped < 0) throw new RangeError(`skipped snapshots must be a non-negative integer, got ${state.skipped}`);
+    const queue = this.trainer.gpu.device.queue;
+    state.unitHistory.forEach((words, i) => queue.writeBuffer(this.history[i], 0, words.buffer, words.byteOffset, words.byteLength));
+    this.lastSnapshotStep = state.lastSnapshotStep;
+    this.skippedCount = state.skipped;
   }
 
   /** Per unit of hidden layer `layer` (1-based), how many probe rows gave a positive pre-activation at the last snapshot. */
