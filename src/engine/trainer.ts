@@ -18,7 +18,7 @@ import { GatherKernel } from '../gpu/kernels/gather';
 import { InitKernel } from '../gpu/kernels/init';
 import { LossKernel } from '../gpu/kernels/loss';
 import { MatmulKernel } from '../gpu/kernels/matmul';
-import { OptimizerKernel } from '../gpu/kernels/optimizer';
+import { OptimizerKernel, type OptimizerSpec } from '../gpu/kernels/optimizer';
 import { ScheduleKernel, STEP_STATE_BYTES, initialStepState } from '../gpu/kernels/schedule';
 import { rngKey } from '../reference/philox';
 import { planLayout, type ColumnBlock, type LayoutOptions, type ModelLayout } from './layout';
@@ -44,6 +44,28 @@ export interface TrainerOptions extends LayoutOptions {
 export interface LayerParameters {
   weights: Float32Array;
   bias: Float32Array;
+}
+
+/** One weight layer's training state: parameters plus optimizer state of the same shapes. */
+export interface LayerState extends LayerParameters {
+  /** Optimizer state of the weights, [fanIn, fanOut] each: momentum [velocity], Adam(W) [m, v], SGD none. */
+  weightState: Float32Array[];
+  /** Optimizer state of the bias, [fanOut] each, in the same order. */
+  biasState: Float32Array[];
+}
+
+/** Everything needed to continue a run bit for bit (see Trainer.readState / writeState). */
+export interface TrainerState {
+  /** Training steps completed. */
+  step: number;
+  /** The optimizer the state belongs to (its state buffers differ by kind). */
+  optimizer: OptimizerSpec['kind'];
+  /** The StepState words as the GPU holds them (f32 fields as their bits). */
+  stepState: Uint32Array;
+  /** Per weight layer (hidden layers, then output). */
+  layers: LayerState[];
+  /** The loss ring: mean loss of step t at element t % length. */
+  lossHistory: Float32Array;
 }
 
 export interface ParamBlock {
@@ -561,51 +583,134 @@ export class Trainer {
   /** Parameters of every weight layer (hidden layers, then output), reassembled from their blocks. */
   async readParameters(): Promise<LayerParameters[]> {
     this.assertAlive();
-    const widths = activationWidths(this.spec);
-    return Promise.all(
-      this.layers.map(async (layer, index) => {
-        const l = index + 1;
-        const fanOut = widths[l];
-        const weights = new Float32Array(widths[l - 1] * fanOut);
-        const bias = new Float32Array(fanOut);
-        for (const [i, inp] of this.blocks[l - 1].entries()) {
-          for (const [j, out] of this.blocks[l].entries()) {
-            const block = await readF32(this.gpu.device, layer.weights[i][j].value, inp.width * out.width);
-            for (let r = 0; r < inp.width; r++) {
-              weights.set(block.subarray(r * out.width, (r + 1) * out.width), (inp.offset + r) * fanOut + out.offset);
-            }
-          }
-        }
-        for (const [j, out] of this.blocks[l].entries()) bias.set(await readF32(this.gpu.device, layer.bias[j].value, out.width), out.offset);
-        return { weights, bias };
-      }),
-    );
+    return Promise.all(this.layers.map(async (_, index) => ({ weights: await this.readWeights(index, (b) => b.value), bias: await this.readBias(index, (b) => b.value) })));
   }
 
   /** Overwrites every weight layer's parameters (same shapes as readParameters returns); optimizer state is kept. */
   writeParameters(params: readonly LayerParameters[]): void {
     this.assertAlive();
-    const widths = activationWidths(this.spec);
     if (params.length !== this.layers.length) throw new RangeError(`expected ${this.layers.length} layers of parameters, got ${params.length}`);
-    const queue = this.gpu.device.queue;
-    const write = (buffer: GPUBuffer, offset: number, data: Float32Array) => queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
-    this.layers.forEach((layer, index) => {
-      const l = index + 1;
-      const fanOut = widths[l];
-      const { weights, bias } = params[index];
-      if (weights.length !== widths[l - 1] * fanOut || bias.length !== fanOut) {
-        throw new RangeError(`layer ${l}: expected weights ${widths[l - 1]}x${fanOut} and bias ${fanOut}, got ${weights.length} and ${bias.length} values`);
+    params.forEach(({ weights, bias }, index) => this.checkLayerShapes(index, 'parameters', weights, bias));
+    params.forEach(({ weights, bias }, index) => {
+      this.writeWeights(index, (b) => b.value, weights);
+      this.writeBias(index, (b) => b.value, bias);
+    });
+  }
+
+  /**
+   * Everything a later run needs to continue this one bit for bit: parameters, optimizer state, the StepState
+   * words (step, lr, bias corrections and the running beta powers), the loss ring and the step count.
+   * Gradients and activations are not included: every step recomputes them from scratch.
+   */
+  async readState(): Promise<TrainerState> {
+    this.assertAlive();
+    const stateCount = OptimizerKernel.stateBuffersNeeded(this.spec.optimizer);
+    const layers: LayerState[] = [];
+    for (let index = 0; index < this.layers.length; index++) {
+      const layer: LayerState = { weights: await this.readWeights(index, (b) => b.value), bias: await this.readBias(index, (b) => b.value), weightState: [], biasState: [] };
+      for (let s = 0; s < stateCount; s++) {
+        layer.weightState.push(await this.readWeights(index, (b) => b.state[s]));
+        layer.biasState.push(await this.readBias(index, (b) => b.state[s]));
       }
-      for (const [i, inp] of this.blocks[l - 1].entries()) {
-        for (const [j, out] of this.blocks[l].entries()) {
-          for (let r = 0; r < inp.width; r++) {
-            const start = (inp.offset + r) * fanOut + out.offset;
-            write(layer.weights[i][j].value, r * out.width * F32, weights.subarray(start, start + out.width));
-          }
+      layers.push(layer);
+    }
+    return {
+      step: this.completedSteps,
+      optimizer: this.spec.optimizer.kind,
+      stepState: new Uint32Array(await this.readStepState()),
+      layers,
+      lossHistory: await readF32(this.gpu.device, this.lossHistory, this.lossHistoryCapacity),
+    };
+  }
+
+  /**
+   * Restores a state from readState (of a trainer with the same spec; the data must also be the same for the
+   * run to continue identically). The loss ring may have another capacity: the latest steps are carried over.
+   * Call it before training; the observatory, if any, is created afterwards (it reads the step).
+   */
+  writeState(state: TrainerState): void {
+    this.assertAlive();
+    const { spec } = this;
+    const stateCount = OptimizerKernel.stateBuffersNeeded(spec.optimizer);
+    if (!Number.isSafeInteger(state.step) || state.step < 0 || state.step > 0xffffffff) throw new RangeError(`state step must be a u32, got ${state.step}`);
+    if (state.optimizer !== spec.optimizer.kind) throw new RangeError(`state was saved with optimizer ${state.optimizer}; this trainer uses ${spec.optimizer.kind}`);
+    if (state.stepState.length !== STEP_STATE_BYTES / F32) throw new RangeError(`step state holds ${state.stepState.length} words; expected ${STEP_STATE_BYTES / F32}`);
+    if (state.stepState[0] !== state.step) throw new RangeError(`step state names step ${state.stepState[0]}, but the state is at step ${state.step}`);
+    if (state.layers.length !== this.layers.length) throw new RangeError(`state has ${state.layers.length} weight layers; this model has ${this.layers.length}`);
+    state.layers.forEach((layer, index) => {
+      this.checkLayerShapes(index, 'parameters', layer.weights, layer.bias);
+      if (layer.weightState.length !== stateCount || layer.biasState.length !== stateCount) {
+        throw new RangeError(`layer ${index + 1}: ${spec.optimizer.kind} keeps ${stateCount} state buffers per parameter, the state has ${layer.weightState.length} (weights) and ${layer.biasState.length} (bias)`);
+      }
+      for (let s = 0; s < stateCount; s++) this.checkLayerShapes(index, `optimizer state ${s + 1}`, layer.weightState[s], layer.biasState[s]);
+    });
+    if (state.lossHistory.length < 1) throw new RangeError('state loss history is empty');
+
+    state.layers.forEach((layer, index) => {
+      this.writeWeights(index, (b) => b.value, layer.weights);
+      this.writeBias(index, (b) => b.value, layer.bias);
+      for (let s = 0; s < stateCount; s++) {
+        this.writeWeights(index, (b) => b.state[s], layer.weightState[s]);
+        this.writeBias(index, (b) => b.state[s], layer.biasState[s]);
+      }
+    });
+    const queue = this.gpu.device.queue;
+    queue.writeBuffer(this.stepState, 0, state.stepState.buffer, state.stepState.byteOffset, state.stepState.byteLength);
+    // Step t's loss sits at t % capacity in both rings; carry over the steps both can hold.
+    const ring = new Float32Array(this.lossHistoryCapacity);
+    const from = Math.max(0, state.step - Math.min(this.lossHistoryCapacity, state.lossHistory.length));
+    for (let t = from; t < state.step; t++) ring[t % this.lossHistoryCapacity] = state.lossHistory[t % state.lossHistory.length];
+    queue.writeBuffer(this.lossHistory, 0, ring.buffer, ring.byteOffset, ring.byteLength);
+    this.completedSteps = state.step;
+  }
+
+  private checkLayerShapes(index: number, what: string, weights: Float32Array, bias: Float32Array): void {
+    const widths = activationWidths(this.spec);
+    const l = index + 1;
+    if (weights.length !== widths[l - 1] * widths[l] || bias.length !== widths[l]) {
+      throw new RangeError(`layer ${l} ${what}: expected weights ${widths[l - 1]}x${widths[l]} and bias ${widths[l]}, got ${weights.length} and ${bias.length} values`);
+    }
+  }
+
+  /** One buffer of every weight block of layer `index` (0-based), reassembled to [fanIn, fanOut] row-major. */
+  private async readWeights(index: number, select: (block: ParamBlock) => GPUBuffer): Promise<Float32Array> {
+    const widths = activationWidths(this.spec);
+    const fanOut = widths[index + 1];
+    const weights = new Float32Array(widths[index] * fanOut);
+    for (const [i, inp] of this.blocks[index].entries()) {
+      for (const [j, out] of this.blocks[index + 1].entries()) {
+        const block = await readF32(this.gpu.device, select(this.layers[index].weights[i][j]), inp.width * out.width);
+        for (let r = 0; r < inp.width; r++) weights.set(block.subarray(r * out.width, (r + 1) * out.width), (inp.offset + r) * fanOut + out.offset);
+      }
+    }
+    return weights;
+  }
+
+  private async readBias(index: number, select: (block: ParamBlock) => GPUBuffer): Promise<Float32Array> {
+    const bias = new Float32Array(activationWidths(this.spec)[index + 1]);
+    for (const [j, out] of this.blocks[index + 1].entries()) bias.set(await readF32(this.gpu.device, select(this.layers[index].bias[j]), out.width), out.offset);
+    return bias;
+  }
+
+  private writeWeights(index: number, select: (block: ParamBlock) => GPUBuffer, weights: Float32Array): void {
+    const fanOut = activationWidths(this.spec)[index + 1];
+    const queue = this.gpu.device.queue;
+    for (const [i, inp] of this.blocks[index].entries()) {
+      for (const [j, out] of this.blocks[index + 1].entries()) {
+        const buffer = select(this.layers[index].weights[i][j]);
+        for (let r = 0; r < inp.width; r++) {
+          const start = (inp.offset + r) * fanOut + out.offset;
+          queue.writeBuffer(buffer, r * out.width * F32, weights.buffer, weights.byteOffset + start * F32, out.width * F32);
         }
       }
-      for (const [j, out] of this.blocks[l].entries()) write(layer.bias[j].value, 0, bias.subarray(out.offset, out.offset + out.width));
-    });
+    }
+  }
+
+  private writeBias(index: number, select: (block: ParamBlock) => GPUBuffer, bias: Float32Array): void {
+    const queue = this.gpu.device.queue;
+    for (const [j, out] of this.blocks[index + 1].entries()) {
+      queue.writeBuffer(select(this.layers[index].bias[j]), 0, bias.buffer, bias.byteOffset + out.offset * F32, out.width * F32);
+    }
   }
 
   /** The StepState words (step, lr, bias corrections, beta powers) as the GPU holds them. */

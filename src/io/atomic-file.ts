@@ -1,0 +1,79 @@
+// Node-only: crash-safe checkpoint files. A checkpoint is written to a temporary file in the same folder,
+// flushed, and renamed over the target (rename is atomic within a file system), then the folder itself is
+// flushed so that the rename survives a power cut. A reader therefore sees the old file or the new one,
+// never half of one.
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Writes `bytes` to `path` atomically: temp file in the same folder + fsync + rename + fsync of the folder. */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o644);
+  try {
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    // Some platforms (Windows) cannot open or fsync a folder; the rename itself has still happened.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+const CHECKPOINT_NAME = /^checkpoint-(\d+)\.safetensors$/;
+
+/** The file name of the checkpoint taken after `step` steps; zero-padded so names sort like steps. */
+export function checkpointFileName(step: number): string {
+  if (!Number.isSafeInteger(step) || step < 0) throw new RangeError(`checkpoint step must be a non-negative integer, got ${step}`);
+  return `checkpoint-${String(step).padStart(10, '0')}.safetensors`;
+}
+
+/** Checkpoints in `dir` (named by checkpointFileName), oldest step first. A missing folder has none. */
+export async function listCheckpoints(dir: string): Promise<{ step: number; path: string }[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return names
+    .map((name) => ({ name, match: CHECKPOINT_NAME.exec(name) }))
+    .filter((e): e is { name: string; match: RegExpExecArray } => e.match !== null)
+    .map((e) => ({ step: Number(e.match[1]), path: join(dir, e.name) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/** The checkpoint with the highest step in `dir`, or null when there is none. */
+export async function latestCheckpoint(dir: string): Promise<{ step: number; path: string } | null> {
+  const all = await listCheckpoints(dir);
+  return all.length > 0 ? all[all.length - 1] : null;
+}
+
+/** Deletes all but the `keep` checkpoints with the highest steps in `dir`; returns the deleted paths. */
+export async function pruneCheckpoints(dir: string, keep: number): Promise<string[]> {
+  if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`checkpoints to keep must be an integer >= 1, got ${keep}`);
+  const all = await listCheckpoints(dir);
+  const doomed = all.slice(0, Math.max(0, all.length - keep)).map((c) => c.path);
+  for (const path of doomed) await unlink(path);
+  return doomed;
+}
