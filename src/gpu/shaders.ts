@@ -14,6 +14,8 @@ export interface PipelineSpec {
   /** Prepend shaders/philox.wgsl. */
   usesPhilox?: boolean;
   constants?: Record<string, number>;
+  /** WGSL extensions to `enable` (e.g. 'subgroups'); the directives go before every other line. */
+  enables?: string[];
 }
 
 const moduleCache = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
@@ -22,10 +24,11 @@ const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipel
 function shaderModule(device: GPUDevice, spec: PipelineSpec): GPUShaderModule {
   let modules = moduleCache.get(device);
   if (!modules) moduleCache.set(device, (modules = new Map()));
-  const key = `${spec.family}|${spec.usesPhilox ? 1 : 0}`;
+  const enables = (spec.enables ?? []).map((e) => `enable ${e};`).join('\n');
+  const key = `${spec.family}|${spec.usesPhilox ? 1 : 0}|${enables}`;
   let module = modules.get(key);
   if (!module) {
-    const code = [common, spec.usesPhilox ? philox : '', spec.source].join('\n');
+    const code = [enables, common, spec.usesPhilox ? philox : '', spec.source].join('\n');
     module = device.createShaderModule({ label: spec.family, code });
     modules.set(key, module);
   }
@@ -37,7 +40,7 @@ export function computePipeline(device: GPUDevice, spec: PipelineSpec): Promise<
   let pipelines = pipelineCache.get(device);
   if (!pipelines) pipelineCache.set(device, (pipelines = new Map()));
   const constants = spec.constants ?? {};
-  const key = `${spec.family}.${spec.entryPoint}|${spec.usesPhilox ? 1 : 0}|${JSON.stringify(Object.entries(constants).sort())}`;
+  const key = `${spec.family}.${spec.entryPoint}|${spec.usesPhilox ? 1 : 0}|${(spec.enables ?? []).join(',')}|${JSON.stringify(Object.entries(constants).sort())}`;
   let pipeline = pipelines.get(key);
   if (!pipeline) {
     const label = `${spec.family}.${spec.entryPoint}`;
