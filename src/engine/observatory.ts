@@ -94,7 +94,7 @@ export class Observatory {
   private readonly dispatches: Dispatch[] = [];
   /** Per step, inside the step: drop runs. */
   private readonly perStep: Dispatch[] = [];
-  /** Inside the last step before a snapshot: sample 0's dropout masks. */
+  /** Inside the last step before a snapshot: sample 0's dropout masks and per-unit dropped counts over the batch. */
   private readonly maskBits: Dispatch[] = [];
   /** After end_step: probe pass, dead scan, history, counts. */
   private readonly snapshotWork: Dispatch;
@@ -103,6 +103,8 @@ export class Observatory {
   private readonly revivedBits: GPUBuffer[] = [];
   private readonly history: GPUBuffer[] = [];
   private readonly activeCounts: GPUBuffer[] = [];
+  /** Per hidden layer with dropout: batch rows that dropped each unit at the snapshot's last step. */
+  private readonly droppedCounts: (GPUBuffer | undefined)[] = [];
   private readonly counts: GPUBuffer;
   private readonly slots: Slot[];
   private readonly slotLayout: SlotLayout;
@@ -228,9 +230,14 @@ export class Observatory {
         if (hidden.dropout > 0) {
           const key = rngKey(spec.seed, 'dropout', l);
           this.perStep.push(keep(stats.prepareDropRun({ label: `Observatory.dropRun${l}`, p: hidden.dropout, key, stepState: trainer.stepState, cols: width, history })));
+          const droppedCounts = alloc(`droppedCounts${l}`, width);
+          this.droppedCounts.push(droppedCounts);
           this.maskBits.push(
             keep(kernels.dropout.prepareMaskBits({ label: `Observatory.maskBits${l}`, p: hidden.dropout, key, stepState: trainer.stepState, sample: 0, cols: width, bits: this.droppedBits[l - 1] })),
+            keep(stats.prepareDroppedFraction({ label: `Observatory.droppedFraction${l}`, p: hidden.dropout, key, stepState: trainer.stepState, rows: spec.batch, cols: width, droppedCounts })),
           );
+        } else {
+          this.droppedCounts.push(undefined);
         }
       }
       this.snapshotWork = composeDispatches('Observatory.snapshot', work);
@@ -481,6 +488,19 @@ export class Observatory {
     const width = this.trainer.spec.hidden[layer - 1]?.width;
     if (width === undefined) throw new RangeError(`layer ${layer} is not a hidden layer (1..${this.trainer.spec.hidden.length})`);
     return readU32(this.trainer.gpu.device, this.activeCounts[layer - 1], width);
+  }
+
+  /**
+   * Per unit of hidden layer `layer` (1-based), the fraction of the batch that dropout masked at the last
+   * snapshot's final step (all zeros for a layer without dropout).
+   */
+  async readDroppedFraction(layer: number): Promise<Float32Array> {
+    const width = this.trainer.spec.hidden[layer - 1]?.width;
+    if (width === undefined) throw new RangeError(`layer ${layer} is not a hidden layer (1..${this.trainer.spec.hidden.length})`);
+    const buffer = this.droppedCounts[layer - 1];
+    if (!buffer) return new Float32Array(width);
+    const counts = await readU32(this.trainer.gpu.device, buffer, width);
+    return Float32Array.from(counts, (c) => c / this.trainer.spec.batch);
   }
 
   private assertAlive(): void {

@@ -17,6 +17,7 @@ import {
   bitmapWords,
   deadScan,
   dropRunUpdate,
+  droppedFraction,
   historyUpdate,
   initialUnitHistory,
 } from '../../src/reference/unitstats';
@@ -223,6 +224,14 @@ describe('Observatory on the GPU', () => {
             throw new Error(`${label} unit ${u}: ${active[u]} active probe rows, CPU says ${ref.surelyActive[u]} (+${ref.ambiguous[u]} within rounding of 0)`);
           }
         }
+        // Per-unit fraction of the batch masked at the snapshot's last step, from the same Philox masks.
+        const fraction = await observatory.readDroppedFraction(i + 1);
+        const hidden = spec.hidden[i];
+        const droppedRows =
+          step === 0 || hidden.dropout === 0
+            ? new Uint32Array(layer.width)
+            : droppedFraction({ p: hidden.dropout, key: rngKey(spec.seed, 'dropout', i + 1), step: step - 1, rows: spec.batch, cols: layer.width });
+        expectBitExact(fraction, Float32Array.from(droppedRows, (c) => c / spec.batch), `${label} dropped fraction`);
         transitions.dead += layer.counts.dead;
         transitions.revived += layer.counts.revived;
       }
