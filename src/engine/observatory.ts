@@ -8,7 +8,7 @@
 //   the dropped bitmap is sample 0's dropout mask of the snapshot's last step.
 // If a free staging buffer exists, the bitmaps, counts and the interval's losses are copied into it
 // and mapped; otherwise the snapshot is skipped (counted) — the statistics on the GPU are still kept.
-import { readU32, uploadStorage } from '../gpu/buffers';
+import { createStorage, readU32, uploadStorage } from '../gpu/buffers';
 import { composeDispatches, type Dispatch } from '../gpu/dispatch';
 import { UnitStatsKernel, LAYER_COUNTS, UNIT_HISTORY_WORDS, LayerCount } from '../gpu/kernels/unitstats';
 import { rngKey } from '../reference/philox';
@@ -135,11 +135,7 @@ export class Observatory {
     const hiddenCount = spec.hidden.length;
     const rows = options.probeRows;
     const alloc = (label: string, words: number) => {
-      const buffer = device.createBuffer({
-        label: `Observatory.${label}`,
-        size: Math.max(16, Math.ceil((words * U32) / 16) * 16),
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
+      const buffer = createStorage(device, `Observatory.${label}`, words * U32);
       this.buffers.push(buffer);
       return buffer;
     };
@@ -447,8 +443,7 @@ export class Observatory {
 
   /** Per-unit history of hidden layer `layer` (1-based): UNIT_HISTORY_WORDS u32 per unit (see UnitHistoryField). */
   async readUnitHistory(layer: number): Promise<Uint32Array> {
-    const width = this.trainer.spec.hidden[layer - 1]?.width;
-    if (width === undefined) throw new RangeError(`layer ${layer} is not a hidden layer (1..${this.trainer.spec.hidden.length})`);
+    const width = this.hiddenWidth(layer);
     return readU32(this.trainer.gpu.device, this.history[layer - 1], width * UNIT_HISTORY_WORDS);
   }
 
@@ -485,8 +480,7 @@ export class Observatory {
 
   /** Per unit of hidden layer `layer` (1-based), how many probe rows gave a positive pre-activation at the last snapshot. */
   async readActiveCounts(layer: number): Promise<Uint32Array> {
-    const width = this.trainer.spec.hidden[layer - 1]?.width;
-    if (width === undefined) throw new RangeError(`layer ${layer} is not a hidden layer (1..${this.trainer.spec.hidden.length})`);
+    const width = this.hiddenWidth(layer);
     return readU32(this.trainer.gpu.device, this.activeCounts[layer - 1], width);
   }
 
@@ -495,12 +489,18 @@ export class Observatory {
    * snapshot's final step (all zeros for a layer without dropout).
    */
   async readDroppedFraction(layer: number): Promise<Float32Array> {
-    const width = this.trainer.spec.hidden[layer - 1]?.width;
-    if (width === undefined) throw new RangeError(`layer ${layer} is not a hidden layer (1..${this.trainer.spec.hidden.length})`);
+    const width = this.hiddenWidth(layer);
     const buffer = this.droppedCounts[layer - 1];
     if (!buffer) return new Float32Array(width);
     const counts = await readU32(this.trainer.gpu.device, buffer, width);
     return Float32Array.from(counts, (c) => c / this.trainer.spec.batch);
+  }
+
+  /** Width of hidden layer `layer` (1-based), or a RangeError naming the valid layers. */
+  private hiddenWidth(layer: number): number {
+    const width = this.trainer.spec.hidden[layer - 1]?.width;
+    if (width === undefined) throw new RangeError(`layer ${layer} is not a hidden layer (1..${this.trainer.spec.hidden.length})`);
+    return width;
   }
 
   private assertAlive(): void {

@@ -8,7 +8,7 @@
 //
 // Wide layers are split into column blocks (src/engine/layout.ts); a weight is then a grid of blocks
 // and products over split inputs accumulate block by block.
-import { readBack, readF32 } from '../gpu/buffers';
+import { createStorage, readBack, readF32 } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import type { Dispatch } from '../gpu/dispatch';
 import { ActivationKernel } from '../gpu/kernels/activation';
@@ -189,11 +189,7 @@ export class Trainer {
   }
 
   private alloc(label: string, elements: number): GPUBuffer {
-    const buffer = this.gpu.device.createBuffer({
-      label: `Trainer.${label}`,
-      size: Math.max(16, Math.ceil((elements * F32) / 16) * 16),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    });
+    const buffer = createStorage(this.gpu.device, `Trainer.${label}`, elements * F32);
     this.buffers.push(buffer);
     return buffer;
   }
