@@ -1,37 +1,23 @@
-// `npm run demo [preset] [steps]`: trains a preset MLP on this machine's WebGPU adapter (Dawn) and
-// prints what it did: the adapter, the network, the loss as it falls, throughput, and how many units of
-// each hidden layer are dead (pre-activation <= 0 for every probe input) at the end.
+// `npm run demo [preset] [steps]`: trains a preset MLP on this machine's WebGPU adapter (Dawn) with the
+// observatory on, and prints what it did: the adapter, the network, then at regular snapshots the loss,
+// throughput and, per hidden layer, how many units are dead, dropped (sample 0) and revived.
 import { PRESET_NAMES, PRESETS, type PresetName } from '../config';
 import { generateDataset, probeSet } from '../data';
 import { acquireNodeGpu } from '../gpu/dawn';
 import { modelSpecFromConfig } from '../engine/from-config';
-import { Trainer, type LayerParameters } from '../engine/trainer';
-import { activationForward } from '../reference/activation';
-import { matmulReference } from '../reference/matmul';
-import type { ModelSpec } from '../engine/model-spec';
+import { Observatory, type Snapshot } from '../engine/observatory';
+import { Trainer } from '../engine/trainer';
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run demo -- [preset] [steps]\npresets: ${PRESET_NAMES.join(', ')}`);
   process.exit(2);
 }
 
-/** Dead units per hidden layer: the probe pass (no dropout) on the CPU from the trained parameters. */
-function deadUnits(spec: ModelSpec, params: LayerParameters[], probe: Float32Array, rows: number): number[] {
-  let x = probe;
-  let width = spec.inputSize;
-  return spec.hidden.map((layer, l) => {
-    const z = new Float32Array(rows * layer.width);
-    matmulReference({ variant: 'nn', m: rows, n: layer.width, k: width, a: x, lda: width, b: params[l].weights, ldb: layer.width, c: z, ldc: layer.width, bias: params[l].bias });
-    let dead = 0;
-    for (let u = 0; u < layer.width; u++) {
-      let alive = false;
-      for (let r = 0; r < rows && !alive; r++) alive = z[r * layer.width + u] > 0;
-      if (!alive) dead++;
-    }
-    x = activationForward(layer.activation, z);
-    width = layer.width;
-    return dead;
-  });
+function describe(snapshot: Snapshot, rate: number): string {
+  const losses = snapshot.losses;
+  const loss = losses.length ? (losses.reduce((sum, v) => sum + v, 0) / losses.length).toFixed(4) : '   -  ';
+  const layers = snapshot.layers.map((l, i) => `L${i + 1} ${l.counts.dead}/${l.counts.dropped}/${l.counts.revived}`).join('  ');
+  return `step ${String(snapshot.step).padStart(8)}  loss ${loss}  ${snapshot.step ? `${rate.toFixed(0).padStart(4)} steps/s` : '           '}  ${layers}`;
 }
 
 async function main(): Promise<void> {
@@ -52,23 +38,24 @@ async function main(): Promise<void> {
 
   const dataset = generateDataset(config);
   const probe = probeSet(dataset, config.snapshot.probeSize, config.seed);
-  const trainer = await Trainer.create(gpu, spec, dataset);
+  const trainer = await Trainer.create(gpu, { ...spec, probeRows: probe.samples }, dataset);
   const reports = 10;
-  const started = performance.now();
+  const every = Math.max(1, Math.round(steps / reports));
+  const observatory = await Observatory.create(trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: reports + 2 });
+  console.log(`observatory: a snapshot every ${every} steps on ${probe.samples} probe inputs; per layer dead/dropped/revived units`);
   try {
-    for (let r = 1; r <= reports; r++) {
-      const target = Math.round((steps * r) / reports);
-      await trainer.train(target - trainer.step);
-      const window = Math.min(trainer.step, Math.max(1, Math.round(steps / reports)), trainer.lossHistoryCapacity);
-      const losses = await trainer.readLosses(trainer.step - window, window);
-      const mean = losses.reduce((s, v) => s + v, 0) / losses.length;
-      const rate = trainer.step / ((performance.now() - started) / 1000);
-      console.log(`step ${String(trainer.step).padStart(8)}  loss ${mean.toFixed(4)}  (${rate.toFixed(0)} steps/s)`);
+    const started = performance.now();
+    const print = (snapshot: Snapshot | null) => snapshot && console.log(describe(snapshot, trainer.step / ((performance.now() - started) / 1000)));
+    print(await observatory.next()); // step 0: the network before training
+    // Chunks start at multiples of `every`, so each full chunk ends with exactly one snapshot.
+    while (trainer.step < steps) {
+      await observatory.train(Math.min(every, steps - trainer.step));
+      if (trainer.step % every === 0) print(await observatory.next());
     }
-    const dead = deadUnits(spec, await trainer.readParameters(), probe.inputs, probe.samples);
-    console.log(`after ${trainer.step} steps, dead units per hidden layer (pre-activation <= 0 on all ${probe.samples} probe inputs):`);
-    spec.hidden.forEach((h, l) => console.log(`  layer ${l + 1}: ${dead[l]} of ${h.width} (${((100 * dead[l]) / h.width).toFixed(1)} %)`));
+    const widths = spec.hidden.map((h) => h.width).join(', ');
+    console.log(`dead: pre-activation <= 0 on every probe input; dropped: masked for sample 0 at that step; revived: dead at an earlier snapshot, alive now (layer widths ${widths})`);
   } finally {
+    observatory.destroy();
     trainer.destroy();
     gpu.device.destroy();
   }
