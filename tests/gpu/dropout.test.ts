@@ -3,18 +3,7 @@ import { DropoutKernel, type DropoutArgs } from '../../src/gpu/kernels/dropout';
 import { runDispatches } from '../../src/gpu/dispatch';
 import { dropoutBackward, dropoutForward, dropoutMaskBits, dropoutScale } from '../../src/reference/dropout';
 import { rngKey } from '../../src/reference/philox';
-import { expectBitExact, randomArray, useGpu } from './harness';
-
-/** StepState { step: u32, lr: f32, bias_correction1: f32, bias_correction2: f32 }, as the engine fills it. */
-function writeStepState(device: GPUDevice, buffer: GPUBuffer, step: number): void {
-  const bytes = new ArrayBuffer(16);
-  const view = new DataView(bytes);
-  view.setUint32(0, step, true);
-  view.setFloat32(4, 0.01, true);
-  view.setFloat32(8, 1, true);
-  view.setFloat32(12, 1, true);
-  device.queue.writeBuffer(buffer, 0, bytes);
-}
+import { expectBitExact, randomArray, useGpu, writeStepState } from './harness';
 
 /** Bit patterns, so -0/+0 and NaN payloads count as differences too. */
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -37,7 +26,7 @@ describe('dropout on the GPU', () => {
     const inData = new Float32Array(pad + rows * ld).fill(NaN);
     for (let r = 0; r < rows; r++) inData.set(x.subarray(r * cols, (r + 1) * cols), pad + r * ld);
     const stepState = t.zeros('stepState', 4);
-    writeStepState(t.device, stepState, step);
+    writeStepState(t.device, stepState, { step });
     const input = t.f32('input', inData);
     // Sentinels everywhere, plus a spare row: the kernel must write exactly its block.
     const outSize = 2 * pad + (rows + 1) * ld;
@@ -67,7 +56,7 @@ describe('dropout on the GPU', () => {
 
   async function maskBits(opts: { p: number; step: number; sample: number; cols: number; unitOffset?: number; k?: DropoutKernel }) {
     const stepState = t.zeros('stepState', 4);
-    writeStepState(t.device, stepState, opts.step);
+    writeStepState(t.device, stepState, { step: opts.step });
     const words = Math.ceil(opts.cols / 32);
     const bits = t.u32('bits', new Array(words + 1).fill(0xdeadbeef)); // + 1 sentinel word
     const d = (opts.k ?? kernel).prepareMaskBits({ label: 'Dropout.mask_bits', key: KEY, stepState, bits, ...opts });

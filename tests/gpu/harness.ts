@@ -130,3 +130,26 @@ export function randomArray(length: number, seed: number, scale = 1): Float32Arr
   }
   return out;
 }
+
+export interface StepStateWords {
+  step: number;
+  lr?: number;
+  /** 1 - beta1^(step+1); default 1. */
+  bc1?: number;
+  /** 1 - beta2^(step+1); default 1. */
+  bc2?: number;
+}
+
+/**
+ * Fills the first 16 bytes of a StepState buffer { step: u32, lr: f32, bias_correction1: f32,
+ * bias_correction2: f32 } as the engine's begin_step would, for kernels tested on their own.
+ */
+export function writeStepState(device: GPUDevice, buffer: GPUBuffer, s: StepStateWords): void {
+  const bytes = new ArrayBuffer(16);
+  const view = new DataView(bytes);
+  view.setUint32(0, s.step, true);
+  view.setFloat32(4, s.lr ?? 0.01, true);
+  view.setFloat32(8, s.bc1 ?? 1, true);
+  view.setFloat32(12, s.bc2 ?? 1, true);
+  device.queue.writeBuffer(buffer, 0, bytes);
+}

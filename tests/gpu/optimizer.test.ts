@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OptimizerKernel, type OptimizerSpec } from '../../src/gpu/kernels/optimizer';
 import { runDispatches } from '../../src/gpu/dispatch';
 import { biasCorrection, optimizerStep } from '../../src/reference/optimizer';
-import { expectClose, randomArray, useGpu } from './harness';
-
-/** StepState { step: u32, lr: f32, bias_correction1: f32, bias_correction2: f32 }, as the engine fills it. */
-function writeStepState(device: GPUDevice, buffer: GPUBuffer, s: { step: number; lr: number; bc1: number; bc2: number }): void {
-  const bytes = new ArrayBuffer(16);
-  const view = new DataView(bytes);
-  view.setUint32(0, s.step, true);
-  view.setFloat32(4, s.lr, true);
-  view.setFloat32(8, s.bc1, true);
-  view.setFloat32(12, s.bc2, true);
-  device.queue.writeBuffer(buffer, 0, bytes);
-}
+import { expectClose, randomArray, useGpu, writeStepState } from './harness';
 
 const SPECS: Array<[string, OptimizerSpec]> = [
   ['sgd', { kind: 'sgd' }],

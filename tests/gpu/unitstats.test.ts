@@ -17,18 +17,7 @@ import {
   historyUpdate,
   initialUnitHistory,
 } from '../../src/reference/unitstats';
-import { expectBitExact, randomArray, useGpu } from './harness';
-
-/** StepState { step: u32, lr: f32, bias_correction1: f32, bias_correction2: f32 }, as the engine fills it. */
-function writeStepState(device: GPUDevice, buffer: GPUBuffer, step: number): void {
-  const bytes = new ArrayBuffer(16);
-  const view = new DataView(bytes);
-  view.setUint32(0, step, true);
-  view.setFloat32(4, 0.01, true);
-  view.setFloat32(8, 1, true);
-  view.setFloat32(12, 1, true);
-  device.queue.writeBuffer(buffer, 0, bytes);
-}
+import { expectBitExact, randomArray, useGpu, writeStepState } from './harness';
 
 const KEY = rngKey(99, 'dropout', 1);
 const SENTINEL = 0xdeadbeef;
@@ -73,7 +62,7 @@ describe('unit statistics on the GPU', () => {
 
   function stepStateAt(step: number): GPUBuffer {
     const buffer = t.zeros('stepState', 4);
-    writeStepState(t.device, buffer, step);
+    writeStepState(t.device, buffer, { step });
     return buffer;
   }
 
@@ -241,7 +230,7 @@ describe('unit statistics on the GPU', () => {
       for (const [buffer, data] of [[l.deadBits, deadBits], [l.droppedBits, droppedBits]] as const) {
         t.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
       }
-      writeStepState(t.device, l.stepState, step);
+      writeStepState(t.device, l.stepState, { step });
       run(
         k.prepareClearCounts({ label: 'UnitStats.clearCounts', counts: l.counts, countsOffset: LAYER_COUNTS }),
         k.prepareHistoryUpdate({ label: 'UnitStats.historyUpdate', countsOffset: LAYER_COUNTS, ...l }),
@@ -297,7 +286,7 @@ describe('unit statistics on the GPU', () => {
       for (let s = 0; s < pattern.length; s++) {
         const z = new Float32Array(rows * cols);
         for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) z[r * cols + c] = pattern[s][c] ? -1 - r : r === 2 ? 0.5 : -0.25;
-        writeStepState(t.device, l.stepState, steps[s]);
+        writeStepState(t.device, l.stepState, { step: steps[s] });
         run(
           kernel.prepareDeadScan({ label: 'UnitStats.deadScan', z: { buffer: t.f32('z', z), ld: cols }, rows, cols, deadBits: l.deadBits, activeCounts }),
           kernel.prepareClearCounts({ label: 'UnitStats.clearCounts', counts: l.counts, countsOffset: LAYER_COUNTS }),
