@@ -1,13 +1,9 @@
-// The simulator's heart: a whole MLP training step as a fixed list of GPU dispatches, recorded K steps
-// per command buffer. The CPU never writes data on the training path: the step counter, learning
-// rate, minibatch choice and dropout masks are all derived on the GPU from StepState and Philox.
+// The simulator's heart: owns every buffer of a training run (allocated once), records K training steps
+// per command buffer, and reads back only when asked. The CPU never writes data on the training path:
+// the step counter, learning rate, minibatch choice and dropout masks are all derived on the GPU from
+// StepState and Philox. What one step runs is built in ./step-graph.ts.
 //
-// Per step:  begin_step -> gather batch -> [input dropout] -> per layer: Z = X·W + b, A = act(Z),
-//            Y = dropout(A) -> loss -> backward in reverse (dW = Xᵀ·dZ, db = Σ dZ, dX = dZ·Wᵀ)
-//            -> optimizer on every parameter block -> end_step.
-//
-// Wide layers are split into column blocks (src/engine/layout.ts); a weight is then a grid of blocks
-// and products over split inputs accumulate block by block.
+// Wide layers are split into column blocks (src/engine/layout.ts); a weight is then a grid of blocks.
 import { createStorage, readBack, readF32 } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import type { Dispatch } from '../gpu/dispatch';
@@ -23,6 +19,7 @@ import { ScheduleKernel, STEP_STATE_BYTES, initialStepState } from '../gpu/kerne
 import { rngKey } from '../reference/philox';
 import { planLayout, type ColumnBlock, type LayoutOptions, type ModelLayout } from './layout';
 import { activationWidths, type ModelSpec } from './model-spec';
+import { buildTrainingStep } from './step-graph';
 
 /** A data set as the engine holds it: inputs [samples, inputSize]; targets u32 classes [samples] or f32 [samples, outputSize]. */
 export interface TrainingData {
@@ -154,7 +151,21 @@ export class Trainer {
       gpu.device.queue.writeBuffer(this.stepState, 0, initialStepState());
       this.lossHistory = this.alloc('lossHistory', this.lossHistoryCapacity);
       this.allocateTensors();
-      this.stepBody = this.buildStep(data);
+      const step = buildTrainingStep({
+        device: gpu.device,
+        spec,
+        kernels,
+        data,
+        stepState: this.stepState,
+        lossHistory: this.lossHistory,
+        lossHistoryCapacity: this.lossHistoryCapacity,
+        blocks: this.blocks,
+        layers: this.layers,
+        alloc: (label, elements) => this.alloc(label, elements),
+        keep: (d) => this.keep(d),
+      });
+      this.stepBody = step.body;
+      this.stepEnd = step.end;
       this.initializeParameters();
     } catch (error) {
       this.destroy();
@@ -163,7 +174,6 @@ export class Trainer {
   }
 
   private readonly maxSubmitsInFlight: number;
-  private dataBuffers!: { inputs: GPUBuffer; targets: GPUBuffer };
 
   static async create(gpu: GpuContext, spec: ModelSpec, data: TrainingData, options: TrainerOptions = {}): Promise<Trainer> {
     validateData(spec, data);
@@ -242,220 +252,6 @@ export class Trainer {
   private keep(d: Dispatch): Dispatch {
     this.dispatches.push(d);
     return d;
-  }
-
-  /** Builds the dispatch list of one training step (encoded identically for every step). */
-  private buildStep(data: TrainingData): Dispatch[] {
-    const { spec, kernels: k, stepState } = this;
-    const batch = spec.batch;
-    const hiddenCount = spec.hidden.length;
-    const classification = spec.loss === 'softmax_ce';
-    const targetSize = classification ? 1 : spec.outputSize;
-    const steps: Dispatch[] = [];
-    const add = (d: Dispatch) => steps.push(this.keep(d));
-
-    this.dataBuffers = {
-      inputs: this.alloc('data.inputs', data.inputs.length),
-      targets: this.alloc('data.targets', data.targets.length),
-    };
-    for (const [buffer, array] of [[this.dataBuffers.inputs, data.inputs], [this.dataBuffers.targets, data.targets]] as const) {
-      this.gpu.device.queue.writeBuffer(buffer, 0, array.buffer, array.byteOffset, array.byteLength);
-    }
-    const batchTargets = this.alloc('batch.targets', batch * targetSize);
-    const rowLoss = this.alloc('batch.rowLoss', batch);
-
-    const schedule = k.schedule.prepare('Trainer.schedule', stepState, spec.schedule);
-    this.keep(schedule.begin);
-    this.keep(schedule.end);
-    steps.push(schedule.begin);
-
-    const input = this.blocks[0][0];
-    add(
-      k.gather.prepare({
-        label: 'Trainer.gather',
-        key: rngKey(spec.seed, 'batchOrder'),
-        stepState,
-        batch,
-        samples: data.samples,
-        inputSize: spec.inputSize,
-        targetSize,
-        inputs: this.dataBuffers.inputs,
-        targets: this.dataBuffers.targets,
-        indices: this.alloc('batch.indices', batch),
-        batchInputs: input.z,
-        batchTargets,
-      }),
-    );
-    if (spec.inputDropout > 0) {
-      add(
-        k.dropout.prepareForward({
-          label: 'Trainer.inputDropout',
-          p: spec.inputDropout,
-          key: rngKey(spec.seed, 'dropout', 0),
-          stepState,
-          rows: batch,
-          cols: spec.inputSize,
-          input: { buffer: input.z, ld: spec.inputSize },
-          output: { buffer: input.y, ld: spec.inputSize },
-        }),
-      );
-    }
-
-    // Forward.
-    for (let l = 1; l <= hiddenCount + 1; l++) {
-      const layer = this.layers[l - 1];
-      const inputs = this.blocks[l - 1];
-      this.blocks[l].forEach((out, j) => {
-        inputs.forEach((inp, i) => {
-          add(
-            k.matmul.prepare({
-              label: `Trainer.forward${l}.${i}.${j}`,
-              variant: 'nn',
-              m: batch,
-              n: out.width,
-              k: inp.width,
-              a: { buffer: inp.y, ld: inp.width },
-              b: { buffer: layer.weights[i][j].value, ld: out.width },
-              c: { buffer: out.z, ld: out.width },
-              bias: i === 0 ? { buffer: layer.bias[j].value } : undefined,
-              accumulate: i > 0,
-            }),
-          );
-        });
-        if (l > hiddenCount) return;
-        const hidden = spec.hidden[l - 1];
-        add(
-          k.activation.prepareForward({
-            label: `Trainer.act${l}.${j}`,
-            activation: hidden.activation,
-            z: out.z,
-            a: out.h ?? out.y,
-            count: batch * out.width,
-          }),
-        );
-        if (out.h) add(k.dropout.prepareForward(this.dropoutArgs(l, out, out.h, out.y)));
-      });
-    }
-
-    // Loss: the logits are the last activation's single block; dL/dlogits goes to its y buffer.
-    const logits = this.blocks[hiddenCount + 1][0];
-    add(
-      k.loss.prepare({
-        label: 'Trainer.loss',
-        kind: spec.loss,
-        logits: logits.z,
-        targets: batchTargets,
-        rows: batch,
-        cols: spec.outputSize,
-        grad: logits.y,
-        rowLoss,
-        stepState,
-        history: { buffer: this.lossHistory, capacity: this.lossHistoryCapacity },
-      }),
-    );
-
-    // Backward, output layer first. For layer l, dZ of block j sits in blocks[l][j].y.
-    for (let l = hiddenCount + 1; l >= 1; l--) {
-      const layer = this.layers[l - 1];
-      const inputs = this.blocks[l - 1];
-      const outputs = this.blocks[l];
-      if (l <= hiddenCount) {
-        const hidden = spec.hidden[l - 1];
-        outputs.forEach((out, j) => {
-          if (out.h) add(k.dropout.prepareBackward(this.dropoutArgs(l, out, out.g, out.h)));
-          add(
-            k.activation.prepareBackward({
-              label: `Trainer.actBackward${l}.${j}`,
-              activation: hidden.activation,
-              z: out.z,
-              gradOut: out.h ?? out.g,
-              gradIn: out.y,
-              count: batch * out.width,
-            }),
-          );
-        });
-      }
-      outputs.forEach((out, j) => {
-        inputs.forEach((inp, i) => {
-          add(
-            k.matmul.prepare({
-              label: `Trainer.gradW${l}.${i}.${j}`,
-              variant: 'tn',
-              m: inp.width,
-              n: out.width,
-              k: batch,
-              a: { buffer: inp.y, ld: inp.width },
-              b: { buffer: out.y, ld: out.width },
-              c: { buffer: layer.weights[i][j].grad, ld: out.width },
-            }),
-          );
-        });
-        add(
-          k.bias.prepareGrad({
-            label: `Trainer.gradB${l}.${j}`,
-            dy: { buffer: out.y, ld: out.width },
-            rows: batch,
-            cols: out.width,
-            db: { buffer: layer.bias[j].grad },
-          }),
-        );
-      });
-      if (l === 1) continue; // no gradient needed for the data
-      inputs.forEach((inp, i) => {
-        outputs.forEach((out, j) => {
-          add(
-            k.matmul.prepare({
-              label: `Trainer.gradX${l}.${i}.${j}`,
-              variant: 'nt',
-              m: batch,
-              n: inp.width,
-              k: out.width,
-              a: { buffer: out.y, ld: out.width },
-              b: { buffer: layer.weights[i][j].value, ld: out.width },
-              c: { buffer: inp.g, ld: inp.width },
-              accumulate: j > 0,
-            }),
-          );
-        });
-      });
-    }
-
-    // Optimizer. Weight decay applies to weights only, never to biases (as in the run schema).
-    const biasOptimizer = { ...spec.optimizer, weightDecay: 0 };
-    this.layers.forEach((layer, l) => {
-      const blocks = [...layer.weights.flat().map((b) => [b, spec.optimizer] as const), ...layer.bias.map((b) => [b, biasOptimizer] as const)];
-      for (const [block, optimizer] of blocks) {
-        add(
-          k.optimizer.prepare({
-            label: `Trainer.optimizer${l + 1}`,
-            spec: optimizer,
-            param: block.value,
-            grad: block.grad,
-            state1: block.state[0],
-            state2: block.state[1],
-            count: block.count,
-            stepState,
-          }),
-        );
-      }
-    });
-
-    this.stepEnd = schedule.end;
-    return steps;
-  }
-
-  private dropoutArgs(l: number, block: ActivationBlock, input: GPUBuffer, output: GPUBuffer) {
-    return {
-      label: `Trainer.dropout${l}.${block.offset}`,
-      p: this.spec.hidden[l - 1].dropout,
-      key: rngKey(this.spec.seed, 'dropout', l),
-      stepState: this.stepState,
-      rows: this.spec.batch,
-      cols: block.width,
-      unitOffset: block.offset,
-      input: { buffer: input, ld: block.width },
-      output: { buffer: output, ld: block.width },
-    };
   }
 
   /** Draws every parameter from its Philox stream on the GPU, so that shards match an unsharded run. */

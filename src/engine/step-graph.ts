@@ -1,0 +1,243 @@
+// One training step as a fixed list of GPU dispatches (see src/engine/trainer.ts for the buffers):
+//   begin_step -> gather batch -> [input dropout] -> per layer: Z = X·W + b, A = act(Z), Y = dropout(A)
+//   -> loss -> backward in reverse (dW = Xᵀ·dZ, db = Σ dZ, dX = dZ·Wᵀ) -> optimizer -> end_step.
+// Wide layers are grids of column blocks: products over split inputs accumulate block by block.
+import type { Dispatch } from '../gpu/dispatch';
+import { rngKey } from '../reference/philox';
+import type { ModelSpec } from './model-spec';
+import type { ActivationBlock, Kernels, TrainingData, WeightLayer } from './trainer';
+
+/** What the step graph is built from: the trainer's buffers and kernels. */
+export interface StepGraphInput {
+  device: GPUDevice;
+  spec: ModelSpec;
+  kernels: Kernels;
+  data: TrainingData;
+  stepState: GPUBuffer;
+  lossHistory: GPUBuffer;
+  lossHistoryCapacity: number;
+  /** Per activation (0 = input, 1..L hidden, L+1 logits), its column blocks. */
+  blocks: readonly ActivationBlock[][];
+  layers: readonly WeightLayer[];
+  /** Allocates a storage buffer the trainer owns. */
+  alloc(label: string, elements: number): GPUBuffer;
+  /** Registers a dispatch the trainer destroys with itself. */
+  keep(dispatch: Dispatch): Dispatch;
+}
+
+/**
+ * Builds the dispatch list of one training step, encoded identically for every step: what runs, in which
+ * order, on which buffers. Returns the step up to end_step, and end_step itself (the observatory records
+ * its per-step work between the two).
+ */
+export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: Dispatch } {
+const { spec, kernels: k, stepState, data } = t;
+  const batch = spec.batch;
+  const hiddenCount = spec.hidden.length;
+  const classification = spec.loss === 'softmax_ce';
+  const targetSize = classification ? 1 : spec.outputSize;
+  const steps: Dispatch[] = [];
+  const add = (d: Dispatch) => steps.push(t.keep(d));
+
+  const dataBuffers = {
+    inputs: t.alloc('data.inputs', data.inputs.length),
+    targets: t.alloc('data.targets', data.targets.length),
+  };
+  for (const [buffer, array] of [[dataBuffers.inputs, data.inputs], [dataBuffers.targets, data.targets]] as const) {
+    t.device.queue.writeBuffer(buffer, 0, array.buffer, array.byteOffset, array.byteLength);
+  }
+  const batchTargets = t.alloc('batch.targets', batch * targetSize);
+  const rowLoss = t.alloc('batch.rowLoss', batch);
+
+  const schedule = k.schedule.prepare('Trainer.schedule', stepState, spec.schedule);
+  t.keep(schedule.begin);
+  t.keep(schedule.end);
+  steps.push(schedule.begin);
+
+  const input = t.blocks[0][0];
+  add(
+    k.gather.prepare({
+      label: 'Trainer.gather',
+      key: rngKey(spec.seed, 'batchOrder'),
+      stepState,
+      batch,
+      samples: data.samples,
+      inputSize: spec.inputSize,
+      targetSize,
+      inputs: dataBuffers.inputs,
+      targets: dataBuffers.targets,
+      indices: t.alloc('batch.indices', batch),
+      batchInputs: input.z,
+      batchTargets,
+    }),
+  );
+  if (spec.inputDropout > 0) {
+    add(
+      k.dropout.prepareForward({
+        label: 'Trainer.inputDropout',
+        p: spec.inputDropout,
+        key: rngKey(spec.seed, 'dropout', 0),
+        stepState,
+        rows: batch,
+        cols: spec.inputSize,
+        input: { buffer: input.z, ld: spec.inputSize },
+        output: { buffer: input.y, ld: spec.inputSize },
+      }),
+    );
+  }
+
+  // Forward.
+  for (let l = 1; l <= hiddenCount + 1; l++) {
+    const layer = t.layers[l - 1];
+    const inputs = t.blocks[l - 1];
+    t.blocks[l].forEach((out, j) => {
+      inputs.forEach((inp, i) => {
+        add(
+          k.matmul.prepare({
+            label: `Trainer.forward${l}.${i}.${j}`,
+            variant: 'nn',
+            m: batch,
+            n: out.width,
+            k: inp.width,
+            a: { buffer: inp.y, ld: inp.width },
+            b: { buffer: layer.weights[i][j].value, ld: out.width },
+            c: { buffer: out.z, ld: out.width },
+            bias: i === 0 ? { buffer: layer.bias[j].value } : undefined,
+            accumulate: i > 0,
+          }),
+        );
+      });
+      if (l > hiddenCount) return;
+      const hidden = spec.hidden[l - 1];
+      add(
+        k.activation.prepareForward({
+          label: `Trainer.act${l}.${j}`,
+          activation: hidden.activation,
+          z: out.z,
+          a: out.h ?? out.y,
+          count: batch * out.width,
+        }),
+      );
+      if (out.h) add(k.dropout.prepareForward(dropoutArgs(t, l, out, out.h, out.y)));
+    });
+  }
+
+  // Loss: the logits are the last activation's single block; dL/dlogits goes to its y buffer.
+  const logits = t.blocks[hiddenCount + 1][0];
+  add(
+    k.loss.prepare({
+      label: 'Trainer.loss',
+      kind: spec.loss,
+      logits: logits.z,
+      targets: batchTargets,
+      rows: batch,
+      cols: spec.outputSize,
+      grad: logits.y,
+      rowLoss,
+      stepState,
+      history: { buffer: t.lossHistory, capacity: t.lossHistoryCapacity },
+    }),
+  );
+
+  // Backward, output layer first. For layer l, dZ of block j sits in blocks[l][j].y.
+  for (let l = hiddenCount + 1; l >= 1; l--) {
+    const layer = t.layers[l - 1];
+    const inputs = t.blocks[l - 1];
+    const outputs = t.blocks[l];
+    if (l <= hiddenCount) {
+      const hidden = spec.hidden[l - 1];
+      outputs.forEach((out, j) => {
+        if (out.h) add(k.dropout.prepareBackward(dropoutArgs(t, l, out, out.g, out.h)));
+        add(
+          k.activation.prepareBackward({
+            label: `Trainer.actBackward${l}.${j}`,
+            activation: hidden.activation,
+            z: out.z,
+            gradOut: out.h ?? out.g,
+            gradIn: out.y,
+            count: batch * out.width,
+          }),
+        );
+      });
+    }
+    outputs.forEach((out, j) => {
+      inputs.forEach((inp, i) => {
+        add(
+          k.matmul.prepare({
+            label: `Trainer.gradW${l}.${i}.${j}`,
+            variant: 'tn',
+            m: inp.width,
+            n: out.width,
+            k: batch,
+            a: { buffer: inp.y, ld: inp.width },
+            b: { buffer: out.y, ld: out.width },
+            c: { buffer: layer.weights[i][j].grad, ld: out.width },
+          }),
+        );
+      });
+      add(
+        k.bias.prepareGrad({
+          label: `Trainer.gradB${l}.${j}`,
+          dy: { buffer: out.y, ld: out.width },
+          rows: batch,
+          cols: out.width,
+          db: { buffer: layer.bias[j].grad },
+        }),
+      );
+    });
+    if (l === 1) continue; // no gradient needed for the data
+    inputs.forEach((inp, i) => {
+      outputs.forEach((out, j) => {
+        add(
+          k.matmul.prepare({
+            label: `Trainer.gradX${l}.${i}.${j}`,
+            variant: 'nt',
+            m: batch,
+            n: inp.width,
+            k: out.width,
+            a: { buffer: out.y, ld: out.width },
+            b: { buffer: layer.weights[i][j].value, ld: out.width },
+            c: { buffer: inp.g, ld: inp.width },
+            accumulate: j > 0,
+          }),
+        );
+      });
+    });
+  }
+
+  // Optimizer. Weight decay applies to weights only, never to biases (as in the run schema).
+  const biasOptimizer = { ...spec.optimizer, weightDecay: 0 };
+  t.layers.forEach((layer, l) => {
+    const blocks = [...layer.weights.flat().map((b) => [b, spec.optimizer] as const), ...layer.bias.map((b) => [b, biasOptimizer] as const)];
+    for (const [block, optimizer] of blocks) {
+      add(
+        k.optimizer.prepare({
+          label: `Trainer.optimizer${l + 1}`,
+          spec: optimizer,
+          param: block.value,
+          grad: block.grad,
+          state1: block.state[0],
+          state2: block.state[1],
+          count: block.count,
+          stepState,
+        }),
+      );
+    }
+  });
+
+  return { body: steps, end: schedule.end };
+}
+
+function dropoutArgs(t: StepGraphInput, l: number, block: ActivationBlock, input: GPUBuffer, output: GPUBuffer) {
+  return {
+    label: `Trainer.dropout${l}.${block.offset}`,
+    p: t.spec.hidden[l - 1].dropout,
+    key: rngKey(t.spec.seed, 'dropout', l),
+    stepState: t.stepState,
+    rows: t.spec.batch,
+    cols: block.width,
+    unitOffset: block.offset,
+    input: { buffer: input, ld: block.width },
+    output: { buffer: output, ld: block.width },
+  };
+}
