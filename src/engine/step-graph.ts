@@ -31,7 +31,7 @@ export interface StepGraphInput {
  * its per-step work between the two).
  */
 export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: Dispatch } {
-const { spec, kernels: k, stepState, data } = t;
+  const { spec, kernels: k, stepState, data } = t;
   const batch = spec.batch;
   const hiddenCount = spec.hidden.length;
   const classification = spec.loss === 'softmax_ce';
