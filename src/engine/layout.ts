@@ -166,7 +166,8 @@ export function estimateMemory(spec: ModelSpec, dataBytes = 0): MemoryEstimate {
     activations += activationBuffersPerLayer(spec, l) * spec.batch * widths[l];
   }
   const states = OptimizerKernel.stateBuffersNeeded(spec.optimizer);
-  const probe = (spec.probeRows ?? 0) * Math.max(...widths);
+  // The observatory's probe pass keeps pre-activations of every hidden layer and activations of all but the last.
+  const probe = (spec.probeRows ?? 0) * (spec.inputSize + spec.hidden.reduce((sum, h, i) => sum + h.width * (i < spec.hidden.length - 1 ? 2 : 1), 0));
   const bytes = {
     parameters: parameters * F32,
     gradients: parameters * F32,

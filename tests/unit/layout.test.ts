@@ -48,6 +48,9 @@ describe('model layout', () => {
     expect(m.data).toBe(1000);
     expect(m.total).toBe(m.parameters + m.gradients + m.optimizerState + m.activations + m.data);
     expect(estimateMemory({ ...spec, optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 } }).optimizerState).toBe(params * 8);
+    // With the observatory on: probe inputs, Z of every hidden layer, A of all but the last (16 probe rows).
+    const probed = estimateMemory({ ...spec, probeRows: 16 }, 1000);
+    expect(probed.activations - m.activations).toBe(16 * (5 + 2 * 33 + 2 * 18 + 9) * 4);
   });
 
   it('refuses a model over the memory budget, naming the number, the limit and the layer', () => {
