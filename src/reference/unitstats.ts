@@ -10,7 +10,7 @@
 //
 // Bitmaps hold bit (u % 32) of word (u / 32) for unit u; bits past the width are 0.
 // Snapshots are labelled with StepState.step read after a step's end_step: the number of completed steps.
-import { dropoutKeep, dropoutThreshold } from './dropout.js';
+import { dropoutKeep, dropoutThreshold, type DropoutReferenceArgs } from './dropout.js';
 import type { Key } from './philox.js';
 
 /** "No such step": first_death_step and last_change_step of a unit that never changed. */
@@ -182,16 +182,8 @@ export function dropRunUpdate(args: DropRunArgs): void {
   }
 }
 
-export interface DroppedFractionArgs {
-  p: number;
-  key: Key;
-  /** The step whose masks are counted. */
-  step: number;
-  /** Batch rows. */
-  rows: number;
-  cols: number;
-  unitOffset?: number;
-}
+/** The same arguments as the dropout reference: `step` selects the masks counted over `rows` batch rows. */
+export type DroppedFractionArgs = DropoutReferenceArgs;
 
 /** [cols] (block-local): batch rows that dropped each unit at `step`; the fraction is count / rows. */
 export function droppedFraction(args: DroppedFractionArgs): Uint32Array {
