@@ -5,7 +5,7 @@ export default defineConfig({
   build: {
     target: 'es2022',
     // Two pages: the simulator (index.html) and the benchmark suite (bench.html).
-    rollupOptions: { input: { main: resolve(__dirname, 'index.html'), bench: resolve(__dirname, 'bench.html') } },
+    rollupOptions: { input: { main: resolve(import.meta.dirname, 'index.html'), bench: resolve(import.meta.dirname, 'bench.html') } },
   },
   // The engine runs in a module Worker (WebGPU works in dedicated workers).
   worker: { format: 'es' },
