@@ -32,12 +32,13 @@ struct Params {
   ld: u32,             // row stride of z, elements
   col_tiles: u32,      // dead_scan: ceil(cols / 32)
   chunk_rows: u32,     // dead_scan: rows per workgroup, a multiple of SCAN_LANES
-  chunks: u32,         // dead_scan: ceil(rows / chunk_rows); 1 => counts and bits in one pass
+  chunks: u32,         // dead_scan: ceil(rows / chunk_rows)
   threshold: u32,      // round(p * 2^24), as dropout
   key0: u32,
   key1: u32,
   counts_offset: u32,  // history_update, clear_counts: first of the layer's counters
   invocations: u32,    // work items: workgroups (dead_scan_count), groups of 4 units, units or words
+  single_pass: u32,    // dead_scan_count: 1 => one workgroup owns each column's whole count: store counts and words
 }
 
 const NEVER: u32 = 0xFFFFFFFFu;
@@ -66,8 +67,9 @@ const NEVER: u32 = 0xFFFFFFFFu;
 // Dead scan: a column reduction like the bias gradient. A workgroup is 32 adjacent columns (one bitmap
 // word; a row of 32 lanes loads 128 contiguous bytes) x 8 row lanes, over a chunk of chunk_rows rows.
 // With one chunk the workgroup owns its columns' whole counts and writes counts and the word itself;
-// with several (tall probe sets on narrow blocks, so that enough workgroups run) chunks add into
-// zeroed counts with u32 atomics and dead_scan_pack makes the words afterwards.
+// with several (tall probe sets on narrow blocks, so that enough workgroups run, or a probe set walked in
+// slices of rows by the engine) chunks add into zeroed counts with u32 atomics and dead_scan_pack makes
+// the words afterwards.
 
 const SCAN_TILE: u32 = 32u;
 const SCAN_LANES: u32 = 8u;
@@ -115,7 +117,7 @@ fn dead_scan_count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
       total += scan_partial[y * SCAN_TILE + lid.x];
     }
     let unit = params.unit_offset + c;
-    if (params.chunks == 1u) {
+    if (params.single_pass == 1u) {
       atomicStore(&active_counts[unit], total);
       if (total == 0u) {
         atomicOr(&scan_word, 1u << lid.x);
@@ -124,7 +126,7 @@ fn dead_scan_count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
       atomicAdd(&active_counts[unit], total);
     }
   }
-  if (params.chunks == 1u) {
+  if (params.single_pass == 1u) {
     workgroupBarrier();
     if (lid.x == 0u && lid.y == 0u) {
       dead_bits[(params.unit_offset >> 5u) + col_tile] = atomicLoad(&scan_word);

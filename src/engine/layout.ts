@@ -5,7 +5,7 @@
 // - the bytes each category needs, and whether the device can hold them. A config that cannot fit is
 //   refused here with the number, the limit and the layer that causes it.
 import { OptimizerKernel } from '../gpu/kernels/optimizer';
-import { activationWidths, type ModelSpec } from './model-spec';
+import { activationWidths, probeChunkRows, type ModelSpec } from './model-spec';
 
 export interface ColumnBlock {
   /** First column (unit) of the block in the full activation. */
@@ -91,7 +91,7 @@ export interface LayoutOptions {
 export function planLayout(spec: ModelSpec, limits: DeviceLimits, options: LayoutOptions = {}): ModelLayout {
   const widths = activationWidths(spec);
   const hiddenCount = spec.hidden.length;
-  const rows = Math.max(spec.batch, spec.probeRows ?? 0);
+  const rows = Math.max(spec.batch, probeChunkRows(spec));
   const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const maxElements = Math.floor(maxBinding / F32);
 
@@ -166,8 +166,10 @@ export function estimateMemory(spec: ModelSpec, dataBytes = 0): MemoryEstimate {
     activations += activationBuffersPerLayer(spec, l) * spec.batch * widths[l];
   }
   const states = OptimizerKernel.stateBuffersNeeded(spec.optimizer);
-  // The observatory's probe pass keeps pre-activations of every hidden layer and activations of all but the last.
-  const probe = (spec.probeRows ?? 0) * (spec.inputSize + spec.hidden.reduce((sum, h, i) => sum + h.width * (i < spec.hidden.length - 1 ? 2 : 1), 0));
+  // The observatory keeps the probe inputs, and per chunk of probe rows the pre-activations of every hidden
+  // layer and the activations of all but the last.
+  const chunk = probeChunkRows(spec);
+  const probe = (spec.probeRows ?? 0) * spec.inputSize + chunk * spec.hidden.reduce((sum, h, i) => sum + h.width * (i < spec.hidden.length - 1 ? 2 : 1), 0);
   const bytes = {
     parameters: parameters * F32,
     gradients: parameters * F32,

@@ -35,8 +35,29 @@ export interface ModelSpec {
   stepsPerSubmit: number;
   /** Upper bound on columns per shard; unset: as wide as the device's binding limit allows. */
   shardColumns?: number;
-  /** Rows of the probe set the observatory evaluates (0 when off); bounds shard sizes like the batch. */
+  /** Rows of the probe set the observatory evaluates (0 when off). */
   probeRows?: number;
+  /**
+   * Probe rows evaluated per pass (the observatory walks the probe set in chunks of this many rows, so its
+   * buffers hold chunk × width values, not probeRows × width); unset: see probeChunkRows in layout.ts.
+   */
+  probeChunkRows?: number;
+}
+
+/** Probe pre-activations of one chunk are kept to this many bytes per layer (unless one row is wider). */
+export const PROBE_CHUNK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Rows of the probe set evaluated per pass: all of them when every layer's chunk stays within
+ * PROBE_CHUNK_BYTES, else as many as fit (at least 1). A 1,048,576-unit layer with 256 probe rows would
+ * otherwise need 1 GiB for its probe pre-activations alone; in chunks of 16 rows it needs 64 MiB.
+ */
+export function probeChunkRows(spec: ModelSpec): number {
+  const rows = spec.probeRows ?? 0;
+  if (rows === 0) return 0;
+  if (spec.probeChunkRows !== undefined) return Math.min(rows, spec.probeChunkRows);
+  const widest = Math.max(...spec.hidden.map((h) => h.width));
+  return Math.max(1, Math.min(rows, Math.floor(PROBE_CHUNK_BYTES / (4 * widest))));
 }
 
 /** Number of layers with weights: the hidden layers and the output layer. */

@@ -13,6 +13,7 @@ import { composeDispatches, type Dispatch } from '../gpu/dispatch';
 import { UnitStatsKernel, LAYER_COUNTS, UNIT_HISTORY_WORDS, LayerCount } from '../gpu/kernels/unitstats';
 import { rngKey } from '../reference/philox';
 import { bitmapWords } from '../reference/unitstats';
+import { probeChunkRows } from './model-spec';
 import type { Trainer } from './trainer';
 
 export interface ObservatoryOptions {
@@ -150,8 +151,6 @@ export class Observatory {
       this.buffers.push(probe);
 
       const work: Dispatch[] = [keep(stats.prepareClearCounts({ label: 'Observatory.clearCounts', counts: this.counts, count: hiddenCount * LAYER_COUNTS }))];
-      // Probe forward: per block, Zp = Ap_prev · W + b, Ap = act(Zp); no dropout.
-      let previous: { buffer: GPUBuffer; width: number }[] = [{ buffer: probe, width: spec.inputSize }];
       for (let l = 1; l <= hiddenCount; l++) {
         const hidden = spec.hidden[l - 1];
         const width = hidden.width;
@@ -162,66 +161,7 @@ export class Observatory {
         this.activeCounts.push(alloc(`active${l}`, width));
         const history = alloc(`history${l}`, width * UNIT_HISTORY_WORDS);
         this.history.push(history);
-        const reset = stats.prepareResetHistory({ label: `Observatory.resetHistory${l}`, cols: width, history });
-        runOnce(device, reset);
-
-        const outputs: { buffer: GPUBuffer; width: number }[] = [];
-        for (const [j, out] of blocks[l].entries()) {
-          const z = alloc(`probeZ${l}.${out.offset}`, rows * out.width);
-          previous.forEach((inp, i) => {
-            work.push(
-              keep(
-                kernels.matmul.prepare({
-                  label: `Observatory.probe${l}.${i}.${out.offset}`,
-                  variant: 'nn',
-                  m: rows,
-                  n: out.width,
-                  k: inp.width,
-                  a: { buffer: inp.buffer, ld: inp.width },
-                  b: { buffer: layers[l - 1].weights[i][j].value, ld: out.width },
-                  c: { buffer: z, ld: out.width },
-                  bias: i === 0 ? { buffer: layers[l - 1].bias[j].value } : undefined,
-                  accumulate: i > 0,
-                }),
-              ),
-            );
-          });
-          work.push(
-            keep(
-              stats.prepareDeadScan({
-                label: `Observatory.deadScan${l}.${out.offset}`,
-                z: { buffer: z, ld: out.width },
-                rows,
-                cols: out.width,
-                unitOffset: out.offset,
-                deadBits: this.deadBits[l - 1],
-                activeCounts: this.activeCounts[l - 1],
-              }),
-            ),
-          );
-          if (l < hiddenCount) {
-            const a = alloc(`probeA${l}.${out.offset}`, rows * out.width);
-            work.push(keep(kernels.activation.prepareForward({ label: `Observatory.probeAct${l}.${out.offset}`, activation: hidden.activation, z, a, count: rows * out.width })));
-            outputs.push({ buffer: a, width: out.width });
-          }
-        }
-        previous = outputs;
-
-        work.push(
-          keep(
-            stats.prepareHistoryUpdate({
-              label: `Observatory.history${l}`,
-              stepState: trainer.stepState,
-              cols: width,
-              deadBits: this.deadBits[l - 1],
-              droppedBits: this.droppedBits[l - 1],
-              history,
-              revivedBits: this.revivedBits[l - 1],
-              counts: this.counts,
-              countsOffset: (l - 1) * LAYER_COUNTS,
-            }),
-          ),
-        );
+        runOnce(device, stats.prepareResetHistory({ label: `Observatory.resetHistory${l}`, cols: width, history }));
 
         if (hidden.dropout > 0) {
           const key = rngKey(spec.seed, 'dropout', l);
@@ -235,6 +175,81 @@ export class Observatory {
         } else {
           this.droppedCounts.push(undefined);
         }
+      }
+
+      // Probe forward without dropout, a slice of probeChunkRows rows at a time through every layer (so the
+      // buffers hold a slice, not the whole probe set): per block Zp = Ap_prev · W + b, scan, Ap = act(Zp).
+      const chunkRows = Math.min(rows, probeChunkRows(spec));
+      const zs = blocks.map((layerBlocks, l) => layerBlocks.map((out) => (l >= 1 && l <= hiddenCount ? alloc(`probeZ${l}.${out.offset}`, chunkRows * out.width) : undefined)));
+      const as = blocks.map((layerBlocks, l) => layerBlocks.map((out) => (l >= 1 && l < hiddenCount ? alloc(`probeA${l}.${out.offset}`, chunkRows * out.width) : undefined)));
+      for (let first = 0; first < rows; first += chunkRows) {
+        const sliceRows = Math.min(chunkRows, rows - first);
+        const slice = { first: first === 0, last: first + sliceRows === rows };
+        const at = `${first}`;
+        let previous: { buffer: GPUBuffer; width: number; offset: number }[] = [{ buffer: probe, width: spec.inputSize, offset: first * spec.inputSize }];
+        for (let l = 1; l <= hiddenCount; l++) {
+          const hidden = spec.hidden[l - 1];
+          const outputs: { buffer: GPUBuffer; width: number; offset: number }[] = [];
+          for (const [j, out] of blocks[l].entries()) {
+            const z = zs[l][j]!;
+            previous.forEach((inp, i) => {
+              work.push(
+                keep(
+                  kernels.matmul.prepare({
+                    label: `Observatory.probe${l}.${i}.${out.offset}@${at}`,
+                    variant: 'nn',
+                    m: sliceRows,
+                    n: out.width,
+                    k: inp.width,
+                    a: { buffer: inp.buffer, offset: inp.offset, ld: inp.width },
+                    b: { buffer: layers[l - 1].weights[i][j].value, ld: out.width },
+                    c: { buffer: z, ld: out.width },
+                    bias: i === 0 ? { buffer: layers[l - 1].bias[j].value } : undefined,
+                    accumulate: i > 0,
+                  }),
+                ),
+              );
+            });
+            work.push(
+              keep(
+                stats.prepareDeadScan({
+                  label: `Observatory.deadScan${l}.${out.offset}@${at}`,
+                  z: { buffer: z, ld: out.width },
+                  rows: sliceRows,
+                  cols: out.width,
+                  unitOffset: out.offset,
+                  deadBits: this.deadBits[l - 1],
+                  activeCounts: this.activeCounts[l - 1],
+                  slice,
+                }),
+              ),
+            );
+            if (l < hiddenCount) {
+              const a = as[l][j]!;
+              work.push(keep(kernels.activation.prepareForward({ label: `Observatory.probeAct${l}.${out.offset}@${at}`, activation: hidden.activation, z, a, count: sliceRows * out.width })));
+              outputs.push({ buffer: a, width: out.width, offset: 0 });
+            }
+          }
+          previous = outputs;
+        }
+      }
+
+      for (let l = 1; l <= hiddenCount; l++) {
+        work.push(
+          keep(
+            stats.prepareHistoryUpdate({
+              label: `Observatory.history${l}`,
+              stepState: trainer.stepState,
+              cols: spec.hidden[l - 1].width,
+              deadBits: this.deadBits[l - 1],
+              droppedBits: this.droppedBits[l - 1],
+              history: this.history[l - 1],
+              revivedBits: this.revivedBits[l - 1],
+              counts: this.counts,
+              countsOffset: (l - 1) * LAYER_COUNTS,
+            }),
+          ),
+        );
       }
       this.snapshotWork = composeDispatches('Observatory.snapshot', work);
 

@@ -254,6 +254,20 @@ describe('Observatory on the GPU', () => {
     }
     wholeObservatory.destroy();
     whole.destroy();
+
+    // The probe set walked in slices of 5 rows (24 = 5+5+5+5+4): the same snapshots and histories.
+    const sliced = await Trainer.create(t.gpu, { ...spec, stepsPerSubmit: 16, probeChunkRows: 5 }, data);
+    const slicedObservatory = await Observatory.create(sliced, { every: EVERY, probeInputs: probe, probeRows: PROBE, ringSize: STEPS / EVERY + 1 });
+    await slicedObservatory.train(STEPS);
+    const slicedSnapshots = await drain(slicedObservatory);
+    expect(slicedSnapshots.map((s) => s.step)).toEqual(chunked.map((s) => s.step));
+    slicedSnapshots.forEach((s, i) => expectSnapshotsEqual(s, chunked[i], `probe in slices of 5 rows, step ${s.step}`));
+    for (let l = 1; l <= spec.hidden.length; l++) {
+      expectBitExact(await slicedObservatory.readUnitHistory(l), await observatory.readUnitHistory(l), `probe in slices, history ${l}`);
+      expectBitExact(await slicedObservatory.readActiveCounts(l), await observatory.readActiveCounts(l), `probe in slices, active counts ${l}`);
+    }
+    slicedObservatory.destroy();
+    sliced.destroy();
     observatory.destroy();
     trainer.destroy();
   });

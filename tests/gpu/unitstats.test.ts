@@ -74,9 +74,12 @@ describe('unit statistics on the GPU', () => {
     z: Float32Array,
     rows: number,
     cols: number,
-    opts: { blocks?: number[]; k?: UnitStatsKernel; rowsPerWorkgroup?: number; pad?: number } = {},
+    opts: { blocks?: number[]; k?: UnitStatsKernel; rowsPerWorkgroup?: number; pad?: number; slices?: number[] } = {},
   ) {
     const blocks = opts.blocks ?? [cols];
+    // Row slices, each scanned on its own (as the observatory walks a big probe set): the whole set by default.
+    const slices = opts.slices ?? [rows];
+    expect(slices.reduce((a, b) => a + b, 0)).toBe(rows);
     const pad = opts.pad ?? 3;
     const words = bitmapWords(cols);
     const deadBits = t.u32('deadBits', new Array(words + 1).fill(SENTINEL));
@@ -85,20 +88,28 @@ describe('unit statistics on the GPU', () => {
     let offset = 0;
     for (const width of blocks) {
       const ld = width + pad;
-      const data = new Float32Array(pad + rows * ld).fill(1e9); // outside the block: would count as active
-      for (let r = 0; r < rows; r++) data.set(z.subarray(r * cols + offset, r * cols + offset + width), pad + r * ld);
-      dispatches.push(
-        (opts.k ?? kernel).prepareDeadScan({
-          label: 'UnitStats.deadScan',
-          z: { buffer: t.f32('z', data), offset: pad, ld },
-          rows,
-          cols: width,
-          unitOffset: offset,
-          deadBits,
-          activeCounts,
-          rowsPerWorkgroup: opts.rowsPerWorkgroup,
-        }),
-      );
+      let firstRow = 0;
+      for (const [i, sliceRows] of slices.entries()) {
+        const data = new Float32Array(pad + Math.max(1, sliceRows) * ld).fill(1e9); // outside the block: would count as active
+        for (let r = 0; r < sliceRows; r++) {
+          const at = (firstRow + r) * cols + offset;
+          data.set(z.subarray(at, at + width), pad + r * ld);
+        }
+        dispatches.push(
+          (opts.k ?? kernel).prepareDeadScan({
+            label: 'UnitStats.deadScan',
+            z: { buffer: t.f32('z', data), offset: pad, ld },
+            rows: sliceRows,
+            cols: width,
+            unitOffset: offset,
+            deadBits,
+            activeCounts,
+            rowsPerWorkgroup: opts.rowsPerWorkgroup,
+            slice: opts.slices ? { first: i === 0, last: i === slices.length - 1 } : undefined,
+          }),
+        );
+        firstRow += sliceRows;
+      }
       offset += width;
     }
     expect(offset).toBe(cols);
@@ -127,6 +138,24 @@ describe('unit statistics on the GPU', () => {
         for (const rowsPerWorkgroup of [undefined, 8]) {
           const got = await scan(z, rows, cols, { rowsPerWorkgroup });
           const what = `${rows}x${cols} rowsPerWorkgroup ${rowsPerWorkgroup ?? 'default'}`;
+          expectBitExact(got.activeCounts, want.activeCounts, `active counts ${what}`);
+          expectBitExact(got.deadBits, want.deadBits, `dead bits ${what}`);
+        }
+      }
+    });
+
+    it('a probe set scanned in row slices (first zeroes, each adds, last packs) equals the whole scan', async () => {
+      for (const [cols, slices] of [
+        [130, [5, 1, 50, 8]],
+        [33, [7]],
+        [200, [32, 32]],
+      ] as const) {
+        const rows = slices.reduce((a, b) => a + b, 0);
+        const z = probeZ(rows, cols, 11 + cols);
+        const want = deadScan(z, rows, cols);
+        for (const rowsPerWorkgroup of [undefined, 8]) {
+          const got = await scan(z, rows, cols, { slices: [...slices], rowsPerWorkgroup, blocks: cols > 64 ? [64, cols - 64] : [cols] });
+          const what = `${rows}x${cols} in slices ${slices.join('+')}, rowsPerWorkgroup ${rowsPerWorkgroup ?? 'default'}`;
           expectBitExact(got.activeCounts, want.activeCounts, `active counts ${what}`);
           expectBitExact(got.deadBits, want.deadBits, `dead bits ${what}`);
         }

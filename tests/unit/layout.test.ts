@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CapacityError, estimateMemory, planLayout } from '../../src/engine/layout';
+import { probeChunkRows } from '../../src/engine/model-spec';
 import { smallSpec } from '../engine-fixtures';
 
 const LAVAPIPE = { maxStorageBufferBindingSize: 128 * 1024 ** 2, maxBufferSize: 4 * 1024 ** 3 };
@@ -51,6 +52,19 @@ describe('model layout', () => {
     // With the observatory on: probe inputs, Z of every hidden layer, A of all but the last (16 probe rows).
     const probed = estimateMemory({ ...spec, probeRows: 16 }, 1000);
     expect(probed.activations - m.activations).toBe(16 * (5 + 2 * 33 + 2 * 18 + 9) * 4);
+    // In chunks of 4 rows the inputs stay whole, the per-layer buffers shrink to the chunk.
+    const chunked = estimateMemory({ ...spec, probeRows: 16, probeChunkRows: 4 }, 1000);
+    expect(chunked.activations - m.activations).toBe((16 * 5 + 4 * (2 * 33 + 2 * 18 + 9)) * 4);
+  });
+
+  it('walks a probe set of a million-unit layer in chunks of 64 MiB and plans shards for the chunk, not the whole set', () => {
+    const wide = smallSpec({ hidden: [{ ...smallSpec().hidden[0], width: 1_048_576 }], batch: 32, probeRows: 256 });
+    expect(probeChunkRows(wide)).toBe(16);
+    expect(probeChunkRows({ ...wide, probeRows: 8 })).toBe(8);
+    expect(probeChunkRows({ ...wide, probeChunkRows: 3 })).toBe(3);
+    expect(probeChunkRows({ ...wide, probeRows: 0 })).toBe(0);
+    // 32 batch rows x 1M columns = 128 MiB: exactly one binding on lavapipe, so one shard for the layer.
+    expect(planLayout(wide, LAVAPIPE).activations[1].blocks).toHaveLength(1);
   });
 
   it('refuses a model over the memory budget, naming the number, the limit and the layer', () => {

@@ -70,6 +70,12 @@ export interface DeadScanArgs {
    * is too narrow to fill the GPU. Tests set it to exercise the multi-pass path (atomics + pack).
    */
   rowsPerWorkgroup?: number;
+  /**
+   * Which slice of a probe set walked in several scans (rows of z are then this slice's rows only): the
+   * first zeroes the counts, every slice adds its active rows, the last packs the dead bits. Default: the
+   * whole probe set in this one scan.
+   */
+  slice?: { first: boolean; last: boolean };
 }
 
 export interface HistoryUpdateArgs {
@@ -174,6 +180,7 @@ interface ParamFields {
   key?: readonly [number, number];
   countsOffset?: number;
   invocations: number;
+  singlePass?: boolean;
 }
 
 function checkU32(name: string, value: number): void {
@@ -256,6 +263,8 @@ export class UnitStatsKernel {
       throw new RangeError(`${label}: rowsPerWorkgroup = ${chunkRows} must be a positive multiple of ${SCAN_LANES}`);
     }
     const chunks = Math.max(1, Math.ceil(rows / chunkRows));
+    const { first, last } = a.slice ?? { first: true, last: true };
+    const singlePass = chunks === 1 && first && last;
     const colTiles = bitmapWords(cols);
     const workgroups = colTiles * chunks;
     checkU32(`${label}: scan workgroups`, workgroups);
@@ -269,6 +278,7 @@ export class UnitStatsKernel {
       chunkRows,
       chunks,
       invocations: workgroups,
+      singlePass,
     });
     const buffers: (GPUBuffer | null)[] = [];
     buffers[B.params] = params;
@@ -286,16 +296,12 @@ export class UnitStatsKernel {
       });
     const countsOnly = [params, null, null, a.activeCounts];
     const count = part('dead_scan_count', workgroups, buffers);
-    if (chunks === 1) return composeDispatches(label, [count], [params]);
-    return composeDispatches(
-      label,
-      [
-        part('dead_scan_clear', Math.ceil(cols / 256), countsOnly),
-        count,
-        part('dead_scan_pack', Math.ceil(cols / 256), [params, null, null, a.activeCounts, a.deadBits]),
-      ],
-      [params],
-    );
+    if (singlePass) return composeDispatches(label, [count], [params]);
+    const parts: Dispatch[] = [];
+    if (first) parts.push(part('dead_scan_clear', Math.ceil(cols / 256), countsOnly));
+    parts.push(count);
+    if (last) parts.push(part('dead_scan_pack', Math.ceil(cols / 256), [params, null, null, a.activeCounts, a.deadBits]));
+    return composeDispatches(label, parts, [params]);
   }
 
   /**
@@ -430,6 +436,7 @@ export class UnitStatsKernel {
       ['u32', f.key?.[1] ?? 0],
       ['u32', f.countsOffset ?? 0],
       ['u32', f.invocations],
+      ['u32', f.singlePass ? 1 : 0],
     ]);
   }
 }
