@@ -2,10 +2,10 @@
 // (key, step, sample, unit), so the mask is never stored: backward recomputes it from the same inputs.
 // Mirrors src/reference/dropout.ts bit for bit.
 //
-// One Philox4x32-10 call at counter (unit >> 2, sample, step, 0) serves the 4 adjacent units
-// 4g .. 4g+3 (word = unit & 3), so each invocation handles one such group of one row.
-// NOTE: keep <=> (word >> 8) >= threshold, an exact integer comparison (threshold = round(p * 2^24) on the
-// host): CPU and GPU cannot disagree about a mask bit. x * scale is one correctly rounded f32 multiply.
+// The mask is shaders/dropout_mask.wgsl's: one Philox4x32-10 call at counter (unit >> 2, sample, step, 0)
+// serves the 4 adjacent units 4g .. 4g+3, so each invocation handles one such group of one row. Keep is an
+// exact integer comparison, so CPU and GPU cannot disagree about a mask bit; x * scale is one correctly
+// rounded f32 multiply.
 
 struct StepState { step: u32, lr: f32, bias_correction1: f32, bias_correction2: f32 }
 
@@ -38,12 +38,9 @@ struct DropoutParams {
 
 const DROPOUT_WG: u32 = 256u;
 
-fn dropout_words(sample: u32, group: u32) -> vec4<u32> {
-  return philox4x32_10(vec4<u32>(group, sample, step_state.step, 0u), vec2<u32>(params.key0, params.key1));
-}
-
-fn dropout_keep(word: u32) -> bool {
-  return (word >> 8u) >= params.threshold;
+// Keep flags of units 4·group .. 4·group + 3 for one sample at this step (shaders/dropout_mask.wgsl).
+fn keeps_of(sample: u32, group: u32) -> vec4<bool> {
+  return dropout_keeps(dropout_mask_words(group, sample, step_state.step, vec2<u32>(params.key0, params.key1)), params.threshold);
 }
 
 fn dropout_apply(index: u32) {
@@ -52,7 +49,7 @@ fn dropout_apply(index: u32) {
   }
   let row = index / params.groups_per_row;
   let group = (params.unit_offset >> 2u) + index % params.groups_per_row;
-  let words = dropout_words(row, group);
+  let keeps = keeps_of(row, group);
   for (var j = 0u; j < 4u; j++) {
     let unit = group * 4u + j;
     if (unit < params.unit_offset || unit - params.unit_offset >= params.cols) {
@@ -60,7 +57,7 @@ fn dropout_apply(index: u32) {
     }
     let col = unit - params.unit_offset;
     let x = src[params.in_offset + row * params.in_ld + col];
-    dst[params.out_offset + row * params.out_ld + col] = select(0.0, x * params.scale, dropout_keep(words[j]));
+    dst[params.out_offset + row * params.out_ld + col] = select(0.0, x * params.scale, keeps[j]);
   }
 }
 
@@ -88,7 +85,7 @@ fn mask_bits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   }
   var word = 0u;
   var cached = 0xFFFFFFFFu;  // no group: unit >> 2 < 2^30
-  var words = vec4<u32>();
+  var keeps = vec4<bool>();
   for (var b = 0u; b < 32u; b++) {
     let col = w * 32u + b;
     if (col >= params.cols) {
@@ -97,9 +94,9 @@ fn mask_bits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let unit = params.unit_offset + col;
     if ((unit >> 2u) != cached) {
       cached = unit >> 2u;
-      words = dropout_words(params.sample, cached);
+      keeps = keeps_of(params.sample, cached);
     }
-    if (!dropout_keep(words[unit & 3u])) {
+    if (!keeps[unit & 3u]) {
       word |= 1u << b;
     }
   }

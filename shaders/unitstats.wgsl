@@ -3,8 +3,8 @@
 //
 // - Dead at snapshot s: pre-activation z <= 0 on EVERY probe row (probe pass without dropout).
 //   dead_scan_* count the probe rows with z > 0 per unit and pack "count == 0" into a bitmap.
-// - Dropped at step t: masked by dropout for batch row 0 (the dropout kernel's mask, same Philox
-//   formula as shaders/dropout.wgsl: keep <=> (word >> 8) >= threshold at counter (unit >> 2, row, t, 0)).
+// - Dropped at step t: masked by dropout for batch row 0 (the dropout kernel's mask: the formula of
+//   shaders/dropout_mask.wgsl, shared with shaders/dropout.wgsl).
 // - Revived: dead at an earlier snapshot, alive now. history_update keeps the transitions per unit.
 //
 // Bitmaps: bit (u % 32) of word (u / 32) for global unit u; bits past the layer width are 0.
@@ -248,12 +248,11 @@ fn clear_counts(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Dropout masks, recomputed: one Philox call at counter (unit >> 2, row, step, 0) serves units
-// 4g .. 4g + 3 (word unit & 3), exactly as shaders/dropout.wgsl. Groups are those that intersect
-// [unit_offset, unit_offset + cols).
+// Dropout masks, recomputed with the dropout kernel's own formula (shaders/dropout_mask.wgsl): groups of
+// 4 units, those that intersect [unit_offset, unit_offset + cols).
 
-fn mask_words(group: u32, row: u32) -> vec4<u32> {
-  return philox4x32_10(vec4<u32>(group, row, step_state.step, 0u), vec2<u32>(params.key0, params.key1));
+fn drops_of(group: u32, row: u32) -> vec4<bool> {
+  return !dropout_keeps(dropout_mask_words(group, row, step_state.step, vec2<u32>(params.key0, params.key1)), params.threshold);
 }
 
 fn in_block(unit: u32) -> bool {
@@ -268,11 +267,11 @@ fn drop_run(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let g = linear_workgroup(wid, nwg) * 256u + lid;
   if (g >= params.invocations) { return; }
   let group = (params.unit_offset >> 2u) + g;
-  let words = mask_words(group, 0u);
+  let drops = drops_of(group, 0u);
   for (var j = 0u; j < 4u; j++) {
     let unit = group * 4u + j;
     if (!in_block(unit)) { continue; }
-    let dropped = (words[j] >> 8u) < params.threshold;
+    let dropped = drops[j];
     // NOTE: wraps only after 2^32 drops in a row, i.e. never for p < 1.
     let run = select(0u, history[unit].drop_run + 1u, dropped);
     history[unit].drop_run = run;
@@ -296,9 +295,8 @@ fn dropped_fraction(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   let group = (params.unit_offset >> 2u) + g;
   var n = vec4<u32>();
   if (g < params.invocations) {
-    let threshold = vec4<u32>(params.threshold);
     for (var r = lid.y; r < params.rows; r += FRACTION_LANES) {
-      n += select(vec4<u32>(0u), vec4<u32>(1u), (mask_words(group, r) >> vec4<u32>(8u)) < threshold);
+      n += select(vec4<u32>(0u), vec4<u32>(1u), drops_of(group, r));
     }
   }
   fraction_partial[lid.y * FRACTION_GROUPS + lid.x] = n;

@@ -1,9 +1,10 @@
 // Turns shaders/*.wgsl into pipelines. WGSL has no #include, so shared code (common helpers, the
 // Philox RNG) is concatenated here, in one place. Pipelines are cached per device and override set.
 import common from '../../shaders/common.wgsl?raw';
+import dropoutMask from '../../shaders/dropout_mask.wgsl?raw';
 import philox from '../../shaders/philox.wgsl?raw';
 
-export const SHARED_SOURCES = { common, philox } as const;
+export const SHARED_SOURCES = { common, philox, dropoutMask } as const;
 
 export interface PipelineSpec {
   /** Label prefix, e.g. 'Matmul'; the pipeline is labelled 'Matmul.forward'. */
@@ -13,9 +14,17 @@ export interface PipelineSpec {
   entryPoint: string;
   /** Prepend shaders/philox.wgsl. */
   usesPhilox?: boolean;
+  /** Prepend shaders/philox.wgsl and shaders/dropout_mask.wgsl (dropout's mask formula). */
+  usesDropoutMask?: boolean;
   constants?: Record<string, number>;
   /** WGSL extensions to `enable` (e.g. 'subgroups'); the directives go before every other line. */
   enables?: string[];
+}
+
+/** The shared snippets a kernel asked for, in dependency order. */
+function sharedSources(spec: PipelineSpec): string[] {
+  if (spec.usesDropoutMask) return [philox, dropoutMask];
+  return spec.usesPhilox ? [philox] : [];
 }
 
 const moduleCache = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
@@ -25,10 +34,10 @@ function shaderModule(device: GPUDevice, spec: PipelineSpec): GPUShaderModule {
   let modules = moduleCache.get(device);
   if (!modules) moduleCache.set(device, (modules = new Map()));
   const enables = (spec.enables ?? []).map((e) => `enable ${e};`).join('\n');
-  const key = `${spec.family}|${spec.usesPhilox ? 1 : 0}|${enables}`;
+  const key = `${spec.family}|${sharedSources(spec).length}|${enables}`;
   let module = modules.get(key);
   if (!module) {
-    const code = [enables, common, spec.usesPhilox ? philox : '', spec.source].join('\n');
+    const code = [enables, common, ...sharedSources(spec), spec.source].join('\n');
     module = device.createShaderModule({ label: spec.family, code });
     modules.set(key, module);
   }
@@ -40,7 +49,7 @@ export function computePipeline(device: GPUDevice, spec: PipelineSpec): Promise<
   let pipelines = pipelineCache.get(device);
   if (!pipelines) pipelineCache.set(device, (pipelines = new Map()));
   const constants = spec.constants ?? {};
-  const key = `${spec.family}.${spec.entryPoint}|${spec.usesPhilox ? 1 : 0}|${(spec.enables ?? []).join(',')}|${JSON.stringify(Object.entries(constants).sort())}`;
+  const key = `${spec.family}.${spec.entryPoint}|${sharedSources(spec).length}|${(spec.enables ?? []).join(',')}|${JSON.stringify(Object.entries(constants).sort())}`;
   let pipeline = pipelines.get(key);
   if (!pipeline) {
     const label = `${spec.family}.${spec.entryPoint}`;

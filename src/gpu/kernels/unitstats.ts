@@ -231,7 +231,7 @@ export class UnitStatsKernel {
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<UnitStatsKernel> {
     const compiled = await Promise.all(
-      ENTRY_POINTS.map((entryPoint) => computePipeline(gpu.device, { family: 'UnitStats', source, entryPoint, usesPhilox: true })),
+      ENTRY_POINTS.map((entryPoint) => computePipeline(gpu.device, { family: 'UnitStats', source, entryPoint, usesDropoutMask: true })),
     );
     const pipelines = Object.fromEntries(ENTRY_POINTS.map((e, i) => [e, compiled[i]])) as Record<EntryPoint, GPUComputePipeline>;
     return new UnitStatsKernel(gpu.device, pipelines, options.maxWorkgroupsPerDimension);
