@@ -1,107 +1,158 @@
-// Matmul benchmark: the tuned kernel (and its portable path where it differs) against the naive
-// 16x16 workgroup-tiled kernel, square sizes, then the tall/skinny GEMMs of one wide layer.
-import type { GpuContext } from '../src/gpu/device.js';
-import type { Dispatch } from '../src/gpu/dispatch.js';
-import { MatmulKernel, NaiveMatmulKernel, type MatmulVariant } from '../src/gpu/kernels/matmul.js';
-import { formatTable, timePasses, type SectionResult } from './timing.js';
+// Matmul cases: our tuned kernel against the naive WGSL kernel (the floor) and tf.matMul (TF.js WebGPU)
+// on the same adapter, square shapes and the tall/skinny GEMMs of one wide layer (NN forward, NT dX, TN dW).
+// Our kernel is timed twice: on the GPU (timestamp queries: the kernel's own speed) and on the wall clock
+// exactly as TF.js is (N products submitted, then wait for the result), so the ratio to TF.js compares
+// like with like.
+import type { GpuContext } from '../src/gpu/device';
+import type { Dispatch } from '../src/gpu/dispatch';
+import { MatmulKernel, NaiveMatmulKernel, type MatmulVariant } from '../src/gpu/kernels/matmul';
+import { makeCase, type CaseResult, type Ratio } from './schema';
+import { ratioOf, type BenchTask, type SuiteContext } from './suite';
+import type { Tf } from './tfjs-mlp';
+import { timePasses, timeWall } from './timing';
 
-const SQUARE_SIZES = [256, 512, 1024];
+export interface MatmulShape {
+  variant: MatmulVariant;
+  m: number;
+  n: number;
+  k: number;
+  what: string;
+}
 
-/** The GEMMs of a 1024 -> 4096 layer at batch 128: forward, dX and dW. */
-const WIDE_LAYER: Array<{ variant: MatmulVariant; m: number; n: number; k: number; what: string }> = [
-  { variant: 'nn', m: 128, n: 4096, k: 1024, what: 'Y = X·W' },
-  { variant: 'nt', m: 128, n: 1024, k: 4096, what: 'dX = dY·Wᵀ' },
-  { variant: 'tn', m: 1024, n: 4096, k: 128, what: 'dW = Xᵀ·dY' },
-];
+/** The GEMMs of a fanIn -> fanOut layer at batch b: forward, dX and dW. */
+function layerShapes(batch: number, fanIn: number, fanOut: number): MatmulShape[] {
+  return [
+    { variant: 'nn', m: batch, n: fanOut, k: fanIn, what: 'Y = X·W' },
+    { variant: 'nt', m: batch, n: fanIn, k: fanOut, what: 'dX = dY·Wᵀ' },
+    { variant: 'tn', m: fanIn, n: fanOut, k: batch, what: 'dW = Xᵀ·dY' },
+  ];
+}
+
+const square = (size: number): MatmulShape => ({ variant: 'nn', m: size, n: size, k: size, what: `${size}³` });
+
+export function matmulShapes(quick: boolean): MatmulShape[] {
+  // The wide layer is 1024 -> 4096 at batch 128 (the wide MLP's first layer).
+  return quick ? [square(64), square(128), ...layerShapes(16, 64, 256)] : [square(256), square(512), square(1024), ...layerShapes(128, 1024, 4096)];
+}
+
+export const matmulShapeId = (s: MatmulShape) => `matmul.${s.variant}.${s.m}x${s.n}x${s.k}`;
+
+/** Stored [rows, cols] of A and B for a variant (see MatmulVariant). */
+function storedShapes(s: MatmulShape): { a: [number, number]; b: [number, number] } {
+  return { a: s.variant === 'tn' ? [s.k, s.m] : [s.m, s.k], b: s.variant === 'nt' ? [s.n, s.k] : [s.k, s.n] };
+}
+
+/** Deterministic values in [-0.5, 0.5): speed does not depend on them, but NaN or denormals could. */
+function pattern(count: number): Float32Array<ArrayBuffer> {
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) data[i] = ((i * 7919) % 13) / 13 - 0.5;
+  return data;
+}
 
 function filled(device: GPUDevice, label: string, count: number): GPUBuffer {
   const buffer = device.createBuffer({ label, size: count * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  const data = new Float32Array(count);
-  for (let i = 0; i < count; i++) data[i] = ((i * 7919) % 13) / 13 - 0.5;
-  device.queue.writeBuffer(buffer, 0, data);
+  device.queue.writeBuffer(buffer, 0, pattern(count));
   return buffer;
 }
 
-interface Measured {
-  gflops: number;
-  medianMs: number;
-  minMs: number;
-  method: string;
+/** Repetitions per sample: fewer where one product takes seconds on a CPU adapter. */
+function repsFor(flops: number, quick: boolean): number {
+  if (quick) return 3;
+  return flops >= 2e9 ? 5 : 9;
 }
 
-async function measure(gpu: GpuContext, dispatch: Dispatch, flops: number, reps: number): Promise<Measured> {
-  const t = await timePasses(gpu, dispatch.label, (pass) => dispatch.encode(pass), { warmup: 2, reps });
-  return { gflops: flops / (t.medianMs * 1e6), medianMs: t.medianMs, minMs: t.minMs, method: t.method };
+export function matmulTasks(ctx: SuiteContext): BenchTask[] {
+  let kernels: Promise<{ tuned: MatmulKernel; naive: NaiveMatmulKernel }> | undefined;
+  const getKernels = () => (kernels ??= Promise.all([MatmulKernel.create(ctx.gpu), NaiveMatmulKernel.create(ctx.gpu)]).then(([tuned, naive]) => ({ tuned, naive })));
+  return matmulShapes(ctx.quick).map((shape) => ({
+    group: 'matmul',
+    label: `matmul ${shape.variant} ${shape.m}x${shape.n}x${shape.k} (${shape.what})`,
+    run: async () => measureShape(ctx, shape, await getKernels()),
+  }));
 }
 
-export async function benchMatmul(gpu: GpuContext): Promise<SectionResult> {
+async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tuned: MatmulKernel; naive: NaiveMatmulKernel }): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
+  const { gpu, quick } = ctx;
   const { device } = gpu;
-  const tuned = await MatmulKernel.create(gpu);
-  const portable = tuned.usesSubgroups ? await MatmulKernel.create(gpu, { portable: true }) : undefined;
-  const naive = await NaiveMatmulKernel.create(gpu);
-  const rows: SectionResult['rows'] = [];
-  const tableRows: Array<Array<string | number>> = [];
-  let method = '';
+  const id = matmulShapeId(shape);
+  const flops = 2 * shape.m * shape.n * shape.k;
+  const reps = repsFor(flops, quick);
+  const gflops = (ms: number) => flops / (ms * 1e6);
+  const stored = storedShapes(shape);
+  const params = { variant: shape.variant, m: shape.m, n: shape.n, k: shape.k, what: shape.what, repsPerSample: reps };
+  const a = filled(device, 'bench.a', stored.a[0] * stored.a[1]);
+  const b = filled(device, 'bench.b', stored.b[0] * stored.b[1]);
+  const c = filled(device, 'bench.c', shape.m * shape.n);
+  const args = { variant: shape.variant, m: shape.m, n: shape.n, k: shape.k, a: { buffer: a, ld: stored.a[1] }, b: { buffer: b, ld: stored.b[1] }, c: { buffer: c, ld: shape.n } };
+  const cases: CaseResult[] = [];
+  const ratios: Ratio[] = [];
+  const dispatches: Dispatch[] = [];
+  try {
+    const tuned = kernels.tuned.prepare({ ...args, label: `bench.tuned.${id}` });
+    dispatches.push(tuned);
+    const gpuTimed = gpu.hasTimestamps;
+    const ours = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), { warmup: 2, reps, wallSamples: reps });
+    const oursCase = makeCase({
+      id: `${id}.deadunits`, group: 'matmul', impl: 'deadunits', label: `deadunits ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
+      params: { ...params, kernel: kernels.tuned.usesSubgroups ? 'subgroups' : 'portable' }, unit: 'GFLOP/s',
+      timing: ours.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: ours.samplesMs.map(gflops),
+    });
+    cases.push(oursCase);
 
-  for (const size of SQUARE_SIZES) {
-    const a = filled(device, 'bench.a', size * size);
-    const b = filled(device, 'bench.b', size * size);
-    const c = filled(device, 'bench.c', size * size);
-    const args = { variant: 'nn' as const, m: size, n: size, k: size, a: { buffer: a, ld: size }, b: { buffer: b, ld: size }, c: { buffer: c, ld: size } };
-    const flops = 2 * size ** 3;
-    // Fewer repetitions where one takes seconds (the naive kernel at 1024³ on a CPU adapter).
-    const reps = size >= 1024 ? 5 : 9;
-    const run = async (name: string, kernel: MatmulKernel | NaiveMatmulKernel, r: number) => {
-      const d = kernel.prepare({ ...args, label: `bench.${name}.${size}` });
-      try {
-        return await measure(gpu, d, flops, r);
-      } finally {
-        d.destroy();
-      }
-    };
-    const t = await run('tuned', tuned, reps);
-    const p = portable ? await run('portable', portable, reps) : undefined;
-    const n = await run('naive', naive, size >= 1024 ? 3 : reps);
-    method = t.method;
-    tableRows.push([`${size}³ nn`, t.gflops, p ? p.gflops : '-', n.gflops, `${(t.gflops / n.gflops).toFixed(1)}×`, t.medianMs, n.medianMs]);
-    rows.push({ shape: `${size}x${size}x${size}`, variant: 'nn', tunedGflops: t.gflops, tunedMedianMs: t.medianMs, tunedMinMs: t.minMs,
-      ...(p ? { portableGflops: p.gflops, portableMedianMs: p.medianMs } : {}),
-      naiveGflops: n.gflops, naiveMedianMs: n.medianMs, naiveMinMs: n.minMs, ratio: t.gflops / n.gflops });
-    for (const buffer of [a, b, c]) buffer.destroy();
-  }
-
-  for (const g of WIDE_LAYER) {
-    const [aRows, aCols] = g.variant === 'tn' ? [g.k, g.m] : [g.m, g.k];
-    const [bRows, bCols] = g.variant === 'nt' ? [g.n, g.k] : [g.k, g.n];
-    const a = filled(device, 'bench.a', aRows * aCols);
-    const b = filled(device, 'bench.b', bRows * bCols);
-    const c = filled(device, 'bench.c', g.m * g.n);
-    const args = { variant: g.variant, m: g.m, n: g.n, k: g.k, a: { buffer: a, ld: aCols }, b: { buffer: b, ld: bCols }, c: { buffer: c, ld: g.n } };
-    const flops = 2 * g.m * g.n * g.k;
-    const shape = `${g.m}x${g.n}x${g.k}`;
-    const d = tuned.prepare({ ...args, label: `bench.tuned.${g.variant}.${shape}` });
-    const t = await measure(gpu, d, flops, 5);
-    d.destroy();
-    let p: Measured | undefined;
-    if (portable) {
-      const dp = portable.prepare({ ...args, label: `bench.portable.${g.variant}.${shape}` });
-      p = await measure(gpu, dp, flops, 5);
-      dp.destroy();
+    // Square shapes only: the naive kernel is the floor, not a contender, and at 1024³ it takes seconds.
+    if (shape.m === shape.n && shape.n === shape.k) {
+      const naive = kernels.naive.prepare({ ...args, label: `bench.naive.${id}` });
+      dispatches.push(naive);
+      const t = await timePasses(gpu, naive.label, (pass) => naive.encode(pass), { warmup: 1, reps: Math.min(reps, flops >= 2e9 ? 3 : reps), wallSamples: 3 });
+      const naiveCase = makeCase({
+        id: `${id}.naive`, group: 'matmul', impl: 'naive', label: `naive WGSL ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
+        params, unit: 'GFLOP/s', timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: t.samplesMs.map(gflops),
+      });
+      cases.push(naiveCase);
+      ratios.push(ratioOf(`matmul ${shape.m}x${shape.n}x${shape.k} ${shape.variant}: deadunits / naive`, oursCase, naiveCase));
     }
-    tableRows.push([`${g.variant} m=${g.m} n=${g.n} k=${g.k} (${g.what})`, t.gflops, p ? p.gflops : '-', '-', '-', t.medianMs, '-']);
-    rows.push({ shape, variant: g.variant, what: g.what, tunedGflops: t.gflops, tunedMedianMs: t.medianMs, tunedMinMs: t.minMs,
-      ...(p ? { portableGflops: p.gflops, portableMedianMs: p.medianMs } : {}) });
+
+    if (ctx.tf) {
+      // Our wall-clock figure, measured the way TF.js's is: `reps` products per submit, then wait.
+      let oursWall = oursCase;
+      if (gpuTimed) {
+        const w = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), { warmup: 0, reps, wallClock: true, wallSamples: quick ? 3 : 5 });
+        oursWall = makeCase({ ...oursCase, id: `${id}.deadunits-wall`, label: `${oursCase.label} (wall)`, timing: 'wall', samples: w.samplesMs.map(gflops) });
+        cases.push(oursWall);
+      }
+      const tfSamples = await tfMatmulMs(ctx.tf, shape, stored, reps, quick ? 3 : 5);
+      const tfCase = makeCase({
+        id: `${id}.tfjs`, group: 'matmul', impl: 'tfjs', label: `TF.js matMul ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
+        params, unit: 'GFLOP/s', timing: 'wall', samples: tfSamples.map(gflops),
+      });
+      cases.push(tfCase);
+      ratios.push(ratioOf(`matmul ${shape.m}x${shape.n}x${shape.k} ${shape.variant}: deadunits / TF.js`, oursWall, tfCase, 1));
+    }
+  } finally {
+    for (const d of dispatches) d.destroy();
     for (const buffer of [a, b, c]) buffer.destroy();
   }
+  return { cases, ratios };
+}
 
-  return {
-    title: 'matmul (GFLOP/s, median)',
-    table: formatTable(['shape', 'tuned', 'portable', 'naive', 'tuned/naive', 'tuned ms', 'naive ms'], tableRows),
-    notes: [
-      `tuned: ${tuned.usesSubgroups ? 'subgroup' : 'portable'} path, ${tuned.tile[0]}x${tuned.tile[1]} tiles (workgroup of ${tuned.workgroupSize}); ` +
-        `portable: the same kernel without subgroups; naive: 16x16 workgroup-memory tiles, one output per invocation.`,
-      `timing: ${method}, warm (2 untimed runs first), median of 5-9 runs.`,
-    ],
-    rows,
-  };
+/** Wall milliseconds per tf.matMul: `reps` products, then a one-element readback forces completion. */
+async function tfMatmulMs(tf: Tf, shape: MatmulShape, stored: { a: [number, number]; b: [number, number] }, reps: number, samples: number): Promise<number[]> {
+  const a = tf.tensor2d(pattern(stored.a[0] * stored.a[1]), stored.a);
+  const b = tf.tensor2d(pattern(stored.b[0] * stored.b[1]), stored.b);
+  const [transposeA, transposeB] = [shape.variant === 'tn', shape.variant === 'nt'];
+  try {
+    const run = async () => {
+      let last: ReturnType<Tf['matMul']> | undefined;
+      for (let i = 0; i < reps; i++) {
+        last?.dispose();
+        last = tf.matMul(a, b, transposeA, transposeB);
+      }
+      const corner = tf.slice(last!, [0, 0], [1, 1]);
+      await corner.data();
+      tf.dispose([corner, last!]);
+    };
+    return await timeWall(run, { warmup: 1, samples, per: reps });
+  } finally {
+    tf.dispose([a, b]);
+  }
 }

@@ -1,51 +1,101 @@
-// `npm run bench`: acquires the device, prints the adapter, runs each section, prints its table and
-// writes everything to bench/out/bench-<time>.json. Add a section by appending to SECTIONS.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { acquireNodeGpu } from '../src/gpu/dawn.js';
-import { benchMatmul } from './matmul.js';
-import { benchTrain } from './train.js';
-import { benchMonitoring } from './monitoring.js';
-import type { Section, SectionResult } from './timing.js';
+// `npm run bench [-- options]`: the benchmark suite in Node on Dawn (see bench/suite.ts; bench.html runs the
+// same suite in a browser). Prints each case as it finishes, then the table and ratios, and writes the
+// result JSON atomically to bench/out/ (or --out, or bench/results/ with --save).
+// `npm run bench -- --compare a.json b.json` validates two result files and prints them side by side.
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { acquireNodeGpu } from '../src/gpu/dawn';
+import { writeFileAtomic } from '../src/io/atomic-file';
+import { compareResults, formatComparison } from './compare';
+import { caseRow, formatResult } from './report';
+import { benchResultFromJson, benchResultToJson, resultFileName, type BenchResult } from './schema';
+import { parseGroups, runSuite } from './suite';
+import { loadTfjsNode } from './tfjs-node';
+import type { Tf } from './tfjs-mlp';
 
-const SECTIONS: Section[] = [
-  { name: 'matmul', run: benchMatmul },
-  { name: 'train', run: benchTrain },
-  { name: 'monitoring', run: benchMonitoring },
-];
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 
-async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+interface Options {
+  quick: boolean;
+  only?: string;
+  tfjs: boolean;
+  out?: string;
+  save: boolean;
+  compare?: string[];
+}
+
+async function compare(files: string[]): Promise<void> {
+  if (files.length !== 2) throw new InvalidArgumentError(`--compare takes exactly two result files, got ${files.length}`);
+  const [a, b] = await Promise.all(files.map(async (file) => benchResultFromJson(await readFile(file, 'utf8'), file)));
+  console.log(formatComparison(compareResults(a, b)));
+}
+
+async function bench(options: Options): Promise<void> {
+  const groups = options.only ? parseGroups(options.only) : undefined;
   const gpu = await acquireNodeGpu();
   gpu.onError((e) => console.error(`GPU error: ${e.message}`));
-  const { adapter } = gpu;
-  console.log(`adapter: ${adapter.vendor} / ${adapter.architecture} / ${adapter.device} (${adapter.description})`);
-  console.log(`software: ${adapter.isSoftware}; features: ${adapter.features.join(', ')}\n`);
-
-  const results: Record<string, SectionResult> = {};
+  let result: BenchResult;
   try {
-    for (const section of SECTIONS) {
-      if (only.length && !only.includes(section.name)) continue;
-      const started = performance.now();
-      const result = await section.run(gpu);
-      results[section.name] = result;
-      console.log(`== ${result.title} ==\n${result.table}`);
-      for (const note of result.notes ?? []) console.log(`  ${note}`);
-      console.log(`  (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+    let tf: Tf | null = null;
+    let tfUnavailable = 'disabled with --no-tfjs';
+    if (options.tfjs) {
+      try {
+        tf = await loadTfjsNode(gpu);
+      } catch (error) {
+        tfUnavailable = `could not load TF.js's WebGPU backend: ${(error as Error).message}`;
+        console.error(`warning: ${tfUnavailable}`);
+      }
     }
+    result = await runSuite(gpu, { host: 'node', node: process.version }, {
+      quick: options.quick,
+      groups,
+      tf,
+      tfUnavailable,
+      onProgress: ({ done, total, label }) => {
+        if (done < total) console.error(`[${done + 1}/${total}] ${label}`);
+      },
+      onCases: (cases) => {
+        for (const c of cases) console.error(`    ${caseRow(c).join('  ')}`);
+      },
+    });
+    tf?.disposeVariables();
   } finally {
-    const outDir = new URL('./out/', import.meta.url);
-    mkdirSync(outDir, { recursive: true });
-    const file = new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, outDir);
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), adapter, sections: results }, null, 2));
-    console.log(`results: ${file.pathname}`);
     gpu.device.destroy();
   }
+  console.log(`\n${formatResult(result)}`);
+  const file = options.out
+    ? resolve(options.out)
+    : options.save
+      ? resolve(BENCH_DIR, 'results', resultFileName(result))
+      : resolve(BENCH_DIR, 'out', `bench-${result.startedAt.replace(/[:.]/g, '-')}.json`);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(file, new TextEncoder().encode(benchResultToJson(result)));
+  console.log(`results: ${file}`);
+}
+
+const program = new Command()
+  .name('npm run bench --')
+  .description('deadunits benchmark suite on Dawn (WebGPU for Node); bench.html runs the same suite in a browser')
+  .option('--quick', 'tiny shapes and few repeats: a smoke run (seconds), not a measurement', false)
+  .option('--only <groups>', 'comma-separated groups: matmul, train, monitoring, readback, million')
+  .option('--no-tfjs', 'leave out the TensorFlow.js side-by-side cases')
+  .option('--out <file>', 'write the result JSON here (default bench/out/bench-<time>.json)')
+  .option('--save', 'write the result to bench/results/<device>-<host>-<date>.json, to be committed', false)
+  .option('--compare <files...>', 'print two result files side by side (validated) instead of running');
+
+async function main(): Promise<void> {
+  program.parse();
+  const options = program.opts<Options>();
+  if (options.compare) await compare(options.compare);
+  else await bench(options);
 }
 
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error);
+    console.error(error instanceof Error && error.name !== 'Error' ? `${error.name}: ${error.message}` : error);
     process.exit(1);
   },
 );

@@ -4,6 +4,7 @@
 // many dispatches in one submit and awaits once at the end; per-dispatch times come from timestamp queries
 // (one compute pass per repetition, resolved once per group) where the adapter has them.
 import type { GpuContext } from '../src/gpu/device.js';
+import { median } from './stats.js';
 
 export interface TimingOptions {
   /** Untimed repetitions first (pipeline compilation, caches). Default 2. */
@@ -14,6 +15,8 @@ export interface TimingOptions {
   wallClock?: boolean;
   /** Await immediately after submitting (Dawn then polls busily while the work runs). */
   busyWait?: boolean;
+  /** Wall-clock samples (each one submit of `reps` repetitions). Default 3. */
+  wallSamples?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -24,12 +27,6 @@ export interface Timing {
   minMs: number;
   samplesMs: number[];
   method: 'timestamp-query' | 'wall-clock';
-}
-
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /**
@@ -87,7 +84,7 @@ export async function timePasses(gpu: GpuContext, label: string, encode: (pass: 
 
   // Wall clock: each sample is one submit of `reps` repetitions; fewer, longer samples keep the await rare.
   const samplesMs: number[] = [];
-  const samples = 3;
+  const samples = options.wallSamples ?? 3;
   for (let s = 0; s < samples; s++) {
     const encoder = device.createCommandEncoder({ label });
     const pass = encoder.beginComputePass({ label });
@@ -101,6 +98,21 @@ export async function timePasses(gpu: GpuContext, label: string, encode: (pass: 
   return { medianMs: median(samplesMs), minMs: Math.min(...samplesMs), samplesMs, method: 'wall-clock' };
 }
 
+/**
+ * Wall-clock samples of `run` (which must not return before its work is complete, e.g. by reading a
+ * result back), after `warmup` untimed calls. Each sample is divided by `per` (the operations one call runs).
+ */
+export async function timeWall(run: () => Promise<void>, options: { warmup: number; samples: number; per: number }): Promise<number[]> {
+  for (let i = 0; i < options.warmup; i++) await run();
+  const samplesMs: number[] = [];
+  for (let s = 0; s < options.samples; s++) {
+    const t0 = performance.now();
+    await run();
+    samplesMs.push((performance.now() - t0) / options.per);
+  }
+  return samplesMs;
+}
+
 /** Fixed-width table for the console. */
 export function formatTable(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
@@ -109,25 +121,11 @@ export function formatTable(headers: string[], rows: Array<Array<string | number
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-function formatNumber(x: number): string {
+export function formatNumber(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (Math.abs(x) >= 100) return x.toFixed(0);
   if (Math.abs(x) >= 10) return x.toFixed(1);
-  return x.toFixed(2);
+  if (Math.abs(x) >= 0.1 || x === 0) return x.toFixed(2);
+  return x.toPrecision(2);
 }
 
-/** What a benchmark section returns: a table for the console and rows for bench/out/*.json. */
-export interface SectionResult {
-  title: string;
-  /** Printed under the title. */
-  table: string;
-  /** Free-form notes printed after the table. */
-  notes?: string[];
-  /** Machine-readable results. */
-  rows: Array<Record<string, string | number | boolean>>;
-}
-
-export interface Section {
-  name: string;
-  run(gpu: GpuContext): Promise<SectionResult>;
-}

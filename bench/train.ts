@@ -1,20 +1,33 @@
-// Training-step throughput: whole MLP steps (dropout, ReLU, softmax CE, SGD) on the GPU engine, next to
-// the CPU reference trainer (src/reference/mlp.ts, the same math in plain TypeScript) in the same run.
-import type { GpuContext } from '../src/gpu/device.js';
-import { Trainer, type TrainingData } from '../src/engine/trainer.js';
-import type { ModelSpec } from '../src/engine/model-spec.js';
-import { ReferenceTrainer } from '../src/reference/mlp.js';
-import { formatTable, timePasses, type SectionResult } from './timing.js';
+// Training-step cases: whole MLP steps (gather, forward, ReLU, dropout, softmax CE, backward, SGD) on our
+// engine's Trainer, next to the same step in TensorFlow.js's WebGPU backend on the same adapter.
+// Ours is timed on the GPU (timestamp queries around a pass of steps) and on the wall clock the way TF.js
+// is (N steps submitted, then wait for the last one): the ratio to TF.js uses the wall-clock pair.
+import type { GpuContext } from '../src/gpu/device';
+import { Trainer, type TrainingData } from '../src/engine/trainer';
+import type { ModelSpec } from '../src/engine/model-spec';
+import { makeCase, type CaseResult, type Ratio } from './schema';
+import { ratioOf, type BenchTask, type SuiteContext } from './suite';
+import { TfMlp, tfBatch, type Tf } from './tfjs-mlp';
+import { timePasses, timeWall } from './timing';
 
 export interface MlpShape {
+  /** Short id used in case ids. */
   name: string;
   widths: number[];
   batch: number;
   dropout: number;
 }
 
-export const SMALL_MLP: MlpShape = { name: 'small 256-512-512-10', widths: [256, 512, 512, 10], batch: 64, dropout: 0.5 };
-export const WIDE_MLP: MlpShape = { name: 'wide 1024-4096-4096-10', widths: [1024, 4096, 4096, 10], batch: 128, dropout: 0.5 };
+export const SMALL_MLP: MlpShape = { name: 'small', widths: [256, 512, 512, 10], batch: 64, dropout: 0.5 };
+export const WIDE_MLP: MlpShape = { name: 'wide', widths: [1024, 4096, 4096, 10], batch: 128, dropout: 0.5 };
+/** Quick-mode stand-ins: same structure, tiny. */
+export const TINY_MLP: MlpShape = { name: 'tiny', widths: [32, 64, 64, 10], batch: 16, dropout: 0.5 };
+export const TINY_WIDE_MLP: MlpShape = { name: 'tiny-wide', widths: [64, 256, 256, 10], batch: 32, dropout: 0.5 };
+
+export const LEARNING_RATE = 0.01;
+
+export const describeMlp = (shape: MlpShape) => `${shape.widths.join('→')} b${shape.batch}`;
+export const mlpCaseId = (shape: MlpShape) => `${shape.name}-${shape.widths.join('-')}-b${shape.batch}`;
 
 export function mlpSpec(shape: MlpShape, overrides: Partial<ModelSpec> = {}): ModelSpec {
   const w = shape.widths;
@@ -32,7 +45,7 @@ export function mlpSpec(shape: MlpShape, overrides: Partial<ModelSpec> = {}): Mo
     })),
     outputInit: { weights: { kind: 'xavier_normal' }, bias: { kind: 'constant', value: 0 } },
     optimizer: { kind: 'sgd' },
-    schedule: { kind: 'constant', baseLr: 0.01, warmupSteps: 0, totalSteps: 1, decayEvery: 1, gamma: 1, minLr: 0, beta1: 0.9, beta2: 0.999 },
+    schedule: { kind: 'constant', baseLr: LEARNING_RATE, warmupSteps: 0, totalSteps: 1, decayEvery: 1, gamma: 1, minLr: 0, beta1: 0.9, beta2: 0.999 },
     seed: 7,
     stepsPerSubmit: 8,
     ...overrides,
@@ -55,57 +68,104 @@ export function stepFlops(spec: ModelSpec): number {
   return flops;
 }
 
-/** Median GPU time of `steps` training steps recorded in one pass. */
-export async function gpuStepMs(gpu: GpuContext, trainer: Trainer, steps: number, reps: number): Promise<number> {
+/** GPU milliseconds per step: `steps` steps recorded in one timed pass, one sample per pass. */
+export async function gpuStepSamplesMs(gpu: GpuContext, trainer: Trainer, steps: number, reps: number): Promise<{ samplesMs: number[]; method: 'timestamp-query' | 'wall-clock' }> {
   const t = await timePasses(gpu, 'bench.train', (pass) => {
     for (let s = 0; s < steps; s++) trainer.encodeStep(pass);
-  }, { warmup: 1, reps });
-  return t.medianMs / steps;
+  }, { warmup: 1, reps, wallSamples: reps });
+  return { samplesMs: t.samplesMs.map((ms) => ms / steps), method: t.method };
 }
 
-export async function benchTrain(gpu: GpuContext): Promise<SectionResult> {
-  const rows: SectionResult['rows'] = [];
-  const table: Array<Array<string | number>> = [];
-  const notes: string[] = [];
-  for (const shape of [SMALL_MLP, WIDE_MLP]) {
-    const spec = mlpSpec(shape);
-    const data = benchData(spec);
-    const trainer = await Trainer.create(gpu, spec, data);
-    const flops = stepFlops(spec);
-    const steps = shape === SMALL_MLP ? 8 : 2;
-    const gpuMs = await gpuStepMs(gpu, trainer, steps, shape === SMALL_MLP ? 5 : 3);
-    trainer.destroy();
+/** Median GPU time of one training step. */
+export async function gpuStepMs(gpu: GpuContext, trainer: Trainer, steps: number, reps: number): Promise<number> {
+  const { samplesMs } = await gpuStepSamplesMs(gpu, trainer, steps, reps);
+  return [...samplesMs].sort((a, b) => a - b)[samplesMs.length >> 1];
+}
 
-    // The CPU reference: a step of the wide net is ~16 GFLOP of f32-rounded scalar loops (minutes), so it
-    // runs only when asked (BENCH_CPU_WIDE=1); the small net's step takes about a second.
-    let cpuMs = NaN;
-    if (shape === SMALL_MLP || process.env.BENCH_CPU_WIDE === '1') {
-      const reference = new ReferenceTrainer(spec, data);
-      const cpuSteps = shape === SMALL_MLP ? 2 : 1;
-      const t0 = performance.now();
-      for (let s = 0; s < cpuSteps; s++) reference.trainStep();
-      cpuMs = (performance.now() - t0) / cpuSteps;
+interface TrainPlan {
+  shape: MlpShape;
+  /** Steps per sample and samples. */
+  steps: number;
+  samples: number;
+  /** The goal for deadunits / TF.js on this net, if any. */
+  goal?: number;
+}
+
+function plans(quick: boolean): TrainPlan[] {
+  if (quick) return [{ shape: TINY_MLP, steps: 4, samples: 3 }, { shape: TINY_WIDE_MLP, steps: 2, samples: 3, goal: 3 }];
+  return [{ shape: SMALL_MLP, steps: 8, samples: 7 }, { shape: WIDE_MLP, steps: 2, samples: 5, goal: 3 }];
+}
+
+export function trainTasks(ctx: SuiteContext): BenchTask[] {
+  return plans(ctx.quick).map((plan) => ({
+    group: 'train',
+    label: `training step ${describeMlp(plan.shape)}`,
+    run: () => measureTraining(ctx, plan),
+  }));
+}
+
+async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
+  const { gpu } = ctx;
+  const { shape, steps, samples } = plan;
+  const spec = mlpSpec(shape, { stepsPerSubmit: steps });
+  const data = benchData(spec);
+  const flops = stepFlops(spec);
+  const id = `train.${mlpCaseId(shape)}`;
+  const params = { widths: shape.widths.join('-'), batch: shape.batch, dropout: shape.dropout, loss: 'softmax_ce', optimizer: 'sgd', stepsPerSample: steps, flopsPerStep: flops };
+  const perSecond = (ms: number) => 1000 / ms;
+  const withGflops = (c: CaseResult): CaseResult => ({ ...c, derived: { gflops: (c.median * flops) / 1e9 } });
+  const cases: CaseResult[] = [];
+  const ratios: Ratio[] = [];
+
+  const trainer = await Trainer.create(gpu, spec, data);
+  let oursWall: CaseResult;
+  try {
+    const t = await gpuStepSamplesMs(gpu, trainer, steps, samples);
+    const ours = withGflops(makeCase({
+      id: `${id}.deadunits`, group: 'train', impl: 'deadunits', label: `deadunits step ${describeMlp(shape)}`, params, unit: 'steps/s',
+      timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: t.samplesMs.map(perSecond),
+    }));
+    cases.push(ours);
+    oursWall = ours;
+    if (ours.timing === 'gpu-timestamp') {
+      // Trainer.train submits the steps and waits for them: the same contract as awaiting TF.js's loss.
+      const wall = await timeWall(() => trainer.train(steps), { warmup: 0, samples, per: steps });
+      oursWall = withGflops(makeCase({ ...ours, id: `${id}.deadunits-wall`, label: `${ours.label} (wall)`, timing: 'wall', samples: wall.map(perSecond) }));
+      cases.push(oursWall);
     }
-
-    const row = {
-      model: shape.name,
-      batch: spec.batch,
-      gpuStepsPerSecond: 1000 / gpuMs,
-      gpuGflops: flops / (gpuMs * 1e6),
-      cpuStepsPerSecond: 1000 / cpuMs,
-      cpuGflops: flops / (cpuMs * 1e6),
-      speedup: cpuMs / gpuMs,
-    };
-    rows.push(row);
-    const cpu = Number.isNaN(cpuMs) ? ['(BENCH_CPU_WIDE=1)', '-', '-'] : [row.cpuStepsPerSecond, row.cpuGflops, `${row.speedup.toFixed(1)}x`];
-    table.push([row.model, String(row.batch), row.gpuStepsPerSecond, row.gpuGflops, ...cpu]);
+  } finally {
+    trainer.destroy();
   }
-  notes.push('one step = forward, softmax CE, backward and SGD with dropout 0.5 on both hidden layers; GPU time from timestamp queries (warm)');
-  notes.push('CPU = the TypeScript reference trainer (f32-rounded scalar loops, one core): the oracle of the parity tests, not a tuned BLAS');
-  return {
-    title: 'Training step throughput (GPU engine vs CPU reference, same run)',
-    table: formatTable(['model', 'batch', 'GPU steps/s', 'GPU GFLOP/s', 'CPU steps/s', 'CPU GFLOP/s', 'GPU/CPU'], table),
-    notes,
-    rows,
-  };
+
+  if (ctx.tf) {
+    const tfSamples = await tfStepMs(ctx.tf, shape, data, steps, samples);
+    const tfCase = withGflops(makeCase({
+      id: `${id}.tfjs`, group: 'train', impl: 'tfjs', label: `TF.js step ${describeMlp(shape)}`, params, unit: 'steps/s', timing: 'wall', samples: tfSamples.map(perSecond),
+    }));
+    cases.push(tfCase);
+    ratios.push(ratioOf(`training step ${describeMlp(shape)}: deadunits / TF.js`, oursWall, tfCase, plan.goal));
+  }
+  return { cases, ratios };
+}
+
+/** Wall milliseconds per TF.js step: `steps` steps, then reading the last loss forces completion. */
+async function tfStepMs(tf: Tf, shape: MlpShape, data: TrainingData, steps: number, samples: number): Promise<number[]> {
+  const mlp = TfMlp.create(tf, { widths: shape.widths, batch: shape.batch, dropout: shape.dropout, learningRate: LEARNING_RATE });
+  const batch = tfBatch(tf, data.inputs, data.targets as Uint32Array, shape.batch, shape.widths[0], shape.widths[shape.widths.length - 1]);
+  try {
+    const run = async () => {
+      let loss: ReturnType<TfMlp['step']> | undefined;
+      for (let s = 0; s < steps; s++) {
+        loss?.dispose();
+        loss = mlp.step(batch.x, batch.oneHot);
+      }
+      await loss!.data();
+      loss!.dispose();
+    };
+    // Two warm-up calls: TF.js compiles its pipelines lazily, some only at the second step.
+    return await timeWall(run, { warmup: 2, samples, per: steps });
+  } finally {
+    batch.dispose();
+    mlp.dispose();
+  }
 }

@@ -1,0 +1,127 @@
+// The benchmark suite, host-neutral: `npm run bench` (bench/run.ts, Dawn in Node) and bench.html (any
+// WebGPU browser, bench/page/) both call runSuite with a GpuContext and, when they could load it, the
+// TensorFlow.js module, and get the same BenchResult. Each group contributes a list of tasks, so the
+// total is known before the first one runs (the progress indicator) and results stream out task by task.
+import type { GpuContext } from '../src/gpu/device';
+import { matmulTasks } from './matmul';
+import { millionTasks } from './million';
+import { monitoringTasks } from './monitoring';
+import { readbackTasks } from './readback';
+import { BENCH_GROUPS, BENCH_SCHEMA, BENCH_SCHEMA_VERSION, parseBenchResult, type AdapterInfo, type BenchGroup, type BenchResult, type CaseResult, type Ratio } from './schema';
+import type { Tf } from './tfjs-mlp';
+import { trainTasks } from './train';
+
+/** What a case needs from its host. */
+export interface SuiteContext {
+  gpu: GpuContext;
+  /** TF.js with its WebGPU backend ready, or null (TF.js cases are then left out and noted). */
+  tf: Tf | null;
+  /** Tiny shapes and few repeats: a smoke run, not a measurement. */
+  quick: boolean;
+}
+
+/** One unit of work: measures one or more cases (and may name ratios between them). */
+export interface BenchTask {
+  group: BenchGroup;
+  label: string;
+  run(): Promise<{ cases: CaseResult[]; ratios?: Ratio[] }>;
+}
+
+export interface HostInfo {
+  host: 'node' | 'browser';
+  userAgent?: string;
+  node?: string;
+}
+
+export interface SuiteOptions {
+  quick: boolean;
+  /** Groups to run (default all). */
+  groups?: readonly BenchGroup[];
+  tf: Tf | null;
+  /** Why TF.js is missing, when tf is null (goes into the result's notes). */
+  tfUnavailable?: string;
+  /** Called before each task. */
+  onProgress?(progress: { done: number; total: number; label: string }): void;
+  /** Called after each task with what it measured. */
+  onCases?(cases: CaseResult[], ratios: Ratio[]): void;
+}
+
+type TaskFactory = (ctx: SuiteContext) => BenchTask[];
+
+const GROUP_TASKS: Record<BenchGroup, TaskFactory> = {
+  matmul: matmulTasks,
+  train: trainTasks,
+  monitoring: monitoringTasks,
+  readback: readbackTasks,
+  million: millionTasks,
+};
+
+/** Limit names reported in the result (GPUSupportedLimits' properties are prototype getters: not enumerable everywhere). */
+const REPORTED_LIMITS = [
+  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage', 'maxUniformBufferBindingSize',
+  'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension', 'maxBindGroups',
+  'minStorageBufferOffsetAlignment', 'maxSubgroupSize', 'minSubgroupSize',
+];
+
+export function adapterInfo(gpu: GpuContext): AdapterInfo {
+  const limits: Record<string, number> = {};
+  const source = gpu.handles.adapter.limits as unknown as Record<string, unknown>;
+  for (const name of REPORTED_LIMITS) {
+    const value = source[name];
+    if (typeof value === 'number' && Number.isFinite(value)) limits[name] = value;
+  }
+  const { vendor, architecture, device, description, isSoftware } = gpu.adapter;
+  return { vendor, architecture, device, description, isSoftware, features: [...gpu.handles.adapter.features].map(String).sort(), limits };
+}
+
+export function parseGroups(list: string): BenchGroup[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(BENCH_GROUPS as readonly string[]).includes(name)) throw new RangeError(`unknown benchmark group "${name}": expected one of ${BENCH_GROUPS.join(', ')}`);
+  }
+  if (names.length === 0) throw new RangeError(`no benchmark group given: expected one or more of ${BENCH_GROUPS.join(', ')}`);
+  return names as BenchGroup[];
+}
+
+export async function runSuite(gpu: GpuContext, host: HostInfo, options: SuiteOptions): Promise<BenchResult> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const ctx: SuiteContext = { gpu, tf: options.tf, quick: options.quick };
+  const groups = options.groups ?? BENCH_GROUPS;
+  const tasks = groups.flatMap((g) => GROUP_TASKS[g](ctx));
+  const cases: CaseResult[] = [];
+  const ratios: Ratio[] = [];
+  const notes: string[] = [];
+  if (!options.tf) notes.push(`TensorFlow.js cases left out: ${options.tfUnavailable ?? 'not requested'}`);
+  if (!gpu.hasTimestamps) notes.push('adapter has no timestamp-query: every case is timed on the wall clock');
+
+  for (const [index, task] of tasks.entries()) {
+    options.onProgress?.({ done: index, total: tasks.length, label: task.label });
+    const out = await task.run();
+    cases.push(...out.cases);
+    ratios.push(...(out.ratios ?? []));
+    options.onCases?.(out.cases, out.ratios ?? []);
+  }
+  options.onProgress?.({ done: tasks.length, total: tasks.length, label: 'done' });
+
+  const tf = options.tf;
+  return parseBenchResult({
+    schema: BENCH_SCHEMA,
+    version: BENCH_SCHEMA_VERSION,
+    ...host,
+    quick: options.quick,
+    startedAt: startedAt.toISOString(),
+    durationSeconds: (performance.now() - t0) / 1000,
+    adapter: adapterInfo(gpu),
+    tfjs: tf ? { version: tf.version.tfjs, backend: tf.getBackend() } : null,
+    cases,
+    ratios,
+    notes,
+  }, 'suite result');
+}
+
+/** A ratio of two measured cases' medians. */
+export function ratioOf(name: string, numerator: CaseResult, denominator: CaseResult, goal?: number): Ratio {
+  return { name, numerator: numerator.id, denominator: denominator.id, value: numerator.median / denominator.median, ...(goal ? { goal } : {}) };
+}
