@@ -1,0 +1,623 @@
+// <du-config-form>: the whole run configuration as a form. Every field of the run schema (src/config/schema.ts) has an
+// input; the draft is validated as a whole by the schema on every keystroke and each message is shown under its own
+// field. A preset picker, and JSON import (file or paste) and export (download or clipboard).
+
+import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { live } from 'lit/directives/live.js';
+import {
+  ACTIVATIONS,
+  type ActivationKind,
+  ConfigError,
+  DATASETS,
+  type DatasetKind,
+  formatRange,
+  fromJson,
+  LIMITS,
+  LOSSES,
+  OPTIMIZERS,
+  PRESET_NAMES,
+  PRESETS,
+  type PresetName,
+  type Range,
+  type RunConfig,
+  SCHEDULES,
+  toJson,
+  WEIGHT_INIT_KINDS,
+  type WeightInitKind,
+} from '../../config';
+import { downloadText } from '../download';
+import {
+  addLayer,
+  type Draft,
+  draftFromConfig,
+  editDataset,
+  type FieldPath,
+  getAt,
+  numberFromText,
+  pathKey,
+  removeLayer,
+  setAt,
+  validateDraft,
+  type Validation,
+  withActivationKind,
+  withDatasetKind,
+  withOptimizerKind,
+  withScheduleKind,
+  withWeightInitKind,
+} from './config-form/draft';
+
+export interface ConfigChangeDetail {
+  config: RunConfig;
+}
+
+/** Fields that may still change while a run is going: only when to stop. Everything else shapes the GPU buffers or
+ * the random streams, so changing it means a new run (the snapshot interval and steps per frame live in the toolbar). */
+export const LIVE_FIELDS: readonly string[] = ['steps'];
+
+const DATASET_NOTES: Record<DatasetKind, string> = {
+  teacher: 'Regression on a random one-hidden-layer ReLU teacher plus noise.',
+  gaussian_mixture: 'Gaussian blobs, one per class.',
+  spirals: 'Two interleaved spirals (2 classes), embedded in inputSize dimensions.',
+  sparse: 'Sparse inputs, labels from a random linear teacher.',
+  file: 'File data sets (.npy / .csv) are only available from the command line (deadunits run); the browser cannot load them.',
+};
+
+const idFor = (path: FieldPath): string => `f-${pathKey(path).replace(/[^A-Za-z0-9_-]/g, '-')}`;
+
+function presetMatching(config: RunConfig): PresetName | undefined {
+  const json = JSON.stringify(config);
+  return PRESET_NAMES.find((name) => JSON.stringify(PRESETS[name].config) === json);
+}
+
+/**
+ * The run configuration form.
+ *
+ * Shows every field of the run schema, grouped as model, optimization, data and run; hidden layers are rows that can be
+ * added and removed (1 to 64). Each input is validated as the user types by parsing the whole candidate config with the
+ * schema; a message names the value and its allowed range and sits under the field (linked by aria-describedby).
+ * Messages that belong to no single input are listed at the top.
+ *
+ * @fires config-change - `CustomEvent<ConfigChangeDetail>` (bubbles, composed), only with a valid config, after the
+ *   user edits a field, picks a preset or imports JSON. Setting `config` from outside fires nothing.
+ */
+@customElement('du-config-form')
+export class DuConfigForm extends LitElement {
+  /** The current run. Setting it replaces whatever is being typed, except when it is the config this form just sent. */
+  @property({ attribute: false }) config: RunConfig = structuredClone(PRESETS.dropout_only.config);
+  /** While a run is going, every field except LIVE_FIELDS is disabled (as are presets and import). */
+  @property({ type: Boolean, reflect: true }) running = false;
+
+  @state() private draft: Draft = draftFromConfig(this.config);
+  @state() private validation: Validation = { issues: new Map() };
+  /** What the user typed into numeric inputs, by field path, so that "0.50" is not rewritten to "0.5" under the cursor. */
+  @state() private texts = new Map<string, string>();
+  @state() private importErrors: string[] = [];
+  @state() private status = '';
+  @state() private pasteText = '';
+  private lastSent: RunConfig | undefined;
+
+  static override styles = css`
+    :host {
+      display: block;
+      font: 13px/1.4 system-ui, sans-serif;
+      color: var(--du-fg, #1d2430);
+      --du-muted: #5b6575;
+      --du-error: #b3261e;
+      --du-border: #cfd6e0;
+      --du-accent: #1f5fbf;
+    }
+    fieldset {
+      border: 1px solid var(--du-border);
+      border-radius: 6px;
+      margin: 0 0 10px;
+      padding: 6px 10px 10px;
+      min-width: 0;
+    }
+    legend {
+      font-weight: 600;
+      padding: 0 4px;
+    }
+    .grid {
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
+      gap: 6px 10px;
+    }
+    .field {
+      display: flex;
+      flex-direction: column;
+      gap: 2px;
+      min-width: 0;
+    }
+    label,
+    .label {
+      color: var(--du-muted);
+      font-size: 12px;
+    }
+    input,
+    select,
+    textarea,
+    button {
+      font: inherit;
+      color: inherit;
+    }
+    input[type='text'],
+    select,
+    textarea {
+      box-sizing: border-box;
+      width: 100%;
+      padding: 3px 6px;
+      border: 1px solid var(--du-border);
+      border-radius: 4px;
+      background: #fff;
+    }
+    input[aria-invalid='true'] {
+      border-color: var(--du-error);
+      background: #fff6f5;
+    }
+    input:focus-visible,
+    select:focus-visible,
+    textarea:focus-visible,
+    button:focus-visible {
+      outline: 2px solid var(--du-accent);
+      outline-offset: 1px;
+    }
+    :disabled {
+      opacity: 0.6;
+    }
+    .error {
+      color: var(--du-error);
+      font-size: 12px;
+    }
+    .note {
+      color: var(--du-muted);
+      font-size: 12px;
+      margin: 4px 0 0;
+    }
+    .check {
+      flex-direction: row;
+      align-items: center;
+      gap: 6px;
+      padding-top: 16px;
+    }
+    button {
+      padding: 3px 10px;
+      border: 1px solid var(--du-border);
+      border-radius: 4px;
+      background: #f4f6f9;
+      cursor: pointer;
+    }
+    button:hover:not(:disabled) {
+      background: #e8edf4;
+    }
+    .layers {
+      overflow-x: auto;
+    }
+    table {
+      border-collapse: collapse;
+      width: 100%;
+    }
+    th {
+      text-align: left;
+      font-weight: normal;
+      color: var(--du-muted);
+      font-size: 12px;
+      padding: 0 4px 2px;
+      white-space: nowrap;
+    }
+    td {
+      padding: 2px 4px;
+      vertical-align: top;
+    }
+    td.n {
+      color: var(--du-muted);
+      padding-top: 6px;
+      text-align: right;
+    }
+    td input[type='text'] {
+      min-width: 64px;
+    }
+    .row {
+      display: flex;
+      flex-wrap: wrap;
+      gap: 6px;
+      align-items: center;
+      margin-top: 6px;
+    }
+    .problems {
+      border: 1px solid var(--du-error);
+      border-radius: 6px;
+      padding: 6px 10px;
+      margin-bottom: 10px;
+      color: var(--du-error);
+    }
+    .problems ul,
+    .import-errors {
+      margin: 4px 0 0;
+      padding-left: 18px;
+    }
+    textarea {
+      font-family: ui-monospace, monospace;
+      font-size: 12px;
+      min-height: 5em;
+    }
+    .description {
+      margin: 6px 0 0;
+    }
+  `;
+
+  override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('config') && this.config !== this.lastSent && JSON.stringify(this.config) !== JSON.stringify(this.lastSent)) {
+      this.draft = draftFromConfig(this.config);
+      this.texts = new Map();
+      this.validation = validateDraft(this.draft);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Editing
+
+  /** Applies an edit to the draft, revalidates it, and sends the config when it is valid. */
+  private edit(change: (draft: Draft) => void): void {
+    const draft = structuredClone(this.draft);
+    change(draft);
+    this.draft = draft;
+    this.validation = validateDraft(draft);
+    const config = this.validation.config;
+    if (config !== undefined) {
+      this.lastSent = config;
+      this.config = config;
+      this.dispatchEvent(new CustomEvent<ConfigChangeDetail>('config-change', { detail: { config }, bubbles: true, composed: true }));
+    }
+  }
+
+  /** Replaces the whole draft (preset, import): nothing typed survives. */
+  private loadConfig(config: RunConfig): void {
+    this.texts = new Map();
+    this.edit((draft) => {
+      for (const key of Object.keys(draft)) delete draft[key];
+      Object.assign(draft, draftFromConfig(config));
+    });
+  }
+
+  private onNumber(path: FieldPath, text: string, optional: boolean, wrap?: (d: Draft, apply: () => void) => void): void {
+    const texts = new Map(this.texts);
+    texts.set(pathKey(path), text);
+    this.texts = texts;
+    const value = optional && text.trim() === '' ? undefined : numberFromText(text);
+    this.edit((d) => (wrap ? wrap(d, () => setAt(d, path, value)) : setAt(d, path, value)));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Field templates
+
+  private disabledFor(path: FieldPath): boolean {
+    return this.running && !LIVE_FIELDS.includes(pathKey(path));
+  }
+
+  private errorsFor(path: FieldPath): string[] {
+    return this.validation.issues.get(pathKey(path)) ?? [];
+  }
+
+  private errorTemplate(path: FieldPath): TemplateResult | typeof nothing {
+    this.placedPaths.add(pathKey(path));
+    const errors = this.errorsFor(path);
+    return errors.length ? html`<span class="error" id=${`${idFor(path)}-error`} role="alert">${errors.join('; ')}</span>` : nothing;
+  }
+
+  private numberInput(path: FieldPath, label: string, range: Range, opts: { optional?: boolean; wrap?: (d: Draft, apply: () => void) => void; visibleLabel?: boolean } = {}): TemplateResult {
+    const key = pathKey(path);
+    const value = getAt(this.draft, path);
+    const text = this.texts.get(key) ?? (value === undefined ? '' : String(value));
+    const invalid = this.errorsFor(path).length > 0;
+    const id = idFor(path);
+    return html`<input
+      type="text"
+      inputmode=${range.int ? 'numeric' : 'decimal'}
+      autocomplete="off"
+      spellcheck="false"
+      id=${id}
+      name=${key}
+      .value=${live(text)}
+      placeholder=${opts.optional ? 'auto' : ''}
+      title=${`${label}: ${range.int ? 'an integer' : 'a number'} in ${formatRange(range)}${opts.optional ? ' (empty: automatic)' : ''}`}
+      aria-label=${opts.visibleLabel === false ? label : nothing}
+      aria-invalid=${invalid ? 'true' : 'false'}
+      aria-describedby=${invalid ? `${id}-error` : nothing}
+      ?disabled=${this.disabledFor(path)}
+      @input=${(e: Event) => this.onNumber(path, (e.target as HTMLInputElement).value, opts.optional ?? false, opts.wrap)}
+    />`;
+  }
+
+  private numberField(path: FieldPath, label: string, range: Range, opts: { optional?: boolean; wrap?: (d: Draft, apply: () => void) => void } = {}): TemplateResult {
+    return html`<div class="field">
+      <label for=${idFor(path)}>${label}</label>
+      ${this.numberInput(path, label, range, opts)} ${this.errorTemplate(path)}
+    </div>`;
+  }
+
+  private selectInput<T extends string>(path: FieldPath, label: string, values: readonly T[], onPick: (value: T) => void, opts: { visibleLabel?: boolean; unavailable?: readonly T[] } = {}): TemplateResult {
+    const current = String(getAt(this.draft, path));
+    const invalid = this.errorsFor(path).length > 0;
+    const id = idFor(path);
+    return html`<select
+      id=${id}
+      name=${pathKey(path)}
+      aria-label=${opts.visibleLabel === false ? label : nothing}
+      aria-invalid=${invalid ? 'true' : 'false'}
+      aria-describedby=${invalid ? `${id}-error` : nothing}
+      ?disabled=${this.disabledFor(path)}
+      @change=${(e: Event) => onPick((e.target as HTMLSelectElement).value as T)}
+    >
+      ${values.map((v) => html`<option value=${v} ?selected=${v === current} ?disabled=${opts.unavailable?.includes(v) && v !== current}>${v}${opts.unavailable?.includes(v) ? ' (CLI only)' : ''}</option>`)}
+    </select>`;
+  }
+
+  private selectField<T extends string>(path: FieldPath, label: string, values: readonly T[], onPick: (value: T) => void, opts: { unavailable?: readonly T[] } = {}): TemplateResult {
+    return html`<div class="field">
+      <label for=${idFor(path)}>${label}</label>
+      ${this.selectInput(path, label, values, onPick, opts)} ${this.errorTemplate(path)}
+    </div>`;
+  }
+
+  private checkField(path: FieldPath, label: string): TemplateResult {
+    return html`<div class="field check">
+      <input
+        type="checkbox"
+        id=${idFor(path)}
+        .checked=${live(getAt(this.draft, path) === true)}
+        ?disabled=${this.disabledFor(path)}
+        @change=${(e: Event) => this.edit((d) => setAt(d, path, (e.target as HTMLInputElement).checked))}
+      />
+      <label for=${idFor(path)}>${label}</label>
+    </div>`;
+  }
+
+  /** Weight init kind and, for normal / uniform, its scale; then the bias value. */
+  private initFields(base: FieldPath, what: string): TemplateResult {
+    const wKind = getAt(this.draft, [...base, 'weights', 'kind']) as WeightInitKind;
+    return html`
+      ${this.selectField([...base, 'weights', 'kind'], `${what} weight init`, WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'weights'], k)))}
+      ${wKind === 'normal' ? this.numberField([...base, 'weights', 'std'], `${what} init std`, LIMITS.initStd) : nothing}
+      ${wKind === 'uniform' ? this.numberField([...base, 'weights', 'limit'], `${what} init limit`, LIMITS.initLimit) : nothing}
+      ${this.numberField([...base, 'bias', 'value'], `${what} bias init`, LIMITS.biasValue)}
+    `;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Sections
+
+  private presetSection(): TemplateResult {
+    const current = presetMatching(this.config);
+    const picked = current === undefined ? undefined : PRESETS[current];
+    return html`<fieldset>
+      <legend>Preset</legend>
+      <div class="field">
+        <label for="preset">Start from</label>
+        <select
+          id="preset"
+          ?disabled=${this.running}
+          aria-describedby="preset-description"
+          @change=${(e: Event) => {
+            const name = (e.target as HTMLSelectElement).value;
+            if ((PRESET_NAMES as readonly string[]).includes(name)) this.loadConfig(structuredClone(PRESETS[name as PresetName].config));
+          }}
+        >
+          ${current === undefined ? html`<option value="" selected>Custom run (edited)</option>` : nothing}
+          ${PRESET_NAMES.map((name) => html`<option value=${name} ?selected=${name === current}>${PRESETS[name].title}</option>`)}
+        </select>
+      </div>
+      <p class="note description" id="preset-description">
+        ${picked ? picked.description : 'This run differs from every preset; pick one to start over from it.'}
+      </p>
+    </fieldset>`;
+  }
+
+  private layerRow(layer: number): TemplateResult {
+    const base = ['hidden', layer] as const;
+    const act = getAt(this.draft, [...base, 'activation', 'kind']) as ActivationKind;
+    const wKind = getAt(this.draft, [...base, 'init', 'weights', 'kind']) as WeightInitKind;
+    const n = layer + 1;
+    const cell = (path: FieldPath, input: TemplateResult) => html`<td>${input} ${this.errorTemplate(path)}</td>`;
+    const num = (field: FieldPath, label: string, range: Range) => cell([...base, ...field], this.numberInput([...base, ...field], `Layer ${n} ${label}`, range, { visibleLabel: false }));
+    const scalePath = wKind === 'normal' ? ['init', 'weights', 'std'] : wKind === 'uniform' ? ['init', 'weights', 'limit'] : undefined;
+    return html`<tr>
+      <td class="n">${n}</td>
+      ${num(['width'], 'width', LIMITS.width)}
+      ${cell([...base, 'activation', 'kind'], this.selectInput([...base, 'activation', 'kind'], `Layer ${n} activation`, ACTIVATIONS, (k) => this.edit((d) => withActivationKind(d, layer, k)), { visibleLabel: false }))}
+      ${act === 'leaky_relu' || act === 'elu' ? num(['activation', 'alpha'], 'alpha', act === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha) : html`<td class="note">–</td>`}
+      ${num(['dropout'], 'dropout p', LIMITS.dropout)}
+      ${cell([...base, 'init', 'weights', 'kind'], this.selectInput([...base, 'init', 'weights', 'kind'], `Layer ${n} weight init`, WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)), { visibleLabel: false }))}
+      ${scalePath ? num(scalePath, wKind === 'normal' ? 'init std' : 'init limit', wKind === 'normal' ? LIMITS.initStd : LIMITS.initLimit) : html`<td class="note">–</td>`}
+      ${num(['init', 'bias', 'value'], 'bias init', LIMITS.biasValue)}
+      <td>
+        <button type="button" aria-label=${`Remove layer ${n}`} title=${`Remove layer ${n}`} ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min} @click=${() => this.edit((d) => removeLayer(d, layer))}>
+          ✕
+        </button>
+      </td>
+    </tr>`;
+  }
+
+  private modelSection(): TemplateResult {
+    const depth = this.draft.hidden.length;
+    return html`<fieldset>
+      <legend>Model</legend>
+      <div class="grid">
+        ${this.numberField(['inputSize'], 'Inputs', LIMITS.inputSize)} ${this.numberField(['inputDropout'], 'Input dropout p', LIMITS.dropout)}
+      </div>
+      <div class="layers" role="group" aria-labelledby="layers-label">
+        <p class="label" id="layers-label">Hidden layers (${depth}; ${formatRange(LIMITS.depth)})</p>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">#</th><th scope="col">Width</th><th scope="col">Activation</th><th scope="col">α</th><th scope="col">Dropout p</th>
+              <th scope="col">Weight init</th><th scope="col">Std / limit</th><th scope="col">Bias init</th><th scope="col"><span hidden>Remove</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${this.draft.hidden.map((_, l) => this.layerRow(l))}
+          </tbody>
+        </table>
+        ${this.errorTemplate(['hidden'])}
+        <div class="row">
+          <button type="button" ?disabled=${this.running || depth >= LIMITS.depth.max} @click=${() => this.edit(addLayer)}>Add layer</button>
+        </div>
+      </div>
+      <div class="grid" style="margin-top:8px">
+        ${this.numberField(['outputSize'], 'Outputs', LIMITS.outputSize)}
+        ${this.selectField(['loss'], 'Loss', LOSSES, (v) => this.edit((d) => setAt(d, ['loss'], v)))}
+        ${this.initFields(['outputInit'], 'Output')}
+      </div>
+    </fieldset>`;
+  }
+
+  private optimizerSection(): TemplateResult {
+    const opt = getAt(this.draft, ['optimizer', 'kind']);
+    const sched = getAt(this.draft, ['schedule', 'kind']);
+    return html`<fieldset>
+      <legend>Optimization</legend>
+      <div class="grid">
+        ${this.selectField(['optimizer', 'kind'], 'Optimizer', OPTIMIZERS, (k) => this.edit((d) => withOptimizerKind(d, k)))}
+        ${this.numberField(['lr'], 'Learning rate', LIMITS.lr)}
+        ${opt === 'momentum' ? html`${this.numberField(['optimizer', 'momentum'], 'Momentum', LIMITS.momentum)} ${this.checkField(['optimizer', 'nesterov'], 'Nesterov')}` : nothing}
+        ${opt === 'adam' || opt === 'adamw'
+          ? html`${this.numberField(['optimizer', 'beta1'], 'β1', LIMITS.beta)} ${this.numberField(['optimizer', 'beta2'], 'β2', LIMITS.beta)}
+            ${this.numberField(['optimizer', 'eps'], 'ε', LIMITS.eps)}`
+          : nothing}
+        ${this.numberField(['weightDecay'], opt === 'adamw' ? 'Weight decay (decoupled)' : 'Weight decay (L2)', LIMITS.weightDecay)}
+        ${this.selectField(['schedule', 'kind'], 'LR schedule', SCHEDULES, (k) => this.edit((d) => withScheduleKind(d, k)))}
+        ${this.numberField(['schedule', 'warmupSteps'], 'Warm-up steps', LIMITS.warmupSteps)}
+        ${sched === 'step' ? html`${this.numberField(['schedule', 'every'], 'Decay every (steps)', LIMITS.decayEvery)} ${this.numberField(['schedule', 'gamma'], 'Decay factor γ', LIMITS.gamma)}` : nothing}
+        ${sched === 'cosine' ? this.numberField(['schedule', 'minLr'], 'Minimum LR', LIMITS.minLr) : nothing}
+        ${this.numberField(['batchSize'], 'Batch size', LIMITS.batchSize)}
+      </div>
+    </fieldset>`;
+  }
+
+  private datasetSection(): TemplateResult {
+    const kind = getAt(this.draft, ['dataset', 'kind']) as DatasetKind;
+    const ds = (field: string, label: string, range: Range) => this.numberField(['dataset', field], label, range, { wrap: (d, apply) => editDataset(d, apply) });
+    return html`<fieldset>
+      <legend>Data set</legend>
+      <div class="grid">
+        ${this.selectField(['dataset', 'kind'], 'Kind', DATASETS, (k) => this.edit((d) => withDatasetKind(d, k)), { unavailable: ['file'] })}
+        ${kind !== 'file' ? ds('samples', 'Samples', LIMITS.samples) : nothing}
+        ${kind === 'teacher' ? html`${ds('teacherWidth', 'Teacher width', LIMITS.teacherWidth)} ${ds('noise', 'Noise std', LIMITS.noise)}` : nothing}
+        ${kind === 'gaussian_mixture' ? html`${ds('classes', 'Classes', LIMITS.classes)} ${ds('spread', 'Spread', LIMITS.spread)}` : nothing}
+        ${kind === 'spirals' ? html`${ds('turns', 'Turns', LIMITS.turns)} ${ds('noise', 'Noise std', LIMITS.noise)}` : nothing}
+        ${kind === 'sparse' ? html`${ds('density', 'Density', LIMITS.density)} ${ds('classes', 'Classes', LIMITS.classes)}` : nothing}
+      </div>
+      <p class="note" role=${kind === 'file' ? 'alert' : nothing}>${DATASET_NOTES[kind] ?? ''}</p>
+      ${kind === 'file' ? html`<p class="error">File "${String(getAt(this.draft, ['dataset', 'name']))}" cannot be loaded here: pick a synthetic data set to run in the browser.</p>` : nothing}
+    </fieldset>`;
+  }
+
+  private runSection(): TemplateResult {
+    return html`<fieldset>
+      <legend>Run</legend>
+      <div class="grid">
+        ${this.numberField(['seed'], 'Seed', LIMITS.seed)} ${this.numberField(['steps'], 'Steps', LIMITS.steps)}
+        ${this.numberField(['stepsPerSubmit'], 'Steps per submit', LIMITS.stepsPerSubmit)}
+        ${this.numberField(['shardColumns'], 'Shard columns', LIMITS.shardColumns, { optional: true })}
+        ${this.numberField(['snapshot', 'every'], 'Snapshot every (steps, 0 = off)', LIMITS.snapshotEvery)}
+        ${this.numberField(['snapshot', 'probeSize'], 'Probe inputs', LIMITS.probeSize)}
+      </div>
+      ${this.running ? html`<p class="note">While the run is going only Steps can change; the rest needs a reset.</p>` : nothing}
+    </fieldset>`;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Import / export
+
+  private importJson(text: string, source: string): void {
+    try {
+      const config = fromJson(text);
+      this.importErrors = [];
+      this.status = `Loaded the run from ${source}.`;
+      this.loadConfig(config);
+    } catch (error) {
+      this.status = '';
+      this.importErrors =
+        error instanceof ConfigError ? error.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)) : [error instanceof Error ? error.message : String(error)];
+    }
+  }
+
+  private async onFile(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    this.importJson(await file.text(), file.name);
+  }
+
+  private async copyJson(): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(toJson(this.config));
+      this.status = 'Copied the run configuration (JSON) to the clipboard.';
+    } catch (error) {
+      this.status = `Could not copy to the clipboard (${error instanceof Error ? error.message : String(error)}); use Download instead.`;
+    }
+  }
+
+  private jsonSection(): TemplateResult {
+    return html`<fieldset>
+      <legend>Import / export (JSON)</legend>
+      <div class="row">
+        <label class="label" for="import-file">Import file</label>
+        <input id="import-file" type="file" accept=".json,application/json" ?disabled=${this.running} @change=${this.onFile} />
+      </div>
+      <div class="field" style="margin-top:6px">
+        <label for="paste">Or paste a run configuration</label>
+        <textarea
+          id="paste"
+          .value=${live(this.pasteText)}
+          ?disabled=${this.running}
+          aria-describedby=${this.importErrors.length ? 'import-errors' : nothing}
+          @input=${(e: Event) => (this.pasteText = (e.target as HTMLTextAreaElement).value)}
+        ></textarea>
+      </div>
+      <div class="row">
+        <button type="button" ?disabled=${this.running || this.pasteText.trim() === ''} @click=${() => this.importJson(this.pasteText, 'the pasted JSON')}>Load pasted JSON</button>
+        <button type="button" title="Save the last valid run as run-config.json" @click=${() => downloadText(toJson(this.config), 'run-config.json', 'application/json')}>Download JSON</button>
+        <button type="button" title="Copy the last valid run as JSON" @click=${this.copyJson}>Copy JSON</button>
+      </div>
+      ${this.importErrors.length
+        ? html`<div class="error" id="import-errors" role="alert">
+            Not loaded:
+            <ul class="import-errors">
+              ${this.importErrors.map((m) => html`<li>${m}</li>`)}
+            </ul>
+          </div>`
+        : nothing}
+      <p class="note" role="status" aria-live="polite">${this.status}</p>
+    </fieldset>`;
+  }
+
+  /** Messages whose path has no input of its own (kept visible so that no problem is hidden). */
+  private unplacedProblems(): TemplateResult | typeof nothing {
+    const rest = [...this.validation.issues].filter(([path]) => !this.placedPaths.has(path));
+    if (rest.length === 0 && this.validation.issues.size === 0) return nothing;
+    return html`<div class="problems" role="alert">
+      This run is not valid yet; the last valid one stays in use.
+      ${rest.length ? html`<ul>${rest.map(([path, messages]) => html`<li>${path || 'run'}: ${messages.join('; ')}</li>`)}</ul>` : nothing}
+    </div>`;
+  }
+
+  /** Field paths rendered with their own error slot during the current render. */
+  private placedPaths = new Set<string>();
+
+  override render(): TemplateResult {
+    this.placedPaths = new Set();
+    const body = html`${this.presetSection()} ${this.modelSection()} ${this.optimizerSection()} ${this.datasetSection()} ${this.runSection()} ${this.jsonSection()}`;
+    return html`${this.unplacedProblems()} ${body}`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'du-config-form': DuConfigForm;
+  }
+  interface HTMLElementEventMap {
+    'config-change': CustomEvent<ConfigChangeDetail>;
+  }
+}
