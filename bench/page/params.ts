@@ -1,0 +1,37 @@
+// The page's URL parameters: ?quick, ?only=matmul,train, ?tfjs=0, ?autorun. Browser-safe and DOM-free,
+// so it is tested in Node. A bad value is an error naming the parameter and what it accepts.
+import { BENCH_GROUPS, type BenchGroup } from '../schema';
+import { parseGroups } from '../suite';
+
+export interface PageParams {
+  quick: boolean;
+  groups: BenchGroup[];
+  tfjs: boolean;
+  autorun: boolean;
+}
+
+const KNOWN = ['quick', 'only', 'tfjs', 'autorun'];
+
+function flag(params: URLSearchParams, name: string, fallback: boolean): boolean {
+  if (!params.has(name)) return fallback;
+  const value = params.get(name)!;
+  if (value === '' || value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  throw new RangeError(`URL parameter ${name}=${value}: expected nothing, 1/true or 0/false`);
+}
+
+export function parsePageParams(search: string): PageParams {
+  const params = new URLSearchParams(search);
+  for (const name of params.keys()) {
+    if (!KNOWN.includes(name)) throw new RangeError(`unknown URL parameter "${name}": expected ${KNOWN.join(', ')}`);
+  }
+  let groups: BenchGroup[] = [...BENCH_GROUPS];
+  if (params.has('only')) {
+    try {
+      groups = parseGroups(params.get('only')!);
+    } catch (error) {
+      throw new RangeError(`URL parameter only: ${(error as Error).message}`);
+    }
+  }
+  return { quick: flag(params, 'quick', false), groups, tfjs: flag(params, 'tfjs', true), autorun: flag(params, 'autorun', false) };
+}
