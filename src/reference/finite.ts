@@ -1,0 +1,27 @@
+// CPU mirror of shaders/finite.wgsl: how many elements of a tensor are NaN or ±Infinity, and the first one.
+
+/** Index value meaning "no non-finite element" (as the GPU writes it). */
+export const NO_INDEX = 0xffffffff;
+
+export interface FiniteCount {
+  /** Elements that are NaN or ±Infinity. */
+  bad: number;
+  /** Lowest index of such an element, or NO_INDEX. */
+  first: number;
+}
+
+/** Counts the non-finite elements of data[offset, offset + count). */
+export function countNonFinite(data: Float32Array, offset = 0, count = data.length - offset): FiniteCount {
+  if (!Number.isInteger(offset) || !Number.isInteger(count) || offset < 0 || count < 0 || offset + count > data.length) {
+    throw new RangeError(`elements [${offset}, ${offset + count}) are outside an array of ${data.length}`);
+  }
+  let bad = 0;
+  let first = NO_INDEX;
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(data[offset + i])) {
+      if (bad === 0) first = i;
+      bad++;
+    }
+  }
+  return { bad, first };
+}
