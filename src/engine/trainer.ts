@@ -19,6 +19,7 @@ import { ScheduleKernel, STEP_STATE_BYTES, initialStepState } from '../gpu/kerne
 import { rngKey } from '../reference/philox';
 import { planLayout, type ColumnBlock, type LayoutOptions, type ModelLayout } from './layout';
 import { activationWidths, type ModelSpec } from './model-spec';
+import { ShardedParameters } from './sharded-params';
 import { buildTrainingStep } from './step-graph';
 
 /** A data set as the engine holds it: inputs [samples, inputSize]; targets u32 classes [samples] or f32 [samples, outputSize]. */
@@ -134,6 +135,8 @@ export class Trainer {
   private readonly layers: WeightLayer[] = [];
   /** Per activation (0 = input, 1..L hidden, L+1 logits), its column blocks. */
   private readonly blocks: ActivationBlock[][] = [];
+  /** Whole-layer reads and writes over the blocks above. */
+  private readonly params: ShardedParameters;
 
   private constructor(
     readonly gpu: GpuContext,
@@ -151,6 +154,7 @@ export class Trainer {
       gpu.device.queue.writeBuffer(this.stepState, 0, initialStepState());
       this.lossHistory = this.alloc('lossHistory', this.lossHistoryCapacity);
       this.allocateTensors();
+      this.params = new ShardedParameters(gpu.device, spec, this.blocks, this.layers);
       const step = buildTrainingStep({
         device: gpu.device,
         spec,
@@ -375,17 +379,17 @@ export class Trainer {
   /** Parameters of every weight layer (hidden layers, then output), reassembled from their blocks. */
   async readParameters(): Promise<LayerParameters[]> {
     this.assertAlive();
-    return Promise.all(this.layers.map(async (_, index) => ({ weights: await this.readWeights(index, (b) => b.value), bias: await this.readBias(index, (b) => b.value) })));
+    return Promise.all(this.layers.map(async (_, index) => ({ weights: await this.params.readWeights(index, (b) => b.value), bias: await this.params.readBias(index, (b) => b.value) })));
   }
 
   /** Overwrites every weight layer's parameters (same shapes as readParameters returns); optimizer state is kept. */
   writeParameters(params: readonly LayerParameters[]): void {
     this.assertAlive();
     if (params.length !== this.layers.length) throw new RangeError(`expected ${this.layers.length} layers of parameters, got ${params.length}`);
-    params.forEach(({ weights, bias }, index) => this.checkLayerShapes(index, 'parameters', weights, bias));
+    params.forEach(({ weights, bias }, index) => this.params.checkShapes(index, 'parameters', weights, bias));
     params.forEach(({ weights, bias }, index) => {
-      this.writeWeights(index, (b) => b.value, weights);
-      this.writeBias(index, (b) => b.value, bias);
+      this.params.writeWeights(index, (b) => b.value, weights);
+      this.params.writeBias(index, (b) => b.value, bias);
     });
   }
 
@@ -399,10 +403,10 @@ export class Trainer {
     const stateCount = OptimizerKernel.stateBuffersNeeded(this.spec.optimizer);
     const layers: LayerState[] = [];
     for (let index = 0; index < this.layers.length; index++) {
-      const layer: LayerState = { weights: await this.readWeights(index, (b) => b.value), bias: await this.readBias(index, (b) => b.value), weightState: [], biasState: [] };
+      const layer: LayerState = { weights: await this.params.readWeights(index, (b) => b.value), bias: await this.params.readBias(index, (b) => b.value), weightState: [], biasState: [] };
       for (let s = 0; s < stateCount; s++) {
-        layer.weightState.push(await this.readWeights(index, (b) => b.state[s]));
-        layer.biasState.push(await this.readBias(index, (b) => b.state[s]));
+        layer.weightState.push(await this.params.readWeights(index, (b) => b.state[s]));
+        layer.biasState.push(await this.params.readBias(index, (b) => b.state[s]));
       }
       layers.push(layer);
     }
@@ -430,20 +434,20 @@ export class Trainer {
     if (state.stepState[0] !== state.step) throw new RangeError(`step state names step ${state.stepState[0]}, but the state is at step ${state.step}`);
     if (state.layers.length !== this.layers.length) throw new RangeError(`state has ${state.layers.length} weight layers; this model has ${this.layers.length}`);
     state.layers.forEach((layer, index) => {
-      this.checkLayerShapes(index, 'parameters', layer.weights, layer.bias);
+      this.params.checkShapes(index, 'parameters', layer.weights, layer.bias);
       if (layer.weightState.length !== stateCount || layer.biasState.length !== stateCount) {
         throw new RangeError(`layer ${index + 1}: ${spec.optimizer.kind} keeps ${stateCount} state buffers per parameter, the state has ${layer.weightState.length} (weights) and ${layer.biasState.length} (bias)`);
       }
-      for (let s = 0; s < stateCount; s++) this.checkLayerShapes(index, `optimizer state ${s + 1}`, layer.weightState[s], layer.biasState[s]);
+      for (let s = 0; s < stateCount; s++) this.params.checkShapes(index, `optimizer state ${s + 1}`, layer.weightState[s], layer.biasState[s]);
     });
     if (state.lossHistory.length < 1) throw new RangeError('state loss history is empty');
 
     state.layers.forEach((layer, index) => {
-      this.writeWeights(index, (b) => b.value, layer.weights);
-      this.writeBias(index, (b) => b.value, layer.bias);
+      this.params.writeWeights(index, (b) => b.value, layer.weights);
+      this.params.writeBias(index, (b) => b.value, layer.bias);
       for (let s = 0; s < stateCount; s++) {
-        this.writeWeights(index, (b) => b.state[s], layer.weightState[s]);
-        this.writeBias(index, (b) => b.state[s], layer.biasState[s]);
+        this.params.writeWeights(index, (b) => b.state[s], layer.weightState[s]);
+        this.params.writeBias(index, (b) => b.state[s], layer.biasState[s]);
       }
     });
     const queue = this.gpu.device.queue;
@@ -454,55 +458,6 @@ export class Trainer {
     for (let t = from; t < state.step; t++) ring[t % this.lossHistoryCapacity] = state.lossHistory[t % state.lossHistory.length];
     queue.writeBuffer(this.lossHistory, 0, ring.buffer, ring.byteOffset, ring.byteLength);
     this.completedSteps = state.step;
-  }
-
-  private checkLayerShapes(index: number, what: string, weights: Float32Array, bias: Float32Array): void {
-    const widths = activationWidths(this.spec);
-    const l = index + 1;
-    if (weights.length !== widths[l - 1] * widths[l] || bias.length !== widths[l]) {
-      throw new RangeError(`layer ${l} ${what}: expected weights ${widths[l - 1]}x${widths[l]} and bias ${widths[l]}, got ${weights.length} and ${bias.length} values`);
-    }
-  }
-
-  /** One buffer of every weight block of layer `index` (0-based), reassembled to [fanIn, fanOut] row-major. */
-  private async readWeights(index: number, select: (block: ParamBlock) => GPUBuffer): Promise<Float32Array> {
-    const widths = activationWidths(this.spec);
-    const fanOut = widths[index + 1];
-    const weights = new Float32Array(widths[index] * fanOut);
-    for (const [i, inp] of this.blocks[index].entries()) {
-      for (const [j, out] of this.blocks[index + 1].entries()) {
-        const block = await readF32(this.gpu.device, select(this.layers[index].weights[i][j]), inp.width * out.width);
-        for (let r = 0; r < inp.width; r++) weights.set(block.subarray(r * out.width, (r + 1) * out.width), (inp.offset + r) * fanOut + out.offset);
-      }
-    }
-    return weights;
-  }
-
-  private async readBias(index: number, select: (block: ParamBlock) => GPUBuffer): Promise<Float32Array> {
-    const bias = new Float32Array(activationWidths(this.spec)[index + 1]);
-    for (const [j, out] of this.blocks[index + 1].entries()) bias.set(await readF32(this.gpu.device, select(this.layers[index].bias[j]), out.width), out.offset);
-    return bias;
-  }
-
-  private writeWeights(index: number, select: (block: ParamBlock) => GPUBuffer, weights: Float32Array): void {
-    const fanOut = activationWidths(this.spec)[index + 1];
-    const queue = this.gpu.device.queue;
-    for (const [i, inp] of this.blocks[index].entries()) {
-      for (const [j, out] of this.blocks[index + 1].entries()) {
-        const buffer = select(this.layers[index].weights[i][j]);
-        for (let r = 0; r < inp.width; r++) {
-          const start = (inp.offset + r) * fanOut + out.offset;
-          queue.writeBuffer(buffer, r * out.width * F32, weights.buffer, weights.byteOffset + start * F32, out.width * F32);
-        }
-      }
-    }
-  }
-
-  private writeBias(index: number, select: (block: ParamBlock) => GPUBuffer, bias: Float32Array): void {
-    const queue = this.gpu.device.queue;
-    for (const [j, out] of this.blocks[index + 1].entries()) {
-      queue.writeBuffer(select(this.layers[index].bias[j]), 0, bias.buffer, bias.byteOffset + out.offset * F32, out.width * F32);
-    }
   }
 
   /** The StepState words (step, lr, bias corrections, beta powers) as the GPU holds them. */
