@@ -1,0 +1,208 @@
+// Monte-Carlo estimate of the probability that a freshly initialized network is dead, on the GPU: many trials
+// per submit. Trial t (seed = trialSeed(seed, t)) is the network a run with that seed starts from, fed its own
+// standard normal probe inputs (see src/reference/borndead.ts for the exact streams and the definition of dead).
+// Per batch of T trials: the init kernel draws T probe sets and, layer by layer, T weight matrices (one small
+// dispatch per trial: each has its own Philox key); the born-dead kernel multiplies all T at once; the
+// activation kernel runs once over all T; the verdict kernel writes one count per trial. One submit, one readback.
+import { createStorage, readF32, readU32 } from '../gpu/buffers';
+import type { GpuContext } from '../gpu/device';
+import type { Dispatch } from '../gpu/dispatch';
+import { ActivationKernel } from '../gpu/kernels/activation';
+import { BornDeadKernel } from '../gpu/kernels/borndead';
+import { InitKernel } from '../gpu/kernels/init';
+import { type BornDeadSpec, PROBE_INPUT_SCHEME, probeInputKey, trialSeed } from '../reference/borndead';
+import { rngKey } from '../reference/philox';
+
+export type { BornDeadLayer, BornDeadSpec } from '../reference/borndead';
+
+/** Largest buffer a batch uses; the trials per batch follow from it (and from the device's binding limit). */
+const BATCH_BUFFER_BYTES = 64 * 2 ** 20;
+/** Each trial costs (depth + 1) init dispatches per batch; more trials per submit buys little past this. */
+const MAX_BATCH_TRIALS = 1024;
+
+export interface BornDeadRunOptions {
+  spec: BornDeadSpec;
+  trials: number;
+  /** Seed of trial 0; trial t uses seed + t (mod 2^32). */
+  seed: number;
+  /** Trials per submit; default: as many as fit BATCH_BUFFER_BYTES, at most 1024. */
+  batchTrials?: number;
+  /** Called after each batch with the trials done so far. */
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface BornDeadResult {
+  /** Trials actually run (fewer than asked when aborted). */
+  trials: number;
+  dead: number;
+  /** Per trial: positive (probe row, unit) pairs of the last hidden layer; 0 = dead. */
+  alive: Uint32Array;
+  /** Per trial: largest pre-activation of the last hidden layer. */
+  maxPre: Float32Array;
+  /** Wall time of the trials (pipelines compiled beforehand are not counted). */
+  seconds: number;
+}
+
+export function validateBornDeadSpec(spec: BornDeadSpec): void {
+  const positive = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  };
+  positive('inputSize', spec.inputSize);
+  positive('probeRows', spec.probeRows);
+  if (spec.hidden.length < 1) throw new RangeError('a born-dead trial needs at least one hidden layer');
+  spec.hidden.forEach((h, i) => {
+    positive(`hidden[${i}].width`, h.width);
+    if (!Number.isFinite(h.bias)) throw new RangeError(`hidden[${i}].bias must be finite, got ${h.bias}`);
+  });
+}
+
+/** Floats of each per-trial slice: probe inputs, weights (largest layer), activations (widest layer). */
+function sliceSizes(spec: BornDeadSpec): { probe: number; weights: number; activations: number } {
+  let fanIn = spec.inputSize;
+  let weights = 0;
+  let widest = 0;
+  for (const h of spec.hidden) {
+    weights = Math.max(weights, fanIn * h.width);
+    widest = Math.max(widest, h.width);
+    fanIn = h.width;
+  }
+  return { probe: spec.probeRows * spec.inputSize, weights, activations: spec.probeRows * widest };
+}
+
+/** Trials per submit so that no buffer exceeds the batch budget or the device's binding limit. */
+export function batchTrialsFor(spec: BornDeadSpec, maxBindingBytes: number): number {
+  const s = sliceSizes(spec);
+  const largest = 4 * Math.max(s.probe, s.weights, s.activations);
+  const budget = Math.min(BATCH_BUFFER_BYTES, maxBindingBytes);
+  if (largest > budget) throw new RangeError(`one trial needs a ${largest}-byte buffer, more than the ${budget} bytes a batch may use; use fewer probe rows or narrower layers`);
+  return Math.max(1, Math.min(MAX_BATCH_TRIALS, Math.floor(budget / largest)));
+}
+
+export class BornDeadRunner {
+  private constructor(
+    private readonly gpu: GpuContext,
+    private readonly init: InitKernel,
+    private readonly activation: ActivationKernel,
+    private readonly kernel: BornDeadKernel,
+  ) {}
+
+  static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<BornDeadRunner> {
+    const [init, activation, kernel] = await Promise.all([InitKernel.create(gpu, options), ActivationKernel.create(gpu, options), BornDeadKernel.create(gpu, options)]);
+    return new BornDeadRunner(gpu, init, activation, kernel);
+  }
+
+  async run(options: BornDeadRunOptions): Promise<BornDeadResult> {
+    const { spec, trials, seed } = options;
+    validateBornDeadSpec(spec);
+    if (!Number.isInteger(trials) || trials < 1) throw new RangeError(`trials must be a positive integer, got ${trials}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be a u32, got ${seed}`);
+    const batch = Math.min(trials, options.batchTrials ?? batchTrialsFor(spec, this.gpu.limits.maxStorageBufferBindingSize));
+    const sizes = sliceSizes(spec);
+    const device = this.gpu.device;
+    const buffers = {
+      probe: createStorage(device, 'BornDead.probe', batch * sizes.probe * 4),
+      weights: createStorage(device, 'BornDead.weights', batch * sizes.weights * 4),
+      pre: createStorage(device, 'BornDead.pre', batch * sizes.activations * 4),
+      act: createStorage(device, 'BornDead.act', batch * sizes.activations * 4),
+      alive: createStorage(device, 'BornDead.alive', batch * 4),
+      maxPre: createStorage(device, 'BornDead.maxPre', batch * 4),
+    };
+    const alive = new Uint32Array(trials);
+    const maxPre = new Float32Array(trials);
+    const started = performance.now();
+    let done = 0;
+    try {
+      while (done < trials && !options.signal?.aborted) {
+        const count = Math.min(batch, trials - done);
+        const dispatches = this.prepareBatch(spec, seed, done, count, buffers);
+        try {
+          const encoder = device.createCommandEncoder({ label: 'BornDead.batch' });
+          const pass = encoder.beginComputePass({ label: 'BornDead.batch' });
+          for (const d of dispatches) d.encode(pass);
+          pass.end();
+          device.queue.submit([encoder.finish()]);
+          alive.set(await readU32(device, buffers.alive, count), done);
+          maxPre.set(await readF32(device, buffers.maxPre, count), done);
+        } finally {
+          dispatches.forEach((d) => d.destroy());
+        }
+        done += count;
+        options.onProgress?.(done, trials);
+      }
+    } finally {
+      Object.values(buffers).forEach((b) => b.destroy());
+    }
+    const seconds = (performance.now() - started) / 1000;
+    let dead = 0;
+    for (let t = 0; t < done; t++) if (alive[t] === 0) dead++;
+    return { trials: done, dead, alive: alive.slice(0, done), maxPre: maxPre.slice(0, done), seconds };
+  }
+
+  /** The dispatches of trials [first, first + count), in order: probe inputs, then per layer weights, forward, activation; the verdict. */
+  private prepareBatch(spec: BornDeadSpec, seed: number, first: number, count: number, b: Record<'probe' | 'weights' | 'pre' | 'act' | 'alive' | 'maxPre', GPUBuffer>): Dispatch[] {
+    const rows = spec.probeRows;
+    const out: Dispatch[] = [];
+    const inputs = spec.inputSize;
+    for (let t = 0; t < count; t++) {
+      out.push(
+        this.init.prepare({
+          label: `BornDead.probe[${t}]`,
+          scheme: PROBE_INPUT_SCHEME,
+          key: probeInputKey(trialSeed(seed, first + t)),
+          fanIn: inputs,
+          fanOut: inputs,
+          target: { buffer: b.probe, offset: t * rows * inputs, ld: inputs },
+          rows,
+          cols: inputs,
+          globalCols: inputs,
+        }),
+      );
+    }
+    let fanIn = inputs;
+    let x = b.probe;
+    spec.hidden.forEach((layer, index) => {
+      const l = index + 1;
+      const fanOut = layer.width;
+      for (let t = 0; t < count; t++) {
+        out.push(
+          this.init.prepare({
+            label: `BornDead.weights${l}[${t}]`,
+            scheme: layer.weights,
+            key: rngKey(trialSeed(seed, first + t), 'initWeights', l),
+            fanIn,
+            fanOut,
+            target: { buffer: b.weights, offset: t * fanIn * fanOut, ld: fanOut },
+            rows: fanIn,
+            cols: fanOut,
+            globalCols: fanOut,
+          }),
+        );
+      }
+      out.push(
+        this.kernel.prepareForward({
+          label: `BornDead.forward${l}`,
+          trials: count,
+          rows,
+          fanIn,
+          fanOut,
+          xStride: rows * fanIn,
+          wStride: fanIn * fanOut,
+          preStride: rows * fanOut,
+          x,
+          w: b.weights,
+          pre: b.pre,
+          bias: layer.bias,
+        }),
+      );
+      if (l < spec.hidden.length) {
+        out.push(this.activation.prepareForward({ label: `BornDead.activation${l}`, activation: layer.activation, z: b.pre, a: b.act, count: count * rows * fanOut }));
+      }
+      x = b.act;
+      fanIn = fanOut;
+    });
+    const last = spec.hidden[spec.hidden.length - 1].width;
+    out.push(this.kernel.prepareVerdict({ label: 'BornDead.verdict', trials: count, rows, fanOut: last, preStride: rows * last, pre: b.pre, alive: b.alive, maxPre: b.maxPre }));
+    return out;
+  }
+}
