@@ -12,7 +12,7 @@ import { compareResults, formatComparison } from './compare';
 import { caseRow, formatResult } from './report';
 import { benchResultFromJson, benchResultToJson, resultFileName, type BenchResult } from './schema';
 import { parseGroups, runSuite } from './suite';
-import { loadTfjsNode } from './tfjs-node';
+import { loadTfjsNode, releaseTfjsNode } from './tfjs-node';
 import type { Tf } from './tfjs-mlp';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -37,8 +37,8 @@ async function bench(options: Options): Promise<void> {
   const gpu = await acquireNodeGpu();
   gpu.onError((e) => console.error(`GPU error: ${e.message}`));
   let result: BenchResult;
+  let tf: Tf | null = null;
   try {
-    let tf: Tf | null = null;
     let tfUnavailable = 'disabled with --no-tfjs';
     if (options.tfjs) {
       try {
@@ -60,8 +60,8 @@ async function bench(options: Options): Promise<void> {
         for (const c of cases) console.error(`    ${caseRow(c).join('  ')}`);
       },
     });
-    tf?.disposeVariables();
   } finally {
+    if (tf) releaseTfjsNode(tf);
     gpu.device.destroy();
   }
   console.log(`\n${formatResult(result)}`);

@@ -45,7 +45,9 @@ export const CaseResultSchema = z
     derived: z.record(z.string(), finite).optional(),
   })
   .superRefine((c, ctx) => {
-    // The summary must be the samples' own: a hand-edited median is caught on load.
+    // The summary must be the samples' own: a hand-edited median is caught on load. (Zod runs this even
+    // when a sample failed its own check; that failure is reported already.)
+    if (c.samples.length === 0 || !c.samples.every((x) => Number.isFinite(x) && x > 0)) return;
     const s = summarize(c.samples);
     for (const key of ['median', 'min', 'max', 'p10', 'p90', 'mad'] as const) {
       if (Math.abs(c[key] - s[key]) > 1e-9 * Math.max(1, Math.abs(s[key]))) {

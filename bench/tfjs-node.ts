@@ -13,3 +13,14 @@ export async function loadTfjsNode(gpu: GpuContext): Promise<Tf> {
   await tf.ready();
   return tf;
 }
+
+/**
+ * Frees TF.js's tensors and destroys its WebGPU device: a Dawn device left alive keeps Node from exiting
+ * (and must be gone before process.exit).
+ */
+export function releaseTfjsNode(tf: Tf): void {
+  const backend = tf.findBackend('webgpu') as { device?: GPUDevice } | null;
+  tf.disposeVariables();
+  tf.engine().reset();
+  backend?.device?.destroy();
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { parsePageParams } from '../../bench/page/params';
+import { BENCH_GROUPS } from '../../bench/schema';
+
+describe('bench.html URL parameters', () => {
+  it('defaults to the full suite with TF.js, no autorun', () => {
+    expect(parsePageParams('')).toEqual({ quick: false, groups: [...BENCH_GROUPS], tfjs: true, autorun: false });
+  });
+
+  it('reads ?quick&autorun&only=...&tfjs=0', () => {
+    expect(parsePageParams('?quick&autorun=1&only=matmul,readback&tfjs=0')).toEqual({ quick: true, groups: ['matmul', 'readback'], tfjs: false, autorun: true });
+  });
+
+  it('names the parameter and what it accepts when a value is wrong', () => {
+    expect(() => parsePageParams('?quick=yes')).toThrow('URL parameter quick=yes: expected nothing, 1/true or 0/false');
+    expect(() => parsePageParams('?only=matmul,gemm')).toThrow(/URL parameter only: unknown benchmark group "gemm": expected one of matmul, train/);
+    expect(() => parsePageParams('?only=')).toThrow(/URL parameter only: no benchmark group given/);
+    expect(() => parsePageParams('?fast')).toThrow(/unknown URL parameter "fast": expected quick, only, tfjs, autorun/);
+  });
+});
