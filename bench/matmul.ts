@@ -58,7 +58,7 @@ function filled(device: GPUDevice, label: string, count: number): GPUBuffer {
 /** Repetitions per sample: fewer where one product takes seconds on a CPU adapter. */
 function repsFor(flops: number, quick: boolean): number {
   if (quick) return 3;
-  return flops >= 2e9 ? 5 : 9;
+  return flops >= 1e9 ? 5 : 9;
 }
 
 export function matmulTasks(ctx: SuiteContext): BenchTask[] {
@@ -103,7 +103,7 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
     if (shape.m === shape.n && shape.n === shape.k) {
       const naive = kernels.naive.prepare({ ...args, label: `bench.naive.${id}` });
       dispatches.push(naive);
-      const t = await timePasses(gpu, naive.label, (pass) => naive.encode(pass), { warmup: 1, reps: Math.min(reps, flops >= 2e9 ? 3 : reps), wallSamples: 3 });
+      const t = await timePasses(gpu, naive.label, (pass) => naive.encode(pass), { warmup: 1, reps: flops >= 1e9 ? 3 : reps, wallSamples: 3 });
       const naiveCase = makeCase({
         id: `${id}.naive`, group: 'matmul', impl: 'naive', label: `naive WGSL ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
         params, unit: 'GFLOP/s', timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: t.samplesMs.map(gflops),

@@ -5,7 +5,9 @@ import { formatNumber, formatTable } from './timing';
 export function adapterLine(result: BenchResult): string {
   const a = result.adapter;
   const host = result.host === 'node' ? `Node ${result.node}` : result.userAgent;
-  return `${a.vendor} / ${a.architecture} / ${a.device || a.description}${a.isSoftware ? ' (software adapter)' : ''} — ${host}`;
+  // Browsers may leave device and description empty (privacy): print only what is there.
+  const name = [a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ') || 'unnamed adapter';
+  return `${name}${a.isSoftware ? ' (software adapter)' : ''} — ${host}`;
 }
 
 /** Spread as ±half the p10..p90 range relative to the median, e.g. "±4.1 %". */
