@@ -71,13 +71,13 @@ describe('du-config-form', () => {
     const { form, events } = await mount();
     const input = await type(form, 'hidden[1].dropout', '1.5');
     expect(input.getAttribute('aria-invalid')).toBe('true');
-    expect(describedBy(form, input)).toBe('1.5 is not in [0, 1) (dropout p must be < 1)');
+    expect(describedBy(form, input)).toBe('Dropout p: 1.5 is not in [0, 1) (dropout p must be < 1)');
     expect(events).toEqual([]);
 
     const lr = await type(form, 'lr', 'fast');
     expect(describedBy(form, lr)).toBe('"fast" is not a number; expected a number in (0, 100]');
     const width = await type(form, 'hidden[0].width', '');
-    expect(describedBy(form, width)).toBe('is empty; expected an integer in [1, 1048576]');
+    expect(describedBy(form, width)).toBe('Width: is empty; expected an integer in [1, 1048576]');
     expect($(form, '.problems').textContent).toContain('not valid yet');
     expect(events).toEqual([]);
   });
@@ -97,6 +97,8 @@ describe('du-config-form', () => {
     expect(input.getAttribute('aria-invalid')).toBe('false');
     expect(input.hasAttribute('aria-describedby')).toBe(false);
     expect(input.value).toBe('0.250');
+    // The same element throughout: typing never replaces (and unfocuses) the input.
+    expect($(form, 'input[name="hidden[1].dropout"]')).toBe(input);
     expect(events).toHaveLength(1);
     const expected = presetConfig('dropout_only');
     expected.hidden[1].dropout = 0.25;
@@ -127,7 +129,7 @@ describe('du-config-form', () => {
 
     await pick(form, 'select[name="hidden[0].activation.kind"]', 'leaky_relu');
     const alpha = await type(form, 'hidden[0].activation.alpha', '2');
-    expect(describedBy(form, alpha)).toBe('2 is not in (0, 1) (alpha of leaky_relu)');
+    expect(describedBy(form, alpha)).toBe('α: 2 is not in (0, 1) (alpha of leaky_relu)');
     await type(form, 'optimizer.beta2', '0.99');
     await type(form, 'hidden[0].activation.alpha', '0.1');
     expect(events.at(-1)!.hidden[0].activation).toEqual({ kind: 'leaky_relu', alpha: 0.1 });
@@ -154,7 +156,7 @@ describe('du-config-form', () => {
     add.click();
     await form.updateComplete;
     expect(events.at(-1)!.hidden).toHaveLength(3);
-    expect($$(form, 'tbody tr')).toHaveLength(3);
+    expect($$(form, 'tbody tr.shape')).toHaveLength(3);
     for (const n of [3, 2]) {
       $<HTMLButtonElement>(form, `button[aria-label="Remove layer ${n}"]`).click();
       await form.updateComplete;
@@ -174,7 +176,7 @@ describe('du-config-form', () => {
     await pick(form, '#preset', 'deep_narrow');
     expect(events.at(-1)).toEqual(presetConfig('deep_narrow'));
     expect($(form, '#preset-description').textContent!.trim()).toBe(PRESETS.deep_narrow.description);
-    expect($$(form, 'tbody tr')).toHaveLength(16);
+    expect($$(form, 'tbody tr.shape')).toHaveLength(16);
   });
 
   it('imports pasted JSON, and names the bad fields when it cannot', async () => {

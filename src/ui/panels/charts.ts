@@ -245,7 +245,9 @@ export class DuCharts extends LitElement {
         width,
         height: PLOT_HEIGHT,
         scales: {
-          x: this.logStep ? { time: false, distr: 3, log: 10 } : { time: false },
+          // On a log axis uPlot widens the range to whole decades at both ends; ending at the data's last step wastes
+          // less width (starting on a decade keeps the ticks on round numbers).
+          x: this.logStep ? { time: false, distr: 3, log: 10, range: (_u, min, max) => [10 ** Math.floor(Math.log10(min)), max] } : { time: false },
           y: slice.spec.fraction ? { range: [0, 1] } : { auto: true },
         },
         axes: [

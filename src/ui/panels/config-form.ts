@@ -215,7 +215,40 @@ export class DuConfigForm extends LitElement {
       text-align: right;
     }
     td input[type='text'] {
-      min-width: 64px;
+      width: 5.5em;
+    }
+    td select {
+      width: auto;
+    }
+    td.na {
+      color: var(--du-muted);
+      padding-top: 6px;
+      text-align: center;
+    }
+    tr.row-errors td {
+      padding-top: 0;
+    }
+    tr.init td,
+    tr.sub th {
+      border-bottom: 1px solid #e6eaf0;
+      padding-bottom: 4px;
+    }
+    tr.row-errors:not([hidden]) td {
+      border-bottom: 1px solid #e6eaf0;
+    }
+    td.n[rowspan] {
+      border-bottom: 1px solid #e6eaf0;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+      white-space: nowrap;
+    }
+    button.remove {
+      padding: 3px 7px;
     }
     .row {
       display: flex;
@@ -243,6 +276,9 @@ export class DuConfigForm extends LitElement {
     }
     .description {
       margin: 6px 0 0;
+    }
+    .spaced {
+      margin-top: 8px;
     }
   `;
 
@@ -418,24 +454,43 @@ export class DuConfigForm extends LitElement {
     const act = getAt(this.draft, [...base, 'activation', 'kind']) as ActivationKind;
     const wKind = getAt(this.draft, [...base, 'init', 'weights', 'kind']) as WeightInitKind;
     const n = layer + 1;
-    const cell = (path: FieldPath, input: TemplateResult) => html`<td>${input} ${this.errorTemplate(path)}</td>`;
-    const num = (field: FieldPath, label: string, range: Range) => cell([...base, ...field], this.numberInput([...base, ...field], `Layer ${n} ${label}`, range, { visibleLabel: false }));
-    const scalePath = wKind === 'normal' ? ['init', 'weights', 'std'] : wKind === 'uniform' ? ['init', 'weights', 'limit'] : undefined;
-    return html`<tr>
-      <td class="n">${n}</td>
-      ${num(['width'], 'width', LIMITS.width)}
-      ${cell([...base, 'activation', 'kind'], this.selectInput([...base, 'activation', 'kind'], `Layer ${n} activation`, ACTIVATIONS, (k) => this.edit((d) => withActivationKind(d, layer, k)), { visibleLabel: false }))}
-      ${act === 'leaky_relu' || act === 'elu' ? num(['activation', 'alpha'], 'alpha', act === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha) : html`<td class="note">–</td>`}
-      ${num(['dropout'], 'dropout p', LIMITS.dropout)}
-      ${cell([...base, 'init', 'weights', 'kind'], this.selectInput([...base, 'init', 'weights', 'kind'], `Layer ${n} weight init`, WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)), { visibleLabel: false }))}
-      ${scalePath ? num(scalePath, wKind === 'normal' ? 'init std' : 'init limit', wKind === 'normal' ? LIMITS.initStd : LIMITS.initLimit) : html`<td class="note">–</td>`}
-      ${num(['init', 'bias', 'value'], 'bias init', LIMITS.biasValue)}
-      <td>
-        <button type="button" aria-label=${`Remove layer ${n}`} title=${`Remove layer ${n}`} ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min} @click=${() => this.edit((d) => removeLayer(d, layer))}>
-          ✕
-        </button>
-      </td>
-    </tr>`;
+    // The row's messages go in a row of their own below it, each still linked to its input by id.
+    const errors: { path: FieldPath; column: string }[] = [];
+    const cell = (field: FieldPath, column: string, input: TemplateResult) => {
+      errors.push({ path: [...base, ...field], column });
+      return html`<td>${input}</td>`;
+    };
+    const num = (field: FieldPath, column: string, label: string, range: Range) =>
+      cell(field, column, this.numberInput([...base, ...field], `Layer ${n} ${label}`, range, { visibleLabel: false }));
+    const select = <T extends string>(field: FieldPath, column: string, values: readonly T[], onPick: (value: T) => void) =>
+      cell(field, column, this.selectInput([...base, ...field], `Layer ${n} ${column.toLowerCase()}`, values, onPick, { visibleLabel: false }));
+    const scale = wKind === 'normal' ? (['std', LIMITS.initStd] as const) : wKind === 'uniform' ? (['limit', LIMITS.initLimit] as const) : undefined;
+    // Two table rows per layer (shape and dropout; then initialization) keep the table narrow enough for a sidebar.
+    const row = html`<tr class="shape">
+        <td class="n" rowspan="2">${n}</td>
+        ${num(['width'], 'Width', 'width', LIMITS.width)}
+        ${select(['activation', 'kind'], 'Activation', ACTIVATIONS, (k) => this.edit((d) => withActivationKind(d, layer, k)))}
+        ${act === 'leaky_relu' || act === 'elu' ? num(['activation', 'alpha'], 'α', 'alpha', act === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha) : html`<td class="na">–</td>`}
+        ${num(['dropout'], 'Dropout p', 'dropout p', LIMITS.dropout)}
+        <td rowspan="2">
+          <button type="button" class="remove" aria-label=${`Remove layer ${n}`} title=${`Remove layer ${n}`} ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min} @click=${() => this.edit((d) => removeLayer(d, layer))}>
+            ✕
+          </button>
+        </td>
+      </tr>
+      <tr class="init">
+        ${select(['init', 'weights', 'kind'], 'Weight init', WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)))}
+        ${scale ? num(['init', 'weights', scale[0]], `Init ${scale[0]}`, `init ${scale[0]}`, scale[1]) : html`<td class="na">–</td>`}
+        ${num(['init', 'bias', 'value'], 'Bias init', 'bias init', LIMITS.biasValue)}
+        <td></td>
+      </tr>`;
+    const messages = errors.flatMap(({ path, column }) => {
+      this.placedPaths.add(pathKey(path));
+      const list = this.errorsFor(path);
+      return list.length ? [html`<div class="error" id=${`${idFor(path)}-error`} role="alert">${column}: ${list.join('; ')}</div>`] : [];
+    });
+    // Always the same template, so typing never replaces (and unfocuses) the input.
+    return html`${row}<tr class="row-errors" ?hidden=${messages.length === 0}><td></td><td colspan="5">${messages}</td></tr>`;
   }
 
   private modelSection(): TemplateResult {
@@ -450,9 +505,10 @@ export class DuConfigForm extends LitElement {
         <table>
           <thead>
             <tr>
-              <th scope="col">#</th><th scope="col">Width</th><th scope="col">Activation</th><th scope="col">α</th><th scope="col">Dropout p</th>
-              <th scope="col">Weight init</th><th scope="col">Std / limit</th><th scope="col">Bias init</th><th scope="col"><span hidden>Remove</span></th>
+              <th scope="col" rowspan="2">#</th><th scope="col">Width</th><th scope="col">Activation</th><th scope="col">α</th><th scope="col">Dropout p</th>
+              <th scope="col" rowspan="2"><span class="visually-hidden">Remove</span></th>
             </tr>
+            <tr class="sub"><th scope="col">Weight init</th><th scope="col">Std / limit</th><th scope="col">Bias init</th><th></th></tr>
           </thead>
           <tbody>
             ${this.draft.hidden.map((_, l) => this.layerRow(l))}
@@ -463,7 +519,7 @@ export class DuConfigForm extends LitElement {
           <button type="button" ?disabled=${this.running || depth >= LIMITS.depth.max} @click=${() => this.edit(addLayer)}>Add layer</button>
         </div>
       </div>
-      <div class="grid" style="margin-top:8px">
+      <div class="grid spaced">
         ${this.numberField(['outputSize'], 'Outputs', LIMITS.outputSize)}
         ${this.selectField(['loss'], 'Loss', LOSSES, (v) => this.edit((d) => setAt(d, ['loss'], v)))}
         ${this.initFields(['outputInit'], 'Output')}
@@ -566,7 +622,7 @@ export class DuConfigForm extends LitElement {
         <label class="label" for="import-file">Import file</label>
         <input id="import-file" type="file" accept=".json,application/json" ?disabled=${this.running} @change=${this.onFile} />
       </div>
-      <div class="field" style="margin-top:6px">
+      <div class="field spaced">
         <label for="paste">Or paste a run configuration</label>
         <textarea
           id="paste"
