@@ -1,0 +1,136 @@
+// What `deadunits run` builds its configuration from: a preset or a config file, then `--set path=value`
+// overrides, then the --steps / --seed / --every shortcuts; validated once at the end by the config schema,
+// so every error names the field, the value and the allowed range.
+import { readFile } from 'node:fs/promises';
+import { ConfigError, parseRunConfig, PRESET_NAMES, presetConfig, type PresetName, type RunConfig } from '../../config';
+
+/** One `--set` segment: a field name with optional list indices, e.g. `hidden[0]`. */
+const SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$/;
+
+/** `hidden[0].dropout` → ['hidden', 0, 'dropout']; throws ConfigError naming the flag. */
+export function parseSetPath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const part of path.split('.')) {
+    const m = SEGMENT.exec(part);
+    if (!m) throw new ConfigError([{ path: `--set ${path}`, message: `"${part}" is not a field name (expected e.g. lr, optimizer.kind, hidden[0].dropout)` }]);
+    out.push(m[1]);
+    for (const index of m[2].matchAll(/\[(\d+)\]/g)) out.push(Number(index[1]));
+  }
+  return out;
+}
+
+/** The value of `--set path=value`: JSON when it parses (numbers, true/false, objects), else the raw text. */
+export function parseSetValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const show = (path: (string | number)[]) => path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
+
+/**
+ * Applies one `path=value` override to a plain config object (in place). Every step of the path but the last must
+ * exist; list indices must be in range. Setting a `kind` to another value resets its object to `{ kind }`, so
+ * that the new kind's defaults apply instead of the old kind's fields (e.g. `optimizer.kind=adam`).
+ * A last field the schema does not know is reported by the schema ("is not a known field").
+ */
+export function applySet(target: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new ConfigError([{ path: `--set ${assignment}`, message: 'expected path=value, e.g. --set lr=0.5 or --set hidden[0].dropout=0.3' }]);
+  const path = parseSetPath(assignment.slice(0, eq));
+  const value = parseSetValue(assignment.slice(eq + 1));
+  let node: unknown = target;
+  let parent: Record<string, unknown> | unknown[] | null = null;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i];
+    const next = descend(node, key, path.slice(0, i + 1));
+    parent = node as Record<string, unknown>;
+    node = next;
+  }
+  const last = path[path.length - 1];
+  const where = show(path);
+  if (typeof last === 'number') {
+    const list = node as unknown[];
+    if (!Array.isArray(list)) throw new ConfigError([{ path: where, message: `${show(path.slice(0, -1))} is not a list` }]);
+    if (last >= list.length) throw new ConfigError([{ path: where, message: `index ${last} is out of range (${show(path.slice(0, -1))} has ${list.length} entries)` }]);
+    list[last] = value;
+    return;
+  }
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) throw new ConfigError([{ path: where, message: `${show(path.slice(0, -1)) || 'the configuration'} is not an object` }]);
+  const obj = node as Record<string, unknown>;
+  if (last === 'kind' && obj.kind !== value && parent !== null) {
+    const key = path[path.length - 2];
+    (parent as Record<string | number, unknown>)[key] = { kind: value };
+    return;
+  }
+  obj[last] = value;
+}
+
+function descend(node: unknown, key: string | number, path: (string | number)[]): unknown {
+  if (typeof key === 'number') {
+    if (!Array.isArray(node)) throw new ConfigError([{ path: show(path), message: `${show(path.slice(0, -1))} is not a list` }]);
+    if (key >= node.length) throw new ConfigError([{ path: show(path), message: `index ${key} is out of range (${show(path.slice(0, -1))} has ${node.length} entries)` }]);
+    return node[key];
+  }
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) throw new ConfigError([{ path: show(path), message: `${show(path.slice(0, -1)) || 'the configuration'} is not an object` }]);
+  const obj = node as Record<string, unknown>;
+  if (!(key in obj)) {
+    throw new ConfigError([{ path: show(path), message: `is not a field of ${show(path.slice(0, -1)) || 'the configuration'} (fields: ${Object.keys(obj).join(', ')})` }]);
+  }
+  return obj[key];
+}
+
+/** A non-negative integer flag value, or a ConfigError naming the flag. */
+export function integerFlag(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError([{ path: flag, message: `${JSON.stringify(text)} is not a non-negative integer` }]);
+  const v = Number(text);
+  if (!Number.isSafeInteger(v)) throw new ConfigError([{ path: flag, message: `${text} is too large` }]);
+  return v;
+}
+
+export interface ConfigFlags {
+  preset?: string;
+  config?: string;
+  set?: string[];
+  steps?: string;
+  seed?: string;
+  every?: string;
+}
+
+/** The validated configuration the flags describe, and a short name for it (preset or file name). */
+export async function configFromFlags(flags: ConfigFlags): Promise<{ config: RunConfig; name: string }> {
+  if (flags.preset !== undefined && flags.config !== undefined) throw new ConfigError([{ path: '--preset / --config', message: 'give one of them, not both' }]);
+  let base: unknown;
+  let name: string;
+  if (flags.config !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(flags.config, 'utf8');
+    } catch (error) {
+      throw new ConfigError([{ path: '--config', message: `cannot read ${flags.config}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+    }
+    try {
+      base = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError([{ path: '--config', message: `${flags.config} is not valid JSON: ${(error as Error).message}` }]);
+    }
+    name = flags.config.replace(/^.*[\\/]/, '').replace(/\.json$/i, '');
+  } else {
+    const preset = flags.preset ?? 'dropout_only';
+    if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new ConfigError([{ path: '--preset', message: `${JSON.stringify(preset)} is not one of ${PRESET_NAMES.join(', ')}` }]);
+    base = presetConfig(preset as PresetName);
+    name = preset;
+  }
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new ConfigError([{ path: '--config', message: `${flags.config} does not hold a JSON object` }]);
+  const config = structuredClone(base) as Record<string, unknown>;
+  for (const assignment of flags.set ?? []) applySet(config, assignment);
+  if (flags.steps !== undefined) config.steps = integerFlag('--steps', flags.steps);
+  if (flags.seed !== undefined) config.seed = integerFlag('--seed', flags.seed);
+  if (flags.every !== undefined) {
+    const snapshot = typeof config.snapshot === 'object' && config.snapshot !== null ? (config.snapshot as Record<string, unknown>) : {};
+    config.snapshot = { ...snapshot, every: integerFlag('--every', flags.every) };
+  }
+  return { config: parseRunConfig(config), name };
+}

@@ -1,0 +1,123 @@
+// `deadunits run`: train a preset or a configuration headless into a run folder (see src/cli/run-dir.ts).
+// Ctrl-C / SIGTERM finish the chunk in flight, write a checkpoint and exit 130 / 143; a second signal quits at
+// once (files already written stay whole: every write is atomic or a whole appended line).
+import { Command, Option } from 'commander';
+import { ConfigError, PRESET_NAMES } from '../../config';
+import { PROGRESS_MODES, type ProgressMode } from '../progress';
+import { runJob, type RunJobResult } from '../run-job';
+import { RunDirError, UNIT_MAP_KINDS, type UnitMapKind } from '../run-dir';
+import { configFromFlags, integerFlag } from './run-options';
+
+/** Exit statuses of run and resume besides 0 (completed), 1 (a bug or the environment) and 2 (bad input). */
+export const EXIT_NON_FINITE = 3;
+export const EXIT_SIGINT = 130;
+export const EXIT_SIGTERM = 143;
+
+export const DEFAULT_CHECKPOINT_EVERY = 5000;
+export const DEFAULT_KEEP = 3;
+
+/** A folder name for a run started without --out: runs/<name>-seed<seed>-<UTC time>. */
+export function defaultOutDir(name: string, seed: number, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `runs/${name.replace(/[^A-Za-z0-9_.-]/g, '_')}-seed${seed}-${stamp}`;
+}
+
+/**
+ * Runs a job with SIGINT / SIGTERM wired to its AbortSignal, prints where everything went, and ends the process
+ * with the run's exit status (130 / 143 after a signal, 3 after a non-finite stop). Input errors become commander
+ * errors (exit 2 through the program's handler).
+ */
+export async function runWithSignals(command: Command, job: (signal: AbortSignal, log: (line: string) => void) => Promise<RunJobResult>): Promise<void> {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      console.error(`\n${signal} again: quitting without a final checkpoint (the previous one is intact)`);
+      process.exit(signal === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM);
+    }
+    received = signal;
+    console.error(`\n${signal}: finishing the current chunk and writing a checkpoint (send it again to quit at once)`);
+    controller.abort(`received ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: RunJobResult;
+  try {
+    result = await job(controller.signal, (line) => console.error(line));
+  } catch (error) {
+    if (error instanceof RunDirError || (error instanceof RangeError && /checkpointEvery|keepCheckpoints/.test(error.message))) command.error(`error: ${error.message}`, { exitCode: 2, code: 'deadunits.usage' });
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  console.log(`${result.status} at step ${result.step}: ${result.answer.headline}`);
+  if (result.message) console.log(result.message);
+  console.log(`report: ${result.outDir}/report.md`);
+  const code = result.status === 'completed' ? 0 : result.status === 'non-finite' ? EXIT_NON_FINITE : received === 'SIGINT' ? EXIT_SIGINT : received === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
+  if (code !== 0) {
+    // The job has destroyed its device; stderr/stdout are synchronous for files and pipes on Linux.
+    process.exit(code);
+  }
+}
+
+export function runOptions(command: Command): Command {
+  return command
+    .option('--checkpoint-every <steps>', `steps between checkpoints; 0 = only at exit (default ${DEFAULT_CHECKPOINT_EVERY})`)
+    .option('--keep <m>', `checkpoints to keep, the newest (default ${DEFAULT_KEEP})`)
+    .option('--csv', 'also write metrics.csv')
+    .addOption(new Option('--unit-maps <kind>', 'unit maps per snapshot (capped at ~64 per layer): png, npy (uint8 codes), both or none').choices(UNIT_MAP_KINDS))
+    .addOption(new Option('--progress <mode>', 'progress on stderr: a bar on a terminal, plain lines otherwise (auto)').choices(PROGRESS_MODES).default('auto'));
+}
+
+interface RunFlags {
+  preset?: string;
+  config?: string;
+  set?: string[];
+  steps?: string;
+  seed?: string;
+  every?: string;
+  out?: string;
+  checkpointEvery?: string;
+  keep?: string;
+  csv?: boolean;
+  unitMaps?: UnitMapKind;
+  progress: ProgressMode;
+}
+
+export function runCommand(): Command {
+  const command = new Command('run')
+    .description('Train a preset or a configuration headless and write metrics, unit maps, checkpoints and report.md into a run folder.')
+    .addOption(new Option('--preset <name>', 'a named run (default dropout_only)').choices(PRESET_NAMES))
+    .option('--config <file.json>', 'a run configuration file (JSON; see config.json of any run)')
+    .option('--set <path=value>', 'override one field, e.g. lr=0.5, hidden[0].dropout=0.3, optimizer.kind=adam (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--steps <n>', 'training steps (1 to 4294967295)')
+    .option('--seed <n>', 'seed of the data, initialization, batches and dropout')
+    .option('--every <n>', 'snapshot interval in steps (one metrics row per snapshot)')
+    .option('--out <dir>', 'run folder (created; must be empty or hold this same run); default runs/<name>-seed<seed>-<time>');
+  runOptions(command)
+    .addHelpText(
+      'after',
+      `
+Outputs in the run folder: config.json, run.json, metrics.jsonl (+ metrics.csv), maps/L<l>/step-<step>.png|.npy,
+checkpoints/checkpoint-<step>.safetensors, charts/*.svg, report.md (and FAILED.md if the run diverged).
+Exit status: 0 completed, 2 bad input, 3 stopped on NaN/Infinity, 130/143 interrupted (SIGINT/SIGTERM; resume it).
+
+Examples:
+  $ deadunits run --preset lr_too_high --steps 2000 --out runs/lr
+  $ deadunits run --config my.json --set lr=0.5 --set hidden[0].dropout=0.3 --csv --unit-maps both
+  $ deadunits resume runs/lr`,
+    )
+    .action(async (flags: RunFlags) => {
+      const { config, name } = await configFromFlags(flags);
+      const outDir = flags.out ?? defaultOutDir(name, config.seed);
+      const checkpointEvery = flags.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : integerFlag('--checkpoint-every', flags.checkpointEvery);
+      const keepCheckpoints = flags.keep === undefined ? DEFAULT_KEEP : integerFlag('--keep', flags.keep);
+      if (keepCheckpoints < 1) throw new ConfigError([{ path: '--keep', message: `${keepCheckpoints} is not in [1, ...): at least one checkpoint must be kept` }]);
+      await runWithSignals(command, (signal, log) => {
+        log(`run: ${name}, ${config.steps} steps, a snapshot every ${config.snapshot.every}, checkpoints every ${checkpointEvery || 'run end only'} (keeping ${keepCheckpoints}) -> ${outDir}`);
+        return runJob({ config, outDir, checkpointEvery, keepCheckpoints, csv: flags.csv ?? false, unitMaps: flags.unitMaps ?? 'png', progress: flags.progress, signal, log });
+      });
+    });
+  return command;
+}

@@ -1,0 +1,139 @@
+// Node-only: the layout of a run folder, and its manifest (run.json), which says how the run was started so
+// that `resume` can continue it with the same options.
+//
+//   config.json                        the validated run configuration (src/config toJson)
+//   run.json                           manifest: format, options (checkpoint interval, kept checkpoints, csv,
+//                                      unit maps), status and step of the last exit
+//   metrics.jsonl                      one MetricsRow per snapshot (src/report/metrics.ts), appended as they come
+//   metrics.csv                        the same rows as CSV (with --csv)
+//   checkpoints/checkpoint-<step>.safetensors   the last M checkpoints (src/io/checkpoint.ts)
+//   maps/L<l>/step-<step>.png | .npy   unit maps of hidden layer l (src/cli/outputs/unit-maps.ts)
+//   charts/*.svg                       the report's plots
+//   report.md                          the answer to the seed question, final numbers, plots, latest maps
+//   FAILED.md                          only when the run stopped on a non-finite loss or parameter
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { fromJson, type RunConfig } from '../config';
+import { writeFileAtomic } from '../io/atomic-file';
+
+export const RUN_FORMAT = 'deadunits-run';
+export const RUN_VERSION = 1;
+
+export const UNIT_MAP_KINDS = ['png', 'npy', 'both', 'none'] as const;
+export type UnitMapKind = (typeof UNIT_MAP_KINDS)[number];
+export const RUN_STATUSES = ['running', 'completed', 'interrupted', 'non-finite'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface RunPaths {
+  dir: string;
+  config: string;
+  manifest: string;
+  metrics: string;
+  csv: string;
+  checkpoints: string;
+  maps: string;
+  charts: string;
+  report: string;
+  failed: string;
+}
+
+export function runPaths(dir: string): RunPaths {
+  return {
+    dir,
+    config: join(dir, 'config.json'),
+    manifest: join(dir, 'run.json'),
+    metrics: join(dir, 'metrics.jsonl'),
+    csv: join(dir, 'metrics.csv'),
+    checkpoints: join(dir, 'checkpoints'),
+    maps: join(dir, 'maps'),
+    charts: join(dir, 'charts'),
+    report: join(dir, 'report.md'),
+    failed: join(dir, 'FAILED.md'),
+  };
+}
+
+/** Unit map file of hidden layer `layer` (1-based) at `step`, relative to the run folder (zero-padded: names sort like steps). */
+export function unitMapFile(layer: number, step: number, ext: 'png' | 'npy'): string {
+  return `maps/L${layer}/step-${String(step).padStart(10, '0')}.${ext}`;
+}
+
+const ManifestSchema = z.strictObject({
+  format: z.literal(RUN_FORMAT),
+  version: z.literal(RUN_VERSION),
+  checkpointEvery: z.number().int().min(0),
+  keepCheckpoints: z.number().int().min(1),
+  csv: z.boolean(),
+  unitMaps: z.enum(UNIT_MAP_KINDS),
+  status: z.enum(RUN_STATUSES),
+  /** Steps completed at the last exit (or at the last checkpoint while running). */
+  step: z.number().int().min(0),
+  /** One line on why the run stopped, when it did not complete. */
+  message: z.string().optional(),
+});
+export type RunManifest = z.infer<typeof ManifestSchema>;
+
+export class RunDirError extends Error {
+  override name = 'RunDirError';
+}
+
+export async function writeManifest(dir: string, manifest: Omit<RunManifest, 'format' | 'version'>): Promise<void> {
+  const full: RunManifest = { format: RUN_FORMAT, version: RUN_VERSION, ...manifest };
+  await writeFileAtomic(runPaths(dir).manifest, new TextEncoder().encode(JSON.stringify(full, null, 2) + '\n'));
+}
+
+/** The manifest of a run folder, validated; null when the folder has none. Throws RunDirError naming the field. */
+export async function readManifest(dir: string): Promise<RunManifest | null> {
+  const path = runPaths(dir).manifest;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RunDirError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = ManifestSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RunDirError(`${path}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** The run configuration saved in a run folder (validated; ConfigError names the field). */
+export async function readRunConfig(dir: string): Promise<RunConfig> {
+  const path = runPaths(dir).config;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new RunDirError(`${dir} is not a deadunits run folder: ${path} is missing`);
+    throw error;
+  }
+  return fromJson(text);
+}
+
+/**
+ * What `run` finds at `dir`: 'fresh' (missing or empty; created), or 'same-run' (a run folder of exactly this
+ * configuration, to be continued). Any other non-empty folder is refused: a run never mixes its files with
+ * foreign ones or overwrites another run.
+ */
+export async function claimRunDir(dir: string, config: RunConfig): Promise<'fresh' | 'same-run'> {
+  await mkdir(dir, { recursive: true });
+  const entries = await readdir(dir);
+  if (entries.length === 0) return 'fresh';
+  const manifest = await readManifest(dir).catch(() => null);
+  if (manifest) {
+    const saved = await readRunConfig(dir).catch(() => null);
+    if (saved && JSON.stringify(saved) === JSON.stringify(config)) return 'same-run';
+    throw new RunDirError(`${dir} holds another run (its config.json differs from this configuration): choose another --out folder, or continue that run with \`deadunits resume ${dir}\``);
+  }
+  const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, … (${entries.length} entries)` : '');
+  throw new RunDirError(`${dir} is not empty and is not a deadunits run folder (it holds ${shown}): choose an empty or new --out folder`);
+}

@@ -1,0 +1,108 @@
+// report.md of a headless run: the answer to "will all my units end up stuck at zero?" from the run's own
+// numbers (seed-answer.ts), a table of the final numbers per layer, the charts and the latest unit maps.
+// Pure text from its input; browser-safe (no Node imports).
+import type { RunConfig } from '../config';
+import type { MetricsRow } from './metrics';
+import type { LayerHistorySummary, SeedAnswer } from './seed-answer';
+
+export interface ReportInput {
+  config: RunConfig;
+  /** One line on the configuration (e.g. configSummary). */
+  summary: string;
+  status: 'completed' | 'interrupted' | 'non-finite';
+  /** Steps trained when the report was written. */
+  step: number;
+  answer: SeedAnswer;
+  layers: LayerHistorySummary[];
+  /** The last metrics row (null when the run wrote none). */
+  last: MetricsRow | null;
+  /** Metrics rows written over the whole run. */
+  rows: number;
+  /** Why the run stopped early (non-finite, interrupted). */
+  message?: string;
+  adapter?: string;
+  /** Chart files relative to the run folder, in order. */
+  charts: { file: string; title: string }[];
+  /** The latest unit map PNG per hidden layer, relative to the run folder. */
+  unitMaps: { layer: number; step: number; file: string }[];
+  /** Unit map colours (see src/cli/outputs/unit-maps.ts). */
+  palette: readonly { name: string; hex: string }[];
+  /** Other outputs worth pointing at, relative to the run folder, with a word on each. */
+  files: { file: string; what: string }[];
+}
+
+const n = (v: number) => v.toLocaleString('en-US');
+const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)} %`;
+
+function statusLine(input: ReportInput): string {
+  const of = `${n(input.step)} of ${n(input.config.steps)} steps`;
+  switch (input.status) {
+    case 'completed':
+      return `Completed: ${of}.`;
+    case 'interrupted':
+      return `Interrupted after ${of}${input.message ? ` (${input.message})` : ''}; \`deadunits resume\` continues it from its last checkpoint.`;
+    case 'non-finite':
+      return `**Stopped: the run diverged** after ${of}. ${input.message ?? ''} See FAILED.md.`;
+  }
+}
+
+export function renderReportMarkdown(input: ReportInput): string {
+  const { answer, layers, last, config } = input;
+  const out: string[] = [];
+  out.push('# deadunits run report', '');
+  out.push(statusLine(input), '');
+  out.push(`Network and training: ${input.summary}.`);
+  if (input.adapter) out.push(`Adapter: ${input.adapter}.`);
+  out.push('');
+
+  out.push('## Will all my units end up stuck at zero?', '');
+  out.push(`**${answer.headline}**`, '');
+  for (const f of answer.findings) out.push(`- ${f}`);
+  out.push('');
+
+  out.push('## Final numbers', '');
+  out.push('Per hidden layer, from the observatory\'s per-unit history at the end of the run' + (last ? ` and the last snapshot (step ${n(last.step)})` : '') + ':', '');
+  out.push('| layer | width | activation | dropout p | dead now | dead at some snapshot | revived units (revivals) | dropped at last snapshot | ever dropped | longest drop run |');
+  out.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  layers.forEach((s, l) => {
+    const h = config.hidden[l];
+    const dropped = last?.layers[l] ? `${n(last.layers[l].dropped)} (${pct(last.layers[l].dropped, s.width)})` : '–';
+    out.push(
+      `| L${l + 1} | ${n(s.width)} | ${h.activation.kind} | ${h.dropout} | ${n(s.deadNow)} (${pct(s.deadNow, s.width)}) | ${n(s.everDead)} | ${n(s.revivedUnits)} (${n(s.totalRevivals)}) | ${dropped} | ${h.dropout > 0 ? n(s.everDropped) : '–'} | ${h.dropout > 0 ? `${n(s.longestDropRun)} steps` : '–'} |`,
+    );
+  });
+  out.push('');
+  if (last) {
+    const facts = [
+      `loss (mean of the last interval): ${last.loss === null ? '–' : Number.isFinite(last.loss) ? last.loss.toPrecision(4) : String(last.loss)}`,
+      `throughput: ${last.stepsPerSecond === null ? '–' : `${last.stepsPerSecond.toFixed(1)} steps/s`}`,
+      `metrics rows: ${n(input.rows)} (a snapshot every ${n(config.snapshot.every)} steps on ${n(config.snapshot.probeSize)} probe inputs)`,
+      `snapshots skipped (slow reader): ${n(last.skipped)}`,
+    ];
+    out.push(...facts.map((f) => `- ${f}`), '');
+  }
+
+  if (input.charts.length) {
+    out.push('## Plots', '');
+    for (const c of input.charts) out.push(`![${c.title}](${c.file})`, '');
+  }
+
+  if (input.unitMaps.length) {
+    out.push('## Unit maps', '');
+    const legend = input.palette.map((p) => `${p.name} \`${p.hex}\``).join(', ');
+    out.push(`One cell per unit, row-major on a near-square grid (unit 0 top left); colours: ${legend}; white cells are padding.`, '');
+    for (const m of input.unitMaps) out.push(`**L${m.layer}** at step ${n(m.step)}:`, '', `![unit map of layer ${m.layer} at step ${m.step}](${m.file})`, '');
+  }
+
+  out.push('## Definitions', '');
+  out.push('- **Dead**: the unit\'s pre-activation is ≤ 0 for every probe input, evaluated without dropout; its output and gradient are then 0 on all of them, so its weights stop changing.');
+  out.push('- **Dropped**: masked by dropout for probe sample 0 at the snapshot\'s last step; every unit is eligible again at the next step.');
+  out.push('- **Revived**: alive now after being dead at an earlier snapshot.');
+  out.push('');
+  if (input.files.length) {
+    out.push('## Files', '');
+    for (const f of input.files) out.push(`- \`${f.file}\`: ${f.what}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
