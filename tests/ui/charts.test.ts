@@ -193,6 +193,37 @@ describe('du-charts', () => {
     expect(charts.shadowRoot!.querySelector('.plot')).toBeNull();
   });
 
+  it('saves the CSV from its button as a file (download.ts)', async () => {
+    const charts = await mount();
+    charts.csvName = 'run/7:metrics.csv';
+    const rows = [row(0), row(100, 2, { loss: Number.NaN })];
+    charts.append(rows);
+    await charts.updateComplete;
+    const saved: { blob: Blob; name: string }[] = [];
+    const { createObjectURL, revokeObjectURL } = URL;
+    let href = '';
+    URL.createObjectURL = (blob: Blob) => ((href = `blob:test/${saved.length}`), saved.push({ blob, name: '' }), href);
+    URL.revokeObjectURL = () => undefined;
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+      expect(this.href).toBe(href);
+      saved[saved.length - 1].name = this.download;
+    };
+    try {
+      const button = [...charts.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent!.trim() === 'CSV')!;
+      expect(button.disabled).toBe(false);
+      button.click();
+    } finally {
+      Object.assign(URL, { createObjectURL, revokeObjectURL });
+      HTMLAnchorElement.prototype.click = click;
+    }
+    expect(saved).toHaveLength(1);
+    expect(saved[0].name).toBe('run_7_metrics.csv');
+    expect(saved[0].blob.type).toBe('text/csv;charset=utf-8');
+    expect(await saved[0].blob.text()).toBe(metricsToCsv(rows));
+    expect(document.querySelector('a')).toBeNull();
+  });
+
   it('starts over when the layer count changes (a new run)', async () => {
     const charts = await mount();
     charts.append([row(0, 2), row(100, 2)]);

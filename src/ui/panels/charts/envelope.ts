@@ -20,7 +20,8 @@ interface Bucket {
   maxAt: number[];
 }
 
-export const DEFAULT_CAPACITY = 8192;
+/** Points per series: about 2 min/max pairs per pixel of a wide (1,000 px) chart; more only costs drawing time. */
+export const DEFAULT_CAPACITY = 4096;
 
 export class EnvelopeSeries {
   /** x values of the points; ascending. Read-only outside this class. */
