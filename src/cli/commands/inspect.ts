@@ -1,0 +1,173 @@
+// `deadunits inspect FILE`: what a checkpoint holds, read without a GPU. The file is validated as a whole
+// (src/io/checkpoint.ts) before anything is printed, so a truncated or foreign file is an error naming it.
+import { readFile, stat } from 'node:fs/promises';
+import { Command } from 'commander';
+import { safeParseRunConfig } from '../../config';
+import { type Checkpoint, CHECKPOINT_FORMAT, checkpointFromSafetensors, CheckpointError } from '../../io/checkpoint';
+import { decodeSafetensors, type Tensor } from '../../io/safetensors';
+import { type LayerHistorySummary, summarizeUnitHistory } from '../../report/seed-answer';
+import { configSummary, matchingPreset } from '../config-summary';
+
+export interface TensorSummary {
+  name: string;
+  dtype: Tensor['dtype'];
+  shape: number[];
+  bytes: number;
+  /** Over the finite elements; null when there are none. */
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  nonFinite: number;
+}
+
+export interface CheckpointSummary {
+  file: string;
+  fileBytes: number;
+  format: string;
+  version: number;
+  step: number;
+  optimizer: string;
+  /** The saved configuration, as saved. */
+  config: unknown;
+  /** One line, or the reason the saved configuration does not validate. */
+  configSummary: string;
+  configValid: boolean;
+  preset: string | null;
+  tensors: TensorSummary[];
+  observatory: { lastSnapshotStep: number; skipped: number; layers: LayerHistorySummary[] } | null;
+}
+
+export function summarizeTensor(name: string, t: Tensor): TensorSummary {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let finite = 0;
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i];
+    if (!Number.isFinite(v)) continue;
+    finite++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return {
+    name,
+    dtype: t.dtype,
+    shape: [...t.shape],
+    bytes: t.data.byteLength,
+    min: finite ? min : null,
+    max: finite ? max : null,
+    mean: finite ? sum / finite : null,
+    nonFinite: t.data.length - finite,
+  };
+}
+
+/** Reads, validates and summarizes a checkpoint file; every failure is a CheckpointError whose message starts with the file name. */
+export async function inspectCheckpoint(file: string): Promise<CheckpointSummary> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (error) {
+    throw new CheckpointError(`${file}: cannot read: ${(error as Error).message}`, undefined, 'file');
+  }
+  let checkpoint: Checkpoint;
+  let decoded;
+  try {
+    checkpoint = checkpointFromSafetensors(bytes);
+    decoded = decodeSafetensors(bytes);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new CheckpointError(`${file}: ${error.message}`, error.tensor, error.field);
+    throw error;
+  }
+  const parsed = safeParseRunConfig(checkpoint.config);
+  const observatory = checkpoint.observatory
+    ? {
+        lastSnapshotStep: checkpoint.observatory.lastSnapshotStep,
+        skipped: checkpoint.observatory.skipped,
+        layers: checkpoint.observatory.unitHistory.map((h, i) => summarizeUnitHistory(h, checkpoint.trainer.layers[i].bias.length)),
+      }
+    : null;
+  return {
+    file,
+    fileBytes: (await stat(file)).size,
+    format: CHECKPOINT_FORMAT,
+    version: Number(decoded.metadata.version),
+    step: checkpoint.step,
+    optimizer: checkpoint.trainer.optimizer,
+    config: checkpoint.config,
+    configSummary: parsed.success ? configSummary(parsed.data) : `not a valid configuration: ${parsed.error.message}`,
+    configValid: parsed.success,
+    preset: parsed.success ? (matchingPreset(parsed.data) ?? null) : null,
+    tensors: Object.keys(decoded.tensors)
+      .sort(compareTensorNames)
+      .map((name) => summarizeTensor(name, decoded.tensors[name])),
+    observatory,
+  };
+}
+
+/** layers.2.* after layers.1.*, layers.10.* after layers.9.*: numbers compare as numbers. */
+function compareTensorNames(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+const fmt = (v: number | null): string => (v === null ? '-' : Number.isInteger(v) ? String(v) : v.toPrecision(5));
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
+}
+
+export function formatCheckpointSummary(s: CheckpointSummary): string {
+  const lines = [
+    `file:        ${s.file} (${formatBytes(s.fileBytes)})`,
+    `format:      ${s.format} version ${s.version}`,
+    `step:        ${s.step}`,
+    `optimizer:   ${s.optimizer}`,
+    `config:      ${s.configSummary}${s.preset ? ` (= preset ${s.preset})` : ''}`,
+    '',
+    'tensors:',
+    ...table([
+      ['name', 'dtype', 'shape', 'bytes', 'min', 'max', 'mean', 'non-finite'],
+      ...s.tensors.map((t) => [t.name, t.dtype, `[${t.shape.join(', ')}]`, String(t.bytes), fmt(t.min), fmt(t.max), fmt(t.mean), String(t.nonFinite)]),
+    ]).map((l) => `  ${l}`),
+  ];
+  if (s.observatory) {
+    lines.push('', `observatory: last snapshot at step ${s.observatory.lastSnapshotStep}, ${s.observatory.skipped} snapshots skipped`);
+    lines.push(
+      ...table([
+        ['layer', 'width', 'dead now', 'ever dead', 'revived units', 'revivals', 'ever dropped', 'longest drop run'],
+        ...s.observatory.layers.map((l, i) => [`L${i + 1}`, String(l.width), String(l.deadNow), String(l.everDead), String(l.revivedUnits), String(l.totalRevivals), String(l.everDropped), String(l.longestDropRun)]),
+      ]).map((l) => `  ${l}`),
+    );
+  } else lines.push('', 'observatory: none (the run had no observatory)');
+  return lines.join('\n');
+}
+
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description("Print what a checkpoint holds: format, step, configuration, every tensor with statistics, optimizer and the observatory's per-layer unit counts.")
+    .argument('<checkpoint>', 'a .safetensors checkpoint written by `deadunits run` (or the engine)')
+    .option('--json', 'machine-readable output: one JSON object, including the full configuration')
+    .option('--config', 'also print the full configuration as JSON after the summary')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ deadunits inspect runs/a/checkpoint-0000001000.safetensors
+  $ deadunits inspect --json ckpt.safetensors | jq '.tensors[] | select(.nonFinite > 0)'`,
+    )
+    .action(async (file: string, options: { json?: boolean; config?: boolean }) => {
+      const summary = await inspectCheckpoint(file);
+      if (options.json) console.log(JSON.stringify(summary, null, 2));
+      else {
+        console.log(formatCheckpointSummary(summary));
+        if (options.config) console.log(`\nconfig (JSON):\n${JSON.stringify(summary.config, null, 2)}`);
+      }
+    });
+}

@@ -1,0 +1,75 @@
+// The `deadunits` command line (bin/deadunits.mjs loads this): one commander program, one module per command.
+// Errors the user can fix (a bad flag, config, sweep spec, run folder or checkpoint) print one clear message and exit 2;
+// anything else is a bug or an environment problem and prints its stack (exit 1).
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config';
+import { CheckpointError } from '../io/checkpoint';
+import { borndeadCommand } from './commands/borndead';
+import { inspectCommand } from './commands/inspect';
+import { resumeCommand } from './commands/resume';
+import { runCommand } from './commands/run';
+import { sweepCommand } from './commands/sweep';
+import { RunDirError } from './run-dir';
+
+/** Exit status for errors in what the user gave us (flags, files, configurations). */
+export const USAGE_EXIT_CODE = 2;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('deadunits')
+    .description('Simulate dead, dropped and revived units in ReLU networks trained with dropout, on WebGPU (Dawn in Node).')
+    .version(packageVersion())
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ deadunits borndead --width 3 --depth 16 --trials 2000
+  $ deadunits sweep sweep.json --out sweeps/lr --shard 1/4
+  $ deadunits sweep collect sweeps/lr
+  $ deadunits inspect runs/a/checkpoint-0000001000.safetensors
+
+Set DEADUNITS_DAWN (e.g. "backend=vulkan,adapter=SwiftShader") to pick the WebGPU adapter.`,
+    );
+  program.addCommand(runCommand());
+  program.addCommand(resumeCommand());
+  program.addCommand(sweepCommand());
+  program.addCommand(borndeadCommand());
+  program.addCommand(inspectCommand());
+  // Every command (and sub-command) reports usage errors through the same path.
+  const configure = (c: Command) => {
+    c.exitOverride().configureOutput({ outputError: (text, write) => write(text) });
+    c.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
+
+/** Runs the program on argv and returns the exit status (the caller exits: Dawn can keep Node alive). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version "fail" with exit code 0; commander has already printed the message.
+      return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
+    }
+    if (error instanceof ConfigError || error instanceof CheckpointError || error instanceof RunDirError) {
+      console.error(`error: ${error.message}`);
+      return USAGE_EXIT_CODE;
+    }
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv);
+// NOTE: a Dawn instance can keep the event loop alive after its devices are destroyed: exit explicitly once
+// stdout and stderr have drained.
+process.stdout.write('', () => process.stderr.write('', () => process.exit()));

@@ -1,0 +1,106 @@
+// Node-only: `sweep collect` merges the points of a sweep, wherever the shards wrote them (one shared folder or
+// one folder per shard), into one table (summary.csv) and one plot (summary.svg), and lists what is missing.
+import { writeFileAtomic } from '../../io/atomic-file';
+import { type PointResult, readPointResult, readSweepManifest, type SweepManifest, SweepFolderError, sweepPaths } from './folder';
+import { summaryPlotSvg } from './plot';
+import { parseShard, shardOfPoint } from './shard';
+
+export interface MissingPoint {
+  index: number;
+  id: string;
+  /** The shard that should run it (i/n), when the shard count is known from the results found. */
+  shard: string | null;
+  /** 'interrupted' when a result exists but the run did not finish. */
+  reason: 'no result' | 'interrupted';
+}
+
+export interface CollectResult {
+  manifest: SweepManifest;
+  results: PointResult[];
+  missing: MissingPoint[];
+  csv: string;
+  svg: string;
+}
+
+const DEAD_DIGITS = 6;
+
+/** A CSV cell: numbers as JS prints them, strings quoted when they hold a comma, quote or newline. */
+function csvCell(v: string | number | boolean | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const LAYER_COLUMNS = ['width', 'dead_frac', 'dead', 'ever_dead', 'revived_units', 'revivals', 'ever_dropped', 'longest_drop_run'] as const;
+
+/**
+ * One row per point, in point order: index, id, one column per grid axis, status, step, final_loss,
+ * steps_per_s, then per hidden layer l: Ll_width, Ll_dead_frac, Ll_dead, Ll_ever_dead, Ll_revived_units,
+ * Ll_revivals, Ll_ever_dropped, Ll_longest_drop_run. Points without a result have only index, id and axes.
+ */
+export function summaryCsv(manifest: SweepManifest, results: Map<string, PointResult>): string {
+  const layerCount = Math.max(0, ...[...results.values()].map((r) => r.layers.length));
+  const header = ['index', 'id', ...manifest.axes.map((a) => a.path), 'status', 'step', 'final_loss', 'steps_per_s'];
+  for (let l = 1; l <= layerCount; l++) header.push(...LAYER_COLUMNS.map((c) => `L${l}_${c}`));
+  const lines = [header.map(csvCell).join(',')];
+  for (const p of manifest.points) {
+    const r = results.get(p.id);
+    const cells: (string | number | boolean | null)[] = [p.index, p.id, ...p.overrides.map(([, v]) => v)];
+    if (r) {
+      cells.push(r.status, r.step, r.finalLoss, r.stepsPerSecond === null ? null : Number(r.stepsPerSecond.toFixed(3)));
+      for (let l = 0; l < layerCount; l++) {
+        const s = r.layers[l];
+        if (!s) cells.push(...LAYER_COLUMNS.map(() => null));
+        else cells.push(s.width, Number((s.deadNow / s.width).toFixed(DEAD_DIGITS)), s.deadNow, s.everDead, s.revivedUnits, s.totalRevivals, s.everDropped, s.longestDropRun);
+      }
+    }
+    lines.push(cells.map(csvCell).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Reads the sweep of `outDir` and the results of its points from `outDir` and every folder in `extraDirs`
+ * (shard folders). Where several folders hold a point, a finished result wins over an interrupted one.
+ */
+export async function collectSweep(outDir: string, extraDirs: string[] = []): Promise<CollectResult> {
+  const dirs = [outDir, ...extraDirs];
+  let manifest: SweepManifest | null = null;
+  for (const dir of dirs) {
+    const m = await readSweepManifest(dir);
+    if (!m) continue;
+    if (!manifest) manifest = m;
+    else if (m.points.map((p) => p.id).join() !== manifest.points.map((p) => p.id).join()) {
+      throw new SweepFolderError(sweepPaths(dir).manifest, `belongs to another sweep than ${sweepPaths(dirs.find((d) => d !== dir) ?? outDir).manifest}`);
+    }
+  }
+  if (!manifest) throw new SweepFolderError(sweepPaths(outDir).manifest, `is missing: no sweep.json in ${dirs.join(', ')} (run \`deadunits sweep\` first)`);
+
+  const results = new Map<string, PointResult>();
+  for (const p of manifest.points) {
+    for (const dir of dirs) {
+      const r = await readPointResult(dir, p.id);
+      if (!r) continue;
+      if (r.index !== p.index) throw new SweepFolderError(`${dir}/results/${p.id}.json`, `index ${r.index} does not match the sweep's ${p.index}`);
+      const held = results.get(p.id);
+      if (!held || (held.status === 'interrupted' && r.status !== 'interrupted')) results.set(p.id, r);
+    }
+  }
+  const counts = new Set([...results.values()].map((r) => parseShard(r.shard).count));
+  const shardCount = counts.size === 1 ? [...counts][0] : null;
+  const missing: MissingPoint[] = manifest.points
+    .filter((p) => results.get(p.id)?.status !== 'completed' && results.get(p.id)?.status !== 'non-finite')
+    .map((p) => ({
+      index: p.index,
+      id: p.id,
+      shard: shardCount === null ? null : `${shardOfPoint(p.index, shardCount)}/${shardCount}`,
+      reason: results.has(p.id) ? 'interrupted' : 'no result',
+    }));
+
+  const csv = summaryCsv(manifest, results);
+  const svg = summaryPlotSvg(manifest, results);
+  const paths = sweepPaths(outDir);
+  await writeFileAtomic(paths.summaryCsv, new TextEncoder().encode(csv));
+  await writeFileAtomic(paths.summarySvg, new TextEncoder().encode(svg));
+  return { manifest, results: [...results.values()].sort((a, b) => a.index - b.index), missing, csv, svg };
+}

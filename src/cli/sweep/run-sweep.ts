@@ -1,0 +1,110 @@
+// Node-only: runs this shard's points of a sweep, one after the other. A finished point (a result saying
+// completed or non-finite) is skipped; an interrupted one, or one whose run folder exists without a result
+// (the process died), is resumed from its latest checkpoint; the rest start fresh. The runner that trains
+// one point is injected (the CLI passes runJob / resumeJob), so this logic is tested without a GPU.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunConfig } from '../../config';
+import type { MetricsRow } from '../../report/metrics';
+import type { LayerHistorySummary } from '../../report/seed-answer';
+import { claimSweepFolder, isFinished, pointRunDir, readPointResult, sweepManifest, writePointResult } from './folder';
+import { formatShard, pointsOfShard, type Shard } from './shard';
+import { expandSweep, formatOverrides, type SweepPoint, type SweepSpec } from './spec';
+
+/** What a point's run reports when it stops (the subset of RunJobResult the sweep keeps). */
+export interface PointOutcome {
+  status: 'completed' | 'interrupted' | 'non-finite';
+  step: number;
+  last: MetricsRow | null;
+  layers: LayerHistorySummary[];
+  message?: string;
+}
+
+export interface PointRunRequest {
+  point: SweepPoint;
+  config: RunConfig;
+  /** The point's run folder. */
+  outDir: string;
+  /** 'resume': continue the run folder's latest checkpoint. */
+  mode: 'fresh' | 'resume';
+  signal?: AbortSignal;
+}
+
+export type PointRunner = (request: PointRunRequest) => Promise<PointOutcome>;
+
+export interface SweepRunOptions {
+  spec: SweepSpec;
+  outDir: string;
+  shard: Shard;
+  runPoint: PointRunner;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface SweepRunSummary {
+  points: number;
+  mine: number;
+  skipped: number;
+  ran: { id: string; status: PointOutcome['status'] }[];
+  /** True when the signal stopped the shard before its last point. */
+  interrupted: boolean;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummary> {
+  const { spec, outDir, shard, runPoint, signal } = options;
+  const log = options.log ?? (() => undefined);
+  // Every point is validated before anything runs, on every shard: a bad point fails all shards at once.
+  const points = expandSweep(spec);
+  await claimSweepFolder(outDir, sweepManifest(spec, points));
+  const mine = pointsOfShard(points, shard);
+  const summary: SweepRunSummary = { points: points.length, mine: mine.length, skipped: 0, ran: [], interrupted: false };
+  log(`sweep: ${points.length} points; shard ${formatShard(shard)} runs ${mine.length}`);
+  for (const [n, point] of mine.entries()) {
+    if (signal?.aborted) {
+      summary.interrupted = true;
+      break;
+    }
+    const where = `[${n + 1}/${mine.length}] ${point.id} ${formatOverrides(point.overrides)}`;
+    const previous = await readPointResult(outDir, point.id);
+    if (isFinished(previous)) {
+      summary.skipped++;
+      log(`${where}: already ${previous!.status} at step ${previous!.step}, skipped`);
+      continue;
+    }
+    const outDirOfPoint = pointRunDir(outDir, point.id);
+    const mode = (await exists(join(outDirOfPoint, 'run.json'))) ? 'resume' : 'fresh';
+    log(`${where}: ${mode === 'resume' ? 'resuming' : 'starting'}`);
+    const outcome = await runPoint({ point, config: point.config, outDir: outDirOfPoint, mode, signal });
+    const last = outcome.last;
+    await writePointResult(outDir, {
+      index: point.index,
+      id: point.id,
+      overrides: point.overrides,
+      shard: formatShard(shard),
+      status: outcome.status,
+      step: outcome.step,
+      steps: point.config.steps,
+      finalLoss: last?.loss == null ? null : Number.isFinite(last.loss) ? last.loss : (String(last.loss) as 'NaN' | 'Infinity' | '-Infinity'),
+      stepsPerSecond: last?.stepsPerSecond ?? null,
+      layers: outcome.layers,
+      ...(outcome.message ? { message: outcome.message } : {}),
+    });
+    summary.ran.push({ id: point.id, status: outcome.status });
+    const deadNow = outcome.layers.map((l, i) => `L${i + 1} ${l.deadNow}/${l.width} dead`).join(', ');
+    log(`${where}: ${outcome.status} at step ${outcome.step}${last?.loss == null ? '' : `, loss ${last.loss.toPrecision(4)}`}${deadNow ? `, ${deadNow}` : ''}${outcome.message ? ` (${outcome.message})` : ''}`);
+    if (outcome.status === 'interrupted') {
+      summary.interrupted = true;
+      break;
+    }
+  }
+  return summary;
+}
