@@ -10,8 +10,8 @@ import { acquireNodeGpu } from '../src/gpu/dawn';
 import { writeFileAtomic } from '../src/io/atomic-file';
 import { compareResults, formatComparison } from './compare';
 import { caseRow, formatResult } from './report';
-import { benchResultFromJson, benchResultToJson, resultFileName, type BenchResult } from './schema';
-import { parseGroups, runSuite } from './suite';
+import { benchResultFromJson, benchResultToJson, parseGroups, resultFileName, type BenchResult } from './schema';
+import { runSuite } from './suite';
 import { loadTfjsNode, releaseTfjsNode } from './tfjs-node';
 import type { Tf } from './tfjs-mlp';
 
@@ -24,6 +24,7 @@ interface Options {
   out?: string;
   save: boolean;
   compare?: string[];
+  note: string[];
 }
 
 async function compare(files: string[]): Promise<void> {
@@ -53,6 +54,7 @@ async function bench(options: Options): Promise<void> {
       groups,
       tf,
       tfUnavailable,
+      notes: options.note,
       onProgress: ({ done, total, label }) => {
         if (done < total) console.error(`[${done + 1}/${total}] ${label}`);
       },
@@ -83,6 +85,7 @@ const program = new Command()
   .option('--no-tfjs', 'leave out the TensorFlow.js side-by-side cases')
   .option('--out <file>', 'write the result JSON here (default bench/out/bench-<time>.json)')
   .option('--save', 'write the result to bench/results/<device>-<host>-<date>.json, to be committed', false)
+  .option('--note <text>', 'add a note to the result, e.g. "machine busy" (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
   .option('--compare <files...>', 'print two result files side by side (validated) instead of running');
 
 async function main(): Promise<void> {

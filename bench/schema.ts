@@ -10,6 +10,16 @@ export const BENCH_SCHEMA_VERSION = 1;
 export const BENCH_GROUPS = ['matmul', 'train', 'monitoring', 'readback', 'million'] as const;
 export type BenchGroup = (typeof BENCH_GROUPS)[number];
 
+/** A comma-separated list of groups (CLI --only, page ?only=), checked against BENCH_GROUPS. */
+export function parseGroups(list: string): BenchGroup[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(BENCH_GROUPS as readonly string[]).includes(name)) throw new RangeError(`unknown benchmark group "${name}": expected one of ${BENCH_GROUPS.join(', ')}`);
+  }
+  if (names.length === 0) throw new RangeError(`no benchmark group given: expected one or more of ${BENCH_GROUPS.join(', ')}`);
+  return names as BenchGroup[];
+}
+
 /** Who ran the case: our engine, the naive WGSL floor, or TensorFlow.js's WebGPU backend. */
 export const BENCH_IMPLS = ['deadunits', 'naive', 'tfjs'] as const;
 export type BenchImpl = (typeof BENCH_IMPLS)[number];

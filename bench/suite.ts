@@ -40,6 +40,8 @@ export interface SuiteOptions {
   tf: Tf | null;
   /** Why TF.js is missing, when tf is null (goes into the result's notes). */
   tfUnavailable?: string;
+  /** Free-form notes for the result, e.g. "machine busy with other jobs". */
+  notes?: readonly string[];
   /** Called before each task. */
   onProgress?(progress: { done: number; total: number; label: string }): void;
   /** Called after each task with what it measured. */
@@ -75,15 +77,6 @@ export function adapterInfo(gpu: GpuContext): AdapterInfo {
   return { vendor, architecture, device, description, isSoftware, features: [...gpu.handles.adapter.features].map(String).sort(), limits };
 }
 
-export function parseGroups(list: string): BenchGroup[] {
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!(BENCH_GROUPS as readonly string[]).includes(name)) throw new RangeError(`unknown benchmark group "${name}": expected one of ${BENCH_GROUPS.join(', ')}`);
-  }
-  if (names.length === 0) throw new RangeError(`no benchmark group given: expected one or more of ${BENCH_GROUPS.join(', ')}`);
-  return names as BenchGroup[];
-}
-
 export async function runSuite(gpu: GpuContext, host: HostInfo, options: SuiteOptions): Promise<BenchResult> {
   const startedAt = new Date();
   const t0 = performance.now();
@@ -92,7 +85,7 @@ export async function runSuite(gpu: GpuContext, host: HostInfo, options: SuiteOp
   const tasks = groups.flatMap((g) => GROUP_TASKS[g](ctx));
   const cases: CaseResult[] = [];
   const ratios: Ratio[] = [];
-  const notes: string[] = [];
+  const notes: string[] = [...(options.notes ?? [])];
   if (!options.tf) notes.push(`TensorFlow.js cases left out: ${options.tfUnavailable ?? 'not requested'}`);
   if (!gpu.hasTimestamps) notes.push('adapter has no timestamp-query: every case is timed on the wall clock');
 

@@ -1,7 +1,6 @@
 // The page's URL parameters: ?quick, ?only=matmul,train, ?tfjs=0, ?autorun. Browser-safe and DOM-free,
 // so it is tested in Node. A bad value is an error naming the parameter and what it accepts.
-import { BENCH_GROUPS, type BenchGroup } from '../schema';
-import { parseGroups } from '../suite';
+import { BENCH_GROUPS, parseGroups, type BenchGroup } from '../schema';
 
 export interface PageParams {
   quick: boolean;

@@ -67,3 +67,17 @@ describe('benchmark result schema', () => {
     expect(resultFileName(gpu)).toBe('gpu-nvidia-ada-rtx-4090-browser-2026-11-27.json');
   });
 });
+
+describe('committed results (bench/results/)', () => {
+  it('are valid, and each is named after its own device, host and date', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const dir = join(import.meta.dirname, '../../bench/results');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const result = benchResultFromJson(await readFile(join(dir, file), 'utf8'), file);
+      expect(file).toBe(resultFileName(result));
+    }
+  });
+});
