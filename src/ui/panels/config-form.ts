@@ -206,7 +206,7 @@ export class DuConfigForm extends LitElement {
       white-space: nowrap;
     }
     td {
-      padding: 2px 4px;
+      padding: 2px 3px;
       vertical-align: top;
     }
     td.n {
@@ -215,10 +215,14 @@ export class DuConfigForm extends LitElement {
       text-align: right;
     }
     td input[type='text'] {
-      width: 5.5em;
+      width: 4.2em;
+    }
+    td.end {
+      text-align: right;
     }
     td select {
       width: auto;
+      max-width: 8em;
     }
     td.na {
       color: var(--du-muted);
@@ -472,17 +476,16 @@ export class DuConfigForm extends LitElement {
         ${select(['activation', 'kind'], 'Activation', ACTIVATIONS, (k) => this.edit((d) => withActivationKind(d, layer, k)))}
         ${act === 'leaky_relu' || act === 'elu' ? num(['activation', 'alpha'], 'α', 'alpha', act === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha) : html`<td class="na">–</td>`}
         ${num(['dropout'], 'Dropout p', 'dropout p', LIMITS.dropout)}
-        <td rowspan="2">
+      </tr>
+      <tr class="init">
+        ${num(['init', 'bias', 'value'], 'Bias init', 'bias init', LIMITS.biasValue)}
+        ${select(['init', 'weights', 'kind'], 'Weight init', WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)))}
+        ${scale ? num(['init', 'weights', scale[0]], `Init ${scale[0]}`, `init ${scale[0]}`, scale[1]) : html`<td class="na">–</td>`}
+        <td class="end">
           <button type="button" class="remove" aria-label=${`Remove layer ${n}`} title=${`Remove layer ${n}`} ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min} @click=${() => this.edit((d) => removeLayer(d, layer))}>
             ✕
           </button>
         </td>
-      </tr>
-      <tr class="init">
-        ${select(['init', 'weights', 'kind'], 'Weight init', WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)))}
-        ${scale ? num(['init', 'weights', scale[0]], `Init ${scale[0]}`, `init ${scale[0]}`, scale[1]) : html`<td class="na">–</td>`}
-        ${num(['init', 'bias', 'value'], 'Bias init', 'bias init', LIMITS.biasValue)}
-        <td></td>
       </tr>`;
     const messages = errors.flatMap(({ path, column }) => {
       this.placedPaths.add(pathKey(path));
@@ -490,7 +493,7 @@ export class DuConfigForm extends LitElement {
       return list.length ? [html`<div class="error" id=${`${idFor(path)}-error`} role="alert">${column}: ${list.join('; ')}</div>`] : [];
     });
     // Always the same template, so typing never replaces (and unfocuses) the input.
-    return html`${row}<tr class="row-errors" ?hidden=${messages.length === 0}><td></td><td colspan="5">${messages}</td></tr>`;
+    return html`${row}<tr class="row-errors" ?hidden=${messages.length === 0}><td></td><td colspan="4">${messages}</td></tr>`;
   }
 
   private modelSection(): TemplateResult {
@@ -506,9 +509,8 @@ export class DuConfigForm extends LitElement {
           <thead>
             <tr>
               <th scope="col" rowspan="2">#</th><th scope="col">Width</th><th scope="col">Activation</th><th scope="col">α</th><th scope="col">Dropout p</th>
-              <th scope="col" rowspan="2"><span class="visually-hidden">Remove</span></th>
             </tr>
-            <tr class="sub"><th scope="col">Weight init</th><th scope="col">Std / limit</th><th scope="col">Bias init</th><th></th></tr>
+            <tr class="sub"><th scope="col">Bias init</th><th scope="col">Weight init</th><th scope="col">Std / limit</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr>
           </thead>
           <tbody>
             ${this.draft.hidden.map((_, l) => this.layerRow(l))}
