@@ -27,6 +27,12 @@ export const KIND_PARAMS: Readonly<Record<'opt' | 'sched' | 'data', readonly str
   data: ['samples', 'teacher_width', 'noise', 'classes', 'spread', 'turns', 'density', 'file', 'out', 'loss'],
 };
 
+/** The browser has no file loader: a run on a file data set is for the CLI. */
+function browserOnly(config: RunConfig): UrlConfig {
+  if (config.dataset.kind === 'file') return fallback('URL parameter data: "file" data sets can only be run from the command line (deadunits run)');
+  return { config };
+}
+
 export interface UrlConfig {
   config: RunConfig;
   /** Why the URL was not used as it is (names the parameter); absent when it was. */
@@ -61,7 +67,10 @@ function fallback(error: string): UrlConfig {
   return { config: structuredClone(PRESETS[DEFAULT_PRESET].config), error: `${error}. Showing the preset "${DEFAULT_PRESET}" instead.` };
 }
 
-/** The run a page URL's query (`location.search`, with or without '?') describes. Never throws. */
+/**
+ * The run a page URL's query (`location.search`, with or without '?') describes. Never throws: a bad query, or a run on
+ * a file data set (which the browser cannot load), gives the default preset and an error naming the parameter.
+ */
 export function configFromUrl(search: string, options: UrlStateOptions = {}): UrlConfig {
   const ignore = options.ignore ?? [];
   const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
@@ -70,7 +79,7 @@ export function configFromUrl(search: string, options: UrlStateOptions = {}): Ur
   if (presets.length > 1) return fallback(`URL parameter ${PRESET_PARAM}: is given more than once`);
   if (presets.length === 0 && run.length === 0) return { config: structuredClone(PRESETS[DEFAULT_PRESET].config) };
   try {
-    if (presets.length === 0) return { config: fromQueryString(new URLSearchParams(run), { ignore }) };
+    if (presets.length === 0) return browserOnly(fromQueryString(new URLSearchParams(run), { ignore }));
     const preset = presets[0];
     if (!isPresetName(preset)) return fallback(`URL parameter ${PRESET_PARAM}: ${JSON.stringify(preset)} is not one of ${PRESET_NAMES.join(', ')}`);
     const names = run.map(([name]) => name);
@@ -79,7 +88,7 @@ export function configFromUrl(search: string, options: UrlStateOptions = {}): Ur
     const overrides = new URLSearchParams(run);
     const merged = presetBaseline(preset, overrides);
     for (const [name, value] of run) merged.set(name, value);
-    return { config: fromQueryString(merged) };
+    return browserOnly(fromQueryString(merged));
   } catch (error) {
     return fallback(describe(error));
   }

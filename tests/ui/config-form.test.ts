@@ -150,6 +150,26 @@ describe('du-config-form', () => {
     expect(file.textContent).toContain('CLI only');
   });
 
+  it('refuses file data sets, which only the CLI can load', async () => {
+    const fileRun = { ...presetConfig('dropout_only'), dataset: { kind: 'file' as const, name: 'x.npy' } };
+    const { form, events } = await mount(fileRun);
+    const kind = $(form, 'select[name="dataset.kind"]');
+    expect(describedBy(form, kind)).toContain('"file" data sets can only be run from the command line');
+    await type(form, 'seed', '5');
+    expect(events).toEqual([]);
+    await pick(form, 'select[name="dataset.kind"]', 'spirals');
+    expect(events.at(-1)).toMatchObject({ seed: 5, outputSize: 2, dataset: { kind: 'spirals' } });
+
+    const paste = $<HTMLTextAreaElement>(form, '#paste');
+    paste.value = JSON.stringify(fileRun);
+    paste.dispatchEvent(new Event('input'));
+    await form.updateComplete;
+    ($$(form, 'button').find((b) => b.textContent!.trim() === 'Load pasted JSON') as HTMLButtonElement).click();
+    await form.updateComplete;
+    expect($(form, '#import-errors').textContent).toContain('dataset.kind: "file" data sets can only be run from the command line');
+    expect(events).toHaveLength(1);
+  });
+
   it('adds and removes hidden layers within the depth limits', async () => {
     const { form, events } = await mount();
     const add = $$(form, 'button').find((b) => b.textContent!.trim() === 'Add layer') as HTMLButtonElement;

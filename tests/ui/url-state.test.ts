@@ -44,6 +44,8 @@ describe('configFromUrl', () => {
     ['?v=1&lr=abc', 'URL parameter lr: "abc" is not a number'],
     ['?v=1&colour=red', 'URL parameter colour: unknown URL parameter'],
     ['?preset=dropout_only&beta1=0.5', 'URL parameter beta1: applies only with opt=adam|adamw'],
+    ['?v=1&data=file&file=x.npy&out=3', 'URL parameter data: "file" data sets can only be run from the command line'],
+    ['?preset=dropout_only&data=file&file=x.npy&out=3', 'URL parameter data: "file" data sets can only be run from the command line'],
   ])('falls back to the default preset for %s, naming the parameter', (search, message) => {
     const { config, error } = configFromUrl(search);
     expect(config).toEqual(presetConfig(DEFAULT_PRESET));

@@ -63,6 +63,18 @@ const DATASET_NOTES: Record<DatasetKind, string> = {
   file: 'File data sets (.npy / .csv) are only available from the command line (deadunits run); the browser cannot load them.',
 };
 
+/** The message for a file data set, which only the CLI can load. */
+export const FILE_DATASET_MESSAGE = '"file" data sets can only be run from the command line (deadunits run); pick a synthetic data set';
+/** Largest JSON file the import accepts; a run configuration is a few KiB even with 64 layers. */
+const MAX_IMPORT_BYTES = 1 << 20;
+
+/** The schema's verdict, plus the browser's own limit: a config with a file data set is not runnable here. */
+function validateForBrowser(draft: Draft): Validation {
+  const v = validateDraft(draft);
+  if (v.config?.dataset.kind !== 'file') return v;
+  return { issues: new Map([['dataset.kind', [FILE_DATASET_MESSAGE]]]) };
+}
+
 const idFor = (path: FieldPath): string => `f-${pathKey(path).replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
 function presetMatching(config: RunConfig): PresetName | undefined {
@@ -96,6 +108,8 @@ export class DuConfigForm extends LitElement {
   @state() private status = '';
   @state() private pasteText = '';
   private lastSent: RunConfig | undefined;
+  /** Field paths rendered with their own message slot during the current render (the rest go in the top box). */
+  private placedPaths = new Set<string>();
 
   static override styles = css`
     :host {
@@ -290,7 +304,7 @@ export class DuConfigForm extends LitElement {
     if (changed.has('config') && this.config !== this.lastSent && JSON.stringify(this.config) !== JSON.stringify(this.lastSent)) {
       this.draft = draftFromConfig(this.config);
       this.texts = new Map();
-      this.validation = validateDraft(this.draft);
+      this.validation = validateForBrowser(this.draft);
     }
   }
 
@@ -302,7 +316,7 @@ export class DuConfigForm extends LitElement {
     const draft = structuredClone(this.draft);
     change(draft);
     this.draft = draft;
-    this.validation = validateDraft(draft);
+    this.validation = validateForBrowser(draft);
     const config = this.validation.config;
     if (config !== undefined) {
       this.lastSent = config;
@@ -565,8 +579,7 @@ export class DuConfigForm extends LitElement {
         ${kind === 'spirals' ? html`${ds('turns', 'Turns', LIMITS.turns)} ${ds('noise', 'Noise std', LIMITS.noise)}` : nothing}
         ${kind === 'sparse' ? html`${ds('density', 'Density', LIMITS.density)} ${ds('classes', 'Classes', LIMITS.classes)}` : nothing}
       </div>
-      <p class="note" role=${kind === 'file' ? 'alert' : nothing}>${DATASET_NOTES[kind] ?? ''}</p>
-      ${kind === 'file' ? html`<p class="error">File "${String(getAt(this.draft, ['dataset', 'name']))}" cannot be loaded here: pick a synthetic data set to run in the browser.</p>` : nothing}
+      <p class="note">${DATASET_NOTES[kind] ?? ''}</p>
     </fieldset>`;
   }
 
@@ -590,6 +603,11 @@ export class DuConfigForm extends LitElement {
   private importJson(text: string, source: string): void {
     try {
       const config = fromJson(text);
+      if (config.dataset.kind === 'file') {
+        this.status = '';
+        this.importErrors = [`dataset.kind: ${FILE_DATASET_MESSAGE}`];
+        return;
+      }
       this.importErrors = [];
       this.status = `Loaded the run from ${source}.`;
       this.loadConfig(config);
@@ -605,6 +623,11 @@ export class DuConfigForm extends LitElement {
     const file = input.files?.[0];
     input.value = '';
     if (!file) return;
+    if (file.size > MAX_IMPORT_BYTES) {
+      this.status = '';
+      this.importErrors = [`${file.name} is ${file.size.toLocaleString('en-US')} bytes; a run configuration is at most ${MAX_IMPORT_BYTES.toLocaleString('en-US')}`];
+      return;
+    }
     this.importJson(await file.text(), file.name);
   }
 
@@ -660,9 +683,6 @@ export class DuConfigForm extends LitElement {
       ${rest.length ? html`<ul>${rest.map(([path, messages]) => html`<li>${path || 'run'}: ${messages.join('; ')}</li>`)}</ul>` : nothing}
     </div>`;
   }
-
-  /** Field paths rendered with their own error slot during the current render. */
-  private placedPaths = new Set<string>();
 
   override render(): TemplateResult {
     this.placedPaths = new Set();
