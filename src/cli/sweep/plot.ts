@@ -56,6 +56,9 @@ export function summaryPlotSvg(manifest: SweepManifest, results: Map<string, Poi
   const nums = xValues as number[];
   const log = numeric && nums.every((v) => v > 0) && Math.max(...nums) / Math.min(...nums) >= 20;
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
+  // Points keep a little room from the frame.
+  const padX = 24;
+  const innerW = plotW - 2 * padX;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const distinct = [...new Map(xValues.map((v) => [String(v), v])).values()];
   let xPos: (v: GridValue) => number;
@@ -63,10 +66,10 @@ export function summaryPlotSvg(manifest: SweepManifest, results: Map<string, Poi
     const t = (v: number) => (log ? Math.log10(v) : v);
     const lo = Math.min(...nums.map(t));
     const hi = Math.max(...nums.map(t));
-    xPos = (v) => MARGIN.left + (hi === lo ? plotW / 2 : ((t(v as number) - lo) / (hi - lo)) * plotW);
+    xPos = (v) => MARGIN.left + padX + (hi === lo ? innerW / 2 : ((t(v as number) - lo) / (hi - lo)) * innerW);
   } else {
     const order = distinct.map(String);
-    xPos = (v) => MARGIN.left + (distinct.length === 1 ? plotW / 2 : (order.indexOf(String(v)) / (distinct.length - 1)) * plotW);
+    xPos = (v) => MARGIN.left + padX + (distinct.length === 1 ? innerW / 2 : (order.indexOf(String(v)) / (distinct.length - 1)) * innerW);
   }
   const yPos = (f: number) => MARGIN.top + (1 - f) * plotH;
 

@@ -1,0 +1,136 @@
+// Running and collecting a sweep with an injected point runner (no GPU): shards, skips, resumes, missing points,
+// the summary table and plot.
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collectSweep } from '../../src/cli/sweep/collect';
+import { pointResultPath, readPointResult } from '../../src/cli/sweep/folder';
+import { runSweep, type PointOutcome, type PointRunRequest } from '../../src/cli/sweep/run-sweep';
+import type { SweepSpec } from '../../src/cli/sweep/spec';
+
+const spec: SweepSpec = {
+  base: { inputSize: 4, hidden: [{ width: 8 }, { width: 4 }], dataset: { kind: 'gaussian_mixture', samples: 64, classes: 3 }, batchSize: 8, snapshot: { every: 5, probeSize: 16 } },
+  axes: [
+    { path: 'lr', values: [0.01, 1] },
+    { path: 'hidden[*].activation.kind', values: ['relu', 'leaky_relu'] },
+  ],
+  steps: 10,
+};
+
+/** A deterministic fake run: its numbers follow from the config, so any shard computes the same ones. */
+function fakeOutcome(request: PointRunRequest, status: PointOutcome['status'] = 'completed'): PointOutcome {
+  const c = request.config;
+  const dead = c.lr >= 1 ? 3 : 1;
+  return {
+    status,
+    step: status === 'completed' ? c.steps : 5,
+    last: { step: c.steps, elapsedSeconds: 1, loss: c.lr * 2, stepsPerSecond: 100, skipped: 0, layers: [] },
+    layers: c.hidden.map((h) => ({ width: h.width, deadNow: Math.min(dead, h.width), everDead: Math.min(dead + 1, h.width), revivedUnits: 1, totalRevivals: 2, everDropped: 0, longestDropRun: 0 })),
+  };
+}
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'deadunits-sweep-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('runSweep and collectSweep', () => {
+  it('two shards in two folders collect to the same summary as one shard', async () => {
+    const [one, a, b] = [await tempDir(), await tempDir(), await tempDir()];
+    const calls: string[] = [];
+    const runPoint = async (r: PointRunRequest) => {
+      calls.push(`${r.point.id}:${r.mode}`);
+      return fakeOutcome(r);
+    };
+    await runSweep({ spec, outDir: one, shard: { index: 0, count: 1 }, runPoint });
+    expect(calls).toHaveLength(4);
+    calls.length = 0;
+    const s0 = await runSweep({ spec, outDir: a, shard: { index: 0, count: 2 }, runPoint });
+    const s1 = await runSweep({ spec, outDir: b, shard: { index: 1, count: 2 }, runPoint });
+    expect([s0.mine, s1.mine]).toEqual([2, 2]);
+    expect(calls.map((c) => c.split('-')[0])).toEqual(['p0', 'p2', 'p1', 'p3']);
+    expect(calls.every((c) => c.endsWith(':fresh'))).toBe(true);
+
+    const single = await collectSweep(one);
+    const merged = await collectSweep(a, [b]);
+    expect(single.missing).toEqual([]);
+    expect(merged.missing).toEqual([]);
+    expect(merged.csv).toBe(single.csv);
+    expect(await readFile(join(a, 'summary.csv'), 'utf8')).toBe(single.csv);
+    const lines = single.csv.trim().split('\n');
+    expect(lines[0]).toBe(
+      'index,id,lr,hidden[*].activation.kind,status,step,final_loss,steps_per_s,' +
+        'L1_width,L1_dead_frac,L1_dead,L1_ever_dead,L1_revived_units,L1_revivals,L1_ever_dropped,L1_longest_drop_run,' +
+        'L2_width,L2_dead_frac,L2_dead,L2_ever_dead,L2_revived_units,L2_revivals,L2_ever_dropped,L2_longest_drop_run',
+    );
+    expect(lines[3]).toMatch(/^2,p2-[0-9a-f]{8},1,relu,completed,10,2,100,8,0\.375,3,4,1,2,0,0,4,0\.75,3,4,1,2,0,0$/);
+    expect(single.svg).toContain('<svg');
+    expect(single.svg).toContain('hidden[*].activation.kind=leaky_relu');
+    expect(single.svg).toContain('lr (log scale)');
+  });
+
+  it('skips finished points, resumes interrupted ones, and stops the shard on an interruption', async () => {
+    const dir = await tempDir();
+    const calls: string[] = [];
+    // Point 1 is interrupted on the first pass.
+    const first = await runSweep({
+      spec,
+      outDir: dir,
+      shard: { index: 0, count: 1 },
+      runPoint: async (r) => {
+        calls.push(`${r.point.index}:${r.mode}`);
+        if (r.point.index === 1) {
+          // What runJob leaves: a run folder with its manifest.
+          await mkdir(r.outDir, { recursive: true });
+          await writeFile(join(r.outDir, 'run.json'), '{}');
+          return fakeOutcome(r, 'interrupted');
+        }
+        return fakeOutcome(r, r.point.index === 0 ? 'non-finite' : 'completed');
+      },
+    });
+    expect(first.interrupted).toBe(true);
+    expect(calls).toEqual(['0:fresh', '1:fresh']);
+    const partial = await collectSweep(dir);
+    expect(partial.missing.map((m) => [m.index, m.reason, m.shard])).toEqual([
+      [1, 'interrupted', '0/1'],
+      [2, 'no result', '0/1'],
+      [3, 'no result', '0/1'],
+    ]);
+    expect((await readPointResult(dir, partial.manifest.points[0].id))?.status).toBe('non-finite');
+
+    calls.length = 0;
+    const second = await runSweep({ spec, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => (calls.push(`${r.point.index}:${r.mode}`), fakeOutcome(r)) });
+    // The non-finite point is finished (it would diverge again); the interrupted one resumes.
+    expect(calls).toEqual(['1:resume', '2:fresh', '3:fresh']);
+    expect(second.skipped).toBe(1);
+    expect((await collectSweep(dir)).missing).toEqual([]);
+  });
+
+  it('reports missing points by id and shard when a shard never ran', async () => {
+    const dir = await tempDir();
+    await runSweep({ spec, outDir: dir, shard: { index: 1, count: 3 }, runPoint: async (r) => fakeOutcome(r) });
+    const result = await collectSweep(dir);
+    expect(result.missing.map((m) => `${m.index}@${m.shard}`)).toEqual(['0@0/3', '2@2/3', '3@0/3']);
+    expect(result.missing[0].id).toBe(result.manifest.points[0].id);
+    // Rows of missing points keep their index, id and overrides.
+    expect(result.csv.split('\n')[1]).toMatch(/^0,p0-[0-9a-f]{8},0\.01,relu$/);
+  });
+
+  it('refuses a folder holding another sweep, and a malformed result file naming it', async () => {
+    const dir = await tempDir();
+    await runSweep({ spec, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => fakeOutcome(r) });
+    const other: SweepSpec = { ...spec, axes: [{ path: 'lr', values: [0.5] }] };
+    await expect(runSweep({ spec: other, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => fakeOutcome(r) })).rejects.toThrow(/sweep\.json: holds another sweep/);
+    const manifest = JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8')) as { points: { id: string }[] };
+    const path = pointResultPath(dir, manifest.points[2].id);
+    await writeFile(path, '{"format": "deadunits-sweep-point", "version": 1}');
+    await expect(collectSweep(dir)).rejects.toThrow(new RegExp(`${manifest.points[2].id}\\.json: field index`));
+    await expect(collectSweep(join(dir, 'nope'))).rejects.toThrow(/sweep\.json: is missing/);
+  });
+});
