@@ -191,6 +191,8 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
   let progress: Progress | null = null;
   let recoveries = 0;
   let lostInARow = 0;
+  // Messages during training go through the bar (so it is not torn) when there is one, else to the caller's log.
+  const note = (line: string) => (progress && (options.progress ?? 'none') !== 'none' ? progress.log(line) : log(line));
 
   const openSession = async (): Promise<Session> => {
     const latest = await latestCheckpoint(paths.checkpoints);
@@ -244,7 +246,7 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
       if (bad >= 0) state.badLossStep = first + bad + 1;
       else if (first > state.checkedStep) {
         // Only when the interval is longer than the GPU's loss history (MAX_LOSS_HISTORY): some losses were never seen.
-        log(`note: losses of steps ${state.checkedStep + 1}..${first} were not kept on the GPU and could not be checked`);
+        note(`note: losses of steps ${state.checkedStep + 1}..${first} were not kept on the GPU and could not be checked`);
       }
     }
     state.checkedStep = snapshot.step;
@@ -321,7 +323,7 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
     for (;;) {
       try {
         session = await openSession();
-        if (session.trainer.step > 0) progress.log(`continuing ${paths.dir} from step ${session.trainer.step}`);
+        if (session.trainer.step > 0) note(`continuing ${paths.dir} from step ${session.trainer.step}`);
         runStart = performance.now();
         outcome = await trainLoop(session);
         break;
@@ -330,7 +332,7 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
         recoveries++;
         lostInARow++;
         if (lostInARow > MAX_RECOVERIES) throw new Error(`the WebGPU device was lost ${lostInARow} times without a checkpoint in between; giving up (last error: ${(error as Error).message})`);
-        progress.log(`WebGPU device lost (${(error as Error).message}); acquiring a new one and continuing from the latest checkpoint`);
+        note(`WebGPU device lost (${(error as Error).message}); acquiring a new one and continuing from the latest checkpoint`);
         const old = session;
         session = null;
         try {

@@ -1,0 +1,65 @@
+// A run that diverges stops at the chunk where it happened: the first non-finite step is exact (checked against
+// the trainer's own loss history), the first bad layer is named, FAILED.md says so, only checkpoints of good
+// states exist, and resuming is refused (it would diverge again bit for bit).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset } from '../../src/data';
+import { modelSpecFromConfig } from '../../src/engine/from-config';
+import { Trainer } from '../../src/engine/trainer';
+import { acquireNodeGpu } from '../../src/gpu/dawn';
+import type { GpuContext } from '../../src/gpu/device';
+import { listCheckpoints } from '../../src/io/atomic-file';
+import { checkpointFromSafetensors } from '../../src/io/checkpoint';
+import { countNonFinite } from '../../src/reference/finite';
+import { resumeJob, runJob } from '../../src/cli/run-job';
+import { readManifest } from '../../src/cli/run-dir';
+import { divergentConfig, metricsRows, removeTempDirs, tempDir } from './run-fixtures';
+
+describe('a run that diverges', () => {
+  let gpu: GpuContext;
+  beforeAll(async () => {
+    gpu = await acquireNodeGpu();
+  });
+  afterAll(async () => {
+    gpu?.device.destroy();
+    await removeTempDirs();
+  });
+
+  it('stops, names the first bad step and layer, and keeps the last good checkpoint', async () => {
+    const config = divergentConfig();
+    const outDir = await tempDir('diverge');
+    const result = await runJob({ config, outDir, checkpointEvery: 10, keepCheckpoints: 5, gpu });
+    expect(result.status).toBe('non-finite');
+
+    // The oracle: the same training on a bare trainer, its per-step losses read back.
+    const trainer = await Trainer.create(gpu, modelSpecFromConfig(config), generateDataset(config));
+    await trainer.train(result.step);
+    const losses = await trainer.readLosses(0, result.step);
+    const params = await trainer.readParameters();
+    trainer.destroy();
+    const firstBad = losses.findIndex((v) => !Number.isFinite(v)) + 1;
+    expect(firstBad, 'the fixture must really diverge').toBeGreaterThan(20);
+    expect(result.step).toBe(Math.ceil(firstBad / 10) * 10);
+    expect(result.message).toContain(`first at training step ${firstBad};`);
+    const badLayer = params.findIndex((p) => countNonFinite(p.weights).bad + countNonFinite(p.bias).bad > 0) + 1;
+    expect(badLayer, 'the parameters must be non-finite too').toBeGreaterThan(0);
+    const { weights, bias } = params[badLayer - 1];
+    expect(result.message).toContain(`at step ${result.step} the first layer with non-finite parameters is weight layer ${badLayer} (${countNonFinite(weights).bad} weights, ${countNonFinite(bias).bad} biases)`);
+
+    const failed = await readFile(join(outDir, 'FAILED.md'), 'utf8');
+    expect(failed).toContain(`training step ${firstBad}`);
+    expect(failed).toContain('checkpoints/checkpoint-0000000020.safetensors');
+    // Only good states were saved (the reader itself refuses non-finite tensors).
+    const checkpoints = await listCheckpoints(join(outDir, 'checkpoints'));
+    expect(checkpoints.map((c) => c.step)).toEqual([10, 20]);
+    for (const c of checkpoints) checkpointFromSafetensors(new Uint8Array(await readFile(c.path)));
+
+    const rows = await metricsRows(outDir);
+    expect(rows[rows.length - 1].step).toBe(result.step);
+    expect(rows.some((r) => r.loss !== null && !Number.isFinite(r.loss))).toBe(true);
+    expect(await readManifest(outDir)).toMatchObject({ status: 'non-finite', step: 20 });
+    expect(await readFile(join(outDir, 'report.md'), 'utf8')).toMatch(/\*\*Stopped: the run diverged\*\* after 30 of 100 steps/);
+    await expect(resumeJob(outDir, { gpu })).rejects.toThrow(/stopped on a non-finite value .*resuming would repeat it bit for bit/);
+  });
+});
