@@ -1,0 +1,562 @@
+// <du-app>: the simulator's shell. A toolbar (start / pause / step / reset, snapshot interval and steps per frame, which
+// may change while running, checkpoint export), the run configuration form, the plain-language answer, one panel per
+// hidden layer (unit map + timeline raster) and the charts. The engine runs in a Worker owned by a TrainingController;
+// this element only turns its events into properties of the panels and user actions into commands.
+//
+// The run configuration lives in the URL (src/ui/url-state.ts): read at start, replaced on every change, so copying the
+// URL reproduces the run. `spf` (steps per frame) is a page parameter kept beside it.
+import { css, html, LitElement, nothing, type TemplateResult, unsafeCSS } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { parseRunConfig, type RunConfig } from '../config';
+import type { AdapterSummary } from '../gpu/device';
+import type { SeedAnswerInput } from '../report/seed-answer';
+import { downloadBlob } from './download';
+import './no-webgpu';
+import './panels/charts';
+import type { DuCharts } from './panels/charts';
+import './panels/config-form';
+import type { ConfigChangeDetail } from './panels/config-form';
+import './panels/seed-answer-panel';
+import { MAX_SNAPSHOT_EVERY, MAX_STEPS_PER_FRAME, type RunState, type WorkerEvent } from './protocol';
+import { controlStyles } from './styles';
+import './timeline/timeline';
+import type { DuTimeline } from './timeline/timeline';
+import { TrainingController } from './training-controller';
+import { STATE_COLORS, STATE_LABELS, UNIT_STATES } from './unit-map/colors';
+import './unit-map/unit-map';
+import type { DuUnitMap, OrderChangeDetail, UnitHoverDetail, UnitInfo } from './unit-map/unit-map';
+import { configFromUrl, urlWithConfig } from './url-state';
+
+/** Page parameters that are not part of the run configuration. */
+export const PAGE_PARAMS = ['spf'] as const;
+export const DEFAULT_STEPS_PER_FRAME = 20;
+const DEFAULT_SNAPSHOT_EVERY = 100;
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Steps per frame from the page URL: an integer in [1, MAX_STEPS_PER_FRAME], or an error naming the parameter. */
+export function stepsPerFrameFromUrl(search: string): { value: number; error?: string } {
+  const text = new URLSearchParams(search).get('spf');
+  if (text === null) return { value: DEFAULT_STEPS_PER_FRAME };
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_STEPS_PER_FRAME) {
+    return { value: DEFAULT_STEPS_PER_FRAME, error: `URL parameter spf: ${JSON.stringify(text)} is not an integer in [1, ${MAX_STEPS_PER_FRAME}]; using ${DEFAULT_STEPS_PER_FRAME}` };
+  }
+  return { value };
+}
+
+/** A toolbar number: an integer in [1, max], or the message shown next to the field. */
+export function parseToolbarInteger(text: string, max: number, what: string): { value?: number; error?: string } {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) return { error: `${what}: ${JSON.stringify(text)} is not an integer in [1, ${fmt(max)}]` };
+  return { value };
+}
+
+const STATE_TEXT: Record<RunState, string> = {
+  starting: 'building the network…',
+  paused: 'paused',
+  running: 'training',
+  finished: 'finished',
+  lost: 'GPU device lost',
+  error: 'stopped by an error',
+};
+
+/**
+ * The simulator page. Fires no events of its own; everything it shows comes from the engine Worker.
+ */
+@customElement('du-app')
+export class DuApp extends LitElement {
+  @state() private config: RunConfig;
+  @state() private snapshotEvery: number;
+  @state() private stepsPerFrame: number;
+  @state() private notices: string[] = [];
+  @state() private runState: RunState = 'starting';
+  @state() private step = 0;
+  @state() private stepsPerSecond: number | null = null;
+  @state() private adapter: AdapterSummary | null = null;
+  @state() private widths: number[] = [];
+  @state() private seedInput: SeedAnswerInput | null = null;
+  @state() private error: string | null = null;
+  @state() private noWebGpu: string | null = null;
+  @state() private lost: { message: string; resumeStep: number | null } | null = null;
+  @state() private orders = new Map<number, Uint32Array>();
+  @state() private unitInfo: UnitInfo | null = null;
+  @state() private snapshotStep: number | null = null;
+  @state() private coalesced = 0;
+  @state() private toolbarErrors: { every?: string; spf?: string } = {};
+  @state() private saving = false;
+
+  private readonly engine = new TrainingController(this, (event) => this.onEngineEvent(event));
+
+  static override styles = [
+    controlStyles,
+    css`
+      :host {
+        display: block;
+        min-height: 100vh;
+        color: var(--du-fg);
+      }
+      .top {
+        position: sticky;
+        top: 0;
+        z-index: 5;
+        background: var(--du-surface);
+        border-bottom: 1px solid var(--du-border);
+        padding: 8px 16px;
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 8px 20px;
+      }
+      .brand h1 {
+        font-size: 18px;
+        margin: 0;
+        letter-spacing: -0.01em;
+      }
+      .brand p {
+        margin: 0;
+        font-size: 12px;
+        color: var(--du-muted);
+      }
+      .toolbar {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 6px 10px;
+      }
+      .toolbar .group {
+        display: flex;
+        align-items: center;
+        gap: 6px;
+      }
+      .toolbar label {
+        font-size: 12px;
+        color: var(--du-muted);
+        display: flex;
+        align-items: center;
+        gap: 4px;
+      }
+      .field-error {
+        color: var(--du-error);
+        font-size: 12px;
+      }
+      .status {
+        font-size: 12px;
+        color: var(--du-muted);
+        font-variant-numeric: tabular-nums;
+        margin-left: auto;
+        text-align: right;
+      }
+      .status b {
+        color: var(--du-fg);
+      }
+      .status .state-running {
+        color: #1e7a45;
+      }
+      .status .state-lost,
+      .status .state-error {
+        color: var(--du-error);
+      }
+      .banners {
+        padding: 0 16px;
+      }
+      .banner {
+        margin: 10px 0 0;
+        padding: 8px 12px;
+        border-radius: 6px;
+        border: 1px solid var(--du-border);
+        background: #fff8e6;
+        font-size: 13px;
+        display: flex;
+        align-items: center;
+        gap: 12px;
+      }
+      .banner.error {
+        background: #fbeeed;
+        border-color: #efc7c4;
+        color: var(--du-error);
+      }
+      .layout {
+        display: grid;
+        grid-template-columns: minmax(300px, 360px) minmax(0, 1fr);
+        gap: 16px;
+        padding: 12px 16px 24px;
+        align-items: start;
+      }
+      aside {
+        position: sticky;
+        top: 64px;
+        max-height: calc(100vh - 80px);
+        overflow: auto;
+        background: var(--du-surface);
+        border: 1px solid var(--du-border);
+        border-radius: 8px;
+        padding: 10px;
+      }
+      main {
+        display: flex;
+        flex-direction: column;
+        gap: 12px;
+        min-width: 0;
+      }
+      .card {
+        background: var(--du-surface);
+        border: 1px solid var(--du-border);
+        border-radius: 8px;
+        padding: 10px 12px;
+      }
+      .card h2 {
+        font-size: 12px;
+        font-weight: 600;
+        text-transform: uppercase;
+        letter-spacing: 0.04em;
+        color: var(--du-muted);
+        margin: 0 0 8px;
+      }
+      .legend {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 4px 16px;
+        font-size: 12px;
+        color: var(--du-muted);
+        align-items: center;
+      }
+      .legend .key {
+        display: inline-flex;
+        align-items: center;
+        gap: 5px;
+        color: var(--du-fg);
+      }
+      .swatch {
+        display: inline-block;
+        width: 12px;
+        height: 12px;
+        border-radius: 3px;
+        border: 1px solid rgba(0, 0, 0, 0.12);
+      }
+      ${unsafeCSS(UNIT_STATES.map((s) => `.swatch.${s} { background: ${STATE_COLORS[s]}; }`).join('\n'))}
+      .layers {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(380px, 1fr));
+        gap: 12px;
+      }
+      .layer du-timeline {
+        margin-top: 8px;
+      }
+      footer {
+        padding: 0 16px 16px;
+        font-size: 12px;
+        color: var(--du-muted);
+      }
+      @media (max-width: 900px) {
+        .layout {
+          grid-template-columns: 1fr;
+        }
+        aside {
+          position: static;
+          max-height: none;
+        }
+      }
+    `,
+  ];
+
+  constructor() {
+    super();
+    const fromUrl = configFromUrl(location.search, { ignore: PAGE_PARAMS });
+    const spf = stepsPerFrameFromUrl(location.search);
+    this.config = fromUrl.config;
+    this.snapshotEvery = fromUrl.config.snapshot.every || DEFAULT_SNAPSHOT_EVERY;
+    this.stepsPerFrame = spf.value;
+    this.notices = [fromUrl.error, spf.error].filter((e): e is string => !!e);
+    this.engine.configure(this.config, this.snapshotEvery, this.stepsPerFrame);
+  }
+
+  // ------------------------------------------------------------------------------------------------------------------
+  // Engine events
+
+  private onEngineEvent(event: WorkerEvent): void {
+    switch (event.type) {
+      case 'ready':
+        this.adapter = event.adapter;
+        this.lost = null;
+        this.error = null;
+        this.step = event.step;
+        if (!event.resumed) {
+          this.widths = event.widths;
+          this.seedInput = null;
+          this.snapshotStep = null;
+          this.coalesced = 0;
+          this.orders = new Map();
+          this.unitInfo = null;
+          this.charts()?.reset();
+          for (const t of this.timelines()) t.reset();
+          for (const m of this.maps()) m.clear();
+          // Order subscriptions do not survive a rebuild: ask again for the maps that show one.
+          void this.updateComplete.then(() => this.maps().forEach((m) => m.orderByDeath && this.engine.setOrder(m.layer, true)));
+        }
+        return;
+      case 'state':
+        this.runState = event.state;
+        this.step = event.step;
+        this.stepsPerSecond = event.stepsPerSecond;
+        this.snapshotEvery = event.snapshotEvery;
+        this.stepsPerFrame = event.stepsPerFrame;
+        return;
+      case 'frame':
+        this.applyFrame(event);
+        return;
+      case 'summary':
+        this.seedInput = { config: this.config, step: event.step, layers: event.layers };
+        return;
+      case 'order': {
+        const orders = new Map(this.orders);
+        orders.set(event.layer, event.permutation);
+        this.orders = orders;
+        return;
+      }
+      case 'unit-info':
+        this.unitInfo = { layer: event.layer, unit: event.unit, step: event.step, record: event.record };
+        return;
+      case 'checkpoint':
+        return;
+      case 'device-lost':
+        this.lost = { message: event.message, resumeStep: event.resumeStep };
+        return;
+      case 'error':
+        if (event.noWebGpu) this.noWebGpu = event.message;
+        else this.error = event.message;
+        return;
+    }
+  }
+
+  private applyFrame(frame: Extract<WorkerEvent, { type: 'frame' }>): void {
+    if (frame.rows.length) this.charts()?.appendRows(frame.rows);
+    const timelines = this.timelines();
+    for (const column of frame.columns) column.layers.forEach((bytes, l) => timelines[l]?.appendColumn(column.step, bytes));
+    if (frame.snapshot) {
+      const maps = this.maps();
+      frame.snapshot.layers.forEach((layer, l) => maps[l]?.show(layer, frame.snapshot!.step));
+      this.snapshotStep = frame.snapshot.step;
+    }
+    this.coalesced += frame.coalesced;
+  }
+
+  private charts(): DuCharts | null {
+    return this.renderRoot.querySelector('du-charts');
+  }
+
+  private maps(): DuUnitMap[] {
+    return [...this.renderRoot.querySelectorAll('du-unit-map')];
+  }
+
+  private timelines(): DuTimeline[] {
+    return [...this.renderRoot.querySelectorAll('du-timeline')];
+  }
+
+  // ------------------------------------------------------------------------------------------------------------------
+  // User actions
+
+  private onConfigChange(event: CustomEvent<ConfigChangeDetail>): void {
+    this.config = event.detail.config;
+    if (this.config.snapshot.every > 0) this.snapshotEvery = this.config.snapshot.every;
+    this.writeUrl();
+    this.engine.configure(this.config, this.snapshotEvery, this.stepsPerFrame);
+  }
+
+  private writeUrl(): void {
+    history.replaceState(null, '', urlWithConfig(this.config, location.href, { ignore: PAGE_PARAMS }));
+  }
+
+  private onSnapshotEvery(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    const parsed = parseToolbarInteger(input.value, Math.min(MAX_SNAPSHOT_EVERY, this.config.steps), 'snapshot interval');
+    this.toolbarErrors = { ...this.toolbarErrors, every: parsed.error };
+    if (parsed.value === undefined || parsed.value === this.snapshotEvery) return;
+    this.snapshotEvery = parsed.value;
+    // The interval is part of the run's configuration (and so of its URL); it does not change what is trained.
+    this.config = parseRunConfig({ ...this.config, snapshot: { ...this.config.snapshot, every: parsed.value } });
+    this.writeUrl();
+    this.engine.setOptions({ snapshotEvery: parsed.value });
+  }
+
+  private onStepsPerFrame(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    const parsed = parseToolbarInteger(input.value, MAX_STEPS_PER_FRAME, 'steps per frame');
+    this.toolbarErrors = { ...this.toolbarErrors, spf: parsed.error };
+    if (parsed.value === undefined || parsed.value === this.stepsPerFrame) return;
+    this.stepsPerFrame = parsed.value;
+    const url = new URL(location.href);
+    if (parsed.value === DEFAULT_STEPS_PER_FRAME) url.searchParams.delete('spf');
+    else url.searchParams.set('spf', String(parsed.value));
+    history.replaceState(null, '', url);
+    this.engine.setOptions({ stepsPerFrame: parsed.value });
+  }
+
+  private onUnitHover(event: CustomEvent<UnitHoverDetail>): void {
+    if (event.detail.unit !== null) this.engine.requestUnitInfo(event.detail.layer, event.detail.unit);
+  }
+
+  private onOrderChange(event: CustomEvent<OrderChangeDetail>): void {
+    this.engine.setOrder(event.detail.layer, event.detail.byDeath);
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    this.saving = true;
+    try {
+      const { bytes, step } = await this.engine.checkpoint();
+      downloadBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `checkpoint-${String(step).padStart(10, '0')}.safetensors`);
+    } catch (error) {
+      this.error = `Checkpoint: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  /** Makes the engine lose its GPU device (the end-to-end test of the recovery path). */
+  loseDeviceForTest(): void {
+    this.engine.loseDevice();
+  }
+
+  // ------------------------------------------------------------------------------------------------------------------
+
+  override updated(): void {
+    // For scripts and tests: the run's state and step on the element itself.
+    this.dataset.state = this.runState;
+    this.dataset.step = String(this.step);
+    this.dataset.snapshotStep = this.snapshotStep === null ? '' : String(this.snapshotStep);
+  }
+
+  private renderToolbar(): TemplateResult {
+    const s = this.runState;
+    const running = s === 'running';
+    const canTrain = s === 'paused';
+    return html`<div class="toolbar" role="toolbar" aria-label="Run controls">
+      <div class="group">
+        ${running
+          ? html`<button type="button" class="primary" data-action="pause" @click=${() => this.engine.pause()}>Pause</button>`
+          : html`<button type="button" class="primary" data-action="start" ?disabled=${!canTrain} @click=${() => this.engine.run()}>Start</button>`}
+        <button type="button" data-action="step" ?disabled=${!canTrain} @click=${() => this.engine.step()} title=${`Train to the next snapshot (${fmt(this.snapshotEvery)} steps at most), then pause`}>Step</button>
+        <button type="button" data-action="reset" ?disabled=${s === 'starting' || s === 'lost'} @click=${() => this.engine.reset()} title="Back to step 0 (the same seed gives the same run)">Reset</button>
+      </div>
+      <div class="group">
+        <label
+          >snapshot every
+          <input
+            type="number"
+            name="snapshotEvery"
+            min="1"
+            .value=${String(this.snapshotEvery)}
+            aria-invalid=${this.toolbarErrors.every ? 'true' : 'false'}
+            aria-describedby="every-error"
+            @change=${this.onSnapshotEvery}
+          />
+          steps</label
+        >
+        <label
+          >steps per frame
+          <input
+            type="number"
+            name="stepsPerFrame"
+            min="1"
+            .value=${String(this.stepsPerFrame)}
+            aria-invalid=${this.toolbarErrors.spf ? 'true' : 'false'}
+            aria-describedby="spf-error"
+            @change=${this.onStepsPerFrame}
+          />
+        </label>
+        <span class="field-error" id="every-error" role="alert">${this.toolbarErrors.every ?? ''}</span>
+        <span class="field-error" id="spf-error" role="alert">${this.toolbarErrors.spf ?? ''}</span>
+      </div>
+      <div class="group">
+        <button type="button" data-action="checkpoint" ?disabled=${this.saving || s === 'starting' || s === 'lost' || s === 'error'} @click=${this.saveCheckpoint} title="Save the run's state as a safetensors checkpoint (the CLI's format: deadunits resume reads it)">
+          ${this.saving ? 'Saving…' : 'Checkpoint'}
+        </button>
+      </div>
+    </div>`;
+  }
+
+  private renderStatus(): TemplateResult {
+    const s = this.runState;
+    const rate = this.stepsPerSecond;
+    return html`<div class="status" aria-live="polite">
+      <div><span class="state-${s}" data-run-state>${STATE_TEXT[s]}</span> · step <b data-step>${fmt(this.step)}</b> / ${fmt(this.config.steps)}${rate !== null && s === 'running' ? html` · <b>${rate >= 100 ? fmt(Math.round(rate)) : rate.toPrecision(3)}</b> steps/s` : nothing}</div>
+      <div>${this.snapshotStep === null ? 'no snapshot yet' : `snapshot at step ${fmt(this.snapshotStep)}`}${this.coalesced ? ` · ${fmt(this.coalesced)} maps not drawn (coalesced)` : ''}</div>
+    </div>`;
+  }
+
+  private renderBanners(): TemplateResult {
+    const lost = this.lost;
+    return html`<div class="banners">
+      ${this.notices.map((n) => html`<p class="banner" role="status">${n}</p>`)}
+      ${this.error ? html`<p class="banner error" role="alert">${this.error}<button type="button" @click=${() => (this.error = null)}>Dismiss</button></p>` : nothing}
+      ${lost
+        ? html`<p class="banner error" role="alert" data-device-lost>
+            ${lost.message}
+            ${lost.resumeStep === null
+              ? html`No state was saved yet. <button type="button" class="primary" data-action="resume" @click=${() => this.engine.resume()}>Start over on a new device</button>`
+              : html`<button type="button" class="primary" data-action="resume" @click=${() => this.engine.resume()}>Resume from step ${fmt(lost.resumeStep)}</button>`}
+          </p>`
+        : nothing}
+    </div>`;
+  }
+
+  private renderLayers(): TemplateResult {
+    return html`<div class="layers">
+      ${this.widths.map(
+        (width, i) => html`<article class="card layer">
+          <du-unit-map
+            .layer=${i + 1}
+            .width=${width}
+            .order=${this.orders.get(i + 1) ?? null}
+            .unitInfo=${this.unitInfo}
+            @unit-hover=${this.onUnitHover}
+            @order-change=${this.onOrderChange}
+          ></du-unit-map>
+          <du-timeline .layer=${i + 1} .width=${width}></du-timeline>
+        </article>`,
+      )}
+    </div>`;
+  }
+
+  override render(): TemplateResult {
+    if (this.noWebGpu !== null) return html`<du-no-webgpu .reason=${this.noWebGpu}></du-no-webgpu>`;
+    const a = this.adapter;
+    return html`<header class="top">
+        <div class="brand">
+          <h1>deadunits</h1>
+          <p>Dead, dropped and revived units of ReLU networks trained with dropout, on your GPU</p>
+        </div>
+        ${this.renderToolbar()} ${this.renderStatus()}
+      </header>
+      ${this.renderBanners()}
+      <div class="layout">
+        <aside aria-label="Run configuration">
+          <du-config-form .config=${this.config} .running=${this.runState === 'running'} @config-change=${this.onConfigChange}></du-config-form>
+        </aside>
+        <main>
+          <section class="card"><du-seed-answer .input=${this.seedInput}></du-seed-answer></section>
+          <section class="card legend" aria-label="Colour legend">
+            <span>Each cell is one unit, at the latest snapshot:</span>
+            ${UNIT_STATES.map((s) => html`<span class="key"><span class="swatch ${s}"></span>${STATE_LABELS[s]}</span>`)}
+            <span>Dead = pre-activation ≤ 0 on every probe input; dropped = masked by dropout for probe sample 0; revived = dead before, alive now.</span>
+          </section>
+          ${this.renderLayers()}
+          <section class="card">
+            <h2>Metrics</h2>
+            <du-charts csv-name="deadunits-metrics.csv"></du-charts>
+          </section>
+        </main>
+      </div>
+      <footer>
+        ${a
+          ? html`WebGPU adapter: ${[a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ')}${a.isSoftware ? ' — a software adapter, 100–1000× slower than a GPU' : ''}.`
+          : 'Looking for a WebGPU adapter…'}
+      </footer>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'du-app': DuApp;
+  }
+}

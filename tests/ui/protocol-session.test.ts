@@ -1,0 +1,244 @@
+// The engine Worker's session, driven through its protocol on a real WebGPU adapter (Dawn on lavapipe): frames carry
+// every snapshot's row and timeline column once and in order under the page's flow control, unit-info and checkpoints
+// answer, the same seed gives the same bits, and a lost device resumes from the saved state into the same run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRunConfig, presetConfig, type RunConfig } from '../../src/config';
+import { acquireNodeGpu } from '../../src/gpu/dawn';
+import type { GpuContext } from '../../src/gpu/device';
+import { checkpointFromSafetensors } from '../../src/io/checkpoint';
+import { parseWorkerCommand, type WorkerCommand, type WorkerEvent } from '../../src/ui/protocol';
+import { bucketShape, CELL_BYTES } from '../../src/ui/timeline/columns';
+import { EngineSession } from '../../src/ui/worker/session';
+
+const tiny = (steps: number): RunConfig => {
+  const base = presetConfig('dropout_only');
+  return parseRunConfig({
+    ...base,
+    inputSize: 8,
+    hidden: base.hidden.map((h) => ({ ...h, width: 40 })),
+    dataset: { kind: 'gaussian_mixture', samples: 128, classes: 4, spread: 1 },
+    outputSize: 4,
+    batchSize: 8,
+    steps,
+    stepsPerSubmit: 8,
+    snapshot: { every: 10, probeSize: 16 },
+  });
+};
+
+/** A session with a recording host; frames are acknowledged as a page would. */
+class Harness {
+  readonly events: WorkerEvent[] = [];
+  readonly gpus: GpuContext[] = [];
+  readonly session: EngineSession;
+  private waiters: (() => void)[] = [];
+  autoAck = true;
+
+  constructor() {
+    this.session = new EngineSession({
+      acquire: async () => {
+        const gpu = await acquireNodeGpu();
+        this.gpus.push(gpu);
+        return gpu;
+      },
+      post: (event) => {
+        this.events.push(event);
+        if (event.type === 'frame' && this.autoAck) queueMicrotask(() => void this.session.handle({ type: 'ack' }));
+        for (const w of this.waiters.splice(0)) w();
+      },
+      now: () => performance.now(),
+      yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
+    });
+  }
+
+  send(command: WorkerCommand): Promise<void> {
+    return this.session.handle(parseWorkerCommand(command));
+  }
+
+  /** Waits until an event after index `from` matches. */
+  async waitFor<T extends WorkerEvent['type']>(type: T, match: (e: Extract<WorkerEvent, { type: T }>) => boolean = () => true, from = 0, timeoutMs = 90_000): Promise<Extract<WorkerEvent, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.slice(from).find((e): e is Extract<WorkerEvent, { type: T }> => e.type === type && match(e as Extract<WorkerEvent, { type: T }>));
+      if (found) return found;
+      const errors = this.events.filter((e) => e.type === 'error');
+      if (errors.length) throw new Error(`session error: ${JSON.stringify(errors)}`);
+      if (Date.now() > deadline) throw new Error(`no ${type} event within ${timeoutMs} ms; got ${this.events.map((e) => e.type).join(', ')}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  frames(from = 0): Extract<WorkerEvent, { type: 'frame' }>[] {
+    return this.events.slice(from).filter((e): e is Extract<WorkerEvent, { type: 'frame' }> => e.type === 'frame');
+  }
+
+  rowSteps(from = 0): number[] {
+    return this.frames(from).flatMap((f) => f.rows.map((r) => r.step));
+  }
+
+  async checkpoint(id: number): Promise<Uint8Array> {
+    const from = this.events.length;
+    await this.send({ type: 'checkpoint', id });
+    return (await this.waitFor('checkpoint', (e) => e.id === id, from)).bytes;
+  }
+}
+
+const h = new Harness();
+
+beforeAll(async () => {
+  await h.send({ type: 'configure', config: tiny(40), snapshotEvery: 10, stepsPerFrame: 7 });
+});
+
+afterAll(async () => {
+  await h.session.dispose();
+  for (const gpu of h.gpus) gpu.device.destroy();
+});
+
+describe('EngineSession', () => {
+  it('builds the run paused at step 0 and sends the step-0 snapshot', async () => {
+    const ready = await h.waitFor('ready');
+    expect(ready.step).toBe(0);
+    expect(ready.widths).toEqual([40, 40]);
+    expect(ready.resumed).toBe(false);
+    await h.waitFor('state', (e) => e.state === 'paused');
+    const frame = (await h.waitFor('frame')).snapshot!;
+    expect(frame.step).toBe(0);
+    expect(frame.layers.map((l) => l.width)).toEqual([40, 40]);
+    expect(frame.layers[0].dead.buffer).toBe(frame.buffer);
+  });
+
+  it('trains to the end: one row and one timeline column per snapshot, in order, never twice', async () => {
+    const from = h.events.length;
+    await h.send({ type: 'run' });
+    const finished = await h.waitFor('state', (e) => e.state === 'finished', from);
+    expect(finished.step).toBe(40);
+    // The last snapshot may still be on its way back from the GPU.
+    await h.waitFor('frame', (f) => f.rows.some((r) => r.step === 40));
+    const steps = h.rowSteps();
+    expect(steps).toEqual([0, 10, 20, 30, 40]);
+    const columns = h.frames().flatMap((f) => f.columns);
+    expect(columns.map((c) => c.step)).toEqual(steps);
+    const { rows } = bucketShape(40);
+    for (const c of columns) for (const layer of c.layers) expect(layer.length).toBe(rows * CELL_BYTES);
+    // Dropout 0.5 drops units of probe sample 0 at every snapshot after step 0; a tiny lr kills none.
+    const last = h.frames().at(-1)!.rows.at(-1)!;
+    expect(last.layers[0].dropped).toBeGreaterThan(0);
+    expect(last.loss).not.toBeNull();
+    const summary = await h.waitFor('summary', (e) => e.step === 40);
+    expect(summary.layers[0].width).toBe(40);
+    expect(summary.layers[0].everDropped).toBeGreaterThan(0);
+  });
+
+  it('answers unit-info with the unit history of the current step', async () => {
+    const from = h.events.length;
+    await h.send({ type: 'unit-info', id: 7, layer: 2, unit: 39 });
+    const info = await h.waitFor('unit-info', (e) => e.id === 7, from);
+    expect(info).toMatchObject({ layer: 2, unit: 39, step: 40 });
+    expect(info.record.longestDropRun).toBeGreaterThanOrEqual(info.record.dropRun);
+    await h.send({ type: 'unit-info', id: 8, layer: 2, unit: 40 });
+    await expect(h.waitFor('unit-info', (e) => e.id === 8, from, 2000)).rejects.toThrow(/unit 40 of layer 2 does not exist/);
+    h.events.splice(h.events.findIndex((e) => e.type === 'error'));
+  });
+
+  it('sends the death order of a layer as a permutation', async () => {
+    const from = h.events.length;
+    await h.send({ type: 'order', layer: 1, enabled: true });
+    const order = await h.waitFor('order', (e) => e.layer === 1, from);
+    expect([...order.permutation].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('exports a checkpoint at the current step, and the same seed gives the same bytes after a reset', async () => {
+    const first = await h.checkpoint(1);
+    const decoded = checkpointFromSafetensors(first);
+    expect(decoded.step).toBe(40);
+    expect(decoded.config).toEqual(JSON.parse(JSON.stringify(tiny(40))));
+    expect(decoded.observatory?.unitHistory).toHaveLength(2);
+
+    const from = h.events.length;
+    await h.send({ type: 'reset' });
+    await h.waitFor('ready', (e) => e.step === 0, from);
+    await h.send({ type: 'run' });
+    await h.waitFor('state', (e) => e.state === 'finished', from);
+    const again = await h.checkpoint(2);
+    expect(Buffer.from(again).equals(Buffer.from(first))).toBe(true);
+  });
+
+  it('single-steps one snapshot interval, and keeps training after `steps` is raised', async () => {
+    let from = h.events.length;
+    await h.send({ type: 'configure', config: tiny(60), snapshotEvery: 10, stepsPerFrame: 7 });
+    // Only `steps` changed: the same run goes on (no new `ready`).
+    await h.waitFor('state', (e) => e.state === 'paused' && e.step === 40, from);
+    expect(h.events.slice(from).some((e) => e.type === 'ready')).toBe(false);
+    from = h.events.length;
+    await h.send({ type: 'step' });
+    await h.waitFor('state', (e) => e.state === 'paused' && e.step === 50, from);
+    await h.waitFor('frame', (f) => f.rows.some((r) => r.step === 50), from);
+  });
+
+  it('after a device loss resumes from the saved state into the same run', async () => {
+    // The uninterrupted reference is the checkpoint of this run at step 60, from a second session.
+    const reference = new Harness();
+    await reference.send({ type: 'configure', config: tiny(60), snapshotEvery: 10, stepsPerFrame: 7 });
+    await reference.waitFor('state', (e) => e.state === 'paused');
+    await reference.send({ type: 'run' });
+    await reference.waitFor('state', (e) => e.state === 'finished');
+    const expected = await reference.checkpoint(1);
+    await reference.session.dispose();
+
+    let from = h.events.length;
+    await h.send({ type: 'lose-device' });
+    const lost = await h.waitFor('device-lost', () => true, from);
+    expect(lost.resumeStep).toBe(50);
+    expect(lost.message).toMatch(/lost/);
+    from = h.events.length;
+    await h.send({ type: 'resume' });
+    const ready = await h.waitFor('ready', () => true, from);
+    expect(ready).toMatchObject({ step: 50, resumed: true });
+    await h.send({ type: 'run' });
+    await h.waitFor('state', (e) => e.state === 'finished' && e.step === 60, from);
+    await h.waitFor('frame', (f) => f.rows.some((r) => r.step === 60), from);
+    // Rows already sent before the loss are not sent again.
+    expect(h.rowSteps(from)).toEqual([60]);
+    const resumed = await h.checkpoint(3);
+    expect(Buffer.from(resumed).equals(Buffer.from(expected))).toBe(true);
+  });
+
+  it('keeps at most one frame in flight and coalesces the bitmaps it could not send', async () => {
+    const from = h.events.length;
+    h.autoAck = false;
+    await h.send({ type: 'configure', config: tiny(80), snapshotEvery: 10, stepsPerFrame: 80 });
+    await h.send({ type: 'reset' });
+    await h.waitFor('frame', () => true, from);
+    await h.send({ type: 'run' });
+    await h.waitFor('state', (e) => e.state === 'finished', from);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = h.frames(from).length;
+    h.autoAck = true;
+    await h.send({ type: 'ack' });
+    await h.waitFor('frame', (f) => f.rows.some((r) => r.step === 80), from);
+    const frames = h.frames(from);
+    expect(frames.length).toBeLessThanOrEqual(before + 2);
+    const last = frames.find((f) => f.rows.some((r) => r.step === 80))!;
+    // A row and a column for every snapshot the observatory took (one it had to skip, its staging ring full, is
+    // counted in `skipped`); only the newest bitmaps travel.
+    const steps = h.rowSteps(from).filter((s) => s > 0);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(new Set(steps).size).toBe(steps.length);
+    expect(steps.length + last.rows.at(-1)!.skipped).toBe(8);
+    expect(h.frames(from).flatMap((f) => f.columns.map((c) => c.step)).filter((s) => s > 0)).toEqual(steps);
+    expect(last.coalesced).toBeGreaterThan(0);
+    expect(last.snapshot!.step).toBe(80);
+  });
+});
+
+describe('parseWorkerCommand', () => {
+  it('names the field and the limit of a bad command', () => {
+    expect(() => parseWorkerCommand({ type: 'options', snapshotEvery: 0 })).toThrow(/worker command "options": field snapshotEvery: .*>=1/);
+    expect(() => parseWorkerCommand({ type: 'unit-info', id: 1, layer: 1, unit: -1 })).toThrow(/field unit/);
+    expect(() => parseWorkerCommand({ type: 'warp' })).toThrow(/field type/);
+    expect(() => parseWorkerCommand({ type: 'configure', config: { ...tiny(10), lr: -1 }, snapshotEvery: 10, stepsPerFrame: 1 })).toThrow(/field config: lr: -1 is not in \(0, 100\]/);
+    expect(parseWorkerCommand({ type: 'configure', config: tiny(10), snapshotEvery: 10, stepsPerFrame: 1 })).toMatchObject({ type: 'configure', config: tiny(10) });
+  });
+});
