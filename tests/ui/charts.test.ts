@@ -231,6 +231,19 @@ describe('du-charts', () => {
     expect(charts.rows()).toEqual([row(0, 4)]);
   });
 
+  it('draws its plots again when moved in the page', async () => {
+    const charts = await mount();
+    charts.append([row(0), row(100)]);
+    await charts.updateComplete;
+    const holder = document.createElement('div');
+    document.body.append(holder);
+    holder.append(charts);
+    await charts.updateComplete;
+    const plots = [...charts.shadowRoot!.querySelectorAll('.plot')];
+    expect(plots).toHaveLength(5);
+    expect(plots.every((p) => p.querySelectorAll('.uplot').length === 1)).toBe(true);
+  });
+
   it('still appends DOM nodes like any element', async () => {
     const charts = await mount();
     const child = document.createElement('span');

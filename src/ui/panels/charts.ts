@@ -40,6 +40,10 @@ class PlotSizeController implements ReactiveController {
   observe(el: Element): void {
     this.observer?.observe(el);
   }
+  /** Stops watching every container (the plots were destroyed; new ones observe their own). */
+  forgetAll(): void {
+    this.observer?.disconnect();
+  }
 }
 
 /**
@@ -218,7 +222,14 @@ export class DuCharts extends LitElement {
   private destroyPlots(): void {
     for (const plot of this.plots.values()) plot.destroy();
     this.plots.clear();
+    this.sizes.forgetAll();
     this.plotsStale = true;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Plots are destroyed on disconnect; an element moved in the page draws them again from the data it kept.
+    if (this.envelope !== null) this.requestUpdate();
   }
 
   override disconnectedCallback(): void {
