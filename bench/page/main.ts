@@ -67,7 +67,8 @@ class BenchPage {
       return;
     }
     const a = this.gpu.adapter;
-    $('adapter').textContent = `Adapter: ${a.vendor} / ${a.architecture} / ${a.device || a.description}${a.isSoftware ? ' — software adapter (100-1000× slower than a GPU)' : ''}; ${this.gpu.hasTimestamps ? 'GPU timestamps' : 'no timestamp-query: wall-clock timing'}.`;
+    const name = [a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ') || 'unnamed';
+    $('adapter').textContent = `Adapter: ${name}${a.isSoftware ? ' — software adapter (100-1000× slower than a GPU)' : ''}; ${this.gpu.hasTimestamps ? 'GPU timestamps' : 'no timestamp-query: wall-clock timing'}.`;
     this.gpu.onLost((info) => this.fail(new Error(`the GPU device was lost (${info.reason}): ${info.message}`)));
     $<HTMLButtonElement>('run').disabled = false;
     setState('ready');
