@@ -17,6 +17,7 @@ import { DEFAULT_CAPACITY, EnvelopeSeries } from './charts/envelope';
 import { DEFAULT_ROW_BUDGET, RowLog } from './charts/row-log';
 
 const PLOT_HEIGHT = 170;
+let chartGroups = 0;
 
 /** Watches the plot containers' widths while the element is connected, so the canvases follow the layout. */
 class PlotSizeController implements ReactiveController {
@@ -68,6 +69,10 @@ export class DuCharts extends LitElement {
   private log: RowLog | null = null;
   private slices: ChartSlice[] = [];
   private plots = new Map<string, uPlot>();
+  /** Charts the user has zoomed into (drag to zoom, double-click to reset): new data must not undo the zoom. */
+  private zoomed = new Set<string>();
+  /** One cursor group per element: hovering one chart shows the same step on all of them. */
+  private readonly syncKey = `du-charts-${++chartGroups}`;
   private plotsStale = true;
   private frame: number | null = null;
   private readonly sizes = new PlotSizeController(this, (target, width) => this.plots.get((target as HTMLElement).dataset.chart ?? '')?.setSize({ width, height: PLOT_HEIGHT }));
@@ -216,12 +221,16 @@ export class DuCharts extends LitElement {
   private redraw(): void {
     const env = this.envelope;
     if (env === null) return;
-    for (const slice of this.slices) this.plots.get(slice.spec.id)?.setData(chartData(env.x, env.ys, slice, this.logStep) as uPlot.AlignedData);
+    for (const slice of this.slices) {
+      const id = slice.spec.id;
+      this.plots.get(id)?.setData(chartData(env.x, env.ys, slice, this.logStep) as uPlot.AlignedData, !this.zoomed.has(id));
+    }
   }
 
   private destroyPlots(): void {
     for (const plot of this.plots.values()) plot.destroy();
     this.plots.clear();
+    this.zoomed.clear();
     this.sizes.forgetAll();
     this.plotsStale = true;
   }
@@ -275,11 +284,24 @@ export class DuCharts extends LitElement {
           })),
         ],
         legend: { show: !many },
-        cursor: { drag: { x: true, y: false } },
+        cursor: { drag: { x: true, y: false }, sync: { key: this.syncKey } },
+        hooks: { setScale: [(u, key) => key === 'x' && this.noteZoom(slice.spec.id, u)] },
       };
       this.plots.set(slice.spec.id, new uPlot(opts, chartData(env.x, env.ys, slice, this.logStep) as uPlot.AlignedData, target));
       this.sizes.observe(target);
     }
+  }
+
+  /** Whether the x range now shown is narrower than the data's (the user zoomed in). */
+  private noteZoom(id: string, u: uPlot): void {
+    const x = u.data[0];
+    const { min, max } = u.scales.x;
+    if (x.length < 2 || min === undefined || max === undefined) return;
+    const first = x[0];
+    const last = x[x.length - 1];
+    const eps = (last - first) * 1e-9;
+    if (min > first + eps || max < last - eps) this.zoomed.add(id);
+    else this.zoomed.delete(id);
   }
 
   private saveCsv(): void {
