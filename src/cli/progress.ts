@@ -59,8 +59,10 @@ export function createProgress(options: ProgressOptions): Progress {
     const print = (step: number, row: MetricsRow | null) => {
       const r = rate(step);
       const eta = r > 0 ? formatDuration((options.total - step) / r) : '?';
-      const loss = row?.loss === null || row === null ? '' : ` loss ${Number.isFinite(row.loss) ? row.loss.toPrecision(4) : row.loss}`;
-      stream.write(`step ${step}/${options.total} (${((100 * step) / options.total).toFixed(1)} %) ${r.toFixed(1)} steps/s ETA ${eta}${loss} ${deadSummary(row)}\n`);
+      const parts = [`step ${step}/${options.total} (${((100 * step) / options.total).toFixed(1)} %)`, `${r.toFixed(1)} steps/s`, `ETA ${eta}`];
+      if (row?.loss != null) parts.push(`loss ${Number.isFinite(row.loss) ? row.loss.toPrecision(4) : row.loss}`);
+      if (row) parts.push(deadSummary(row));
+      stream.write(parts.join(' ') + '\n');
       lastPrinted = now();
       lastStep = step;
     };
