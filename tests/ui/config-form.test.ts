@@ -109,6 +109,7 @@ describe('du-config-form', () => {
     await form.updateComplete;
     expect($<HTMLInputElement>(form, 'input[name="hidden[1].dropout"]').value).toBe('0.250');
     expect($<HTMLSelectElement>(form, '#preset').value).toBe('');
+    expect($(form, '#preset-description').textContent!.trim()).toBe('Edited from “Dropout only: nothing dies”: hidden differs. Pick a preset to start over from it.');
   });
 
   it('treats an empty optional field (shardColumns) as automatic', async () => {
@@ -127,7 +128,10 @@ describe('du-config-form', () => {
     const beta2 = await type(form, 'optimizer.beta2', '1');
     expect(describedBy(form, beta2)).toBe('1 is not in [0, 1)');
 
+    const headers = () => $$(form, 'thead th').map((th) => th.textContent!.trim());
+    expect(headers()).not.toContain('α');
     await pick(form, 'select[name="hidden[0].activation.kind"]', 'leaky_relu');
+    expect(headers()).toContain('α');
     const alpha = await type(form, 'hidden[0].activation.alpha', '2');
     expect(describedBy(form, alpha)).toBe('α: 2 is not in (0, 1) (alpha of leaky_relu)');
     await type(form, 'optimizer.beta2', '0.99');

@@ -77,10 +77,20 @@ function validateForBrowser(draft: Draft): Validation {
 
 const idFor = (path: FieldPath): string => `f-${pathKey(path).replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
-function presetMatching(config: RunConfig): PresetName | undefined {
-  const json = JSON.stringify(config);
-  return PRESET_NAMES.find((name) => JSON.stringify(PRESETS[name].config) === json);
+/** The preset `config` is closest to (fewest top-level fields that differ) and those fields; none when it is a preset. */
+export function nearestPreset(config: RunConfig): { name: PresetName; differs: string[] } {
+  const keys = [...new Set([...Object.keys(config), ...Object.keys(PRESETS.dropout_only.config)])] as (keyof RunConfig)[];
+  let best: { name: PresetName; differs: string[] } | undefined;
+  for (const name of PRESET_NAMES) {
+    const preset = PRESETS[name].config;
+    const differs = keys.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(preset[k]));
+    if (best === undefined || differs.length < best.differs.length) best = { name, differs };
+  }
+  return best!;
 }
+
+/** Differences worth naming; beyond this many the run is simply custom. */
+const MAX_NAMED_DIFFERENCES = 3;
 
 /**
  * The run configuration form.
@@ -442,8 +452,13 @@ export class DuConfigForm extends LitElement {
   // Sections
 
   private presetSection(): TemplateResult {
-    const current = presetMatching(this.config);
+    const nearest = nearestPreset(this.config);
+    const current = nearest.differs.length === 0 ? nearest.name : undefined;
     const picked = current === undefined ? undefined : PRESETS[current];
+    const edited =
+      nearest.differs.length <= MAX_NAMED_DIFFERENCES
+        ? `Edited from “${PRESETS[nearest.name].title}”: ${nearest.differs.join(', ')} ${nearest.differs.length === 1 ? 'differs' : 'differ'}. Pick a preset to start over from it.`
+        : 'This run differs from every preset; pick one to start over from it.';
     return html`<fieldset>
       <legend>Preset</legend>
       <div class="field">
@@ -462,12 +477,13 @@ export class DuConfigForm extends LitElement {
         </select>
       </div>
       <p class="note description" id="preset-description">
-        ${picked ? picked.description : 'This run differs from every preset; pick one to start over from it.'}
+        ${picked ? picked.description : edited}
       </p>
     </fieldset>`;
   }
 
-  private layerRow(layer: number): TemplateResult {
+  /** `aux`: whether the α / init-scale column is shown (only when some layer has one, to keep the table narrow). */
+  private layerRow(layer: number, aux: boolean): TemplateResult {
     const base = ['hidden', layer] as const;
     const act = getAt(this.draft, [...base, 'activation', 'kind']) as ActivationKind;
     const wKind = getAt(this.draft, [...base, 'init', 'weights', 'kind']) as WeightInitKind;
@@ -488,13 +504,13 @@ export class DuConfigForm extends LitElement {
         <td class="n" rowspan="2">${n}</td>
         ${num(['width'], 'Width', 'width', LIMITS.width)}
         ${select(['activation', 'kind'], 'Activation', ACTIVATIONS, (k) => this.edit((d) => withActivationKind(d, layer, k)))}
-        ${act === 'leaky_relu' || act === 'elu' ? num(['activation', 'alpha'], 'α', 'alpha', act === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha) : html`<td class="na">–</td>`}
+        ${!aux ? nothing : act === 'leaky_relu' || act === 'elu' ? num(['activation', 'alpha'], 'α', 'alpha', act === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha) : html`<td class="na">–</td>`}
         ${num(['dropout'], 'Dropout p', 'dropout p', LIMITS.dropout)}
       </tr>
       <tr class="init">
         ${num(['init', 'bias', 'value'], 'Bias init', 'bias init', LIMITS.biasValue)}
         ${select(['init', 'weights', 'kind'], 'Weight init', WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)))}
-        ${scale ? num(['init', 'weights', scale[0]], `Init ${scale[0]}`, `init ${scale[0]}`, scale[1]) : html`<td class="na">–</td>`}
+        ${!aux ? nothing : scale ? num(['init', 'weights', scale[0]], `Init ${scale[0]}`, `init ${scale[0]}`, scale[1]) : html`<td class="na">–</td>`}
         <td class="end">
           <button type="button" class="remove" aria-label=${`Remove layer ${n}`} title=${`Remove layer ${n}`} ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min} @click=${() => this.edit((d) => removeLayer(d, layer))}>
             ✕
@@ -507,11 +523,16 @@ export class DuConfigForm extends LitElement {
       return list.length ? [html`<div class="error" id=${`${idFor(path)}-error`} role="alert">${column}: ${list.join('; ')}</div>`] : [];
     });
     // Always the same template, so typing never replaces (and unfocuses) the input.
-    return html`${row}<tr class="row-errors" ?hidden=${messages.length === 0}><td></td><td colspan="4">${messages}</td></tr>`;
+    return html`${row}<tr class="row-errors" ?hidden=${messages.length === 0}><td></td><td colspan=${aux ? 4 : 3}>${messages}</td></tr>`;
   }
 
   private modelSection(): TemplateResult {
     const depth = this.draft.hidden.length;
+    const aux = this.draft.hidden.some((l) => {
+      const a = (l.activation as { kind?: string } | undefined)?.kind;
+      const w = ((l.init as { weights?: { kind?: string } } | undefined)?.weights)?.kind;
+      return a === 'leaky_relu' || a === 'elu' || w === 'normal' || w === 'uniform';
+    });
     return html`<fieldset>
       <legend>Model</legend>
       <div class="grid">
@@ -522,12 +543,12 @@ export class DuConfigForm extends LitElement {
         <table>
           <thead>
             <tr>
-              <th scope="col" rowspan="2">#</th><th scope="col">Width</th><th scope="col">Activation</th><th scope="col">α</th><th scope="col">Dropout p</th>
+              <th scope="col" rowspan="2">#</th><th scope="col">Width</th><th scope="col">Activation</th>${aux ? html`<th scope="col">α</th>` : nothing}<th scope="col">Dropout p</th>
             </tr>
-            <tr class="sub"><th scope="col">Bias init</th><th scope="col">Weight init</th><th scope="col">Std / limit</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr>
+            <tr class="sub"><th scope="col">Bias init</th><th scope="col">Weight init</th>${aux ? html`<th scope="col">Std / limit</th>` : nothing}<th scope="col"><span class="visually-hidden">Remove</span></th></tr>
           </thead>
           <tbody>
-            ${this.draft.hidden.map((_, l) => this.layerRow(l))}
+            ${this.draft.hidden.map((_, l) => this.layerRow(l, aux))}
           </tbody>
         </table>
         ${this.errorTemplate(['hidden'])}
