@@ -54,7 +54,8 @@ Set DEADUNITS_DAWN (e.g. "backend=vulkan,adapter=SwiftShader") to pick the WebGP
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // A command may end with a status of its own (sweep collect with missing points, an interrupted sweep).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version "fail" with exit code 0; commander has already printed the message.
