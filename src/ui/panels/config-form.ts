@@ -239,7 +239,7 @@ export class DuConfigForm extends LitElement {
       text-align: right;
     }
     td input[type='text'] {
-      width: 4.2em;
+      width: 3.6em;
     }
     td.end {
       text-align: right;
