@@ -68,6 +68,11 @@ export interface RunJobResult {
 
 /** Snapshots in flight per chunk (the observatory's ring): a chunk spans at most this many snapshot intervals. */
 const RING_SIZE = 6;
+/**
+ * Target wall time of one chunk. Chunks end with a wait for the GPU, so longer is faster, but a signal is only
+ * honoured between chunks: a few seconds keeps Ctrl-C prompt even for nets that take seconds per step.
+ */
+const CHUNK_SECONDS = 2;
 /** Consecutive device losses without a checkpoint in between before the run gives up. */
 const MAX_RECOVERIES = 3;
 /** Loss history kept on the GPU: at least one snapshot interval, so every step's loss is checked (up to this cap). */
@@ -286,6 +291,8 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
       await handleSnapshot(snapshot, null);
     }
     progress?.update(trainer.step, state.last);
+    // Steps per chunk, adapted to the measured speed (the chunking does not change the results, only when we wait).
+    let chunkSteps = spec.stepsPerSubmit;
     while (trainer.step < target) {
       if (options.signal?.aborted) {
         await checkTailLosses(s);
@@ -293,12 +300,13 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
         return { status: 'interrupted', message: abortReason(options.signal) };
       }
       const start = trainer.step;
-      let end = Math.min(target, (Math.floor(start / every) + RING_SIZE) * every);
+      let end = Math.min(target, start + chunkSteps, (Math.floor(start / every) + RING_SIZE) * every);
       if (options.checkpointEvery > 0) end = Math.min(end, (Math.floor(start / options.checkpointEvery) + 1) * options.checkpointEvery);
       const began = performance.now();
       const skippedBefore = observatory.skipped;
       await observatory.train(end - start);
       const rate = (end - start) / Math.max(1e-9, (performance.now() - began) / 1000);
+      chunkSteps = Math.max(spec.stepsPerSubmit, Math.round(rate * CHUNK_SECONDS));
       const expected = Math.floor(end / every) - Math.floor(start / every) - (observatory.skipped - skippedBefore);
       for (let k = 0; k < expected; k++) {
         const snapshot = await observatory.next();

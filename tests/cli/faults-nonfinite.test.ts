@@ -40,7 +40,9 @@ describe('a run that diverges', () => {
     trainer.destroy();
     const firstBad = losses.findIndex((v) => !Number.isFinite(v)) + 1;
     expect(firstBad, 'the fixture must really diverge').toBeGreaterThan(20);
-    expect(result.step).toBe(Math.ceil(firstBad / 10) * 10);
+    // Detected at the end of the chunk in flight, never later than the next checkpoint step.
+    expect(result.step).toBeGreaterThanOrEqual(firstBad);
+    expect(result.step).toBeLessThanOrEqual(Math.ceil(firstBad / 10) * 10);
     expect(result.message).toContain(`first at training step ${firstBad};`);
     const badLayer = params.findIndex((p) => countNonFinite(p.weights).bad + countNonFinite(p.bias).bad > 0) + 1;
     expect(badLayer, 'the parameters must be non-finite too').toBeGreaterThan(0);
@@ -59,7 +61,7 @@ describe('a run that diverges', () => {
     expect(rows[rows.length - 1].step).toBe(result.step);
     expect(rows.some((r) => r.loss !== null && !Number.isFinite(r.loss))).toBe(true);
     expect(await readManifest(outDir)).toMatchObject({ status: 'non-finite', step: 20 });
-    expect(await readFile(join(outDir, 'report.md'), 'utf8')).toMatch(/\*\*Stopped: the run diverged\*\* after 30 of 100 steps/);
+    expect(await readFile(join(outDir, 'report.md'), 'utf8')).toContain(`**Stopped: the run diverged** after ${result.step} of 100 steps`);
     await expect(resumeJob(outDir, { gpu })).rejects.toThrow(/stopped on a non-finite value .*resuming would repeat it bit for bit/);
   });
 });
