@@ -231,6 +231,13 @@ describe('du-charts', () => {
     expect(charts.rows()).toEqual([row(0, 4)]);
   });
 
+  it('starts over when the step goes back (resumed from an earlier checkpoint), and keeps equal steps', async () => {
+    const charts = await mount();
+    charts.append([row(0), row(100), row(200)]);
+    charts.append([row(100), row(100), row(300)]);
+    expect(charts.rows().map((r) => r.step)).toEqual([100, 100, 300]);
+  });
+
   it('draws its plots again when moved in the page', async () => {
     const charts = await mount();
     charts.append([row(0), row(100)]);

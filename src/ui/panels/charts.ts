@@ -51,7 +51,8 @@ class PlotSizeController implements ReactiveController {
  * Charts of a run's metrics rows (src/report/metrics.ts), one per quantity, step on the x axis.
  *
  * Feed it with `append(rows)` as snapshots arrive (it redraws at most once per animation frame) and `reset()` when a
- * new run starts; a row whose layer count differs from the previous rows' also starts over. The "CSV" button saves
+ * new run starts; a row whose layer count differs from the previous rows', or whose step is below the last one's (a run
+ * resumed from an earlier checkpoint), also starts over. The "CSV" button saves
  * every row (see RowLog for the memory cap). Fires no events.
  */
 @customElement('du-charts')
@@ -64,6 +65,7 @@ export class DuCharts extends LitElement {
   @state() private rowCount = 0;
   @state() private layerCount = 0;
   @state() private nonFiniteLossStep: number | null = null;
+  private lastStep = 0;
 
   private envelope: EnvelopeSeries | null = null;
   private log: RowLog | null = null;
@@ -165,7 +167,9 @@ export class DuCharts extends LitElement {
   /** Adds metrics rows (in step order) to every chart and to the CSV log. */
   appendRows(rows: readonly MetricsRow[]): void {
     for (const row of rows) {
-      if (this.envelope === null || row.layers.length !== this.layerCount) this.start(row.layers.length);
+      // Another shape, or a step behind the last one (a new run, or one resumed from an earlier checkpoint): start over.
+      if (this.envelope === null || row.layers.length !== this.layerCount || row.step < this.lastStep) this.start(row.layers.length);
+      this.lastStep = row.step;
       this.envelope!.append(row.step, rowValues(row, this.slices));
       this.log!.append(row);
       if (row.loss !== null && !Number.isFinite(row.loss) && this.nonFiniteLossStep === null) this.nonFiniteLossStep = row.step;
@@ -208,6 +212,7 @@ export class DuCharts extends LitElement {
     this.envelope = new EnvelopeSeries(seriesCount, DEFAULT_CAPACITY);
     this.log = new RowLog(layerCount, DEFAULT_ROW_BUDGET);
     this.nonFiniteLossStep = null;
+    this.lastStep = 0;
   }
 
   private scheduleRedraw(): void {
