@@ -55,11 +55,14 @@ function filled(device: GPUDevice, label: string, count: number): GPUBuffer {
   return buffer;
 }
 
-/** Repetitions per sample: fewer where one product takes seconds on a CPU adapter. */
-function repsFor(flops: number, quick: boolean): number {
+/** Samples per case: fewer where one product takes seconds on a CPU adapter. */
+function samplesFor(flops: number, quick: boolean): number {
   if (quick) return 3;
   return flops >= 1e9 ? 5 : 9;
 }
+
+/** Shortest wall-clock sample: long enough that one submit-and-wait (~1 ms) is noise. */
+const minSampleMs = (quick: boolean) => (quick ? 10 : 100);
 
 export function matmulTasks(ctx: SuiteContext): BenchTask[] {
   let kernels: Promise<{ tuned: MatmulKernel; naive: NaiveMatmulKernel }> | undefined;
@@ -76,10 +79,11 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
   const { device } = gpu;
   const id = matmulShapeId(shape);
   const flops = 2 * shape.m * shape.n * shape.k;
-  const reps = repsFor(flops, quick);
+  const samples = samplesFor(flops, quick);
   const gflops = (ms: number) => flops / (ms * 1e6);
   const stored = storedShapes(shape);
-  const params = { variant: shape.variant, m: shape.m, n: shape.n, k: shape.k, what: shape.what, repsPerSample: reps };
+  const params = { variant: shape.variant, m: shape.m, n: shape.n, k: shape.k, what: shape.what };
+  const derived = (inner: number) => ({ repetitionsPerSample: inner });
   const a = filled(device, 'bench.a', stored.a[0] * stored.a[1]);
   const b = filled(device, 'bench.b', stored.b[0] * stored.b[1]);
   const c = filled(device, 'bench.c', shape.m * shape.n);
@@ -91,11 +95,11 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
     const tuned = kernels.tuned.prepare({ ...args, label: `bench.tuned.${id}` });
     dispatches.push(tuned);
     const gpuTimed = gpu.hasTimestamps;
-    const ours = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), { warmup: 2, reps, wallSamples: reps });
+    const ours = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), { warmup: 1, reps: samples, wallSamples: samples, minSampleMs: minSampleMs(quick) });
     const oursCase = makeCase({
       id: `${id}.deadunits`, group: 'matmul', impl: 'deadunits', label: `deadunits ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
       params: { ...params, kernel: kernels.tuned.usesSubgroups ? 'subgroups' : 'portable' }, unit: 'GFLOP/s',
-      timing: ours.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: ours.samplesMs.map(gflops),
+      timing: ours.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: ours.samplesMs.map(gflops), derived: derived(ours.inner),
     });
     cases.push(oursCase);
 
@@ -103,27 +107,27 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
     if (shape.m === shape.n && shape.n === shape.k) {
       const naive = kernels.naive.prepare({ ...args, label: `bench.naive.${id}` });
       dispatches.push(naive);
-      const t = await timePasses(gpu, naive.label, (pass) => naive.encode(pass), { warmup: 1, reps: flops >= 1e9 ? 3 : reps, wallSamples: 3 });
+      const t = await timePasses(gpu, naive.label, (pass) => naive.encode(pass), { warmup: 1, reps: Math.min(3, samples), wallSamples: 3, minSampleMs: minSampleMs(quick) });
       const naiveCase = makeCase({
         id: `${id}.naive`, group: 'matmul', impl: 'naive', label: `naive WGSL ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
-        params, unit: 'GFLOP/s', timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: t.samplesMs.map(gflops),
+        params, unit: 'GFLOP/s', timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: t.samplesMs.map(gflops), derived: derived(t.inner),
       });
       cases.push(naiveCase);
       ratios.push(ratioOf(`matmul ${shape.m}x${shape.n}x${shape.k} ${shape.variant}: deadunits / naive`, oursCase, naiveCase));
     }
 
     if (ctx.tf) {
-      // Our wall-clock figure, measured the way TF.js's is: `reps` products per submit, then wait.
+      // Our wall-clock figure, measured the way TF.js's is: n products per submit, then wait.
       let oursWall = oursCase;
       if (gpuTimed) {
-        const w = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), { warmup: 0, reps, wallClock: true, wallSamples: quick ? 3 : 5 });
-        oursWall = makeCase({ ...oursCase, id: `${id}.deadunits-wall`, label: `${oursCase.label} (wall)`, timing: 'wall', samples: w.samplesMs.map(gflops) });
+        const w = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), { warmup: 0, wallClock: true, wallSamples: samples, minSampleMs: minSampleMs(quick) });
+        oursWall = makeCase({ ...oursCase, id: `${id}.deadunits-wall`, label: `${oursCase.label} (wall)`, timing: 'wall', samples: w.samplesMs.map(gflops), derived: derived(w.inner) });
         cases.push(oursWall);
       }
-      const tfSamples = await tfMatmulMs(ctx.tf, shape, stored, reps, quick ? 3 : 5);
+      const tf = await tfMatmulMs(ctx.tf, shape, stored, samples, minSampleMs(quick));
       const tfCase = makeCase({
         id: `${id}.tfjs`, group: 'matmul', impl: 'tfjs', label: `TF.js matMul ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
-        params, unit: 'GFLOP/s', timing: 'wall', samples: tfSamples.map(gflops),
+        params, unit: 'GFLOP/s', timing: 'wall', samples: tf.samplesMs.map(gflops), derived: derived(tf.inner),
       });
       cases.push(tfCase);
       ratios.push(ratioOf(`matmul ${shape.m}x${shape.n}x${shape.k} ${shape.variant}: deadunits / TF.js`, oursWall, tfCase, 1));
@@ -135,15 +139,15 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
   return { cases, ratios };
 }
 
-/** Wall milliseconds per tf.matMul: `reps` products, then a one-element readback forces completion. */
-async function tfMatmulMs(tf: Tf, shape: MatmulShape, stored: { a: [number, number]; b: [number, number] }, reps: number, samples: number): Promise<number[]> {
+/** Wall milliseconds per tf.matMul: n products, then a one-element readback forces completion. */
+async function tfMatmulMs(tf: Tf, shape: MatmulShape, stored: { a: [number, number]; b: [number, number] }, samples: number, minSampleMs: number): Promise<{ samplesMs: number[]; inner: number }> {
   const a = tf.tensor2d(pattern(stored.a[0] * stored.a[1]), stored.a);
   const b = tf.tensor2d(pattern(stored.b[0] * stored.b[1]), stored.b);
   const [transposeA, transposeB] = [shape.variant === 'tn', shape.variant === 'nt'];
   try {
-    const run = async () => {
+    const run = async (n: number) => {
       let last: ReturnType<Tf['matMul']> | undefined;
-      for (let i = 0; i < reps; i++) {
+      for (let i = 0; i < n; i++) {
         last?.dispose();
         last = tf.matMul(a, b, transposeA, transposeB);
       }
@@ -151,7 +155,7 @@ async function tfMatmulMs(tf: Tf, shape: MatmulShape, stored: { a: [number, numb
       await corner.data();
       tf.dispose([corner, last!]);
     };
-    return await timeWall(run, { warmup: 1, samples, per: reps });
+    return await timeWall(run, { warmup: 1, samples, minSampleMs });
   } finally {
     tf.dispose([a, b]);
   }

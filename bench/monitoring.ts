@@ -33,7 +33,7 @@ export async function measureMonitoring(ctx: SuiteContext, shape: MlpShape, grou
     const step = await gpuStepSamplesMs(gpu, trainer, 1, samples);
     const perStep = await timePasses(gpu, 'bench.perStep', (pass) => obs.encodePerStepWork(pass), { warmup: 1, reps: samples, wallSamples: samples });
     const snapshot = await timePasses(gpu, 'bench.snapshot', (pass) => obs.encodeSnapshotWork(pass), { warmup: 1, reps: samples, wallSamples: samples });
-    const timing = step.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall';
+    const timing = [step, perStep, snapshot].every((t) => t.method === 'timestamp-query') ? 'gpu-timestamp' : 'wall';
     const id = `${group}.${mlpCaseId(shape)}`;
     const params = { widths: shape.widths.join('-'), batch: shape.batch, dropout: shape.dropout, probeRows };
     const rate = (every: number | null) => step.samplesMs.map((ms, i) => 1000 / (ms + (every ? perStep.samplesMs[i] + snapshot.samplesMs[i] / every : 0)));

@@ -68,12 +68,12 @@ export function stepFlops(spec: ModelSpec): number {
   return flops;
 }
 
-/** GPU milliseconds per step: `steps` steps recorded in one timed pass, one sample per pass. */
-export async function gpuStepSamplesMs(gpu: GpuContext, trainer: Trainer, steps: number, reps: number): Promise<{ samplesMs: number[]; method: 'timestamp-query' | 'wall-clock' }> {
+/** GPU milliseconds per step: one sample per timed pass of (calibrated) `inner` steps. */
+export async function gpuStepSamplesMs(gpu: GpuContext, trainer: Trainer, steps: number, reps: number): Promise<{ samplesMs: number[]; method: 'timestamp-query' | 'wall-clock'; inner: number }> {
   const t = await timePasses(gpu, 'bench.train', (pass) => {
     for (let s = 0; s < steps; s++) trainer.encodeStep(pass);
   }, { warmup: 1, reps, wallSamples: reps });
-  return { samplesMs: t.samplesMs.map((ms) => ms / steps), method: t.method };
+  return { samplesMs: t.samplesMs.map((ms) => ms / steps), method: t.method, inner: t.inner * steps };
 }
 
 /** Median GPU time of one training step. */
@@ -84,8 +84,6 @@ export async function gpuStepMs(gpu: GpuContext, trainer: Trainer, steps: number
 
 interface TrainPlan {
   shape: MlpShape;
-  /** Steps per sample and samples. */
-  steps: number;
   samples: number;
   /** Samples of the TF.js step (its wide step takes seconds on a CPU adapter). */
   tfSamples: number;
@@ -94,8 +92,13 @@ interface TrainPlan {
 }
 
 function plans(quick: boolean): TrainPlan[] {
-  if (quick) return [{ shape: TINY_MLP, steps: 4, samples: 3, tfSamples: 3 }, { shape: TINY_WIDE_MLP, steps: 2, samples: 3, tfSamples: 3, goal: 3 }];
-  return [{ shape: SMALL_MLP, steps: 8, samples: 7, tfSamples: 7 }, { shape: WIDE_MLP, steps: 2, samples: 5, tfSamples: 3, goal: 3 }];
+  if (quick) return [{ shape: TINY_MLP, samples: 3, tfSamples: 3 }, { shape: TINY_WIDE_MLP, samples: 3, tfSamples: 3, goal: 3 }];
+  return [{ shape: SMALL_MLP, samples: 7, tfSamples: 7 }, { shape: WIDE_MLP, samples: 5, tfSamples: 3, goal: 3 }];
+}
+
+/** Shortest wall-clock sample: long enough that one submit-and-wait (~1 ms) is noise. */
+function minSampleMs(quick: boolean): number {
+  return quick ? 10 : 100;
 }
 
 export function trainTasks(ctx: SuiteContext): BenchTask[] {
@@ -108,31 +111,31 @@ export function trainTasks(ctx: SuiteContext): BenchTask[] {
 
 async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
   const { gpu } = ctx;
-  const { shape, steps, samples } = plan;
-  const spec = mlpSpec(shape, { stepsPerSubmit: steps });
+  const { shape, samples } = plan;
+  const spec = mlpSpec(shape);
   const data = benchData(spec);
   const flops = stepFlops(spec);
   const id = `train.${mlpCaseId(shape)}`;
-  const params = { widths: shape.widths.join('-'), batch: shape.batch, dropout: shape.dropout, loss: 'softmax_ce', optimizer: 'sgd', stepsPerSample: steps, flopsPerStep: flops };
+  const params = { widths: shape.widths.join('-'), batch: shape.batch, dropout: shape.dropout, loss: 'softmax_ce', optimizer: 'sgd', flopsPerStep: flops };
   const perSecond = (ms: number) => 1000 / ms;
-  const withGflops = (c: CaseResult): CaseResult => ({ ...c, derived: { gflops: (c.median * flops) / 1e9 } });
+  const withGflops = (c: CaseResult, stepsPerSample: number): CaseResult => ({ ...c, derived: { gflops: (c.median * flops) / 1e9, stepsPerSample } });
   const cases: CaseResult[] = [];
   const ratios: Ratio[] = [];
 
   const trainer = await Trainer.create(gpu, spec, data);
   let oursWall: CaseResult;
   try {
-    const t = await gpuStepSamplesMs(gpu, trainer, steps, samples);
+    const t = await gpuStepSamplesMs(gpu, trainer, 1, samples);
     const ours = withGflops(makeCase({
       id: `${id}.deadunits`, group: 'train', impl: 'deadunits', label: `deadunits step ${describeMlp(shape)}`, params, unit: 'steps/s',
       timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: t.samplesMs.map(perSecond),
-    }));
+    }), t.inner);
     cases.push(ours);
     oursWall = ours;
     if (ours.timing === 'gpu-timestamp') {
       // Trainer.train submits the steps and waits for them: the same contract as awaiting TF.js's loss.
-      const wall = await timeWall(() => trainer.train(steps), { warmup: 0, samples, per: steps });
-      oursWall = withGflops(makeCase({ ...ours, id: `${id}.deadunits-wall`, label: `${ours.label} (wall)`, timing: 'wall', samples: wall.map(perSecond) }));
+      const wall = await timeWall((n) => trainer.train(n), { warmup: 0, samples, minSampleMs: minSampleMs(ctx.quick) });
+      oursWall = withGflops(makeCase({ ...ours, id: `${id}.deadunits-wall`, label: `${ours.label} (wall)`, timing: 'wall', samples: wall.samplesMs.map(perSecond) }), wall.inner);
       cases.push(oursWall);
     }
   } finally {
@@ -140,32 +143,32 @@ async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ ca
   }
 
   if (ctx.tf) {
-    const tfSamples = await tfStepMs(ctx.tf, shape, data, steps, plan.tfSamples);
+    const tf = await tfStepMs(ctx.tf, shape, data, plan.tfSamples, minSampleMs(ctx.quick));
     const tfCase = withGflops(makeCase({
-      id: `${id}.tfjs`, group: 'train', impl: 'tfjs', label: `TF.js step ${describeMlp(shape)}`, params, unit: 'steps/s', timing: 'wall', samples: tfSamples.map(perSecond),
-    }));
+      id: `${id}.tfjs`, group: 'train', impl: 'tfjs', label: `TF.js step ${describeMlp(shape)}`, params, unit: 'steps/s', timing: 'wall', samples: tf.samplesMs.map(perSecond),
+    }), tf.inner);
     cases.push(tfCase);
     ratios.push(ratioOf(`training step ${describeMlp(shape)}: deadunits / TF.js`, oursWall, tfCase, plan.goal));
   }
   return { cases, ratios };
 }
 
-/** Wall milliseconds per TF.js step: `steps` steps, then reading the last loss forces completion. */
-async function tfStepMs(tf: Tf, shape: MlpShape, data: TrainingData, steps: number, samples: number): Promise<number[]> {
+/** Wall milliseconds per TF.js step: n steps, then reading the last loss forces completion. */
+async function tfStepMs(tf: Tf, shape: MlpShape, data: TrainingData, samples: number, minSampleMs: number): Promise<{ samplesMs: number[]; inner: number }> {
   const mlp = TfMlp.create(tf, { widths: shape.widths, batch: shape.batch, dropout: shape.dropout, learningRate: LEARNING_RATE });
   const batch = tfBatch(tf, data.inputs, data.targets as Uint32Array, shape.batch, shape.widths[0], shape.widths[shape.widths.length - 1]);
   try {
-    const run = async () => {
+    const run = async (n: number) => {
       let loss: ReturnType<TfMlp['step']> | undefined;
-      for (let s = 0; s < steps; s++) {
+      for (let s = 0; s < n; s++) {
         loss?.dispose();
         loss = mlp.step(batch.x, batch.oneHot);
       }
       await loss!.data();
       loss!.dispose();
     };
-    // At least two warm-up steps: TF.js compiles its pipelines lazily, some only at the second step.
-    return await timeWall(run, { warmup: steps >= 2 ? 1 : 2, samples, per: steps });
+    // Two warm-up steps (one plus the calibration's first): TF.js compiles some pipelines only at the second step.
+    return await timeWall(run, { warmup: 1, samples, minSampleMs });
   } finally {
     batch.dispose();
     mlp.dispose();
