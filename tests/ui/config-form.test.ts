@@ -181,10 +181,15 @@ describe('du-config-form', () => {
     await form.updateComplete;
     expect(events.at(-1)!.hidden).toHaveLength(3);
     expect($$(form, 'tbody tr.shape')).toHaveLength(3);
-    for (const n of [3, 2]) {
-      $<HTMLButtonElement>(form, `button[aria-label="Remove layer ${n}"]`).click();
-      await form.updateComplete;
-    }
+    $<HTMLButtonElement>(form, 'button[aria-label="Remove layer 2"]').click();
+    await form.updateComplete;
+    await form.updateComplete;
+    // Focus stays on the remove button now in the removed layer's place.
+    expect(form.shadowRoot!.activeElement?.getAttribute('aria-label')).toBe('Remove layer 2');
+    $<HTMLButtonElement>(form, 'button[aria-label="Remove layer 2"]').click();
+    await form.updateComplete;
+    await form.updateComplete;
+    expect(form.shadowRoot!.activeElement?.textContent?.trim()).toBe('Add layer');
     expect(events.at(-1)!.hidden).toHaveLength(1);
     expect($<HTMLButtonElement>(form, 'button[aria-label="Remove layer 1"]').disabled).toBe(true);
 

@@ -344,6 +344,15 @@ export class DuConfigForm extends LitElement {
     });
   }
 
+  /** Removes a layer; focus moves to the remove button now in its place (or the last one), not to the page. */
+  private async removeLayerKeepingFocus(layer: number): Promise<void> {
+    this.edit((d) => removeLayer(d, layer));
+    await this.updateComplete;
+    const n = Math.min(layer + 1, this.draft.hidden.length);
+    const next = this.renderRoot.querySelector<HTMLButtonElement>(`button[aria-label="Remove layer ${n}"]:not(:disabled)`);
+    (next ?? this.renderRoot.querySelector<HTMLButtonElement>('button.add-layer'))?.focus();
+  }
+
   private onNumber(path: FieldPath, text: string, optional: boolean, wrap?: (d: Draft, apply: () => void) => void): void {
     const texts = new Map(this.texts);
     texts.set(pathKey(path), text);
@@ -512,7 +521,7 @@ export class DuConfigForm extends LitElement {
         ${select(['init', 'weights', 'kind'], 'Weight init', WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)))}
         ${!aux ? nothing : scale ? num(['init', 'weights', scale[0]], `Init ${scale[0]}`, `init ${scale[0]}`, scale[1]) : html`<td class="na">–</td>`}
         <td class="end">
-          <button type="button" class="remove" aria-label=${`Remove layer ${n}`} title=${`Remove layer ${n}`} ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min} @click=${() => this.edit((d) => removeLayer(d, layer))}>
+          <button type="button" class="remove" aria-label=${`Remove layer ${n}`} title=${`Remove layer ${n}`} ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min} @click=${() => this.removeLayerKeepingFocus(layer)}>
             ✕
           </button>
         </td>
@@ -553,7 +562,7 @@ export class DuConfigForm extends LitElement {
         </table>
         ${this.errorTemplate(['hidden'])}
         <div class="row">
-          <button type="button" ?disabled=${this.running || depth >= LIMITS.depth.max} @click=${() => this.edit(addLayer)}>Add layer</button>
+          <button type="button" class="add-layer" ?disabled=${this.running || depth >= LIMITS.depth.max} @click=${() => this.edit(addLayer)}>Add layer</button>
         </div>
       </div>
       <div class="grid spaced">
