@@ -200,7 +200,9 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
   const note = (line: string) => (progress && (options.progress ?? 'none') !== 'none' ? progress.log(line) : log(line));
 
   const openSession = async (): Promise<Session> => {
-    const latest = await latestCheckpoint(paths.checkpoints);
+    // A checkpoint at step 0 (a run stopped before its first chunk) holds nothing a fresh start would not redo.
+    const found = await latestCheckpoint(paths.checkpoints);
+    const latest = found && found.step > 0 ? found : null;
     const trainer = await Trainer.create(gpu, spec, dataset, { lossHistoryCapacity });
     let observatory: Observatory | undefined;
     let check: ParameterCheck | undefined;

@@ -74,7 +74,8 @@ function isY(v: number | null): v is number {
 /** The chart as a standalone SVG document. Throws when no series has a point to draw. */
 export function lineChartSvg(chart: LineChart): string {
   const width = chart.width ?? 720;
-  const height = chart.height ?? 300;
+  // Tall enough for the legend (one row per series) to stay inside the plot.
+  const height = chart.height ?? Math.max(300, MARGIN.top + MARGIN.bottom + 24 + chart.series.length * 14);
   const xs = chart.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = chart.series.flatMap((s) => s.points.map((p) => p[1]).filter(isY));
   if (xs.length === 0) throw new RangeError(`chart "${chart.title}" has no points`);

@@ -84,6 +84,20 @@ describe('resume', () => {
     expect(await csvWithoutTiming(dir)).toEqual(await csvWithoutTiming(straightDir));
   });
 
+  it('stopped before its first step, starts afresh on resume (no duplicate step-0 row)', async () => {
+    const config = tinyConfig({ steps: 10 });
+    const common: Omit<RunJobOptions, 'outDir'> = { config, checkpointEvery: 0, keepCheckpoints: 1, unitMaps: 'none', gpu };
+    const straightDir = await tempDir('straight3');
+    await runJob({ ...common, outDir: straightDir });
+    const dir = await tempDir('at-zero');
+    const controller = new AbortController();
+    controller.abort();
+    expect(await runJob({ ...common, outDir: dir, signal: controller.signal })).toMatchObject({ status: 'interrupted', step: 0 });
+    expect((await metricsRows(dir)).map((r) => r.step)).toEqual([0]);
+    expect((await resumeJob(dir, { gpu })).status).toBe('completed');
+    expect(withoutTiming(await metricsRows(dir))).toEqual(withoutTiming(await metricsRows(straightDir)));
+  });
+
   it('refuses a folder that is not a run, naming what is missing', async () => {
     const dir = await tempDir('empty');
     await expect(resumeJob(dir, { gpu })).rejects.toThrow(/is not a deadunits run folder \(no run\.json\)/);
