@@ -50,7 +50,7 @@ function isPresetName(name: string): name is PresetName {
 
 /** The preset's own parameters, minus those a kind change in `overrides` makes meaningless. */
 function presetBaseline(preset: PresetName, overrides: URLSearchParams): URLSearchParams {
-  const base = new URLSearchParams(toQueryString(PRESETS[preset].config));
+  const base = new URLSearchParams(presetQueryOf(preset));
   for (const [kindParam, dependents] of Object.entries(KIND_PARAMS)) {
     const kind = overrides.get(kindParam);
     if (kind !== null && kind !== base.get(kindParam)) for (const p of dependents) base.delete(p);
@@ -94,22 +94,37 @@ export function configFromUrl(search: string, options: UrlStateOptions = {}): Ur
   }
 }
 
-/** The query (without '?') of `config` relative to `preset`, or null when that form cannot express it. */
-function presetQuery(config: RunConfig, preset: PresetName): string | null {
-  const full = new URLSearchParams(toQueryString(config));
+/** Each preset's own query, computed once (presets never change). */
+let presetQueries: Map<PresetName, string> | undefined;
+const presetQueryOf = (preset: PresetName): string =>
+  (presetQueries ??= new Map(PRESET_NAMES.map((name) => [name, toQueryString(PRESETS[name].config)]))).get(preset)!;
+
+/** The query (without '?') of `config` relative to `preset` (not yet checked), or null when that form cannot say it. */
+function presetCandidate(fullText: string, preset: PresetName): string | null {
+  const full = new URLSearchParams(fullText);
   const base = presetBaseline(preset, full);
   // A parameter the preset sets and the config leaves at the schema default has no "back to default" spelling.
   for (const name of base.keys()) if (!full.has(name)) return null;
   const parts = [`v=${full.get('v')}`, `${PRESET_PARAM}=${preset}`];
-  const fullText = toQueryString(config).split('&');
-  for (const part of fullText) {
+  for (const part of fullText.split('&')) {
     const name = part.slice(0, part.indexOf('='));
     if (name !== 'v' && full.get(name) !== base.get(name)) parts.push(part);
   }
-  const query = parts.join('&');
-  // Keep only a form that reads back to exactly this config.
-  const back = configFromUrl(query);
-  return back.error === undefined && JSON.stringify(back.config) === JSON.stringify(config) ? query : null;
+  return parts.join('&');
+}
+
+/** The shortest query that reads back (configFromUrl) to exactly `config`: a preset-relative one, or the full one. */
+function shortestQuery(config: RunConfig): string {
+  const fullText = toQueryString(config);
+  const candidates = PRESET_NAMES.map((preset) => presetCandidate(fullText, preset))
+    .filter((q): q is string => q !== null && q.length < fullText.length)
+    .sort((a, b) => a.length - b.length);
+  const json = JSON.stringify(config);
+  for (const query of candidates) {
+    const back = configFromUrl(query);
+    if (back.error === undefined && JSON.stringify(back.config) === json) return query;
+  }
+  return fullText;
 }
 
 /**
@@ -117,11 +132,7 @@ function presetQuery(config: RunConfig, preset: PresetName): string | null {
  * preset-relative forms and the full form, parameters that are not part of a run (see UrlStateOptions) kept.
  */
 export function urlWithConfig(config: RunConfig, base: string, options: UrlStateOptions = {}): string {
-  let best = toQueryString(config);
-  for (const preset of PRESET_NAMES) {
-    const query = presetQuery(config, preset);
-    if (query !== null && query.length < best.length) best = query;
-  }
+  const best = shortestQuery(config);
   const url = new URL(base);
   const ignore = (options.ignore ?? []).filter((name) => name !== PRESET_PARAM && !QUERY_PARAMS.includes(name));
   const kept = [...url.searchParams].filter(([name]) => ignore.includes(name));
