@@ -5,7 +5,8 @@ import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, presetConfig, toJson } from '../../src/config';
 import { applySet, configFromFlags, integerFlag, parseSetPath, parseSetValue } from '../../src/cli/commands/run-options';
-import { defaultOutDir } from '../../src/cli/commands/run';
+import { defaultOutDir, runCommand } from '../../src/cli/commands/run';
+import { resumeCommand } from '../../src/cli/commands/resume';
 import { createProgress, formatDuration } from '../../src/cli/progress';
 import type { MetricsRow } from '../../src/report/metrics';
 import { removeTempDirs, tempDir, tinyConfig } from './run-fixtures';
@@ -68,6 +69,16 @@ describe('configFromFlags', () => {
 
   it('names a default run folder after the run, its seed and the time', () => {
     expect(defaultOutDir('my config', 7, new Date('2026-11-27T06:40:01.123Z'))).toBe('runs/my_config-seed7-20261127-064001');
+  });
+});
+
+describe('--help', () => {
+  it('documents every flag of run and resume', () => {
+    const run = runCommand().helpInformation();
+    for (const flag of ['--preset', '--config', '--set', '--steps', '--seed', '--every', '--out', '--checkpoint-every', '--keep', '--csv', '--unit-maps', '--progress']) expect(run).toContain(flag);
+    const resume = resumeCommand().helpInformation();
+    expect(resume).toMatch(/resume \[options\] <dir>/);
+    for (const flag of ['--checkpoint-every', '--keep', '--csv', '--unit-maps', '--progress']) expect(resume).toContain(flag);
   });
 });
 
