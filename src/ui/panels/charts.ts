@@ -23,7 +23,7 @@ let chartGroups = 0;
 class PlotSizeController implements ReactiveController {
   private observer: ResizeObserver | undefined;
   constructor(
-    private readonly host: ReactiveControllerHost & DuCharts,
+    host: ReactiveControllerHost,
     private readonly onResize: (target: Element, width: number) => void,
   ) {
     host.addController(this);
