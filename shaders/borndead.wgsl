@@ -1,5 +1,8 @@
 // Born-dead trials: many freshly initialized networks pushed through their probe inputs at once.
 // Trial t owns slices of every buffer (strides below); all trials of a dispatch share the layer's shape.
+//   init     dst[t, i] = draw i of the Philox stream (key0 + t, key1)       one invocation per (t, i)
+//            (trial t's seed is key0 + t: rngKey(seed + t, purpose, layer) = (seed + t, stream), so trial t's
+//            matrix is the one the init kernel draws for a run of that seed; the draws are shaders/init_draw.wgsl)
 //   forward  pre[t, r, u] = bias + sum_k x[t, r, k] * w[t, k, u]          one invocation per (t, r, u)
 //   verdict  alive[t]   = #{(r, u) : pre[t, r, u] > 0}                     one invocation per trial
 //            max_pre[t] = max over (r, u) of pre[t, r, u]
@@ -19,6 +22,18 @@ struct Params {
   bias: f32,
 }
 
+struct InitTrialsParams {
+  trials: u32,
+  count: u32,     // elements per trial (rows * cols of the matrix; element i is row i / cols, column i % cols)
+  stride: u32,    // elements between trials in init_dst
+  key0: u32,      // seed of trial 0 (wraps at 2^32)
+  key1: u32,      // stream: purpose << 16 | layer
+  kind: u32,      // INIT_TRIALS_UNIFORM | INIT_TRIALS_NORMAL
+  scale: f32,     // uniform limit or normal std
+}
+
+const INIT_TRIALS_UNIFORM: u32 = 0u;
+const INIT_TRIALS_NORMAL: u32 = 1u;
 const BORNDEAD_WG: u32 = 64u;
 const F32_LOWEST: f32 = -3.4028234663852886e38;
 
@@ -28,6 +43,27 @@ const F32_LOWEST: f32 = -3.4028234663852886e38;
 @group(0) @binding(3) var<storage, read_write> pre: array<f32>;   // [trials, rows, fan_out] at t * pre_stride
 @group(0) @binding(4) var<storage, read_write> alive: array<u32>;  // [trials] verdict: positive pre-activations
 @group(0) @binding(5) var<storage, read_write> max_pre: array<f32>; // [trials] verdict: largest pre-activation
+@group(0) @binding(6) var<uniform> init_params: InitTrialsParams;
+@group(0) @binding(7) var<storage, read_write> init_dst: array<f32>; // [trials, count] at t * stride
+
+@compute @workgroup_size(BORNDEAD_WG)
+fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let index = linear_workgroup(wid, nwg) * BORNDEAD_WG + lid;
+  if (index >= init_params.trials * init_params.count) {
+    return;
+  }
+  let t = index / init_params.count;
+  let i = index % init_params.count;
+  let key = vec2<u32>(init_params.key0 + t, init_params.key1);
+  var value: f32;
+  if (init_params.kind == INIT_TRIALS_UNIFORM) {
+    value = init_uniform_draw(key, i, init_params.scale);
+  } else {
+    value = init_normal_draw(key, i, init_params.scale);
+  }
+  init_dst[t * init_params.stride + i] = value;
+}
 
 @compute @workgroup_size(BORNDEAD_WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

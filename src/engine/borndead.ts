@@ -1,15 +1,14 @@
 // Monte-Carlo estimate of the probability that a freshly initialized network is dead, on the GPU: many trials
 // per submit. Trial t (seed = trialSeed(seed, t)) is the network a run with that seed starts from, fed its own
 // standard normal probe inputs (see src/reference/borndead.ts for the exact streams and the definition of dead).
-// Per batch of T trials: the init kernel draws T probe sets and, layer by layer, T weight matrices (one small
-// dispatch per trial: each has its own Philox key); the born-dead kernel multiplies all T at once; the
-// activation kernel runs once over all T; the verdict kernel writes one count per trial. One submit, one readback.
+// Per batch of T trials, one dispatch each: the born-dead kernel draws T probe sets and, layer by layer, T weight
+// matrices (trial t from its own seed, with the init kernel's draws), multiplies all T at once; the activation
+// kernel runs once over all T; the verdict writes one count per trial. One submit and one readback per batch.
 import { createStorage, readF32, readU32 } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import type { Dispatch } from '../gpu/dispatch';
 import { ActivationKernel } from '../gpu/kernels/activation';
 import { BornDeadKernel } from '../gpu/kernels/borndead';
-import { InitKernel } from '../gpu/kernels/init';
 import { type BornDeadSpec, PROBE_INPUT_SCHEME, probeInputKey, trialSeed } from '../reference/borndead';
 import { rngKey } from '../reference/philox';
 
@@ -17,8 +16,8 @@ export type { BornDeadLayer, BornDeadSpec } from '../reference/borndead';
 
 /** Largest buffer a batch uses; the trials per batch follow from it (and from the device's binding limit). */
 const BATCH_BUFFER_BYTES = 64 * 2 ** 20;
-/** Each trial costs (depth + 1) init dispatches per batch; more trials per submit buys little past this. */
-const MAX_BATCH_TRIALS = 1024;
+/** Trials per submit: enough to amortize the submit and readback; more only delays progress reports. */
+const MAX_BATCH_TRIALS = 4096;
 
 export interface BornDeadRunOptions {
   spec: BornDeadSpec;
@@ -82,14 +81,13 @@ export function batchTrialsFor(spec: BornDeadSpec, maxBindingBytes: number): num
 export class BornDeadRunner {
   private constructor(
     private readonly gpu: GpuContext,
-    private readonly init: InitKernel,
     private readonly activation: ActivationKernel,
     private readonly kernel: BornDeadKernel,
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<BornDeadRunner> {
-    const [init, activation, kernel] = await Promise.all([InitKernel.create(gpu, options), ActivationKernel.create(gpu, options), BornDeadKernel.create(gpu, options)]);
-    return new BornDeadRunner(gpu, init, activation, kernel);
+    const [activation, kernel] = await Promise.all([ActivationKernel.create(gpu, options), BornDeadKernel.create(gpu, options)]);
+    return new BornDeadRunner(gpu, activation, kernel);
   }
 
   async run(options: BornDeadRunOptions): Promise<BornDeadResult> {
@@ -144,41 +142,37 @@ export class BornDeadRunner {
     const rows = spec.probeRows;
     const out: Dispatch[] = [];
     const inputs = spec.inputSize;
-    for (let t = 0; t < count; t++) {
-      out.push(
-        this.init.prepare({
-          label: `BornDead.probe[${t}]`,
-          scheme: PROBE_INPUT_SCHEME,
-          key: probeInputKey(trialSeed(seed, first + t)),
-          fanIn: inputs,
-          fanOut: inputs,
-          target: { buffer: b.probe, offset: t * rows * inputs, ld: inputs },
-          rows,
-          cols: inputs,
-          globalCols: inputs,
-        }),
-      );
-    }
+    // Trial t's key is [seed of trial first + t, stream]: the kernel adds t to the first word.
+    const firstKey = (key: readonly [number, number]) => [trialSeed(seed, first), key[1]] as const;
+    out.push(
+      this.kernel.prepareInit({
+        label: 'BornDead.probe',
+        scheme: PROBE_INPUT_SCHEME,
+        fanIn: inputs,
+        fanOut: inputs,
+        trials: count,
+        key: firstKey(probeInputKey(0)),
+        count: rows * inputs,
+        target: { buffer: b.probe, stride: rows * inputs },
+      }),
+    );
     let fanIn = inputs;
     let x = b.probe;
     spec.hidden.forEach((layer, index) => {
       const l = index + 1;
       const fanOut = layer.width;
-      for (let t = 0; t < count; t++) {
-        out.push(
-          this.init.prepare({
-            label: `BornDead.weights${l}[${t}]`,
-            scheme: layer.weights,
-            key: rngKey(trialSeed(seed, first + t), 'initWeights', l),
-            fanIn,
-            fanOut,
-            target: { buffer: b.weights, offset: t * fanIn * fanOut, ld: fanOut },
-            rows: fanIn,
-            cols: fanOut,
-            globalCols: fanOut,
-          }),
-        );
-      }
+      out.push(
+        this.kernel.prepareInit({
+          label: `BornDead.weights${l}`,
+          scheme: layer.weights,
+          fanIn,
+          fanOut,
+          trials: count,
+          key: firstKey(rngKey(0, 'initWeights', l)),
+          count: fanIn * fanOut,
+          target: { buffer: b.weights, stride: fanIn * fanOut },
+        }),
+      );
       out.push(
         this.kernel.prepareForward({
           label: `BornDead.forward${l}`,

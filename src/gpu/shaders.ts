@@ -2,9 +2,10 @@
 // Philox RNG) is concatenated here, in one place. Pipelines are cached per device and override set.
 import common from '../../shaders/common.wgsl?raw';
 import dropoutMask from '../../shaders/dropout_mask.wgsl?raw';
+import initDraw from '../../shaders/init_draw.wgsl?raw';
 import philox from '../../shaders/philox.wgsl?raw';
 
-export const SHARED_SOURCES = { common, philox, dropoutMask } as const;
+export const SHARED_SOURCES = { common, philox, dropoutMask, initDraw } as const;
 
 export interface PipelineSpec {
   /** Label prefix, e.g. 'Matmul'; the pipeline is labelled 'Matmul.forward'. */
@@ -16,6 +17,8 @@ export interface PipelineSpec {
   usesPhilox?: boolean;
   /** Prepend shaders/philox.wgsl and shaders/dropout_mask.wgsl (dropout's mask formula). */
   usesDropoutMask?: boolean;
+  /** Prepend shaders/philox.wgsl and shaders/init_draw.wgsl (the init distributions' draws). */
+  usesInitDraw?: boolean;
   constants?: Record<string, number>;
   /** WGSL extensions to `enable` (e.g. 'subgroups'); the directives go before every other line. */
   enables?: string[];
@@ -24,6 +27,7 @@ export interface PipelineSpec {
 /** The shared snippets a kernel asked for, in dependency order. */
 function sharedSources(spec: PipelineSpec): string[] {
   if (spec.usesDropoutMask) return [philox, dropoutMask];
+  if (spec.usesInitDraw) return [philox, initDraw];
   return spec.usesPhilox ? [philox] : [];
 }
 

@@ -1,7 +1,7 @@
-// Batched forward pass and dead verdict for born-dead trials: see shaders/borndead.wgsl.
-// The weights and probe inputs come from the init kernel (one dispatch per trial and layer, each with the
-// trial's own Philox key), the activations from the activation kernel; this kernel does the rest.
+// Born-dead trials on the GPU (shaders/borndead.wgsl): batched init (one dispatch draws a matrix for every trial,
+// each from its own seed), batched forward pass and dead verdict. The activations come from the activation kernel.
 import source from '../../../shaders/borndead.wgsl?raw';
+import { initDraw, type InitScheme } from '../../reference/init';
 import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
@@ -32,6 +32,21 @@ export interface BornDeadForwardArgs extends BornDeadShape {
   bias: number;
 }
 
+export interface BornDeadInitArgs {
+  label: string;
+  scheme: InitScheme;
+  /** He / Xavier read these. */
+  fanIn: number;
+  fanOut: number;
+  trials: number;
+  /** Seed of trial 0 (trial t uses seed + t mod 2^32) and the stream word: rngKey(seed, purpose, layer) = [seed, stream]. */
+  key: readonly [number, number];
+  /** Elements per trial: a dense [rows, cols] matrix, element i drawing RNG index i. */
+  count: number;
+  /** Out: trial t's matrix at t * stride. */
+  target: { buffer: GPUBuffer; stride: number };
+}
+
 export interface BornDeadVerdictArgs extends Omit<BornDeadShape, 'fanIn' | 'xStride' | 'wStride'> {
   label: string;
   /** [trials, rows, fanOut] pre-activations of the last hidden layer. */
@@ -53,17 +68,20 @@ function checkFits(label: string, name: string, buffer: GPUBuffer, elements: num
 export class BornDeadKernel {
   private constructor(
     private readonly device: GPUDevice,
+    private readonly init: GPUComputePipeline,
     private readonly forward: GPUComputePipeline,
     private readonly verdict: GPUComputePipeline,
     private readonly maxWorkgroupsPerDimension: number | undefined,
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<BornDeadKernel> {
-    const [forward, verdict] = await Promise.all([
-      computePipeline(gpu.device, { family: 'BornDead', source, entryPoint: 'forward' }),
-      computePipeline(gpu.device, { family: 'BornDead', source, entryPoint: 'verdict' }),
+    const spec = { family: 'BornDead', source, usesInitDraw: true };
+    const [init, forward, verdict] = await Promise.all([
+      computePipeline(gpu.device, { ...spec, entryPoint: 'init' }),
+      computePipeline(gpu.device, { ...spec, entryPoint: 'forward' }),
+      computePipeline(gpu.device, { ...spec, entryPoint: 'verdict' }),
     ]);
-    return new BornDeadKernel(gpu.device, forward, verdict, options.maxWorkgroupsPerDimension);
+    return new BornDeadKernel(gpu.device, init, forward, verdict, options.maxWorkgroupsPerDimension);
   }
 
   private params(label: string, s: BornDeadShape, bias: number): GPUBuffer {
@@ -79,6 +97,39 @@ export class BornDeadKernel {
       ['u32', s.preStride],
       ['f32', bias],
     ]);
+  }
+
+  /** Trial t's matrix from the stream (key[0] + t, key[1]), for every trial at once. Constant schemes are not drawn. */
+  prepareInit(args: BornDeadInitArgs): Dispatch {
+    const { label, trials, count, target } = args;
+    for (const [name, v] of Object.entries({ trials, count, stride: target.stride, key0: args.key[0], key1: args.key[1] })) checkU32(label, name, v);
+    if (target.stride < count) throw new RangeError(`${label}: stride ${target.stride} is smaller than the ${count} elements of a trial`);
+    if (trials * count > U32_MAX) throw new RangeError(`${label}: ${trials} x ${count} elements exceed 2^32`);
+    if (trials > 0) checkFits(label, 'target', target.buffer, (trials - 1) * target.stride + count);
+    let draw;
+    try {
+      draw = initDraw(args.scheme, args.fanIn, args.fanOut);
+    } catch (error) {
+      throw new RangeError(`${label}: ${(error as Error).message}`);
+    }
+    if (draw.distribution === 'constant') throw new RangeError(`${label}: a constant init needs no random draws`);
+    const params = createUniform(this.device, `${label}.params`, [
+      ['u32', trials],
+      ['u32', count],
+      ['u32', target.stride],
+      ['u32', args.key[0]],
+      ['u32', args.key[1]],
+      ['u32', draw.distribution === 'uniform' ? 0 : 1],
+      ['f32', draw.scale],
+    ]);
+    return prepareDispatch(this.device, {
+      label,
+      pipeline: this.init,
+      buffers: [null, null, null, null, null, null, params, target.buffer],
+      workgroups: Math.ceil((trials * count) / WORKGROUP_SIZE),
+      owned: [params],
+      maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
+    });
   }
 
   /** pre = x @ w + bias for every trial. */

@@ -45,7 +45,7 @@ export class InitKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<InitKernel> {
-    const pipeline = await computePipeline(gpu.device, { family: 'Init', source, entryPoint: 'init', usesPhilox: true });
+    const pipeline = await computePipeline(gpu.device, { family: 'Init', source, entryPoint: 'init', usesInitDraw: true });
     return new InitKernel(gpu.device, pipeline, options.maxWorkgroupsPerDimension);
   }
 
