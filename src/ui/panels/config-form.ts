@@ -77,7 +77,7 @@ function validateForBrowser(draft: Draft): Validation {
 
 const idFor = (path: FieldPath): string => `f-${pathKey(path).replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
-/** The preset `config` is closest to (fewest top-level fields that differ) and those fields; none when it is a preset. */
+/** The preset `config` is closest to (fewest top-level fields that differ) and those fields (empty: it is that preset). */
 export function nearestPreset(config: RunConfig): { name: PresetName; differs: string[] } {
   const keys = [...new Set([...Object.keys(config), ...Object.keys(PRESETS.dropout_only.config)])] as (keyof RunConfig)[];
   let best: { name: PresetName; differs: string[] } | undefined;
@@ -98,7 +98,9 @@ const MAX_NAMED_DIFFERENCES = 3;
  * Shows every field of the run schema, grouped as model, optimization, data and run; hidden layers are rows that can be
  * added and removed (1 to 64). Each input is validated as the user types by parsing the whole candidate config with the
  * schema; a message names the value and its allowed range and sits under the field (linked by aria-describedby).
- * Messages that belong to no single input are listed at the top.
+ * Messages that belong to no single input are listed at the top. Above the fields: a preset picker (with the preset's
+ * description, or which preset the run was edited from); below: JSON import (file or paste; errors name the field) and
+ * export (download or clipboard). File data sets are refused: the browser cannot load them (the CLI can).
  *
  * @fires config-change - `CustomEvent<ConfigChangeDetail>` (bubbles, composed), only with a valid config, after the
  *   user edits a field, picks a preset or imports JSON. Setting `config` from outside fires nothing.
