@@ -29,7 +29,7 @@ export const RATIO_HEADERS = ['ratio', 'value', 'goal'];
 
 export function formatResult(result: BenchResult): string {
   const parts = [`adapter: ${adapterLine(result)}`, `features: ${result.adapter.features.join(', ')}`];
-  if (result.tfjs) parts.push(`TF.js ${result.tfjs.version} (${result.tfjs.backend} backend)`);
+  if (result.tfjs) parts.push(`TF.js ${result.tfjs.version} (${result.tfjs.backend} backend${result.tfjs.adapter ? ` on ${result.tfjs.adapter}` : ''})`);
   parts.push('', formatTable(CASE_HEADERS, result.cases.map(caseRow)));
   if (result.ratios.length) parts.push('', formatTable(RATIO_HEADERS, result.ratios.map(ratioRow)));
   for (const note of result.notes) parts.push(`note: ${note}`);

@@ -104,7 +104,14 @@ export const BenchResultSchema = z
     durationSeconds: finite.refine((x) => x >= 0, 'must be >= 0'),
     adapter: AdapterInfoSchema,
     /** TensorFlow.js used for the side-by-side cases; null when they were not run. */
-    tfjs: z.object({ version: z.string(), backend: z.string() }).nullable(),
+    tfjs: z
+      .object({
+        version: z.string(),
+        backend: z.string(),
+        /** "vendor / architecture" of the adapter TF.js's WebGPU backend got: it should be ours. */
+        adapter: z.string().optional(),
+      })
+      .nullable(),
     cases: z.array(CaseResultSchema),
     ratios: z.array(RatioSchema),
     /** Cases that could not run here (e.g. TF.js unavailable), with the reason. */

@@ -107,11 +107,19 @@ export async function runSuite(gpu: GpuContext, host: HostInfo, options: SuiteOp
     startedAt: startedAt.toISOString(),
     durationSeconds: (performance.now() - t0) / 1000,
     adapter: adapterInfo(gpu),
-    tfjs: tf ? { version: tf.version.tfjs, backend: tf.getBackend() } : null,
+    tfjs: tf ? tfjsInfo(tf) : null,
     cases,
     ratios,
     notes,
   }, 'suite result');
+}
+
+/** TF.js's version and backend, and the adapter its WebGPU backend runs on (read from the backend's private info). */
+function tfjsInfo(tf: Tf): { version: string; backend: string; adapter?: string } {
+  const backend = tf.getBackend();
+  const info = (tf.findBackend(backend) as { adapterInfo?: { vendor?: unknown; architecture?: unknown } } | null)?.adapterInfo;
+  const adapter = info && typeof info.vendor === 'string' && typeof info.architecture === 'string' ? `${info.vendor} / ${info.architecture}` : undefined;
+  return { version: tf.version.tfjs, backend, ...(adapter ? { adapter } : {}) };
 }
 
 /** A ratio of two measured cases' medians. */

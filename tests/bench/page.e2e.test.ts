@@ -60,6 +60,7 @@ describe('bench.html in headless Chromium', () => {
     expect(result.userAgent).toMatch(/Chrome/);
     expect(result.quick).toBe(true);
     expect(result.tfjs?.backend).toBe('webgpu');
+    expect(result.tfjs?.adapter).toBe(`${result.adapter.vendor} / ${result.adapter.architecture}`);
     expect(new Set(result.cases.map((c) => c.group))).toEqual(new Set(BENCH_GROUPS));
     expect(result.cases.some((c) => c.impl === 'tfjs')).toBe(true);
     expect(await page.locator('#cases tbody tr').count()).toBe(result.cases.length);

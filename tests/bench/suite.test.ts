@@ -30,7 +30,9 @@ describe('benchmark suite, quick mode (Node, Dawn)', () => {
     });
     expect(gpuTest.liveBuffers()).toBe(0);
     expect(result.quick).toBe(true);
-    expect(result.tfjs).toEqual({ version: tf.version.tfjs, backend: 'webgpu' });
+    // TF.js ran on the very adapter our engine did.
+    const { vendor, architecture } = gpuTest.gpu.adapter;
+    expect(result.tfjs).toEqual({ version: tf.version.tfjs, backend: 'webgpu', adapter: `${vendor} / ${architecture}` });
     expect(new Set(result.cases.map((c) => c.group))).toEqual(new Set(BENCH_GROUPS));
     expect(streamed).toBe(result.cases.length);
     const total = progress[0].total;
