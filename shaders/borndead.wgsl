@@ -3,7 +3,7 @@
 //   init     dst[t, i] = draw i of the Philox stream (key0 + t, key1)       one invocation per (t, i)
 //            (trial t's seed is key0 + t: rngKey(seed + t, purpose, layer) = (seed + t, stream), so trial t's
 //            matrix is the one the init kernel draws for a run of that seed; the draws are shaders/init_draw.wgsl)
-//   forward  pre[t, r, u] = bias + sum_k x[t, r, k] * w[t, k, u]          one invocation per (t, r, u)
+//   forward  pre[t, r, u] = bias + sum_k x[t, r, k] * w[t, k, u]          one invocation per (t, r, 4 units)
 //   verdict  alive[t]   = #{(r, u) : pre[t, r, u] > 0}                     one invocation per trial
 //            max_pre[t] = max over (r, u) of pre[t, r, u]
 // A trial is dead when alive[t] = 0: every unit of the last hidden layer has pre-activation <= 0 on every
@@ -65,24 +65,33 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   init_dst[t * init_params.stride + i] = value;
 }
 
+// One invocation per (t, r, block of 4 units): x[t, r, k] is loaded once for 4 multiply-adds (loads cost more
+// than arithmetic on CPU adapters). Past the last unit, loads are clamped in bounds and the results dropped.
 @compute @workgroup_size(BORNDEAD_WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
   let index = linear_workgroup(wid, nwg) * BORNDEAD_WG + lid;
-  let per_trial = params.rows * params.fan_out;
+  let blocks = (params.fan_out + 3u) / 4u;
+  let per_trial = params.rows * blocks;
   if (index >= params.trials * per_trial) {
     return;
   }
   let t = index / per_trial;
-  let r = (index % per_trial) / params.fan_out;
-  let u = index % params.fan_out;
+  let r = (index % per_trial) / blocks;
+  let u = (index % blocks) * 4u;
   let xo = t * params.x_stride + r * params.fan_in;
-  let wo = t * params.w_stride + u;
-  var acc = 0.0;
+  let last = t * params.w_stride + params.fan_in * params.fan_out - 1u;
+  var acc = vec4<f32>(0.0);
   for (var k = 0u; k < params.fan_in; k++) {
-    acc += x[xo + k] * w[wo + k * params.fan_out];
+    let xv = x[xo + k];
+    let wo = t * params.w_stride + k * params.fan_out + u;
+    acc += xv * vec4<f32>(w[wo], w[min(wo + 1u, last)], w[min(wo + 2u, last)], w[min(wo + 3u, last)]);
   }
-  pre[t * params.pre_stride + r * params.fan_out + u] = acc + params.bias;
+  let po = t * params.pre_stride + r * params.fan_out + u;
+  let n = min(4u, params.fan_out - u);
+  for (var j = 0u; j < n; j++) {
+    pre[po + j] = acc[j] + params.bias;
+  }
 }
 
 @compute @workgroup_size(BORNDEAD_WG)

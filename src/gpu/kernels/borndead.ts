@@ -147,7 +147,7 @@ export class BornDeadKernel {
       label,
       pipeline: this.forward,
       buffers: [params, args.x, args.w, args.pre],
-      workgroups: Math.ceil((trials * rows * fanOut) / WORKGROUP_SIZE),
+      workgroups: Math.ceil((trials * rows * Math.ceil(fanOut / 4)) / WORKGROUP_SIZE),
       owned: [params],
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
