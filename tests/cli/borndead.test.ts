@@ -1,0 +1,53 @@
+// `borndead` through the bin: its count of dead networks is the CPU reference's for the same seeds, and the
+// interval is the Wilson interval of that count.
+import { describe, expect, it } from 'vitest';
+import { bornDeadSpecFromFlags, type BornDeadFlags } from '../../src/cli/commands/borndead';
+import { wilsonInterval } from '../../src/engine/borndead-stats';
+import { bornDeadTrialReference, trialSeed } from '../../src/reference/borndead';
+import { runCli } from './run-cli';
+
+const FLAGS: BornDeadFlags = { width: 3, depth: 3, inputs: 2, activation: 'relu', init: 'he_normal', bias: -0.1, probe: 6, trials: 300, seed: 40, confidence: 0.9, progress: 'none' };
+
+describe('borndead through the bin', () => {
+  it('counts the dead networks the CPU reference counts, with the Wilson interval', async () => {
+    const r = await runCli(['borndead', '--width', '3', '--depth', '3', '--inputs', '2', '--bias', '-0.1', '--probe', '6', '--trials', '300', '--seed', '40', '--confidence', '0.9', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { trials: number; dead: number; estimate: number; low: number; high: number; confidence: number; interval: string; adapter: string; trialsPerSecond: number };
+    const spec = bornDeadSpecFromFlags(FLAGS);
+    let dead = 0;
+    let nearZero = 0;
+    for (let t = 0; t < FLAGS.trials; t++) {
+      const v = bornDeadTrialReference(spec, trialSeed(FLAGS.seed, t));
+      if (v.alive === 0) dead++;
+      if (v.maxPre !== 0 && Math.abs(v.maxPre) < 1e-4) nearZero++;
+    }
+    // Verdicts within rounding of zero may differ between CPU and GPU; there are none or almost none here.
+    expect(Math.abs(out.dead - dead)).toBeLessThanOrEqual(nearZero);
+    expect(dead).toBeGreaterThan(0);
+    expect(dead).toBeLessThan(FLAGS.trials);
+    expect(out.trials).toBe(300);
+    const ci = wilsonInterval(out.dead, 300, 0.9);
+    expect([out.estimate, out.low, out.high, out.confidence]).toEqual([ci.estimate, ci.low, ci.high, 0.9]);
+    expect(out.interval).toBe('wilson');
+    expect(out.adapter.length).toBeGreaterThan(0);
+    expect(out.trialsPerSecond).toBeGreaterThan(0);
+  });
+
+  it('prints a readable report', async () => {
+    const r = await runCli(['borndead', '--width', '1', '--depth', '1', '--probe', '1', '--trials', '200', '--progress', 'lines']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^P\(dead\):\s+0\.\d{4}, 95\.0% Wilson interval \[0\.\d{4}, 0\.\d{4}\]$/m);
+    expect(r.stdout).toMatch(/^trials:\s+200, seeds 1\.\.200$/m);
+    expect(r.stderr).toMatch(/borndead: 200\/200 trials/);
+  });
+
+  it('checks flags that depend on each other', () => {
+    expect(() => bornDeadSpecFromFlags({ ...FLAGS, init: 'normal' })).toThrow('--init normal needs --std');
+    expect(() => bornDeadSpecFromFlags({ ...FLAGS, limit: 1 })).toThrow('--limit applies only to --init uniform');
+    expect(() => bornDeadSpecFromFlags({ ...FLAGS, alpha: 0.1 })).toThrow('--alpha applies only to leaky_relu and elu');
+    expect(() => bornDeadSpecFromFlags({ ...FLAGS, activation: 'leaky_relu', alpha: 2 })).toThrow('--alpha 2 is not in (0, 1) (alpha of leaky_relu)');
+    const spec = bornDeadSpecFromFlags({ ...FLAGS, activation: 'elu', init: 'uniform', limit: 0.5 });
+    expect(spec.hidden).toHaveLength(3);
+    expect(spec.hidden[2]).toEqual({ width: 3, activation: { kind: 'elu', alpha: 1 }, weights: { kind: 'uniform', limit: 0.5 }, bias: -0.1 });
+  });
+});
