@@ -17,6 +17,7 @@ import type { DuCharts } from './panels/charts';
 import './panels/config-form';
 import type { ConfigChangeDetail } from './panels/config-form';
 import './panels/seed-answer-panel';
+import { PAGE_PARAMS, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from './page-params';
 import { MAX_SNAPSHOT_EVERY, MAX_STEPS_PER_FRAME, type RunState, type WorkerEvent } from './protocol';
 import { controlStyles } from './styles';
 import './timeline/timeline';
@@ -27,30 +28,9 @@ import './unit-map/unit-map';
 import type { DuUnitMap, OrderChangeDetail, UnitHoverDetail, UnitInfo } from './unit-map/unit-map';
 import { configFromUrl, urlWithConfig } from './url-state';
 
-/** Page parameters that are not part of the run configuration. */
-export const PAGE_PARAMS = ['spf'] as const;
-export const DEFAULT_STEPS_PER_FRAME = 20;
 const DEFAULT_SNAPSHOT_EVERY = 100;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
-
-/** Steps per frame from the page URL: an integer in [1, MAX_STEPS_PER_FRAME], or an error naming the parameter. */
-export function stepsPerFrameFromUrl(search: string): { value: number; error?: string } {
-  const text = new URLSearchParams(search).get('spf');
-  if (text === null) return { value: DEFAULT_STEPS_PER_FRAME };
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > MAX_STEPS_PER_FRAME) {
-    return { value: DEFAULT_STEPS_PER_FRAME, error: `URL parameter spf: ${JSON.stringify(text)} is not an integer in [1, ${MAX_STEPS_PER_FRAME}]; using ${DEFAULT_STEPS_PER_FRAME}` };
-  }
-  return { value };
-}
-
-/** A toolbar number: an integer in [1, max], or the message shown next to the field. */
-export function parseToolbarInteger(text: string, max: number, what: string): { value?: number; error?: string } {
-  const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) return { error: `${what}: ${JSON.stringify(text)} is not an integer in [1, ${fmt(max)}]` };
-  return { value };
-}
 
 const STATE_TEXT: Record<RunState, string> = {
   starting: 'building the network…',
@@ -385,10 +365,7 @@ export class DuApp extends LitElement {
     this.toolbarErrors = { ...this.toolbarErrors, spf: parsed.error };
     if (parsed.value === undefined || parsed.value === this.stepsPerFrame) return;
     this.stepsPerFrame = parsed.value;
-    const url = new URL(location.href);
-    if (parsed.value === DEFAULT_STEPS_PER_FRAME) url.searchParams.delete('spf');
-    else url.searchParams.set('spf', String(parsed.value));
-    history.replaceState(null, '', url);
+    history.replaceState(null, '', urlWithStepsPerFrame(location.href, parsed.value));
     this.engine.setOptions({ stepsPerFrame: parsed.value });
   }
 

@@ -1,5 +1,6 @@
 // The simulator page's entry (index.html loads it; nothing inline, for the page's CSP). Adopts the document styles,
 // then shows <du-app>, or the no-WebGPU page where the browser has no WebGPU at all.
+import './csp';
 import './app';
 import { DuNoWebGpu, hasWebGpu } from './no-webgpu';
 import { documentStyles } from './styles';

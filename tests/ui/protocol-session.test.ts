@@ -232,13 +232,3 @@ describe('EngineSession', () => {
     expect(last.snapshot!.step).toBe(80);
   });
 });
-
-describe('parseWorkerCommand', () => {
-  it('names the field and the limit of a bad command', () => {
-    expect(() => parseWorkerCommand({ type: 'options', snapshotEvery: 0 })).toThrow(/worker command "options": field snapshotEvery: .*>=1/);
-    expect(() => parseWorkerCommand({ type: 'unit-info', id: 1, layer: 1, unit: -1 })).toThrow(/field unit/);
-    expect(() => parseWorkerCommand({ type: 'warp' })).toThrow(/field type/);
-    expect(() => parseWorkerCommand({ type: 'configure', config: { ...tiny(10), lr: -1 }, snapshotEvery: 10, stepsPerFrame: 1 })).toThrow(/field config: lr: -1 is not in \(0, 100\]/);
-    expect(parseWorkerCommand({ type: 'configure', config: tiny(10), snapshotEvery: 10, stepsPerFrame: 1 })).toMatchObject({ type: 'configure', config: tiny(10) });
-  });
-});

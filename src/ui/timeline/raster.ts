@@ -57,7 +57,11 @@ export class TimelineRaster {
   append(step: number, column: Uint8Array): void {
     const n = this.rows * CELL_BYTES;
     if (column.length !== n) throw new RangeError(`timeline column holds ${column.length} bytes; a ${this.width}-unit layer needs ${n}`);
-    if (this.partialCount === 0) this.partialFirst = step;
+    if (this.partialCount === 0) {
+      // Make room before a new column starts, so that it gathers the new stride's worth of snapshots.
+      if (this.firstSteps.length === this.capacity) this.halve();
+      this.partialFirst = step;
+    }
     this.partialLast = step;
     for (let i = 0; i < n; i++) this.partial[i] += column[i] / 255;
     this.partialCount++;
@@ -65,7 +69,6 @@ export class TimelineRaster {
   }
 
   private commit(): void {
-    if (this.firstSteps.length === this.capacity) this.halve();
     const n = this.rows * CELL_BYTES;
     const at = this.firstSteps.length * n;
     for (let i = 0; i < n; i++) this.cells[at + i] = this.partial[i] / this.partialCount;

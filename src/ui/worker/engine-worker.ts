@@ -1,6 +1,7 @@
 // The engine Worker: WebGPU works in dedicated workers, so training, readbacks and snapshot decoding never block the
 // page. It turns messages into EngineSession commands (src/ui/worker/session.ts) and session events into messages,
 // handing buffers over without copies.
+import '../csp';
 import { acquireBrowserGpu } from '../../gpu/device';
 import { parseWorkerCommand, type WorkerEvent } from '../protocol';
 import { EngineSession } from './session';

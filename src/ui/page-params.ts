@@ -1,0 +1,35 @@
+// Page parameters beside the run configuration in the URL, and the toolbar's number fields: parsed here (no DOM), so
+// that a bad value always gets a message naming the parameter and the allowed range.
+import { MAX_STEPS_PER_FRAME } from './protocol';
+
+/** URL parameters of the page that are not part of the run configuration (url-state leaves them alone). */
+export const PAGE_PARAMS = ['spf'] as const;
+export const DEFAULT_STEPS_PER_FRAME = 20;
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Steps per frame from the page URL's `spf`: an integer in [1, MAX_STEPS_PER_FRAME], else the default and an error. */
+export function stepsPerFrameFromUrl(search: string): { value: number; error?: string } {
+  const text = new URLSearchParams(search).get('spf');
+  if (text === null) return { value: DEFAULT_STEPS_PER_FRAME };
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > MAX_STEPS_PER_FRAME) {
+    return { value: DEFAULT_STEPS_PER_FRAME, error: `URL parameter spf: ${JSON.stringify(text)} is not an integer in [1, ${MAX_STEPS_PER_FRAME}]; using ${DEFAULT_STEPS_PER_FRAME}` };
+  }
+  return { value };
+}
+
+/** `href` with `spf` set (or removed when it is the default). */
+export function urlWithStepsPerFrame(href: string, stepsPerFrame: number): string {
+  const url = new URL(href);
+  if (stepsPerFrame === DEFAULT_STEPS_PER_FRAME) url.searchParams.delete('spf');
+  else url.searchParams.set('spf', String(stepsPerFrame));
+  return url.toString();
+}
+
+/** A toolbar number: an integer in [1, max], or the message shown next to the field. */
+export function parseToolbarInteger(text: string, max: number, what: string): { value?: number; error?: string } {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) return { error: `${what}: ${JSON.stringify(text)} is not an integer in [1, ${fmt(max)}]` };
+  return { value };
+}

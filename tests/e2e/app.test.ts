@@ -1,0 +1,268 @@
+// End to end: the built app in Debian's headless Chromium with SwiftShader WebGPU (a real adapter, in software).
+// The "dropout only" preset shows dropped units and no dead ones, the "too-high learning rate" preset kills units, the
+// charts fill, hover / order / exports / device-loss recovery work, the page keeps its CSP and its main thread free
+// (no task over 50 ms while training), and a browser without WebGPU gets the page that says so.
+// Screenshots go to tests/e2e/artifacts/. Shapes are shrunk through the URL: SwiftShader is 100-1000x slower than a GPU.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointFromSafetensors } from '../../src/io/checkpoint';
+import { metricsCsvHeader } from '../../src/report/metrics';
+import { rgbOf, STATE_COLORS } from '../../src/ui/unit-map/colors';
+import { type AppServer, ARTIFACTS, launchChromium, serveBuiltApp } from './app-server';
+
+/**
+ * Small enough for SwiftShader, large enough for the phenomena (checked first with the engine on lavapipe, 400 steps):
+ * - dropout only, 64 units: seed 4 has no dead unit at any snapshot. Seeds 1 and 2 have one unit of layer 2 dead (born
+ *   dead at seed 2: a ReLU unit whose 64 weights leave it <= 0 for every probe input), seed 3 a few that die and revive;
+ *   the full preset (512 units, seed 1) also has one born-dead unit in layer 2. Dropout kills none in any of them.
+ * - learning rate too high, 128 units at lr 1: about a quarter of layer 2 dies within 20 steps (at lr 0.5 a 128-unit
+ *   net loses only a few units, and those revive).
+ */
+const DROPOUT_ONLY = '?preset=dropout_only&hidden=64:relu:0.5*2&seed=4&snap=10&probe=64&steps=400';
+const LR_TOO_HIGH = '?preset=lr_too_high&hidden=128:relu:0.5*2&lr=1&snap=10&probe=128&steps=400';
+
+let server: AppServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  server = await serveBuiltApp();
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+interface PageLog {
+  errors: string[];
+  csp: string[];
+}
+
+/** A 1280×800 page that records page errors, console errors and CSP violations, and watches for long tasks. */
+async function openApp(query: string): Promise<{ page: Page; log: PageLog }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const log: PageLog = { errors: [], csp: [] };
+  page.on('pageerror', (e) => log.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') log.errors.push(`console: ${m.text()}`);
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __csp: string[] };
+    w.__longTasks = [];
+    w.__csp = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective}: ${e.blockedURI || e.sample}`));
+  });
+  await page.goto(server.url + query);
+  await page.waitForSelector('du-app[data-state="paused"]', { timeout: 90_000 });
+  return { page, log };
+}
+
+async function waitForSnapshot(page: Page, minStep: number, timeout = 90_000): Promise<void> {
+  await page.waitForFunction((min) => Number(document.querySelector('du-app')?.dataset.snapshotStep || -1) >= min, minStep, { timeout });
+}
+
+/** Per unit map, the counts in its header and how many canvas pixels have each state's exact colour. */
+async function mapState(page: Page): Promise<{ dead: number; dropped: number; revived: number; pixels: Record<string, number> }[]> {
+  const colors = Object.fromEntries(Object.entries(STATE_COLORS).map(([k, v]) => [k, rgbOf(v)]));
+  return page.evaluate((colors) => {
+    const app = document.querySelector('du-app')!;
+    return [...app.shadowRoot!.querySelectorAll('du-unit-map')].map((map) => {
+      const root = map.shadowRoot!;
+      const num = (sel: string) => Number(root.querySelector(sel)?.textContent?.replace(/,/g, '') ?? NaN);
+      const canvas = root.querySelector('canvas')!;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const pixels: Record<string, number> = Object.fromEntries(Object.keys(colors).map((k) => [k, 0]));
+      for (let i = 0; i < data.length; i += 4) {
+        for (const [k, [r, g, b]] of Object.entries(colors)) if (data[i] === r && data[i + 1] === g && data[i + 2] === b) pixels[k]++;
+      }
+      return { dead: num('[data-dead]'), dropped: num('[data-dropped]'), revived: num('[data-revived]'), pixels };
+    });
+  }, colors);
+}
+
+async function click(page: Page, action: string): Promise<void> {
+  await page.click(`du-app button[data-action="${action}"]`);
+}
+
+/** Main-thread tasks over 50 ms that started in [from, to] (performance.now() of the page). */
+async function longTasks(page: Page, from: number, to: number): Promise<{ start: number; duration: number }[]> {
+  return page.evaluate(([from, to]) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start >= from && t.start <= to && t.duration > 50), [from, to]);
+}
+
+async function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+}
+
+describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
+  it('dropout only: dropped units flicker, none dies; the charts fill; the main thread stays free', async () => {
+    const { page, log } = await openApp(DROPOUT_ONLY);
+    const startedAt = await page.evaluate(() => performance.now());
+    await click(page, 'start');
+    await waitForSnapshot(page, 150);
+    const pausedAt = await page.evaluate(() => performance.now());
+    await click(page, 'pause');
+    await page.waitForSelector('du-app[data-state="paused"]');
+    await page.waitForTimeout(300);
+
+    const maps = await mapState(page);
+    expect(maps).toHaveLength(2);
+    for (const m of maps) {
+      expect(m.dead).toBe(0);
+      expect(m.dropped).toBeGreaterThan(0);
+      expect(m.pixels.dead).toBe(0);
+      expect(m.pixels.dropped).toBeGreaterThan(0);
+      expect(m.pixels.alive).toBeGreaterThan(0);
+    }
+    const rows = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.rows());
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    expect(rows.at(-1)!.loss).toBeGreaterThan(0);
+    expect(rows.every((r) => r.layers.every((l) => l.dead === 0))).toBe(true);
+    const plots = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.shadowRoot!.querySelectorAll('.uplot canvas').length);
+    expect(plots).toBeGreaterThanOrEqual(5);
+    const answer = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-seed-answer')!.shadowRoot!.textContent ?? '');
+    expect(answer).toMatch(/no unit is dead/);
+    const timelineColumns = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-timeline')!.data?.columns ?? 0);
+    expect(timelineColumns).toBeGreaterThanOrEqual(10);
+
+    // While training (after the initial load, before the screenshots re-lay the page out).
+    expect(await longTasks(page, startedAt, pausedAt)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'dropout-only.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'dropout-only-full.png'), fullPage: true });
+    expect(await cspViolations(page)).toEqual([]);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  }, 150_000);
+
+  it('learning rate too high: units die, the map and the answer say so; hover shows a dead unit\'s history', async () => {
+    const { page, log } = await openApp(LR_TOO_HIGH);
+    await click(page, 'start');
+    await page.waitForFunction(
+      () => [...document.querySelector('du-app')!.shadowRoot!.querySelectorAll('du-unit-map')].some((m) => Number(m.shadowRoot!.querySelector('[data-dead]')?.textContent ?? 0) > 0),
+      null,
+      { timeout: 90_000 },
+    );
+    await waitForSnapshot(page, 40);
+    await click(page, 'pause');
+    await page.waitForSelector('du-app[data-state="paused"]');
+    await page.waitForTimeout(1500); // the seed answer is refreshed when the loop stops
+
+    const maps = await mapState(page);
+    const dead = maps.reduce((n, m) => n + m.dead, 0);
+    expect(dead).toBeGreaterThan(0);
+    expect(maps.some((m) => m.pixels.dead > 0)).toBe(true);
+    const answer = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-seed-answer')!.shadowRoot!.textContent ?? '');
+    expect(answer).toMatch(/hidden units \(.*\) are dead/);
+
+    // Order layer 2 by death step: the units that died first move to the first cells (dead now, or revived since).
+    const layer2 = page.locator('du-app du-unit-map').nth(1);
+    await layer2.locator('input[type="checkbox"]').check();
+    await page.waitForTimeout(1500);
+    const canvas = layer2.locator('canvas');
+    const box = (await canvas.boundingBox())!;
+    const topLeft = await page.evaluate(() => {
+      const map = document.querySelector('du-app')!.shadowRoot!.querySelectorAll('du-unit-map')[1];
+      const c = map.shadowRoot!.querySelector('canvas')!;
+      // The fitted grid is centred: find its first painted pixel on the middle row of the first cell row.
+      const ctx = c.getContext('2d')!;
+      const { data, width } = ctx.getImageData(0, 0, c.width, c.height);
+      for (let y = 0; y < c.height; y++) {
+        for (let x = 0; x < width; x++) {
+          const i = 4 * (y * width + x);
+          if (!(data[i] === 0xf4 && data[i + 1] === 0xf6 && data[i + 2] === 0xf9)) return { x, y, rgb: [data[i], data[i + 1], data[i + 2]] };
+        }
+      }
+      return null;
+    });
+    expect([rgbOf(STATE_COLORS.dead), rgbOf(STATE_COLORS.revived)]).toContainEqual(topLeft?.rgb);
+
+    // Hover that cell: the tooltip names the unit and, once the worker answers, its history.
+    const dpr = 1;
+    await page.mouse.move(box.x + topLeft!.x / dpr + 2, box.y + topLeft!.y / dpr + 2);
+    const tooltip = layer2.locator('.tooltip');
+    await expect.poll(async () => (await tooltip.textContent()) ?? '', { timeout: 10_000 }).toMatch(/first death: step \d+/);
+    const text = (await tooltip.textContent())!;
+    expect(text).toMatch(/unit \d+/);
+    expect(text).toMatch(/(dead|revived) at step/);
+    expect(text).toMatch(/longest drop run: \d+ step/);
+    await page.screenshot({ path: join(ARTIFACTS, 'lr-too-high-hover.png') });
+
+    expect(await cspViolations(page)).toEqual([]);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  }, 150_000);
+
+  it('exports the unit map as PNG, the metrics as CSV and a checkpoint the CLI can read', async () => {
+    const { page, log } = await openApp(DROPOUT_ONLY);
+    await click(page, 'step');
+    await waitForSnapshot(page, 10);
+    await page.waitForSelector('du-app[data-state="paused"]');
+
+    const [png] = await Promise.all([page.waitForEvent('download'), page.locator('du-app du-unit-map').first().locator('button', { hasText: 'PNG' }).click()]);
+    expect(png.suggestedFilename()).toBe('deadunits-layer1-step10.png');
+    const pngPath = join(ARTIFACTS, png.suggestedFilename());
+    await png.saveAs(pngPath);
+    const image = decode(await readFile(pngPath));
+    expect([image.width, image.height]).toEqual([8, 8]);
+    const palette = new Set(Object.values(STATE_COLORS).map((c) => rgbOf(c).join(',')));
+    for (let i = 0; i < image.data.length; i += 4) expect(palette.has(`${image.data[i]},${image.data[i + 1]},${image.data[i + 2]}`)).toBe(true);
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.locator('du-app du-charts').locator('button', { hasText: 'CSV' }).click()]);
+    const csvPath = join(ARTIFACTS, 'metrics.csv');
+    await csv.saveAs(csvPath);
+    const lines = (await readFile(csvPath, 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe(metricsCsvHeader(2));
+    expect(lines.map((l) => Number(l.split(',')[0]))).toEqual([NaN, 0, 10]);
+
+    const [checkpoint] = await Promise.all([page.waitForEvent('download'), click(page, 'checkpoint')]);
+    expect(checkpoint.suggestedFilename()).toBe('checkpoint-0000000010.safetensors');
+    const checkpointPath = join(ARTIFACTS, checkpoint.suggestedFilename());
+    await checkpoint.saveAs(checkpointPath);
+    const decoded = checkpointFromSafetensors(new Uint8Array(await readFile(checkpointPath)));
+    expect(decoded.step).toBe(10);
+    expect((decoded.config as { hidden: { width: number }[] }).hidden.map((h) => h.width)).toEqual([64, 64]);
+    expect(decoded.observatory?.unitHistory).toHaveLength(2);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('a lost GPU device shows a message and resumes from the last saved step', async () => {
+    const { page, log } = await openApp(DROPOUT_ONLY);
+    await click(page, 'step');
+    await page.waitForFunction(() => document.querySelector('du-app')?.dataset.step === '10' && document.querySelector('du-app')?.dataset.state === 'paused');
+    await page.waitForTimeout(500); // the state is saved when the loop stops
+    await page.evaluate(() => document.querySelector('du-app')!.loseDeviceForTest());
+    const banner = page.locator('du-app [data-device-lost]');
+    await banner.waitFor({ timeout: 20_000 });
+    expect(await banner.textContent()).toMatch(/GPU device was lost/);
+    await page.screenshot({ path: join(ARTIFACTS, 'device-lost.png') });
+    await page.locator('du-app button[data-action="resume"]').click();
+    await page.waitForFunction(() => document.querySelector('du-app')?.dataset.state === 'paused' && document.querySelector('du-app')?.dataset.step === '10', null, { timeout: 60_000 });
+    expect(await banner.count()).toBe(0);
+    await click(page, 'step');
+    await waitForSnapshot(page, 20);
+    const rows = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.rows().map((r) => r.step));
+    expect(rows).toEqual([0, 10, 20]);
+    // Chromium logs the destroyed device's failed operations; nothing else may appear.
+    expect(log.errors.filter((e) => !/destroyed|lost/i.test(e))).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('a browser without WebGPU gets a page that says so and what to use', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+    await page.goto(server.url);
+    const text = [await page.locator('du-no-webgpu h1').textContent({ timeout: 20_000 }), await page.locator('du-no-webgpu ul').textContent()].join('\n');
+    expect(text).toMatch(/deadunits needs WebGPU/);
+    expect(text).toMatch(/Chrome or Edge/);
+    await page.screenshot({ path: join(ARTIFACTS, 'no-webgpu.png') });
+    await page.close();
+  }, 60_000);
+});

@@ -1,0 +1,109 @@
+// Timeline columns (unit buckets of a snapshot, counted with the unit map's state priority) and the raster that keeps
+// a bounded number of columns by averaging neighbours, whatever the run's length.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { bucketShape, CELL_BYTES, timelineColumn, TIMELINE_ROWS } from '../../src/ui/timeline/columns';
+import { TimelineRaster } from '../../src/ui/timeline/raster';
+import { EMPTY_COLOR, rgbOf, STATE_COLORS, type UnitState, UNIT_STATES } from '../../src/ui/unit-map/colors';
+
+function bitmaps(states: UnitState[]) {
+  const words = Math.ceil(states.length / 32);
+  const out = { width: states.length, dead: new Uint32Array(words), dropped: new Uint32Array(words), revived: new Uint32Array(words) };
+  states.forEach((s, u) => {
+    if (s !== 'alive') out[s][u >>> 5] |= 1 << (u & 31);
+  });
+  return out;
+}
+
+describe('timeline columns', () => {
+  it('folds units into at most TIMELINE_ROWS buckets, whole words once buckets are wide', () => {
+    expect(bucketShape(100)).toEqual({ rows: 100, unitsPerRow: 1 });
+    expect(bucketShape(512)).toEqual({ rows: 256, unitsPerRow: 2 });
+    expect(bucketShape(1_048_576)).toEqual({ rows: 256, unitsPerRow: 4096 });
+    expect(bucketShape(10_000)).toEqual({ rows: 157, unitsPerRow: 64 });
+    expect(() => bucketShape(0)).toThrow(/at least 1 unit/);
+  });
+
+  it('gives each bucket its fractions of dead, revived and dropped units (as bytes)', () => {
+    // 8 units in 4 buckets of 2.
+    const column = timelineColumn(bitmaps(['dead', 'dead', 'revived', 'alive', 'dropped', 'alive', 'alive', 'alive']), 4);
+    expect([...column]).toEqual([255, 0, 0, 0, 128, 0, 0, 0, 128, 0, 0, 0]);
+  });
+
+  it('counts like a unit-by-unit reference on random layers, buckets crossing word boundaries included', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...UNIT_STATES), { minLength: 1, maxLength: 400 }), fc.integer({ min: 1, max: 40 }), (states, maxRows) => {
+        const column = timelineColumn(bitmaps(states), maxRows);
+        const { rows, unitsPerRow } = bucketShape(states.length, maxRows);
+        expect(column.length).toBe(rows * CELL_BYTES);
+        for (let r = 0; r < rows; r++) {
+          const bucket = states.slice(r * unitsPerRow, (r + 1) * unitsPerRow);
+          const share = (s: UnitState) => Math.round((255 * bucket.filter((x) => x === s).length) / bucket.length);
+          expect([...column.slice(r * 3, r * 3 + 3)]).toEqual([share('dead'), share('revived'), share('dropped')]);
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('reads a million-unit layer in 256 rows', () => {
+    const width = 1_048_576;
+    const words = width / 32;
+    const dead = new Uint32Array(words);
+    dead.fill(0xffffffff, 0, 128); // the first 4096 units: bucket 0
+    const column = timelineColumn({ width, dead, dropped: new Uint32Array(words).fill(0x55555555), revived: new Uint32Array(words) });
+    expect(column.length).toBe(TIMELINE_ROWS * CELL_BYTES);
+    expect([...column.slice(0, 3)]).toEqual([255, 0, 0]);
+    expect([...column.slice(3, 6)]).toEqual([0, 0, 128]);
+  });
+});
+
+describe('timeline raster', () => {
+  const col = (dead: number, rows = 2) => new Uint8Array(rows * 3).map((_, i) => (i % 3 === 0 ? dead : 0));
+
+  it('keeps one column per snapshot until full, then averages neighbours and doubles the stride', () => {
+    const raster = new TimelineRaster(2, 4);
+    [0, 10, 20, 30].forEach((step, i) => raster.append(step, col(i * 51)));
+    expect(raster.columns).toBe(4);
+    expect(raster.stride).toBe(1);
+    raster.append(40, col(255));
+    // Halved: [0,10] [20,30], then 40 waits (partial) for a partner.
+    expect(raster.stride).toBe(2);
+    expect(raster.columns).toBe(3);
+    expect(raster.stepsOf(0)).toEqual([0, 10]);
+    expect(raster.stepsOf(1)).toEqual([20, 30]);
+    expect(raster.stepsOf(2)).toEqual([40, 40]);
+    expect(raster.cell(0, 0)[0]).toBeCloseTo((0 + 51) / 2 / 255, 6);
+    expect(raster.cell(1, 0)[0]).toBeCloseTo((102 + 153) / 2 / 255, 6);
+    expect(raster.cell(2, 0)[0]).toBeCloseTo(1, 6);
+    raster.append(50, col(0));
+    expect(raster.stepsOf(2)).toEqual([40, 50]);
+    expect(raster.cell(2, 0)[0]).toBeCloseTo(0.5, 6);
+    expect(raster.stepsOf(3)).toBeNull();
+  });
+
+  it('stays bounded over a long run and covers every snapshot', () => {
+    const raster = new TimelineRaster(64, 8);
+    for (let s = 0; s < 1000; s++) raster.append(s, new Uint8Array(raster.rows * 3));
+    expect(raster.columns).toBeLessThanOrEqual(8);
+    expect(raster.stepsOf(0)![0]).toBe(0);
+    expect(raster.stepsOf(raster.columns - 1)![1]).toBe(999);
+    for (let c = 1; c < raster.columns; c++) expect(raster.stepsOf(c)![0]).toBe(raster.stepsOf(c - 1)![1] + 1);
+  });
+
+  it('paints mixed colours, and empty columns past the data', () => {
+    const raster = new TimelineRaster(1, 2);
+    raster.append(0, new Uint8Array([255, 0, 0]));
+    const pixels = new Uint32Array(2);
+    raster.paint(pixels);
+    const bytes = [...new Uint8Array(pixels.buffer)];
+    expect(bytes.slice(0, 4)).toEqual([...rgbOf(STATE_COLORS.dead), 255]);
+    expect(bytes.slice(4, 8)).toEqual([...rgbOf(EMPTY_COLOR), 255]);
+    raster.append(10, new Uint8Array([0, 0, 0]));
+    raster.paint(pixels);
+    expect([...new Uint8Array(pixels.buffer)].slice(4, 7)).toEqual(rgbOf(STATE_COLORS.alive));
+    expect(() => raster.append(20, new Uint8Array(6))).toThrow(/holds 6 bytes; a 1-unit layer needs 3/);
+    expect(() => raster.paint(new Uint32Array(3))).toThrow(/needs 2 pixels/);
+    expect(() => new TimelineRaster(4, 3)).toThrow(/even integer/);
+  });
+});
