@@ -14,7 +14,7 @@ import { sweepPaths } from '../sweep/folder';
 import { runSweep, type PointOutcome, type PointRunner } from '../sweep/run-sweep';
 import { parseShard, type Shard, ShardError } from '../sweep/shard';
 import { parseGridFlag, sweepSpecFromJson, type SweepSpec } from '../sweep/spec';
-import { EXIT_SIGINT } from './run';
+import { EXIT_SIGINT, EXIT_SIGTERM } from './run';
 import { numberIn } from './borndead';
 
 /** `sweep collect` exits with this when points are missing (the summary is still written). */
@@ -144,6 +144,8 @@ Points enumerate row-major over the axes in the order written (file, then --grid
 axis fastest. Point k gets the id p<k>-<hash of its overrides> and runs on shard k mod n. Every point is validated
 before anything runs. Re-running a shard skips its finished points and resumes interrupted ones.
 Grid paths: names joined by dots, [i] for a list item, [*] for every hidden layer; a bare word is a string.
+Exit status: 0 this shard's points are done (a point that hit NaN/Infinity is recorded as non-finite, not
+retried), 2 bad input, 130/143 interrupted by SIGINT/SIGTERM (run the same command again to resume).
 
 Sharding with a scheduler (the shell expands the index):
   Slurm:       #SBATCH --array=0-3    deadunits sweep s.json --out /shared/s --shard "$SLURM_ARRAY_TASK_ID/4"
@@ -165,7 +167,9 @@ sweep.json:
       const out: string = flags.out ?? command.error("error: required option '--out <dir>' not specified", { exitCode: 2, code: 'deadunits.usage' });
       const spec = await specFromInputs(file, flags);
       const controller = new AbortController();
+      let received: NodeJS.Signals | null = null;
       const onSignal = (signal: NodeJS.Signals) => {
+        received = signal;
         console.error(`\n${signal}: finishing the current point's chunk and writing a checkpoint`);
         controller.abort(`received ${signal}`);
       };
@@ -184,7 +188,7 @@ sweep.json:
           runPoint: async (request) => jobRunner((gpu ??= await acquireNodeGpu()), flags, log)(request),
         });
         console.log(`shard ${flags.shard.index}/${flags.shard.count}: ${summary.ran.length} run, ${summary.skipped} already finished, of ${summary.mine} (sweep of ${summary.points})`);
-        if (summary.interrupted) process.exitCode = EXIT_SIGINT;
+        if (summary.interrupted) process.exitCode = (received as NodeJS.Signals | null) === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
         else console.log(`merge with: deadunits sweep collect ${out}`);
       } finally {
         process.off('SIGINT', onSignal);
