@@ -59,6 +59,10 @@ describe('runSweep and collectSweep', () => {
 
     const single = await collectSweep(one);
     const merged = await collectSweep(a, [b]);
+    // A new folder can gather the shard folders.
+    const gathered = await collectSweep(join(one, 'gathered'), [a, b]);
+    expect(gathered.csv).toBe(single.csv);
+    expect(gathered.missing).toEqual([]);
     expect(single.missing).toEqual([]);
     expect(merged.missing).toEqual([]);
     expect(merged.csv).toBe(single.csv);

@@ -1,5 +1,6 @@
 // Node-only: `sweep collect` merges the points of a sweep, wherever the shards wrote them (one shared folder or
 // one folder per shard), into one table (summary.csv) and one plot (summary.svg), and lists what is missing.
+import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic-file';
 import { type PointResult, readPointResult, readSweepManifest, type SweepManifest, SweepFolderError, sweepPaths } from './folder';
 import { summaryPlotSvg } from './plot';
@@ -100,6 +101,8 @@ export async function collectSweep(outDir: string, extraDirs: string[] = []): Pr
   const csv = summaryCsv(manifest, results);
   const svg = summaryPlotSvg(manifest, results);
   const paths = sweepPaths(outDir);
+  // OUT may be a fresh folder that only gathers the shard folders' results.
+  await mkdir(outDir, { recursive: true });
   await writeFileAtomic(paths.summaryCsv, new TextEncoder().encode(csv));
   await writeFileAtomic(paths.summarySvg, new TextEncoder().encode(svg));
   return { manifest, results: [...results.values()].sort((a, b) => a.index - b.index), missing, csv, svg };
