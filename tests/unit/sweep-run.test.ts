@@ -75,7 +75,7 @@ describe('runSweep and collectSweep', () => {
     );
     expect(lines[3]).toMatch(/^2,p2-[0-9a-f]{8},1,relu,completed,10,2,100,8,0\.375,3,4,1,2,0,0,4,0\.75,3,4,1,2,0,0$/);
     expect(single.svg).toContain('<svg');
-    expect(single.svg).toContain('hidden[*].activation.kind=leaky_relu');
+    expect(single.svg).toContain('activation=leaky_relu');
     expect(single.svg).toContain('lr (log scale)');
   });
 

@@ -6,7 +6,9 @@ import type { GridValue } from './spec';
 
 const WIDTH = 860;
 const HEIGHT = 480;
-const MARGIN = { left: 70, right: 250, top: 56, bottom: 56 };
+const MARGIN = { left: 70, right: 270, top: 56, bottom: 56 };
+/** Legend labels longer than this are cut (summary.csv has every value). */
+const LEGEND_CHARS = 34;
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 const MAX_SERIES = COLORS.length;
 
@@ -27,6 +29,13 @@ function fractions(r: PointResult): { dead: number; ever: number } | null {
 
 const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
 
+/** A path's short name for the legend: its last field, or the one before a trailing `kind` (activation, optimizer). */
+function shortName(path: string): string {
+  const names = path.split('.').map((n) => n.replace(/\[.*\]$/, ''));
+  const last = names[names.length - 1];
+  return last === 'kind' && names.length > 1 ? names[names.length - 2] : last;
+}
+
 export function summaryPlotSvg(manifest: SweepManifest, results: Map<string, PointResult>): string {
   const axes = manifest.axes;
   const varying = axes.map((a, i) => ({ ...a, i })).filter((a) => new Set(a.values.map(String)).size > 1);
@@ -39,7 +48,7 @@ export function summaryPlotSvg(manifest: SweepManifest, results: Map<string, Poi
     const r = results.get(p.id);
     const f = r ? fractions(r) : null;
     if (!f) continue;
-    const label = groupAxes.map((a) => `${a.path}=${show(p.overrides[a.i][1])}`).join(', ') || 'all points';
+    const label = groupAxes.map((a) => `${shortName(a.path)}=${show(p.overrides[a.i][1])}`).join(', ') || 'all points';
     let s = series.get(label);
     if (!s) series.set(label, (s = { label, points: new Map() }));
     const x = xAxis.i >= 0 ? p.overrides[xAxis.i][1] : p.index;
@@ -105,7 +114,8 @@ export function summaryPlotSvg(manifest: SweepManifest, results: Map<string, Poi
     const ly = MARGIN.top + 10 + k * 22;
     const lx = MARGIN.left + plotW + 16;
     out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2.5"/>`);
-    out.push(`<text x="${lx + 30}" y="${ly + 4}">${esc(s.label)}</text>`);
+    const label = s.label.length > LEGEND_CHARS ? `${s.label.slice(0, LEGEND_CHARS - 1)}…` : s.label;
+    out.push(`<text x="${lx + 30}" y="${ly + 4}">${esc(label)}</text>`);
   });
   if (list.length > MAX_SERIES) out.push(`<text x="${MARGIN.left + plotW + 16}" y="${MARGIN.top + 10 + MAX_SERIES * 22}" fill="#555">… ${list.length - MAX_SERIES} more (see summary.csv)</text>`);
   if (list.length === 0) out.push(`<text x="${MARGIN.left + plotW / 2}" y="${MARGIN.top + plotH / 2}" text-anchor="middle" fill="#555">no finished points yet</text>`);
