@@ -1,7 +1,8 @@
 // `borndead` through the bin: its count of dead networks is the CPU reference's for the same seeds, and the
 // interval is the Wilson interval of that count.
 import { describe, expect, it } from 'vitest';
-import { bornDeadSpecFromFlags, type BornDeadFlags } from '../../src/cli/commands/borndead';
+import { bornDeadSpecFromConfig, bornDeadSpecFromFlags, describeNetwork, type BornDeadFlags } from '../../src/cli/commands/borndead';
+import { presetConfig } from '../../src/config';
 import { wilsonInterval } from '../../src/engine/borndead-stats';
 import { bornDeadTrialReference, trialSeed } from '../../src/reference/borndead';
 import { runCli } from './run-cli';
@@ -49,5 +50,14 @@ describe('borndead through the bin', () => {
     const spec = bornDeadSpecFromFlags({ ...FLAGS, activation: 'elu', init: 'uniform', limit: 0.5 });
     expect(spec.hidden).toHaveLength(3);
     expect(spec.hidden[2]).toEqual({ width: 3, activation: { kind: 'elu', alpha: 1 }, weights: { kind: 'uniform', limit: 0.5 }, bias: -0.1 });
+    expect(describeNetwork(spec)).toBe('2 -> 3 x 3 elu(1) uniform(0.5) b=-0.1');
+  });
+
+  it('takes the network from a preset', () => {
+    const spec = bornDeadSpecFromConfig(presetConfig('deep_narrow'), 32);
+    expect(describeNetwork(spec)).toBe('2 -> 16 x 3 relu he_normal b=0');
+    expect(spec.probeRows).toBe(32);
+    const negative = bornDeadSpecFromConfig(presetConfig('negative_bias'), 8);
+    expect(negative.hidden.map((h) => [h.width, h.bias, h.weights])).toEqual([[512, -1, { kind: 'normal', std: 0.05 }], [512, -1, { kind: 'normal', std: 0.05 }]]);
   });
 });

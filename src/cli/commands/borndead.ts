@@ -4,7 +4,7 @@
 // <= 0 on every probe input (for leaky_relu / elu / gelu this is the observatory's "dead-like" test).
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ACTIVATIONS, type ActivationKind, DEFAULT_ALPHA, formatRange, inRange, LIMITS, type Range, WEIGHT_INIT_KINDS, type WeightInitKind } from '../../config';
+import { ACTIVATIONS, type ActivationKind, DEFAULT_ALPHA, formatRange, inRange, LIMITS, PRESET_NAMES, presetConfig, type PresetName, type Range, type RunConfig, WEIGHT_INIT_KINDS, type WeightInitKind } from '../../config';
 import { acquireNodeGpu } from '../../gpu/dawn';
 import type { InitScheme } from '../../reference/init';
 import { BornDeadRunner, type BornDeadSpec } from '../../engine/borndead';
@@ -27,6 +27,7 @@ export function numberIn(range: Range): (value: string) => number {
 }
 
 export interface BornDeadFlags {
+  preset?: PresetName;
   width: number;
   depth: number;
   inputs: number;
@@ -65,6 +66,18 @@ export function bornDeadSpecFromFlags(f: BornDeadFlags): BornDeadSpec {
   };
 }
 
+/** The hidden layers of a run configuration as born-dead trial layers (dropout plays no part at initialization). */
+export function bornDeadSpecFromConfig(config: RunConfig, probeRows: number): BornDeadSpec {
+  return {
+    inputSize: config.inputSize,
+    probeRows,
+    hidden: config.hidden.map((h) => ({ width: h.width, activation: h.activation, weights: h.init.weights, bias: h.init.bias.value })),
+  };
+}
+
+/** Flags that describe the network, which --preset replaces. */
+const NETWORK_FLAGS = ['width', 'depth', 'inputs', 'activation', 'alpha', 'init', 'std', 'limit', 'bias'] as const;
+
 /** A bar with trials/s and ETA on a terminal, a line per 10 % otherwise. */
 function progressReporter(mode: BornDeadFlags['progress'], total: number): { update(done: number): void; stop(): void } {
   const tty = mode === 'bar' || (mode === 'auto' && process.stderr.isTTY);
@@ -94,6 +107,18 @@ function progressReporter(mode: BornDeadFlags['progress'], total: number): { upd
   };
 }
 
+/** `2 -> 16 x 3 relu he_normal b=0`, or layer by layer when the layers differ. */
+export function describeNetwork(spec: BornDeadSpec): string {
+  const layer = (h: BornDeadSpec['hidden'][number]) => {
+    const w = h.weights;
+    const init = w.kind === 'normal' ? `normal(${w.std})` : w.kind === 'uniform' ? `uniform(${w.limit})` : w.kind;
+    return `${h.width} ${h.activation.kind}${h.activation.alpha === undefined ? '' : `(${h.activation.alpha})`} ${init} b=${h.bias}`;
+  };
+  const layers = spec.hidden.map(layer);
+  const same = layers.every((l) => l === layers[0]);
+  return `${spec.inputSize} -> ${same ? `${layers.length} x ${layers[0]}` : layers.join(' -> ')}`;
+}
+
 export function borndeadCommand(): Command {
   const L = LIMITS;
   return new Command('borndead')
@@ -101,6 +126,7 @@ export function borndeadCommand(): Command {
       'Estimate the probability that a freshly initialized network is dead: its last hidden layer outputs zero ' +
         '(pre-activation <= 0 for every unit) on every probe input. Trials run in batches on the GPU.',
     )
+    .addOption(new Option('--preset <name>', 'take the network (input size, every hidden layer\'s width, activation and init) from a preset').choices(PRESET_NAMES))
     .addOption(new Option('--width <n>', `units per hidden layer ${formatRange(L.width)}`).argParser(numberIn(L.width)).default(32))
     .addOption(new Option('--depth <n>', `hidden layers ${formatRange(L.depth)}`).argParser(numberIn(L.depth)).default(4))
     .addOption(new Option('--inputs <n>', `input size ${formatRange(L.inputSize)}`).argParser(numberIn(L.inputSize)).default(32))
@@ -121,17 +147,23 @@ export function borndeadCommand(): Command {
       'after',
       `
 Trial t is the network a run with seed (--seed + t) starts from: the same Philox streams as the trainer's
-init. Its probe inputs are standard normal: x[r, i] = N(0, 1) from the stream rngKey(seed, 'probeSet', 1).
+init. Its probe inputs are standard normal: x[r, i] = N(0, 1) from the stream rngKey(seed, 'probeSet', 1)
+(with --preset too: a run's own probe rows come from its data set, so its answer can differ a little).
 
 Examples:
-  $ deadunits borndead --width 3 --depth 16 --inputs 2 --trials 5000      # the deep_narrow preset's shape
+  $ deadunits borndead --preset deep_narrow --trials 5000                # is that preset born dead?
+  $ deadunits borndead --width 3 --depth 16 --inputs 2 --trials 5000      # the same shape from flags
   $ deadunits borndead --width 64 --depth 4 --bias -1 --init normal --std 0.05
   $ deadunits borndead --width 1 --depth 1 --probe 1 --trials 10000 --json   # P(dead) = 1/2 exactly`,
     )
     .action(async (flags: BornDeadFlags, command: Command) => {
       let spec: BornDeadSpec;
       try {
-        spec = bornDeadSpecFromFlags(flags);
+        if (flags.preset !== undefined) {
+          const given = NETWORK_FLAGS.filter((f) => command.getOptionValueSource(f) === 'cli');
+          if (given.length) throw new InvalidArgumentError(`--preset sets the network; it cannot be combined with ${given.map((f) => `--${f}`).join(', ')}`);
+          spec = bornDeadSpecFromConfig(presetConfig(flags.preset), flags.probe);
+        } else spec = bornDeadSpecFromFlags(flags);
       } catch (error) {
         if (error instanceof InvalidArgumentError) command.error(`error: ${error.message}`, { exitCode: 2, code: 'deadunits.invalidFlags' });
         throw error;
@@ -157,8 +189,8 @@ Examples:
         if (flags.json) {
           console.log(JSON.stringify({ spec, seed: flags.seed, trials: result.trials, requestedTrials: flags.trials, dead: result.dead, estimate: ci.estimate, low: ci.low, high: ci.high, confidence: ci.level, interval: 'wilson', seconds: result.seconds, trialsPerSecond, adapter }, null, 2));
         } else {
-          const act = spec.hidden[0].activation.kind;
-          console.log(`network:  ${flags.inputs} -> ${flags.depth} x ${flags.width} ${act}, init ${flags.init}${flags.std !== undefined ? `(${flags.std})` : flags.limit !== undefined ? `(${flags.limit})` : ''}, bias ${flags.bias}; ${flags.probe} standard normal probe inputs`);
+          const act = spec.hidden[spec.hidden.length - 1].activation.kind;
+          console.log(`network:  ${describeNetwork(spec)}${flags.preset ? ` (preset ${flags.preset})` : ''}; ${flags.probe} standard normal probe inputs`);
           console.log(`trials:   ${result.trials}${result.trials < flags.trials ? ` of ${flags.trials} (interrupted)` : ''}, seeds ${flags.seed}..${(flags.seed + result.trials - 1) >>> 0}`);
           console.log(`dead:     ${result.dead} (${act === 'relu' ? 'last hidden layer outputs zero on every probe input' : 'dead-like: every last-layer pre-activation <= 0 on every probe input'})`);
           console.log(`P(dead):  ${ci.estimate.toFixed(4)}, ${(ci.level * 100).toPrecision(3)}% Wilson interval [${ci.low.toFixed(4)}, ${ci.high.toFixed(4)}]`);
