@@ -1,8 +1,11 @@
 // The ratios as bars (uPlot), redrawn as each case finishes: one bar per ratio (numbered as in the table),
 // and the goal, where the ratio has one, as a point above it. Log scale: ratios span 0.9x to 30x.
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import type { Ratio } from '../schema';
+import { adoptStyles } from './styles';
+
+adoptStyles(uplotCss);
 
 export class RatioChart {
   private plot: uPlot | null = null;

@@ -11,8 +11,11 @@ import type { Tf } from '../tfjs-mlp';
 import { RatioChart } from './chart';
 import { parsePageParams } from './params';
 import { renderCases, renderComparison, renderRatios } from './tables';
+import benchCss from './bench.css?inline';
+import { adoptStyles } from './styles';
 import { loadTfjsBrowser } from './tfjs-browser';
-import './bench.css';
+
+adoptStyles(benchCss);
 
 const $ = <T extends HTMLElement>(id: string) => {
   const el = document.getElementById(id);
