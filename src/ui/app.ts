@@ -9,6 +9,7 @@ import { css, html, LitElement, nothing, type TemplateResult, unsafeCSS } from '
 import { customElement, state } from 'lit/decorators.js';
 import { parseRunConfig, type RunConfig } from '../config';
 import type { AdapterSummary } from '../gpu/device';
+import type { MetricsRow } from '../report/metrics';
 import type { SeedAnswerInput } from '../report/seed-answer';
 import { downloadBlob } from './download';
 import './no-webgpu';
@@ -29,6 +30,8 @@ import type { DuUnitMap, OrderChangeDetail, UnitHoverDetail, UnitInfo } from './
 import { configFromUrl, urlWithConfig } from './url-state';
 
 const DEFAULT_SNAPSHOT_EVERY = 100;
+/** Least time between two chart updates. */
+const CHART_INTERVAL_MS = 500;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -67,6 +70,9 @@ export class DuApp extends LitElement {
   @state() private saving = false;
 
   private readonly engine = new TrainingController(this, (event) => this.onEngineEvent(event));
+  private chartRows: MetricsRow[] = [];
+  private chartTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastChartFlush = -Infinity;
 
   static override styles = [
     controlStyles,
@@ -121,6 +127,7 @@ export class DuApp extends LitElement {
         font-size: 12px;
       }
       .status {
+        width: 330px;
         font-size: 12px;
         color: var(--du-muted);
         font-variant-numeric: tabular-nums;
@@ -162,6 +169,13 @@ export class DuApp extends LitElement {
         gap: 16px;
         padding: 12px 16px 24px;
         align-items: start;
+      }
+      /* Layout containment: text that changes every frame (status, counts) and the charts' own measuring then lay out
+         their own box, not the whole page with its large form. */
+      aside,
+      .card,
+      .status {
+        contain: content;
       }
       aside {
         position: sticky;
@@ -268,6 +282,7 @@ export class DuApp extends LitElement {
           this.coalesced = 0;
           this.orders = new Map();
           this.unitInfo = null;
+          this.dropChartRows();
           this.charts()?.reset();
           for (const t of this.timelines()) t.reset();
           for (const m of this.maps()) m.clear();
@@ -276,6 +291,7 @@ export class DuApp extends LitElement {
         }
         return;
       case 'state':
+        if (event.state !== 'running') this.flushChartRows();
         this.runState = event.state;
         this.step = event.step;
         this.stepsPerSecond = event.stepsPerSecond;
@@ -310,7 +326,7 @@ export class DuApp extends LitElement {
   }
 
   private applyFrame(frame: Extract<WorkerEvent, { type: 'frame' }>): void {
-    if (frame.rows.length) this.charts()?.appendRows(frame.rows);
+    this.queueChartRows(frame.rows);
     const timelines = this.timelines();
     for (const column of frame.columns) column.layers.forEach((bytes, l) => timelines[l]?.appendColumn(column.step, bytes));
     if (frame.snapshot) {
@@ -319,6 +335,37 @@ export class DuApp extends LitElement {
       this.snapshotStep = frame.snapshot.step;
     }
     this.coalesced += frame.coalesced;
+  }
+
+  /**
+   * Charts take rows at most CHART_INTERVAL_MS apart: redrawing five plots is the costliest thing the page does per
+   * frame, and a chart does not need to move at the display rate (the maps do).
+   */
+  private queueChartRows(rows: readonly MetricsRow[]): void {
+    this.chartRows.push(...rows);
+    if (this.chartTimer !== null || this.chartRows.length === 0) return;
+    const wait = Math.max(0, this.lastChartFlush + CHART_INTERVAL_MS - performance.now());
+    this.chartTimer = setTimeout(() => this.flushChartRows(), wait);
+  }
+
+  private flushChartRows(): void {
+    if (this.chartTimer !== null) clearTimeout(this.chartTimer);
+    this.chartTimer = null;
+    this.lastChartFlush = performance.now();
+    const rows = this.chartRows;
+    this.chartRows = [];
+    if (rows.length) this.charts()?.appendRows(rows);
+  }
+
+  private dropChartRows(): void {
+    if (this.chartTimer !== null) clearTimeout(this.chartTimer);
+    this.chartTimer = null;
+    this.chartRows = [];
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.dropChartRows();
   }
 
   private charts(): DuCharts | null {

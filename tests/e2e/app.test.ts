@@ -248,8 +248,8 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     expect(await banner.count()).toBe(0);
     await click(page, 'step');
     await waitForSnapshot(page, 20);
-    const rows = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.rows().map((r) => r.step));
-    expect(rows).toEqual([0, 10, 20]);
+    // Charts take rows a few times a second: wait for the last one.
+    await expect.poll(() => page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.rows().map((r) => r.step)), { timeout: 5000 }).toEqual([0, 10, 20]);
     // Chromium logs the destroyed device's failed operations; nothing else may appear.
     expect(log.errors.filter((e) => !/destroyed|lost/i.test(e))).toEqual([]);
     await page.close();

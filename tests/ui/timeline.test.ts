@@ -104,6 +104,11 @@ describe('timeline raster', () => {
     expect([...new Uint8Array(pixels.buffer)].slice(4, 7)).toEqual(rgbOf(STATE_COLORS.alive));
     expect(() => raster.append(20, new Uint8Array(6))).toThrow(/holds 6 bytes; a 1-unit layer needs 3/);
     expect(() => raster.paint(new Uint32Array(3))).toThrow(/needs 2 pixels/);
+    // Only the filled columns: a 1-column image shows column 0.
+    const one = new Uint32Array(1);
+    raster.paint(one, 1);
+    expect([...new Uint8Array(one.buffer)].slice(0, 3)).toEqual(rgbOf(STATE_COLORS.dead));
+    expect(() => raster.paint(one, 3)).toThrow(/width 3 is not in \[1, 2\]/);
     expect(() => new TimelineRaster(4, 3)).toThrow(/even integer/);
   });
 });

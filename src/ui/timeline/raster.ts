@@ -106,11 +106,13 @@ export class TimelineRaster {
   }
 
   /**
-   * Paints the raster into RGBA pixels (capacity × rows, as u32): each cell the unit map's colours mixed by the
-   * fractions of its units in each state; columns not reached yet in EMPTY_COLOR.
+   * Paints the raster into RGBA pixels (width × rows, as u32; width defaults to the capacity): each cell the unit
+   * map's colours mixed by the fractions of its units in each state; columns not reached yet in EMPTY_COLOR. The
+   * timeline draws exactly its filled columns (width = columns), stretched over the canvas.
    */
-  paint(pixels: Uint32Array): void {
-    if (pixels.length !== this.capacity * this.rows) throw new RangeError(`timeline image needs ${this.capacity * this.rows} pixels, got ${pixels.length}`);
+  paint(pixels: Uint32Array, width = this.capacity): void {
+    if (!Number.isInteger(width) || width < 1 || width > this.capacity) throw new RangeError(`timeline image width ${width} is not in [1, ${this.capacity}]`);
+    if (pixels.length !== width * this.rows) throw new RangeError(`timeline image needs ${width * this.rows} pixels, got ${pixels.length}`);
     const bytes = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
     const alive = rgbOf(STATE_COLORS.alive);
     const dead = rgbOf(STATE_COLORS.dead);
@@ -120,12 +122,12 @@ export class TimelineRaster {
     const columns = this.columns;
     const n = this.rows * CELL_BYTES;
     const partialColumn = this.partialCount > 0 ? this.firstSteps.length : -1;
-    for (let c = 0; c < this.capacity; c++) {
+    for (let c = 0; c < width; c++) {
       const source = c === partialColumn ? this.partial : this.cells;
       const base = c === partialColumn ? 0 : c * n;
       const scale = c === partialColumn ? 1 / this.partialCount : 1;
       for (let r = 0; r < this.rows; r++) {
-        const p = 4 * (r * this.capacity + c);
+        const p = 4 * (r * width + c);
         if (c >= columns) {
           bytes[p] = empty[0];
           bytes[p + 1] = empty[1];

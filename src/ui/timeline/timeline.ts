@@ -131,12 +131,14 @@ export class DuTimeline extends LitElement {
       context.clearRect(0, 0, canvas.width, canvas.height);
       return;
     }
-    if (canvas.width !== raster.capacity || canvas.height !== raster.rows) {
-      canvas.width = raster.capacity;
+    // One canvas pixel per filled column, stretched over the element: the run so far always spans the whole width.
+    const columns = Math.max(1, raster.columns);
+    if (canvas.width !== columns || canvas.height !== raster.rows) {
+      canvas.width = columns;
       canvas.height = raster.rows;
     }
-    if (!this.image || this.image.width !== raster.capacity || this.image.height !== raster.rows) this.image = new ImageData(raster.capacity, raster.rows);
-    raster.paint(new Uint32Array(this.image.data.buffer));
+    if (!this.image || this.image.width !== columns || this.image.height !== raster.rows) this.image = new ImageData(columns, raster.rows);
+    raster.paint(new Uint32Array(this.image.data.buffer), columns);
     context.putImageData(this.image, 0, 0);
   }
 
@@ -144,7 +146,7 @@ export class DuTimeline extends LitElement {
     const raster = this.raster;
     if (!raster) return;
     const rect = this.canvas.getBoundingClientRect();
-    const c = Math.floor(((event.clientX - rect.left) / rect.width) * raster.capacity);
+    const c = Math.floor(((event.clientX - rect.left) / rect.width) * Math.max(1, raster.columns));
     const r = Math.floor(((event.clientY - rect.top) / rect.height) * raster.rows);
     const steps = raster.stepsOf(c);
     if (!steps || r < 0 || r >= raster.rows) {

@@ -70,8 +70,9 @@ export class DuUnitMap extends LitElement {
   private frame: number | null = null;
   private resizeObserver: ResizeObserver | null = null;
   private drag: { x: number; y: number; moved: boolean } | null = null;
-  /** Milliseconds spent painting the last snapshot (exposed for the render benchmark). */
+  /** Milliseconds spent painting the last snapshot, and drawing the last frame in all (for the render benchmark). */
   lastPaintMs = 0;
+  lastFrameMs = 0;
   /** Frames drawn since connected (for the render benchmark). */
   framesDrawn = 0;
 
@@ -258,6 +259,7 @@ export class DuUnitMap extends LitElement {
   private drawFrame(): void {
     const canvas = this.canvas;
     if (!canvas) return;
+    const frameStarted = performance.now();
     const dpr = globalThis.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
     const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
@@ -291,6 +293,7 @@ export class DuUnitMap extends LitElement {
     }
     this.dataDirty = false;
     this.viewDirty = false;
+    this.lastFrameMs = performance.now() - frameStarted;
   }
 
   private fitted(): View | null {

@@ -28,6 +28,10 @@ import { unitRecord } from './history';
 export const STATE_BYTES_PER_SNAPSHOT = 4 * 2 ** 20;
 /** Staging buffers per observatory: snapshots taken faster than they come back beyond this are skipped (counted). */
 const RING_SIZE = 8;
+/** Chunks remembered to time snapshots (they come back from the GPU a little after their chunk). */
+const CHUNKS_KEPT = 64;
+/** Least time between two progress reports while running. */
+const STATE_POST_INTERVAL_MS = 200;
 /** Least time between two history reads for the seed answer and death orders. */
 const MIN_SUMMARY_INTERVAL_MS = 1000;
 
@@ -88,6 +92,9 @@ export class EngineSession {
   private runningSince: number | null = null;
   private previous: { step: number; seconds: number } | null = null;
   private chunkRate: number | null = null;
+  /** Recent chunks: steps [from, to] trained between these training-clock times (for snapshot timing). */
+  private chunks: { from: number; to: number; fromSeconds: number; toSeconds: number }[] = [];
+  private lastStatePost = -Infinity;
 
   // Device loss
   private saved: CheckpointState | null = null;
@@ -227,6 +234,7 @@ export class EngineSession {
       this.lastRowStep = -1;
       this.activeMs = 0;
       this.previous = null;
+      this.chunks = [];
       this.saved = null;
       this.histories.clear();
       this.lastSummaryAt = -Infinity;
@@ -306,12 +314,17 @@ export class EngineSession {
         await this.lock.run(async () => {
           if (generation !== this.generation) return;
           const started = this.host.now();
+          const from = run.trainer.step;
+          const fromSeconds = this.elapsedSeconds();
           await run.observatory.train(chunk);
           const ms = this.host.now() - started;
           this.chunkRate = ms > 0 ? (1000 * chunk) / ms : null;
+          this.chunks.push({ from, to: run.trainer.step, fromSeconds, toSeconds: this.elapsedSeconds() });
+          if (this.chunks.length > CHUNKS_KEPT) this.chunks.shift();
           if (this.snapshotsSinceSave >= this.saveEvery) await this.saveState(run);
         });
-        if (this.state === 'running') this.postState();
+        // Progress while running: a few times a second is enough for the status line (each one re-renders it).
+        if (this.state === 'running' && this.host.now() - this.lastStatePost >= STATE_POST_INTERVAL_MS) this.postState();
         await this.host.yieldToEvents();
       }
     } catch (error) {
@@ -337,6 +350,18 @@ export class EngineSession {
     this.snapshotsSinceSave = 0;
   }
 
+  /**
+   * Training-clock time when `step` was completed, interpolated inside the chunk that trained it. Snapshots are read
+   * back asynchronously, often several at once: timing them on arrival would make throughput jump around.
+   */
+  private secondsAtStep(step: number): number {
+    for (let i = this.chunks.length - 1; i >= 0; i--) {
+      const c = this.chunks[i];
+      if (step > c.from && step <= c.to) return c.fromSeconds + ((step - c.from) / (c.to - c.from)) * (c.toSeconds - c.fromSeconds);
+    }
+    return this.elapsedSeconds();
+  }
+
   private elapsedSeconds(): number {
     const now = this.host.now();
     return (this.activeMs + (this.runningSince === null ? 0 : now - this.runningSince)) / 1000;
@@ -355,6 +380,7 @@ export class EngineSession {
   }
 
   private postState(): void {
+    this.lastStatePost = this.host.now();
     this.post({
       type: 'state',
       state: this.state,
@@ -379,7 +405,7 @@ export class EngineSession {
   private onSnapshot(snapshot: Snapshot): void {
     this.snapshotsSinceSave++;
     if (snapshot.step > this.lastRowStep) {
-      const seconds = this.elapsedSeconds();
+      const seconds = this.secondsAtStep(snapshot.step);
       const prev = this.previous;
       const rate = prev && snapshot.step > prev.step && seconds > prev.seconds ? (snapshot.step - prev.step) / (seconds - prev.seconds) : null;
       this.previous = { step: snapshot.step, seconds };
