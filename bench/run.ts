@@ -10,6 +10,7 @@ import { acquireNodeGpu } from '../src/gpu/dawn';
 import { writeFileAtomic } from '../src/io/atomic-file';
 import { compareResults, formatComparison } from './compare';
 import { caseRow, formatResult } from './report';
+import { markdownSummary } from './summary';
 import { benchResultFromJson, benchResultToJson, parseGroups, resultFileName, type BenchResult } from './schema';
 import { runSuite } from './suite';
 import { loadTfjsNode, releaseTfjsNode } from './tfjs-node';
@@ -24,6 +25,7 @@ interface Options {
   out?: string;
   save: boolean;
   compare?: string[];
+  summary?: string[];
   note: string[];
 }
 
@@ -31,6 +33,11 @@ async function compare(files: string[]): Promise<void> {
   if (files.length !== 2) throw new InvalidArgumentError(`--compare takes exactly two result files, got ${files.length}`);
   const [a, b] = await Promise.all(files.map(async (file) => benchResultFromJson(await readFile(file, 'utf8'), file)));
   console.log(formatComparison(compareResults(a, b)));
+}
+
+async function summary(files: string[]): Promise<void> {
+  const results = await Promise.all(files.map(async (file) => benchResultFromJson(await readFile(file, 'utf8'), file)));
+  console.log(markdownSummary(results));
 }
 
 async function bench(options: Options): Promise<void> {
@@ -86,12 +93,14 @@ const program = new Command()
   .option('--out <file>', 'write the result JSON here (default bench/out/bench-<time>.json)')
   .option('--save', 'write the result to bench/results/<device>-<host>-<date>.json, to be committed', false)
   .option('--note <text>', 'add a note to the result, e.g. "machine busy" (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
-  .option('--compare <files...>', 'print two result files side by side (validated) instead of running');
+  .option('--compare <files...>', 'print two result files side by side (validated) instead of running')
+  .option('--summary <files...>', 'print a markdown table of the ratios and medians of result files (for the README)');
 
 async function main(): Promise<void> {
   program.parse();
   const options = program.opts<Options>();
   if (options.compare) await compare(options.compare);
+  else if (options.summary) await summary(options.summary);
   else await bench(options);
 }
 
