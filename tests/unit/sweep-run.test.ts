@@ -126,6 +126,16 @@ describe('runSweep and collectSweep', () => {
     expect(result.csv.split('\n')[1]).toMatch(/^0,p0-[0-9a-f]{8},0\.01,relu$/);
   });
 
+  it('refuses points a headless run cannot do before running any, naming them', async () => {
+    const dir = await tempDir();
+    const calls: number[] = [];
+    const bad: SweepSpec = { ...spec, axes: [{ path: 'snapshot.every', values: [5, 0] }] };
+    await expect(runSweep({ spec: bad, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => (calls.push(r.point.index), fakeOutcome(r)) })).rejects.toThrow(
+      /point 1 \(p1-[0-9a-f]{8}: snapshot\.every=0\) snapshot\.every: 0 turns snapshots off/,
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('refuses a folder holding another sweep, and a malformed result file naming it', async () => {
     const dir = await tempDir();
     await runSweep({ spec, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => fakeOutcome(r) });

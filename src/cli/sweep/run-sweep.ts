@@ -4,7 +4,7 @@
 // one point is injected (the CLI passes runJob / resumeJob), so this logic is tested without a GPU.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunConfig } from '../../config';
+import { ConfigError, type ConfigIssue, type RunConfig } from '../../config';
 import type { MetricsRow } from '../../report/metrics';
 import type { LayerHistorySummary } from '../../report/seed-answer';
 import { claimSweepFolder, isFinished, pointRunDir, readPointResult, sweepManifest, writePointResult } from './folder';
@@ -59,11 +59,26 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * What a headless run needs beyond a valid configuration (runJob refuses the rest): snapshots on (metrics and
+ * the report come from them) and a synthetic data set (a file's arrays are not part of the configuration).
+ */
+export function checkHeadless(points: SweepPoint[]): void {
+  const issues: ConfigIssue[] = [];
+  for (const p of points) {
+    const where = `point ${p.index} (${p.id}: ${formatOverrides(p.overrides)})`;
+    if (p.config.snapshot.every < 1) issues.push({ path: `${where} snapshot.every`, message: `0 turns snapshots off; a sweep point needs them: use an interval in [1, ${p.config.steps}]` });
+    if (p.config.dataset.kind === 'file') issues.push({ path: `${where} dataset.kind`, message: '"file" cannot run headless: use a synthetic data set' });
+  }
+  if (issues.length) throw new ConfigError(issues, 'sweep');
+}
+
 export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummary> {
   const { spec, outDir, shard, runPoint, signal } = options;
   const log = options.log ?? (() => undefined);
   // Every point is validated before anything runs, on every shard: a bad point fails all shards at once.
   const points = expandSweep(spec);
+  checkHeadless(points);
   await claimSweepFolder(outDir, sweepManifest(spec, points));
   const mine = pointsOfShard(points, shard);
   const summary: SweepRunSummary = { points: points.length, mine: mine.length, skipped: 0, ran: [], interrupted: false };
