@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // tsx keeps function names with a `__name` helper that page.evaluate's serialized functions do not carry.
+    await page.addInitScript('globalThis.__name = (f) => f;');
     // The app's own page (its modules define <du-unit-map>); the run itself is not started.
     await page.goto(`${server.url}?preset=dropout_only&hidden=64:relu:0.5*2`);
     await page.waitForSelector('du-app[data-state="paused"]', { timeout: 120_000 });

@@ -231,4 +231,19 @@ describe('EngineSession', () => {
     expect(last.coalesced).toBeGreaterThan(0);
     expect(last.snapshot!.step).toBe(80);
   });
+
+  it('changes the snapshot interval mid-run, keeping the per-unit history', async () => {
+    const from = h.events.length;
+    const before = await h.checkpoint(4);
+    await h.send({ type: 'options', snapshotEvery: 5 });
+    await h.waitFor('state', (e) => e.snapshotEvery === 5, from);
+    // Same per-unit history as before the new observatory took over.
+    const after = checkpointFromSafetensors(await h.checkpoint(5));
+    expect(after.observatory!.unitHistory).toEqual(checkpointFromSafetensors(before).observatory!.unitHistory);
+    await h.send({ type: 'configure', config: tiny(100), snapshotEvery: 5, stepsPerFrame: 7 });
+    await h.send({ type: 'run' });
+    await h.waitFor('state', (e) => e.state === 'finished' && e.step === 100, from);
+    await h.waitFor('frame', (f) => f.rows.some((r) => r.step === 100), from);
+    expect(h.rowSteps(from)).toEqual([85, 90, 95, 100]);
+  });
 });
