@@ -2,13 +2,15 @@
 // per submit. Trial t (seed = trialSeed(seed, t)) is the network a run with that seed starts from, fed its own
 // standard normal probe inputs (see src/reference/borndead.ts for the exact streams and the definition of dead).
 // Per batch of T trials, one dispatch each: the born-dead kernel draws T probe sets and, layer by layer, T weight
-// matrices (trial t from its own seed, with the init kernel's draws), multiplies all T at once; the activation
-// kernel runs once over all T; the verdict writes one count per trial. One submit and one readback per batch.
-import { createStorage, readF32, readU32 } from '../gpu/buffers';
+// matrices (trial t from its own seed, with the init kernel's draws), multiplies all T at once (a wide layer
+// instead runs the engine's tiled matmul, one dispatch per trial); the activation kernel runs once over all T;
+// the verdict writes one count per trial. One submit and one readback per batch.
+import { createStorage, readF32, readU32, uploadStorage } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import type { Dispatch } from '../gpu/dispatch';
 import { ActivationKernel } from '../gpu/kernels/activation';
 import { BornDeadKernel } from '../gpu/kernels/borndead';
+import { MatmulKernel } from '../gpu/kernels/matmul';
 import { type BornDeadSpec, PROBE_INPUT_SCHEME, probeInputKey, trialSeed } from '../reference/borndead';
 import { rngKey } from '../reference/philox';
 
@@ -16,6 +18,13 @@ export type { BornDeadLayer, BornDeadSpec } from '../reference/borndead';
 
 /** Largest buffer a batch uses; the trials per batch follow from it (and from the device's binding limit). */
 const BATCH_BUFFER_BYTES = 64 * 2 ** 20;
+/**
+ * Multiply-adds per trial and layer from which the layer runs as one tiled matmul per trial (the engine's
+ * register-blocked kernel) rather than in the batched kernel: wide layers are worth a dispatch each, narrow
+ * ones are not.
+ */
+const MATMUL_MIN_MACS = 1 << 18;
+
 /** Trials per submit: enough to amortize the submit and readback; more only delays progress reports. */
 const MAX_BATCH_TRIALS = 4096;
 
@@ -83,11 +92,14 @@ export class BornDeadRunner {
     private readonly gpu: GpuContext,
     private readonly activation: ActivationKernel,
     private readonly kernel: BornDeadKernel,
+    private readonly matmul: MatmulKernel,
+    private readonly matmulMinMacs: number,
   ) {}
 
-  static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<BornDeadRunner> {
-    const [activation, kernel] = await Promise.all([ActivationKernel.create(gpu, options), BornDeadKernel.create(gpu, options)]);
-    return new BornDeadRunner(gpu, activation, kernel);
+  /** `matmulMinMacs` (tests) overrides MATMUL_MIN_MACS: 0 sends every layer through the tiled matmul. */
+  static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number; matmulMinMacs?: number } = {}): Promise<BornDeadRunner> {
+    const [activation, kernel, matmul] = await Promise.all([ActivationKernel.create(gpu, options), BornDeadKernel.create(gpu, options), MatmulKernel.create(gpu, options)]);
+    return new BornDeadRunner(gpu, activation, kernel, matmul, options.matmulMinMacs ?? MATMUL_MIN_MACS);
   }
 
   async run(options: BornDeadRunOptions): Promise<BornDeadResult> {
@@ -106,6 +118,8 @@ export class BornDeadRunner {
       alive: createStorage(device, 'BornDead.alive', batch * 4),
       maxPre: createStorage(device, 'BornDead.maxPre', batch * 4),
     };
+    // Each layer's constant bias as a vector, for the tiled matmul's bias operand.
+    const biases = spec.hidden.map((h, i) => uploadStorage(device, `BornDead.bias${i + 1}`, new Float32Array(h.width).fill(h.bias)));
     const alive = new Uint32Array(trials);
     const maxPre = new Float32Array(trials);
     const started = performance.now();
@@ -113,7 +127,7 @@ export class BornDeadRunner {
     try {
       while (done < trials && !options.signal?.aborted) {
         const count = Math.min(batch, trials - done);
-        const dispatches = this.prepareBatch(spec, seed, done, count, buffers);
+        const dispatches = this.prepareBatch(spec, seed, done, count, buffers, biases);
         try {
           const encoder = device.createCommandEncoder({ label: 'BornDead.batch' });
           const pass = encoder.beginComputePass({ label: 'BornDead.batch' });
@@ -130,6 +144,7 @@ export class BornDeadRunner {
       }
     } finally {
       Object.values(buffers).forEach((b) => b.destroy());
+      biases.forEach((b) => b.destroy());
     }
     const seconds = (performance.now() - started) / 1000;
     let dead = 0;
@@ -138,7 +153,7 @@ export class BornDeadRunner {
   }
 
   /** The dispatches of trials [first, first + count), in order: probe inputs, then per layer weights, forward, activation; the verdict. */
-  private prepareBatch(spec: BornDeadSpec, seed: number, first: number, count: number, b: Record<'probe' | 'weights' | 'pre' | 'act' | 'alive' | 'maxPre', GPUBuffer>): Dispatch[] {
+  private prepareBatch(spec: BornDeadSpec, seed: number, first: number, count: number, b: Record<'probe' | 'weights' | 'pre' | 'act' | 'alive' | 'maxPre', GPUBuffer>, biases: GPUBuffer[]): Dispatch[] {
     const rows = spec.probeRows;
     const out: Dispatch[] = [];
     const inputs = spec.inputSize;
@@ -173,22 +188,40 @@ export class BornDeadRunner {
           target: { buffer: b.weights, stride: fanIn * fanOut },
         }),
       );
-      out.push(
-        this.kernel.prepareForward({
-          label: `BornDead.forward${l}`,
-          trials: count,
-          rows,
-          fanIn,
-          fanOut,
-          xStride: rows * fanIn,
-          wStride: fanIn * fanOut,
-          preStride: rows * fanOut,
-          x,
-          w: b.weights,
-          pre: b.pre,
-          bias: layer.bias,
-        }),
-      );
+      if (rows * fanIn * fanOut >= this.matmulMinMacs) {
+        for (let t = 0; t < count; t++) {
+          out.push(
+            this.matmul.prepare({
+              label: `BornDead.matmul${l}[${t}]`,
+              variant: 'nn',
+              m: rows,
+              n: fanOut,
+              k: fanIn,
+              a: { buffer: x, offset: t * rows * fanIn, ld: fanIn },
+              b: { buffer: b.weights, offset: t * fanIn * fanOut, ld: fanOut },
+              c: { buffer: b.pre, offset: t * rows * fanOut, ld: fanOut },
+              bias: { buffer: biases[index] },
+            }),
+          );
+        }
+      } else {
+        out.push(
+          this.kernel.prepareForward({
+            label: `BornDead.forward${l}`,
+            trials: count,
+            rows,
+            fanIn,
+            fanOut,
+            xStride: rows * fanIn,
+            wStride: fanIn * fanOut,
+            preStride: rows * fanOut,
+            x,
+            w: b.weights,
+            pre: b.pre,
+            bias: layer.bias,
+          }),
+        );
+      }
       if (l < spec.hidden.length) {
         out.push(this.activation.prepareForward({ label: `BornDead.activation${l}`, activation: layer.activation, z: b.pre, a: b.act, count: count * rows * fanOut }));
       }

@@ -90,15 +90,17 @@ const layer = (width: number, extra: Partial<BornDeadSpec['hidden'][number]> = {
 describe('born-dead runs', () => {
   const t = useGpu();
 
-  const cases: { name: string; spec: BornDeadSpec }[] = [
+  const cases: { name: string; spec: BornDeadSpec; matmulMinMacs?: number }[] = [
     { name: 'deep narrow relu (4 x width 3, 5 probe rows)', spec: { inputSize: 2, probeRows: 5, hidden: [layer(3), layer(3), layer(3), layer(3)] } },
     { name: 'leaky relu and gelu, negative bias, uniform init', spec: { inputSize: 3, probeRows: 4, hidden: [layer(5, { activation: { kind: 'leaky_relu', alpha: 0.01 }, bias: -0.5 }), layer(2, { activation: { kind: 'gelu' }, weights: { kind: 'uniform', limit: 1 }, bias: -0.2 })] } },
     { name: 'elu, xavier, one layer of 67 units', spec: { inputSize: 7, probeRows: 3, hidden: [layer(4, { activation: { kind: 'elu', alpha: 1 }, weights: { kind: 'xavier_normal' } }), layer(67, { bias: -1.5, weights: { kind: 'xavier_uniform' } })] } },
+    // Every layer through the engine's tiled matmul (the path of wide layers), unaligned shapes included.
+    { name: 'tiled matmul path, 5 -> 9 -> 6 -> 2 units', matmulMinMacs: 0, spec: { inputSize: 5, probeRows: 3, hidden: [layer(9), layer(6, { bias: -0.5 }), layer(2, { activation: { kind: 'gelu' }, bias: -0.8 })] } },
   ];
 
-  for (const { name, spec } of cases) {
+  for (const { name, spec, matmulMinMacs } of cases) {
     it(`matches the CPU reference trial by trial: ${name}`, async () => {
-      const runner = await BornDeadRunner.create(t.gpu, { maxWorkgroupsPerDimension: 16 });
+      const runner = await BornDeadRunner.create(t.gpu, { maxWorkgroupsPerDimension: 16, matmulMinMacs });
       const trials = 150;
       const seed = 0xfffffff0; // wraps past 2^32 within the run
       // 37 trials per batch: batches that do not divide the trials.
