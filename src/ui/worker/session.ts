@@ -95,6 +95,7 @@ export class EngineSession {
   /** Recent chunks: steps [from, to] trained between these training-clock times (for snapshot timing). */
   private chunks: { from: number; to: number; fromSeconds: number; toSeconds: number }[] = [];
   private lastStatePost = -Infinity;
+  private lastStep = 0;
 
   // Device loss
   private saved: CheckpointState | null = null;
@@ -381,10 +382,12 @@ export class EngineSession {
 
   private postState(): void {
     this.lastStatePost = this.host.now();
+    // Without a run (lost device, rebuilding) the step shown is the last one trained.
+    if (this.run) this.lastStep = this.run.trainer.step;
     this.post({
       type: 'state',
       state: this.state,
-      step: this.run?.trainer.step ?? 0,
+      step: this.lastStep,
       stepsPerSecond: this.state === 'running' ? this.chunkRate : null,
       snapshotEvery: this.snapshotEvery,
       stepsPerFrame: this.stepsPerFrame,
@@ -512,8 +515,8 @@ export class EngineSession {
     run?.trainer.destroy();
     this.stopAt = null;
     this.setState('lost', false);
-    const reason = info.reason === 'destroyed' ? 'the device was destroyed' : `reason: ${info.reason}`;
-    this.post({ type: 'device-lost', message: `The GPU device was lost (${reason}${info.message ? `: ${info.message}` : ''}).`, resumeStep: this.saved?.trainer.step ?? null });
+    const detail = info.message ? `: ${info.message.replace(/\.$/, '')}` : '';
+    this.post({ type: 'device-lost', message: `The GPU device was lost${detail} (reason: ${info.reason}).`, resumeStep: this.saved?.trainer.step ?? null });
     this.postState();
   }
 
