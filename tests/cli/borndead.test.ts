@@ -1,11 +1,12 @@
 // `borndead` through the bin: its count of dead networks is the CPU reference's for the same seeds, and the
 // interval is the Wilson interval of that count.
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { bornDeadSpecFromConfig, bornDeadSpecFromFlags, describeNetwork, type BornDeadFlags } from '../../src/cli/commands/borndead';
 import { presetConfig } from '../../src/config';
 import { wilsonInterval } from '../../src/engine/borndead-stats';
 import { bornDeadTrialReference, trialSeed } from '../../src/reference/borndead';
-import { runCli } from './run-cli';
+import { BIN, runCli } from './run-cli';
 
 const FLAGS: BornDeadFlags = { width: 3, depth: 3, inputs: 2, activation: 'relu', init: 'he_normal', bias: -0.1, probe: 6, trials: 300, seed: 40, confidence: 0.9, progress: 'none' };
 
@@ -40,6 +41,25 @@ describe('borndead through the bin', () => {
     expect(r.stdout).toMatch(/^P\(dead\):\s+0\.\d{4}, 95\.0% Wilson interval \[0\.\d{4}, 0\.\d{4}\]$/m);
     expect(r.stdout).toMatch(/^trials:\s+200, seeds 1\.\.200$/m);
     expect(r.stderr).toMatch(/borndead: 200\/200 trials/);
+  });
+
+  it('reports the trials done when interrupted by SIGINT, exit 130', async () => {
+    const child = spawn(process.execPath, [BIN, 'borndead', '--width', '64', '--depth', '8', '--trials', '1000000000', '--batch', '64', '--progress', 'lines']);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      // The first progress line: trials are running.
+      if (/borndead: \d+\//.test(stderr) && !child.killed) child.kill('SIGINT');
+    });
+    // Never leave the child behind, whatever happens to the test.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    clearTimeout(timer);
+    expect(code, stderr).toBe(130);
+    expect(stdout).toMatch(/^trials:\s+\d+ of 1000000000 \(interrupted\)/m);
+    expect(stdout).toMatch(/^P\(dead\):/m);
   });
 
   it('checks flags that depend on each other', () => {

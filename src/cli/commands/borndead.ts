@@ -78,7 +78,9 @@ export function bornDeadSpecFromConfig(config: RunConfig, probeRows: number): Bo
 /** Flags that describe the network, which --preset replaces. */
 const NETWORK_FLAGS = ['width', 'depth', 'inputs', 'activation', 'alpha', 'init', 'std', 'limit', 'bias'] as const;
 
-/** A bar with trials/s and ETA on a terminal, a line per 10 % otherwise. */
+const LINE_SECONDS = 5;
+
+/** A bar with trials/s and ETA on a terminal, plain lines otherwise. */
 function progressReporter(mode: BornDeadFlags['progress'], total: number): { update(done: number): void; stop(): void } {
   const tty = mode === 'bar' || (mode === 'auto' && process.stderr.isTTY);
   if (mode === 'none') return { update() {}, stop() {} };
@@ -94,13 +96,16 @@ function progressReporter(mode: BornDeadFlags['progress'], total: number): { upd
       stop: () => bar.stop(),
     };
   }
+  // A line per 10 % of the trials, and at least one every LINE_SECONDS.
   let nextTenth = 1;
+  let lastLine = started;
   return {
     update(done) {
-      if (done < (nextTenth * total) / 10 && done < total) return;
+      const now = performance.now();
+      if (done * 10 < nextTenth * total && now - lastLine < LINE_SECONDS * 1000) return;
       while (nextTenth * total <= done * 10) nextTenth++;
-      const seconds = (performance.now() - started) / 1000;
-      const rate = done / seconds;
+      lastLine = now;
+      const rate = done / ((now - started) / 1000);
       console.error(`borndead: ${done}/${total} trials, ${rate.toFixed(0)} trials/s, ETA ${((total - done) / rate).toFixed(0)} s`);
     },
     stop() {},
@@ -156,6 +161,7 @@ Examples:
   $ deadunits borndead --width 64 --depth 4 --bias -1 --init normal --std 0.05
   $ deadunits borndead --width 1 --depth 1 --probe 1 --trials 10000 --json   # P(dead) = 1/2 exactly`,
     )
+    .addHelpText('after', '\nExit status: 0 done, 2 bad input, 130 interrupted by SIGINT (the trials done so far are reported).')
     .action(async (flags: BornDeadFlags, command: Command) => {
       let spec: BornDeadSpec;
       try {
@@ -182,6 +188,8 @@ Examples:
           progress.stop();
           process.off('SIGINT', stop);
         }
+        // Interrupted: report the trials done (an estimate all the same), and exit as interrupted.
+        if (result.trials < flags.trials) process.exitCode = 130;
         const ci = wilsonInterval(result.dead, result.trials, flags.confidence);
         const a = gpu.adapter;
         const adapter = [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') + (a.isSoftware ? ' (software)' : '');
