@@ -32,7 +32,7 @@ Examples:
   $ deadunits borndead --width 3 --depth 16 --trials 2000
   $ deadunits sweep sweep.json --out sweeps/lr --shard 1/4
   $ deadunits sweep collect sweeps/lr
-  $ deadunits inspect runs/a/checkpoint-0000001000.safetensors
+  $ deadunits inspect runs/a/checkpoints/checkpoint-0000001000.safetensors
 
 Set DEADUNITS_DAWN (e.g. "backend=vulkan,adapter=SwiftShader") to pick the WebGPU adapter.`,
     );

@@ -159,7 +159,7 @@ export function inspectCommand(): Command {
       'after',
       `
 Examples:
-  $ deadunits inspect runs/a/checkpoint-0000001000.safetensors
+  $ deadunits inspect runs/a/checkpoints/checkpoint-0000001000.safetensors
   $ deadunits inspect --json ckpt.safetensors | jq '.tensors[] | select(.nonFinite > 0)'`,
     )
     .action(async (file: string, options: { json?: boolean; config?: boolean }) => {
