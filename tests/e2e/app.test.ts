@@ -204,6 +204,23 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     expect(text).toMatch(/longest drop run: \d+ step/);
     await page.screenshot({ path: join(ARTIFACTS, 'lr-too-high-hover.png') });
 
+    // Zoom with the wheel around the pointer: the same unit stays under it. Then drag: the unit moves with the map.
+    const unitUnder = async () => /unit ([\d,]+)/.exec((await tooltip.textContent()) ?? '')?.[1];
+    const hovered = await unitUnder();
+    const x = box.x + topLeft!.x + 2;
+    const y = box.y + topLeft!.y + 2;
+    await page.mouse.wheel(0, -600);
+    await page.mouse.move(x + 1, y + 1);
+    await page.mouse.move(x, y);
+    expect(await unitUnder()).toBe(hovered);
+    await page.mouse.down();
+    await page.mouse.move(x + 60, y + 40, { steps: 4 });
+    await page.mouse.up();
+    await page.mouse.move(x + 61, y + 41);
+    await page.mouse.move(x + 60, y + 40);
+    expect(await unitUnder()).toBe(hovered);
+    await page.screenshot({ path: join(ARTIFACTS, 'lr-too-high-zoomed.png') });
+
     expect(await cspViolations(page)).toEqual([]);
     expect(log.errors).toEqual([]);
     await page.close();
