@@ -260,6 +260,9 @@ export class DuUnitMap extends LitElement {
     const canvas = this.canvas;
     if (!canvas) return;
     const frameStarted = performance.now();
+    // No 2D canvas (a DOM without one, e.g. in component tests): nothing to draw.
+    const context = canvas.getContext('2d');
+    if (!context) return;
     const dpr = globalThis.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
     const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
@@ -281,8 +284,6 @@ export class DuUnitMap extends LitElement {
       renderer.paint(this.data, this.activeOrder());
       this.lastPaintMs = performance.now() - started;
     }
-    const context = canvas.getContext('2d');
-    if (!context) return;
     if (this.dataDirty || this.viewDirty) {
       if (this.data) renderer.draw(context, this.view, w, h, BACKGROUND);
       else {
