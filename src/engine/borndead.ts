@@ -33,7 +33,7 @@ export interface BornDeadRunOptions {
   trials: number;
   /** Seed of trial 0; trial t uses seed + t (mod 2^32). */
   seed: number;
-  /** Trials per submit; default: as many as fit BATCH_BUFFER_BYTES, at most 1024. */
+  /** Trials per submit; default: as many as fit BATCH_BUFFER_BYTES, at most MAX_BATCH_TRIALS. */
   batchTrials?: number;
   /** Called after each batch with the trials done so far. */
   onProgress?: (done: number, total: number) => void;

@@ -145,7 +145,7 @@ export function borndeadCommand(): Command {
     .addOption(new Option('--trials <n>', `networks to draw ${formatRange(BORNDEAD_LIMITS.trials)}`).argParser(numberIn(BORNDEAD_LIMITS.trials)).default(1000))
     .addOption(new Option('--seed <s>', `seed of trial 0; trial t uses seed + t (mod 2^32) ${formatRange(L.seed)}`).argParser(numberIn(L.seed)).default(1))
     .addOption(new Option('--confidence <level>', `two-sided level of the Wilson interval ${formatRange(BORNDEAD_LIMITS.confidence)}`).argParser(numberIn(BORNDEAD_LIMITS.confidence)).default(0.95))
-    .addOption(new Option('--batch <n>', `trials per GPU submit ${formatRange(BORNDEAD_LIMITS.batch)} (default: as many as fit 64 MiB buffers, at most 1024)`).argParser(numberIn(BORNDEAD_LIMITS.batch)))
+    .addOption(new Option('--batch <n>', `trials per GPU submit ${formatRange(BORNDEAD_LIMITS.batch)} (default: as many as fit 64 MiB buffers, at most 4096)`).argParser(numberIn(BORNDEAD_LIMITS.batch)))
     .addOption(new Option('--progress <mode>', 'progress: a bar on a terminal, lines otherwise').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
