@@ -1,10 +1,10 @@
 // `inspect` on a checkpoint written from a tiny real run (Trainer + Observatory on the adapter), in process and
 // through the bin; truncated and foreign files are errors that name the file.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectCheckpoint, summarizeTensor } from '../../src/cli/commands/inspect';
+import { inspectCheckpoint, resolveCheckpoint, summarizeTensor } from '../../src/cli/commands/inspect';
 import { matchingPreset } from '../../src/cli/config-summary';
 import { parseRunConfig, presetConfig } from '../../src/config';
 import { generateDataset, probeSet } from '../../src/data';
@@ -107,6 +107,22 @@ describe('inspect', () => {
     expect(parsed.step).toBe(12);
     expect(parsed.tensors).toHaveLength(16);
     expect(parsed.config).toEqual(JSON.parse(JSON.stringify(config)));
+  });
+
+  it('takes a run folder\'s latest checkpoint', async () => {
+    const run = join(dir, 'run');
+    await mkdir(join(run, 'checkpoints'), { recursive: true });
+    const bytes = checkpointToSafetensors({ trainer, observatory }, config);
+    await writeFile(join(run, 'checkpoints', 'checkpoint-0000000004.safetensors'), bytes);
+    await writeFile(join(run, 'checkpoints', 'checkpoint-0000000012.safetensors'), bytes);
+    expect(await resolveCheckpoint(run)).toBe(join(run, 'checkpoints', 'checkpoint-0000000012.safetensors'));
+    expect(await resolveCheckpoint(file)).toBe(file);
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    await expect(resolveCheckpoint(empty)).rejects.toThrow(/empty: a folder without checkpoints/);
+    const r = await runCli(['inspect', run]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('checkpoint-0000000012.safetensors');
   });
 
   it('rejects truncated and foreign files with an error naming the file', async () => {

@@ -1,9 +1,11 @@
 // `deadunits inspect FILE`: what a checkpoint holds, read without a GPU. The file is validated as a whole
 // (src/io/checkpoint.ts) before anything is printed, so a truncated or foreign file is an error naming it.
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { safeParseRunConfig } from '../../config';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointFromSafetensors, CheckpointError } from '../../io/checkpoint';
+import { latestCheckpoint } from '../../io/atomic-file';
 import { decodeSafetensors, type Tensor } from '../../io/safetensors';
 import { type LayerHistorySummary, summarizeUnitHistory } from '../../report/seed-answer';
 import { configSummary, matchingPreset } from '../config-summary';
@@ -105,6 +107,15 @@ export async function inspectCheckpoint(file: string): Promise<CheckpointSummary
   };
 }
 
+/** A checkpoint file as given, or a run folder's latest checkpoint (in its checkpoints/ folder). */
+export async function resolveCheckpoint(path: string): Promise<string> {
+  const info = await stat(path).catch(() => null);
+  if (!info?.isDirectory()) return path;
+  const latest = (await latestCheckpoint(join(path, 'checkpoints'))) ?? (await latestCheckpoint(path));
+  if (!latest) throw new CheckpointError(`${path}: a folder without checkpoints (looked in ${join(path, 'checkpoints')} and ${path})`, undefined, 'file');
+  return latest.path;
+}
+
 /** layers.2.* after layers.1.*, layers.10.* after layers.9.*: numbers compare as numbers. */
 function compareTensorNames(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
@@ -152,7 +163,7 @@ export function formatCheckpointSummary(s: CheckpointSummary): string {
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description("Print what a checkpoint holds: format, step, configuration, every tensor with statistics, optimizer and the observatory's per-layer unit counts.")
-    .argument('<checkpoint>', 'a .safetensors checkpoint written by `deadunits run` (or the engine)')
+    .argument('<checkpoint>', 'a .safetensors checkpoint written by `deadunits run` (or the engine), or a run folder (its latest checkpoint)')
     .option('--json', 'machine-readable output: one JSON object, including the full configuration')
     .option('--config', 'also print the full configuration as JSON after the summary')
     .addHelpText(
@@ -160,10 +171,11 @@ export function inspectCommand(): Command {
       `
 Examples:
   $ deadunits inspect runs/a/checkpoints/checkpoint-0000001000.safetensors
+  $ deadunits inspect runs/a                      # the run folder's latest checkpoint
   $ deadunits inspect --json ckpt.safetensors | jq '.tensors[] | select(.nonFinite > 0)'`,
     )
     .action(async (file: string, options: { json?: boolean; config?: boolean }) => {
-      const summary = await inspectCheckpoint(file);
+      const summary = await inspectCheckpoint(await resolveCheckpoint(file));
       if (options.json) console.log(JSON.stringify(summary, null, 2));
       else {
         console.log(formatCheckpointSummary(summary));
