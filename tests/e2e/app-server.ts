@@ -28,10 +28,10 @@ export interface AppServer {
 /** Builds the app (production build, both pages) into a temporary folder and serves it. */
 export async function serveBuiltApp(): Promise<AppServer> {
   const outDir = await mkdtemp(join(tmpdir(), 'deadunits-e2e-'));
-  await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 4096 } });
+  await build({ root: ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 4096 } });
   let server: PreviewServer;
   try {
-    server = await preview({ root: ROOT, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false } });
+    server = await preview({ root: ROOT, logLevel: 'error', build: { outDir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false } });
   } catch (error) {
     await rm(outDir, { recursive: true, force: true });
     throw error;
