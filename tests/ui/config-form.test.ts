@@ -109,7 +109,7 @@ describe('du-config-form', () => {
     await form.updateComplete;
     expect($<HTMLInputElement>(form, 'input[name="hidden[1].dropout"]').value).toBe('0.250');
     expect($<HTMLSelectElement>(form, '#preset').value).toBe('');
-    expect($(form, '#preset-description').textContent!.trim()).toBe('Edited from “Dropout only: nothing dies”: hidden differs. Pick a preset to start over from it.');
+    expect($(form, '#preset-description').textContent!.trim()).toBe('Edited from “Dropout only: dropout freezes nothing”: hidden differs. Pick a preset to start over from it.');
   });
 
   it('treats an empty optional field (shardColumns) as automatic', async () => {
