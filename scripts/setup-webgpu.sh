@@ -6,7 +6,9 @@
 set -euo pipefail
 
 icd_present() {
-  ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && ldconfig -p | grep -q 'libvulkan\.so\.1'
+  # NOTE: not `grep -q`: it exits at the first match, ldconfig then dies of SIGPIPE, and pipefail reads that
+  # as "missing" (which made the script reinstall Mesa now and then).
+  ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && ldconfig -p | grep 'libvulkan\.so\.1' >/dev/null
 }
 
 mesa_recent_enough() {
