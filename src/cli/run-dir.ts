@@ -15,7 +15,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { fromJson, type RunConfig } from '../config';
-import { writeFileAtomic } from '../io/atomic-file';
+import { readTextIfExists, writeFileAtomic } from '../io/atomic-file';
 
 export const RUN_FORMAT = 'deadunits-run';
 export const RUN_VERSION = 1;
@@ -85,13 +85,8 @@ export async function writeManifest(dir: string, manifest: Omit<RunManifest, 'fo
 /** The manifest of a run folder, validated; null when the folder has none. Throws RunDirError naming the field. */
 export async function readManifest(dir: string): Promise<RunManifest | null> {
   const path = runPaths(dir).manifest;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readTextIfExists(path);
+  if (text === null) return null;
   let value: unknown;
   try {
     value = JSON.parse(text);

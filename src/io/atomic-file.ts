@@ -3,8 +3,18 @@
 // flushed so that the rename survives a power cut. A reader therefore sees the old file or the new one,
 // never half of one.
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** The text of `path`, or null when there is no such file (a manifest or result not written yet). */
+export async function readTextIfExists(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
 
 /** Writes `bytes` to `path` atomically: temp file in the same folder + fsync + rename + fsync of the folder. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {

@@ -1,28 +1,20 @@
 // A device lost mid-run (simulated with device.destroy(), which fires device.lost as a real loss does): the run
 // acquires a new device, reloads its latest checkpoint, cuts the metrics after it, and ends bit-identical to a run
 // that never lost its device, losing at most one checkpoint interval of work.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireNodeGpu } from '../../src/gpu/dawn';
-import type { GpuContext } from '../../src/gpu/device';
 import { runJob, type RunJobOptions } from '../../src/cli/run-job';
-import { expectSameFiles, listFiles, metricsRows, removeTempDirs, tempDir, tinyConfig, withoutTiming } from './run-fixtures';
+import { expectSameFiles, listFiles, metricsRows, tempDir, tinyConfig, useRunGpu, withoutTiming } from './run-fixtures';
 
 describe('device loss', () => {
-  let gpu: GpuContext;
-  beforeAll(async () => {
-    gpu = await acquireNodeGpu();
-  });
-  afterAll(async () => {
-    gpu?.device.destroy();
-    await removeTempDirs();
-  });
+  const run = useRunGpu();
 
   it('re-acquires a device, resumes from the latest checkpoint and ends as if nothing happened', async () => {
     const config = tinyConfig();
     const common: Omit<RunJobOptions, 'outDir'> = { config, checkpointEvery: 10, keepCheckpoints: 2, unitMaps: 'npy', csv: true };
 
     const straightDir = await tempDir('straight');
-    const straight = await runJob({ ...common, outDir: straightDir, gpu });
+    const straight = await runJob({ ...common, outDir: straightDir, gpu: run.gpu });
 
     // A device of its own, destroyed after the chunk that ends at step 20 (its snapshots written, its checkpoint not).
     const doomed = await acquireNodeGpu();

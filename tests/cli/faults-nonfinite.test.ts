@@ -3,37 +3,28 @@
 // states exist, and resuming is refused (it would diverge again bit for bit).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data';
 import { modelSpecFromConfig } from '../../src/engine/from-config';
 import { Trainer } from '../../src/engine/trainer';
-import { acquireNodeGpu } from '../../src/gpu/dawn';
-import type { GpuContext } from '../../src/gpu/device';
 import { listCheckpoints } from '../../src/io/atomic-file';
 import { checkpointFromSafetensors } from '../../src/io/checkpoint';
 import { countNonFinite } from '../../src/reference/finite';
 import { resumeJob, runJob } from '../../src/cli/run-job';
 import { readManifest } from '../../src/cli/run-dir';
-import { divergentConfig, metricsRows, removeTempDirs, tempDir } from './run-fixtures';
+import { divergentConfig, metricsRows, tempDir, useRunGpu } from './run-fixtures';
 
 describe('a run that diverges', () => {
-  let gpu: GpuContext;
-  beforeAll(async () => {
-    gpu = await acquireNodeGpu();
-  });
-  afterAll(async () => {
-    gpu?.device.destroy();
-    await removeTempDirs();
-  });
+  const run = useRunGpu();
 
   it('stops, names the first bad step and layer, and keeps the last good checkpoint', async () => {
     const config = divergentConfig();
     const outDir = await tempDir('diverge');
-    const result = await runJob({ config, outDir, checkpointEvery: 10, keepCheckpoints: 5, gpu });
+    const result = await runJob({ config, outDir, checkpointEvery: 10, keepCheckpoints: 5, gpu: run.gpu });
     expect(result.status).toBe('non-finite');
 
     // The oracle: the same training on a bare trainer, its per-step losses read back.
-    const trainer = await Trainer.create(gpu, modelSpecFromConfig(config), generateDataset(config));
+    const trainer = await Trainer.create(run.gpu, modelSpecFromConfig(config), generateDataset(config));
     await trainer.train(result.step);
     const losses = await trainer.readLosses(0, result.step);
     const params = await trainer.readParameters();
@@ -62,6 +53,6 @@ describe('a run that diverges', () => {
     expect(rows.some((r) => r.loss !== null && !Number.isFinite(r.loss))).toBe(true);
     expect(await readManifest(outDir)).toMatchObject({ status: 'non-finite', step: 20 });
     expect(await readFile(join(outDir, 'report.md'), 'utf8')).toContain(`**Stopped: the run diverged** after ${result.step} of 100 steps`);
-    await expect(resumeJob(outDir, { gpu })).rejects.toThrow(/stopped on a non-finite value .*resuming would repeat it bit for bit/);
+    await expect(resumeJob(outDir, { gpu: run.gpu })).rejects.toThrow(/stopped on a non-finite value .*resuming would repeat it bit for bit/);
   });
 });

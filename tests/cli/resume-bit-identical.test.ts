@@ -3,12 +3,10 @@
 // CSV, and every unit map file.
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireNodeGpu } from '../../src/gpu/dawn';
-import type { GpuContext } from '../../src/gpu/device';
+import { describe, expect, it } from 'vitest';
 import { resumeJob, runJob, type RunJobOptions } from '../../src/cli/run-job';
 import { readManifest } from '../../src/cli/run-dir';
-import { expectSameFiles, listFiles, metricsRows, removeTempDirs, tempDir, tinyConfig, withoutTiming } from './run-fixtures';
+import { expectSameFiles, listFiles, metricsRows, tempDir, tinyConfig, useRunGpu, withoutTiming } from './run-fixtures';
 
 /** CSV without its timing columns (elapsed_s, steps_per_s). */
 async function csvWithoutTiming(dir: string): Promise<string[]> {
@@ -17,18 +15,11 @@ async function csvWithoutTiming(dir: string): Promise<string[]> {
 }
 
 describe('resume', () => {
-  let gpu: GpuContext;
-  beforeAll(async () => {
-    gpu = await acquireNodeGpu();
-  });
-  afterAll(async () => {
-    gpu?.device.destroy();
-    await removeTempDirs();
-  });
+  const run = useRunGpu();
 
   it('interrupted at step 14 (between snapshots) and resumed to 40 equals the uninterrupted run, file for file', async () => {
     const config = tinyConfig();
-    const common: Omit<RunJobOptions, 'outDir'> = { config, checkpointEvery: 7, keepCheckpoints: 3, csv: true, unitMaps: 'both', gpu };
+    const common: Omit<RunJobOptions, 'outDir'> = { config, checkpointEvery: 7, keepCheckpoints: 3, csv: true, unitMaps: 'both', gpu: run.gpu };
 
     const straightDir = await tempDir('straight');
     const straight = await runJob({ ...common, outDir: straightDir });
@@ -47,7 +38,7 @@ describe('resume', () => {
     expect((await metricsRows(dir)).map((r) => r.step)).toEqual([0, 5, 10]);
 
     // Resume takes the options from run.json; only the device is given.
-    const resumed = await resumeJob(dir, { gpu });
+    const resumed = await resumeJob(dir, { gpu: run.gpu });
     expect(resumed.status).toBe('completed');
     expect(resumed.step).toBe(40);
     expect(resumed.answer).toEqual(straight.answer);
@@ -67,7 +58,7 @@ describe('resume', () => {
 
   it('cuts metrics written after the checkpoint (a crash mid-interval, a torn last line) and produces them again', async () => {
     const config = tinyConfig({ steps: 20 });
-    const common: Omit<RunJobOptions, 'outDir'> = { config, checkpointEvery: 10, keepCheckpoints: 1, csv: true, unitMaps: 'none', gpu };
+    const common: Omit<RunJobOptions, 'outDir'> = { config, checkpointEvery: 10, keepCheckpoints: 1, csv: true, unitMaps: 'none', gpu: run.gpu };
     const straightDir = await tempDir('straight2');
     await runJob({ ...common, outDir: straightDir });
 
@@ -78,7 +69,7 @@ describe('resume', () => {
     const path = join(dir, 'metrics.jsonl');
     const rows = await readFile(path, 'utf8');
     await appendFile(path, rows.split('\n')[1].replace('"step":5', '"step":15') + '\n{"step":20,"elapsedSec');
-    const resumed = await resumeJob(dir, { gpu });
+    const resumed = await resumeJob(dir, { gpu: run.gpu });
     expect(resumed.status).toBe('completed');
     expect(withoutTiming(await metricsRows(dir))).toEqual(withoutTiming(await metricsRows(straightDir)));
     expect(await csvWithoutTiming(dir)).toEqual(await csvWithoutTiming(straightDir));
@@ -86,7 +77,7 @@ describe('resume', () => {
 
   it('stopped before its first step, starts afresh on resume (no duplicate step-0 row)', async () => {
     const config = tinyConfig({ steps: 10 });
-    const common: Omit<RunJobOptions, 'outDir'> = { config, checkpointEvery: 0, keepCheckpoints: 1, unitMaps: 'none', gpu };
+    const common: Omit<RunJobOptions, 'outDir'> = { config, checkpointEvery: 0, keepCheckpoints: 1, unitMaps: 'none', gpu: run.gpu };
     const straightDir = await tempDir('straight3');
     await runJob({ ...common, outDir: straightDir });
     const dir = await tempDir('at-zero');
@@ -94,12 +85,12 @@ describe('resume', () => {
     controller.abort();
     expect(await runJob({ ...common, outDir: dir, signal: controller.signal })).toMatchObject({ status: 'interrupted', step: 0 });
     expect((await metricsRows(dir)).map((r) => r.step)).toEqual([0]);
-    expect((await resumeJob(dir, { gpu })).status).toBe('completed');
+    expect((await resumeJob(dir, { gpu: run.gpu })).status).toBe('completed');
     expect(withoutTiming(await metricsRows(dir))).toEqual(withoutTiming(await metricsRows(straightDir)));
   });
 
   it('refuses a folder that is not a run, naming what is missing', async () => {
     const dir = await tempDir('empty');
-    await expect(resumeJob(dir, { gpu })).rejects.toThrow(/is not a deadunits run folder \(no run\.json\)/);
+    await expect(resumeJob(dir, { gpu: run.gpu })).rejects.toThrow(/is not a deadunits run folder \(no run\.json\)/);
   });
 });

@@ -3,9 +3,27 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { acquireNodeGpu } from '../../src/gpu/dawn';
+import type { GpuContext } from '../../src/gpu/device';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../src/config';
 import { metricsFromJsonLine, type MetricsRow } from '../../src/report/metrics';
+
+/**
+ * One Dawn device for the enclosing describe block (destroyed after it), and the temporary run folders removed
+ * afterwards. Read `.gpu` inside tests, once beforeAll has run.
+ */
+export function useRunGpu(): { readonly gpu: GpuContext } {
+  const state = {} as { gpu: GpuContext };
+  beforeAll(async () => {
+    state.gpu = await acquireNodeGpu();
+  });
+  afterAll(async () => {
+    state.gpu?.device.destroy();
+    await removeTempDirs();
+  });
+  return state;
+}
 
 /** 4 -> 20 (p 0.5) -> 7 (p 0.2) -> 3, batch 8: every code path of a run in well under a second of GPU time. */
 export function tinyConfig(overrides: Partial<RunConfigInput> = {}): RunConfig {

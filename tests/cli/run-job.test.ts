@@ -3,33 +3,24 @@
 import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fromJson, type RunConfig } from '../../src/config';
 import { parseNpy } from '../../src/data/npy';
-import { acquireNodeGpu } from '../../src/gpu/dawn';
-import type { GpuContext } from '../../src/gpu/device';
 import { checkpointFromSafetensors } from '../../src/io/checkpoint';
 import { listCheckpoints } from '../../src/io/atomic-file';
 import { runJob } from '../../src/cli/run-job';
 import { readManifest } from '../../src/cli/run-dir';
 import { UNIT_PALETTE, UnitCode, unitGrid } from '../../src/cli/outputs/unit-maps';
-import { metricsRows, removeTempDirs, tempDir, tinyConfig } from './run-fixtures';
+import { metricsRows, tempDir, tinyConfig, useRunGpu } from './run-fixtures';
 
 describe('runJob', () => {
-  let gpu: GpuContext;
-  beforeAll(async () => {
-    gpu = await acquireNodeGpu();
-  });
-  afterAll(async () => {
-    gpu?.device.destroy();
-    await removeTempDirs();
-  });
+  const run = useRunGpu();
 
   it('writes config, manifest, metrics (JSONL + CSV), unit maps, checkpoints, charts and a report that agree', async () => {
     const config = tinyConfig();
     const outDir = await tempDir('run');
     const lines: string[] = [];
-    const result = await runJob({ config, outDir, checkpointEvery: 15, keepCheckpoints: 2, csv: true, unitMaps: 'both', gpu, log: (l) => lines.push(l) });
+    const result = await runJob({ config, outDir, checkpointEvery: 15, keepCheckpoints: 2, csv: true, unitMaps: 'both', gpu: run.gpu, log: (l) => lines.push(l) });
     expect(result.status).toBe('completed');
     expect(result.step).toBe(40);
     expect(lines.join('\n')).toMatch(/outputs in .*report\.md, metrics\.jsonl, metrics\.csv/);
@@ -93,24 +84,24 @@ describe('runJob', () => {
   it('continues when the folder holds this very run, and refuses any other non-empty folder', async () => {
     const config = tinyConfig({ steps: 10 });
     const outDir = await tempDir('same');
-    await runJob({ config, outDir, checkpointEvery: 0, keepCheckpoints: 1, unitMaps: 'none', gpu });
+    await runJob({ config, outDir, checkpointEvery: 0, keepCheckpoints: 1, unitMaps: 'none', gpu: run.gpu });
     const lines: string[] = [];
-    const again = await runJob({ config, outDir, checkpointEvery: 0, keepCheckpoints: 1, unitMaps: 'none', gpu, log: (l) => lines.push(l) });
+    const again = await runJob({ config, outDir, checkpointEvery: 0, keepCheckpoints: 1, unitMaps: 'none', gpu: run.gpu, log: (l) => lines.push(l) });
     expect(again.status).toBe('completed');
     expect(lines[0]).toMatch(/already holds this run: continuing it/);
     expect((await metricsRows(outDir)).map((r) => r.step)).toEqual([0, 5, 10]);
 
-    await expect(runJob({ config: tinyConfig({ steps: 20 }), outDir, checkpointEvery: 0, keepCheckpoints: 1, gpu })).rejects.toThrow(/holds another run .*choose another --out folder, or continue that run with `deadunits resume/);
+    await expect(runJob({ config: tinyConfig({ steps: 20 }), outDir, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(/holds another run .*choose another --out folder, or continue that run with `deadunits resume/);
     const foreign = await tempDir('foreign');
     await writeFile(join(foreign, 'notes.txt'), 'mine');
-    await expect(runJob({ config, outDir: foreign, checkpointEvery: 0, keepCheckpoints: 1, gpu })).rejects.toThrow(/is not empty and is not a deadunits run folder \(it holds notes\.txt\)/);
+    await expect(runJob({ config, outDir: foreign, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(/is not empty and is not a deadunits run folder \(it holds notes\.txt\)/);
   });
 
   it('refuses options and configurations it cannot run, naming the field', async () => {
     const outDir = await tempDir('bad');
     const off: RunConfig = tinyConfig({ snapshot: { every: 0, probeSize: 16 } });
-    await expect(runJob({ config: off, outDir, checkpointEvery: 0, keepCheckpoints: 1, gpu })).rejects.toThrow(/snapshot\.every: 0 turns snapshots off/);
-    await expect(runJob({ config: tinyConfig(), outDir, checkpointEvery: -1, keepCheckpoints: 1, gpu })).rejects.toThrow(/checkpointEvery must be an integer >= 0/);
-    await expect(runJob({ config: tinyConfig(), outDir, checkpointEvery: 5, keepCheckpoints: 0, gpu })).rejects.toThrow(/keepCheckpoints must be an integer >= 1, got 0/);
+    await expect(runJob({ config: off, outDir, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(/snapshot\.every: 0 turns snapshots off/);
+    await expect(runJob({ config: tinyConfig(), outDir, checkpointEvery: -1, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(/checkpointEvery must be an integer >= 0/);
+    await expect(runJob({ config: tinyConfig(), outDir, checkpointEvery: 5, keepCheckpoints: 0, gpu: run.gpu })).rejects.toThrow(/keepCheckpoints must be an integer >= 1, got 0/);
   });
 });

@@ -4,14 +4,12 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireNodeGpu } from '../../src/gpu/dawn';
-import type { GpuContext } from '../../src/gpu/device';
+import { describe, expect, it } from 'vitest';
 import { listCheckpoints } from '../../src/io/atomic-file';
 import { toJson } from '../../src/config';
 import { runJob } from '../../src/cli/run-job';
 import { readManifest } from '../../src/cli/run-dir';
-import { divergentConfig, expectSameFiles, metricsRows, removeTempDirs, tempDir, tinyConfig, withoutTiming } from './run-fixtures';
+import { divergentConfig, expectSameFiles, metricsRows, tempDir, tinyConfig, useRunGpu, withoutTiming } from './run-fixtures';
 
 interface Exit {
   code: number | null;
@@ -48,14 +46,7 @@ function signalOnceTraining(dir: string, signal: NodeJS.Signals) {
 }
 
 describe('run and resume as processes', () => {
-  let gpu: GpuContext;
-  beforeAll(async () => {
-    gpu = await acquireNodeGpu();
-  });
-  afterAll(async () => {
-    gpu?.device.destroy();
-    await removeTempDirs();
-  });
+  const run = useRunGpu();
 
   for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`${signal}: checkpoint, exit ${status}; resume completes bit-identical to an uninterrupted run`, async () => {
@@ -79,7 +70,7 @@ describe('run and resume as processes', () => {
       expect(resumed.stdout).toMatch(/^completed at step 2000: /);
 
       const straightDir = await tempDir('straight');
-      await runJob({ config, outDir: straightDir, checkpointEvery: 100, keepCheckpoints: 2, unitMaps: 'none', gpu });
+      await runJob({ config, outDir: straightDir, checkpointEvery: 100, keepCheckpoints: 2, unitMaps: 'none', gpu: run.gpu });
       await expectSameFiles(straightDir, dir, ['checkpoints/checkpoint-0000002000.safetensors', 'config.json']);
       expect(withoutTiming(await metricsRows(dir))).toEqual(withoutTiming(await metricsRows(straightDir)));
     });

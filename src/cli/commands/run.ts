@@ -6,7 +6,7 @@ import { ConfigError, PRESET_NAMES } from '../../config';
 import { PROGRESS_MODES, type ProgressMode } from '../progress';
 import { runJob, type RunJobResult } from '../run-job';
 import { RunDirError, UNIT_MAP_KINDS, type UnitMapKind } from '../run-dir';
-import { configFromFlags, integerFlag } from './run-options';
+import { configFromFlags, integerFlag, type ConfigFlags } from './run-options';
 
 /** Exit statuses of run and resume besides 0 (completed), 1 (a bug or the environment) and 2 (bad input). */
 export const EXIT_NON_FINITE = 3;
@@ -70,13 +70,7 @@ export function runOptions(command: Command): Command {
     .addOption(new Option('--progress <mode>', 'progress on stderr: a bar on a terminal, plain lines otherwise (auto)').choices(PROGRESS_MODES).default('auto'));
 }
 
-interface RunFlags {
-  preset?: string;
-  config?: string;
-  set?: string[];
-  steps?: string;
-  seed?: string;
-  every?: string;
+interface RunFlags extends ConfigFlags {
   out?: string;
   checkpointEvery?: string;
   keep?: string;

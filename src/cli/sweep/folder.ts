@@ -6,11 +6,11 @@
 //   points/<id>/          the point's run folder (src/cli/run-dir.ts: config.json, run.json, metrics, checkpoints, ...)
 //   results/<id>.json     the point's outcome, written when its run stops (completed, interrupted or non-finite)
 //   summary.csv, summary.svg   written by `sweep collect`
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../config';
-import { writeFileAtomic } from '../../io/atomic-file';
+import { readTextIfExists, writeFileAtomic } from '../../io/atomic-file';
 import type { SweepPoint, SweepSpec } from './spec';
 
 export const SWEEP_FORMAT = 'deadunits-sweep';
@@ -91,13 +91,8 @@ export function sweepManifest(spec: SweepSpec, points: SweepPoint[]): SweepManif
 
 export async function readSweepManifest(dir: string): Promise<SweepManifest | null> {
   const path = sweepPaths(dir).manifest;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readTextIfExists(path);
+  if (text === null) return null;
   return parseJsonFile(path, text, SweepManifestSchema);
 }
 
@@ -143,13 +138,8 @@ export async function writePointResult(dir: string, result: Omit<PointResult, 'f
 /** The point's result in `dir`, or null when it has none yet. */
 export async function readPointResult(dir: string, id: string): Promise<PointResult | null> {
   const path = pointResultPath(dir, id);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readTextIfExists(path);
+  if (text === null) return null;
   return parseJsonFile(path, text, PointResultSchema);
 }
 
