@@ -2,31 +2,21 @@
 // same suite in a browser). Prints each case as it finishes, then the table and ratios, and writes the
 // result JSON atomically to bench/out/ (or --out, or bench/results/ with --save).
 // `npm run bench -- --compare a.json b.json` validates two result files and prints them side by side.
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { acquireNodeGpu } from '../src/gpu/dawn';
-import { writeFileAtomic } from '../src/io/atomic-file';
+import { addSuiteFlags, writeResultFile, type SuiteFlags } from './cli-options';
 import { compareResults, formatComparison } from './compare';
 import { caseRow, formatResult } from './report';
 import { markdownSummary } from './summary';
-import { benchResultFromJson, benchResultToJson, parseGroups, resultFileName, type BenchResult } from './schema';
+import { benchResultFromJson, parseGroups, type BenchResult } from './schema';
 import { runSuite } from './suite';
 import { loadTfjsNode, releaseTfjsNode } from './tfjs-node';
 import type { Tf } from './tfjs-mlp';
 
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-
-interface Options {
-  quick: boolean;
-  only?: string;
-  tfjs: boolean;
-  out?: string;
-  save: boolean;
+interface Options extends SuiteFlags {
   compare?: string[];
   summary?: string[];
-  note: string[];
 }
 
 async function compare(files: string[]): Promise<void> {
@@ -74,25 +64,15 @@ async function bench(options: Options): Promise<void> {
     gpu.device.destroy();
   }
   console.log(`\n${formatResult(result)}`);
-  const file = options.out
-    ? resolve(options.out)
-    : options.save
-      ? resolve(BENCH_DIR, 'results', resultFileName(result))
-      : resolve(BENCH_DIR, 'out', `bench-${result.startedAt.replace(/[:.]/g, '-')}.json`);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFileAtomic(file, new TextEncoder().encode(benchResultToJson(result)));
+  const file = await writeResultFile(result, options, 'bench');
   console.log(`results: ${file}`);
 }
 
-const program = new Command()
-  .name('npm run bench --')
-  .description('deadunits benchmark suite on Dawn (WebGPU for Node); bench.html runs the same suite in a browser')
-  .option('--quick', 'tiny shapes and few repeats: a smoke run (seconds), not a measurement', false)
-  .option('--only <groups>', 'comma-separated groups: matmul, train, monitoring, readback, million')
-  .option('--no-tfjs', 'leave out the TensorFlow.js side-by-side cases')
-  .option('--out <file>', 'write the result JSON here (default bench/out/bench-<time>.json)')
-  .option('--save', 'write the result to bench/results/<device>-<host>-<date>.json, to be committed', false)
-  .option('--note <text>', 'add a note to the result, e.g. "machine busy" (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+const program = addSuiteFlags(
+  new Command()
+    .name('npm run bench --')
+    .description('deadunits benchmark suite on Dawn (WebGPU for Node); bench.html runs the same suite in a browser'),
+)
   .option('--compare <files...>', 'print two result files side by side (validated) instead of running')
   .option('--summary <files...>', 'print a markdown table of the ratios and medians of result files (for the README)');
 

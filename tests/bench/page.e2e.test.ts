@@ -1,13 +1,12 @@
 // End to end: bench.html in headless Chromium (SwiftShader WebGPU) under Vite's dev server, quick mode with
 // every group and TF.js: the page must finish, show every case, keep to its CSP, and offer a valid result;
 // the compare view must load two results and name the bad field of a broken one.
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BENCH_GROUPS, benchResultFromJson, benchResultToJson, type BenchResult } from '../../bench/schema';
+import { launchChromium, serveBenchPage } from '../../bench/headless-chromium';
 import { sampleResult } from './fixtures';
-
-const CHROMIUM = process.env.DEADUNITS_CHROMIUM || '/usr/bin/chromium';
 
 describe('bench.html in headless Chromium', () => {
   let server: ViteDevServer;
@@ -16,18 +15,8 @@ describe('bench.html in headless Chromium', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    server = await createServer({
-      logLevel: 'error',
-      server: { port: 0, host: '127.0.0.1' },
-      // Pre-bundle what the page imports, so the dev server does not reload it mid-run to add a dependency.
-      optimizeDeps: { entries: ['bench.html'], include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'uplot'] },
-    });
-    await server.listen();
-    base = `http://127.0.0.1:${(server.httpServer!.address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    ({ server, base } = await serveBenchPage());
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,24 +1,16 @@
 // End-to-end plumbing: build the app with Vite's JS API into a fresh folder, serve it with `vite preview` on 127.0.0.1
 // and a free port, and launch Debian's headless Chromium (or DEADUNITS_CHROMIUM) with SwiftShader WebGPU. Never a
 // downloaded browser: playwright-core only drives the one installed by scripts/setup-chromium.sh.
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
+
+export { launchChromium } from '../../bench/headless-chromium';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = join(ROOT, 'tests/e2e/artifacts');
-
-export const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-export function chromiumPath(): string {
-  const path = process.env.DEADUNITS_CHROMIUM || '/usr/bin/chromium';
-  if (!existsSync(path)) throw new Error(`no Chromium at ${path}: run scripts/setup-chromium.sh (as root on Debian) or set DEADUNITS_CHROMIUM`);
-  return path;
-}
 
 export interface AppServer {
   url: string;
@@ -45,8 +37,4 @@ export async function serveBuiltApp(): Promise<AppServer> {
       await rm(outDir, { recursive: true, force: true });
     },
   };
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
 }
