@@ -44,3 +44,12 @@ export async function readF32(device: GPUDevice, source: GPUBuffer, count: numbe
 export async function readU32(device: GPUDevice, source: GPUBuffer, count: number, offsetElements = 0): Promise<Uint32Array> {
   return new Uint32Array(await readBack(device, source, count * 4, offsetElements * 4));
 }
+
+/** A [rows, cols] row-major f32 matrix that may be a sub-block of a bigger buffer: element (r, c) at offset + r * ld + c. */
+export interface MatrixRef {
+  buffer: GPUBuffer;
+  /** Elements; default 0. */
+  offset?: number;
+  /** Row stride in elements (>= cols). */
+  ld: number;
+}

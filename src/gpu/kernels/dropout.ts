@@ -2,6 +2,7 @@
 // all recomputing the mask from (key, step, sample, unit); the step is read from the StepState buffer.
 import source from '../../../shaders/dropout.wgsl?raw';
 import { dropoutScale, dropoutThreshold } from '../../reference/dropout.js';
+import type { MatrixRef } from '../buffers.js';
 import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
@@ -9,15 +10,6 @@ import { createUniform } from '../uniforms.js';
 
 const WORKGROUP_SIZE = 256;
 const U32_MAX = 0xffffffff;
-
-/** A [rows, cols] sub-block of a row-major f32 buffer: element (r, c) at offset + r * ld + c. */
-export interface DropoutMatrix {
-  buffer: GPUBuffer;
-  /** Elements, default 0. */
-  offset?: number;
-  /** Row stride in elements (>= cols). */
-  ld: number;
-}
 
 export interface DropoutArgs {
   label: string;
@@ -33,8 +25,8 @@ export interface DropoutArgs {
   cols: number;
   /** Global unit index of this block's first column (column sharding), default 0. */
   unitOffset?: number;
-  input: DropoutMatrix;
-  output: DropoutMatrix;
+  input: MatrixRef;
+  output: MatrixRef;
 }
 
 export interface DropoutMaskBitsArgs {
@@ -54,7 +46,7 @@ function checkU32(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > U32_MAX) throw new RangeError(`${name} must be a u32, got ${value}`);
 }
 
-function checkMatrix(label: string, name: string, m: DropoutMatrix, rows: number, cols: number): void {
+function checkMatrix(label: string, name: string, m: MatrixRef, rows: number, cols: number): void {
   const offset = m.offset ?? 0;
   checkU32(`${label}: ${name}.offset`, offset);
   checkU32(`${label}: ${name}.ld`, m.ld);
@@ -155,8 +147,8 @@ export class DropoutKernel {
       groupsPerRow: number;
       sample: number;
       invocations: number;
-      input?: DropoutMatrix;
-      output?: DropoutMatrix;
+      input?: MatrixRef;
+      output?: MatrixRef;
     },
   ): GPUBuffer {
     let threshold: number;

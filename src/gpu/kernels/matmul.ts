@@ -3,19 +3,13 @@
 import source from '../../../shaders/matmul.wgsl?raw';
 import subgroupSource from '../../../shaders/matmul_subgroups.wgsl?raw';
 import naiveSource from '../../../shaders/matmul_naive.wgsl?raw';
+import type { MatrixRef } from '../buffers';
 import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
 
-/** A row-major matrix that may be a sub-block of a bigger buffer: element (i, j) at offset + i * ld + j. */
-export interface MatrixRef {
-  buffer: GPUBuffer;
-  /** Elements; default 0. */
-  offset?: number;
-  /** Row stride in elements. */
-  ld: number;
-}
+export type { MatrixRef };
 
 /**
  * 'nn': C = A·B, A [m,k], B [k,n] (forward Y = X·W).

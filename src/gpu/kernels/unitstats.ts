@@ -24,6 +24,7 @@
 import source from '../../../shaders/unitstats.wgsl?raw';
 import { dropoutThreshold } from '../../reference/dropout.js';
 import { LAYER_COUNTS, UNIT_HISTORY_WORDS, bitmapWords } from '../../reference/unitstats.js';
+import type { MatrixRef } from '../buffers.js';
 import type { GpuContext } from '../device.js';
 import { composeDispatches, prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
@@ -42,19 +43,10 @@ const TARGET_SCAN_WORKGROUPS = 1024;
 /** dropped_fraction: groups of 4 units per workgroup. */
 const FRACTION_GROUPS = 32;
 
-/** A [rows, cols] sub-block of a row-major f32 buffer: element (r, c) at offset + r * ld + c. */
-export interface UnitStatsMatrix {
-  buffer: GPUBuffer;
-  /** Elements, default 0. */
-  offset?: number;
-  /** Row stride in elements (>= cols). */
-  ld: number;
-}
-
 export interface DeadScanArgs {
   label: string;
   /** Probe pre-activations of this column block, [rows, cols]. */
-  z: UnitStatsMatrix;
+  z: MatrixRef;
   /** Probe rows (0 is allowed: every unit is then vacuously dead). */
   rows: number;
   /** Units in this block. */
