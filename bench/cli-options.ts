@@ -25,7 +25,12 @@ export function addSuiteFlags(command: Command): Command {
     .option('--no-tfjs', 'leave out the TensorFlow.js side-by-side cases')
     .option('--out <file>', 'write the result JSON here (default: a new file in bench/out/)')
     .option('--save', 'write the result to bench/results/<device>-<host>-<date>.json, to be committed', false)
-    .option('--note <text>', 'add a note to the result, e.g. "machine busy" (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[]);
+    .option(
+      '--note <text>',
+      'add a note to the result, e.g. "machine busy" (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    );
 }
 
 /** Writes the result atomically to --out, bench/results/ (--save) or bench/out/<name>-<time>.json; returns the path. */

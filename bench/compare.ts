@@ -56,8 +56,20 @@ const show = (x: number | null, suffix = '') => (x === null ? '-' : `${formatNum
 
 export function formatComparison(c: Comparison): string {
   const parts = [`A: ${c.a}`, `B: ${c.b}`, ''];
-  parts.push(formatTable(['case', 'unit', 'A', 'B', 'B/A'], c.cases.map((r) => [r.label, r.unit, show(r.a), show(r.b), r.ratio === null ? '-' : `${r.ratio.toFixed(2)}×`])));
-  if (c.ratios.length) parts.push('', formatTable(['ratio', 'A', 'B'], c.ratios.map((r) => [r.name, show(r.a, '×'), show(r.b, '×')])));
+  parts.push(
+    formatTable(
+      ['case', 'unit', 'A', 'B', 'B/A'],
+      c.cases.map((r) => [r.label, r.unit, show(r.a), show(r.b), r.ratio === null ? '-' : `${r.ratio.toFixed(2)}×`]),
+    ),
+  );
+  if (c.ratios.length)
+    parts.push(
+      '',
+      formatTable(
+        ['ratio', 'A', 'B'],
+        c.ratios.map((r) => [r.name, show(r.a, '×'), show(r.b, '×')]),
+      ),
+    );
   for (const w of c.warnings) parts.push(`warning: ${w}`);
   return parts.join('\n');
 }

@@ -10,7 +10,14 @@ import { createServer, type ViteDevServer } from 'vite';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** WebGPU on; no background traffic (these machines refuse it, and Chromium would keep retrying). */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export function chromiumPath(): string {
   const path = process.env.DEADUNITS_CHROMIUM || '/usr/bin/chromium';

@@ -66,7 +66,8 @@ const minSampleMs = (quick: boolean) => (quick ? 10 : 100);
 
 export function matmulTasks(ctx: SuiteContext): BenchTask[] {
   let kernels: Promise<{ tuned: MatmulKernel; naive: NaiveMatmulKernel }> | undefined;
-  const getKernels = () => (kernels ??= Promise.all([MatmulKernel.create(ctx.gpu), NaiveMatmulKernel.create(ctx.gpu)]).then(([tuned, naive]) => ({ tuned, naive })));
+  const getKernels = () =>
+    (kernels ??= Promise.all([MatmulKernel.create(ctx.gpu), NaiveMatmulKernel.create(ctx.gpu)]).then(([tuned, naive]) => ({ tuned, naive })));
   return matmulShapes(ctx.quick).map((shape) => ({
     group: 'matmul',
     label: `matmul ${shape.variant} ${shape.m}x${shape.n}x${shape.k} (${shape.what})`,
@@ -74,7 +75,11 @@ export function matmulTasks(ctx: SuiteContext): BenchTask[] {
   }));
 }
 
-async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tuned: MatmulKernel; naive: NaiveMatmulKernel }): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
+async function measureShape(
+  ctx: SuiteContext,
+  shape: MatmulShape,
+  kernels: { tuned: MatmulKernel; naive: NaiveMatmulKernel },
+): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
   const { gpu, quick } = ctx;
   const { device } = gpu;
   const id = matmulShapeId(shape);
@@ -87,7 +92,15 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
   const a = filled(device, 'bench.a', stored.a[0] * stored.a[1]);
   const b = filled(device, 'bench.b', stored.b[0] * stored.b[1]);
   const c = filled(device, 'bench.c', shape.m * shape.n);
-  const args = { variant: shape.variant, m: shape.m, n: shape.n, k: shape.k, a: { buffer: a, ld: stored.a[1] }, b: { buffer: b, ld: stored.b[1] }, c: { buffer: c, ld: shape.n } };
+  const args = {
+    variant: shape.variant,
+    m: shape.m,
+    n: shape.n,
+    k: shape.k,
+    a: { buffer: a, ld: stored.a[1] },
+    b: { buffer: b, ld: stored.b[1] },
+    c: { buffer: c, ld: shape.n },
+  };
   const cases: CaseResult[] = [];
   const ratios: Ratio[] = [];
   const dispatches: Dispatch[] = [];
@@ -95,11 +108,22 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
     const tuned = kernels.tuned.prepare({ ...args, label: `bench.tuned.${id}` });
     dispatches.push(tuned);
     const gpuTimed = gpu.hasTimestamps;
-    const ours = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), { warmup: 1, reps: samples, wallSamples: samples, minSampleMs: minSampleMs(quick) });
+    const ours = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), {
+      warmup: 1,
+      reps: samples,
+      wallSamples: samples,
+      minSampleMs: minSampleMs(quick),
+    });
     const oursCase = makeCase({
-      id: `${id}.deadunits`, group: 'matmul', impl: 'deadunits', label: `deadunits ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
-      params: { ...params, kernel: kernels.tuned.usesSubgroups ? 'subgroups' : 'portable' }, unit: 'GFLOP/s',
-      timing: ours.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: ours.samplesMs.map(gflops), derived: derived(ours.inner),
+      id: `${id}.deadunits`,
+      group: 'matmul',
+      impl: 'deadunits',
+      label: `deadunits ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
+      params: { ...params, kernel: kernels.tuned.usesSubgroups ? 'subgroups' : 'portable' },
+      unit: 'GFLOP/s',
+      timing: ours.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
+      samples: ours.samplesMs.map(gflops),
+      derived: derived(ours.inner),
     });
     cases.push(oursCase);
 
@@ -107,10 +131,22 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
     if (shape.m === shape.n && shape.n === shape.k) {
       const naive = kernels.naive.prepare({ ...args, label: `bench.naive.${id}` });
       dispatches.push(naive);
-      const t = await timePasses(gpu, naive.label, (pass) => naive.encode(pass), { warmup: 1, reps: Math.min(3, samples), wallSamples: 3, minSampleMs: minSampleMs(quick) });
+      const t = await timePasses(gpu, naive.label, (pass) => naive.encode(pass), {
+        warmup: 1,
+        reps: Math.min(3, samples),
+        wallSamples: 3,
+        minSampleMs: minSampleMs(quick),
+      });
       const naiveCase = makeCase({
-        id: `${id}.naive`, group: 'matmul', impl: 'naive', label: `naive WGSL ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
-        params, unit: 'GFLOP/s', timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: t.samplesMs.map(gflops), derived: derived(t.inner),
+        id: `${id}.naive`,
+        group: 'matmul',
+        impl: 'naive',
+        label: `naive WGSL ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
+        params,
+        unit: 'GFLOP/s',
+        timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
+        samples: t.samplesMs.map(gflops),
+        derived: derived(t.inner),
       });
       cases.push(naiveCase);
       ratios.push(ratioOf(`matmul ${shape.m}x${shape.n}x${shape.k} ${shape.variant}: deadunits / naive`, oursCase, naiveCase));
@@ -120,14 +156,33 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
       // Our wall-clock figure, measured the way TF.js's is: n products per submit, then wait.
       let oursWall = oursCase;
       if (gpuTimed) {
-        const w = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), { warmup: 0, wallClock: true, wallSamples: samples, minSampleMs: minSampleMs(quick) });
-        oursWall = makeCase({ ...oursCase, id: `${id}.deadunits-wall`, label: `${oursCase.label} (wall)`, timing: 'wall', samples: w.samplesMs.map(gflops), derived: derived(w.inner) });
+        const w = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), {
+          warmup: 0,
+          wallClock: true,
+          wallSamples: samples,
+          minSampleMs: minSampleMs(quick),
+        });
+        oursWall = makeCase({
+          ...oursCase,
+          id: `${id}.deadunits-wall`,
+          label: `${oursCase.label} (wall)`,
+          timing: 'wall',
+          samples: w.samplesMs.map(gflops),
+          derived: derived(w.inner),
+        });
         cases.push(oursWall);
       }
       const tf = await tfMatmulMs(ctx.tf, shape, stored, samples, minSampleMs(quick));
       const tfCase = makeCase({
-        id: `${id}.tfjs`, group: 'matmul', impl: 'tfjs', label: `TF.js matMul ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
-        params, unit: 'GFLOP/s', timing: 'wall', samples: tf.samplesMs.map(gflops), derived: derived(tf.inner),
+        id: `${id}.tfjs`,
+        group: 'matmul',
+        impl: 'tfjs',
+        label: `TF.js matMul ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
+        params,
+        unit: 'GFLOP/s',
+        timing: 'wall',
+        samples: tf.samplesMs.map(gflops),
+        derived: derived(tf.inner),
       });
       cases.push(tfCase);
       ratios.push(ratioOf(`matmul ${shape.m}x${shape.n}x${shape.k} ${shape.variant}: deadunits / TF.js`, oursWall, tfCase, 1));
@@ -140,7 +195,13 @@ async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: { tu
 }
 
 /** Wall milliseconds per tf.matMul: n products, then a one-element readback forces completion. */
-async function tfMatmulMs(tf: Tf, shape: MatmulShape, stored: { a: [number, number]; b: [number, number] }, samples: number, minSampleMs: number): Promise<{ samplesMs: number[]; inner: number }> {
+async function tfMatmulMs(
+  tf: Tf,
+  shape: MatmulShape,
+  stored: { a: [number, number]; b: [number, number] },
+  samples: number,
+  minSampleMs: number,
+): Promise<{ samplesMs: number[]; inner: number }> {
   const a = tf.tensor2d(pattern(stored.a[0] * stored.a[1]), stored.a);
   const b = tf.tensor2d(pattern(stored.b[0] * stored.b[1]), stored.b);
   const [transposeA, transposeB] = [shape.variant === 'tn', shape.variant === 'nt'];

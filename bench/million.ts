@@ -10,5 +10,11 @@ export const QUICK_MILLION_MLP: MlpShape = { name: 'million-quick', widths: [16,
 
 export function millionTasks(ctx: SuiteContext): BenchTask[] {
   const shape = ctx.quick ? QUICK_MILLION_MLP : MILLION_MLP;
-  return [{ group: 'million', label: `${shape.widths[1].toLocaleString('en-US')}-unit layer ${describeMlp(shape)}`, run: () => measureMonitoring(ctx, shape, 'million', 3) }];
+  return [
+    {
+      group: 'million',
+      label: `${shape.widths[1].toLocaleString('en-US')}-unit layer ${describeMlp(shape)}`,
+      run: () => measureMonitoring(ctx, shape, 'million', 3),
+    },
+  ];
 }

@@ -20,7 +20,12 @@ export function monitoringTasks(ctx: SuiteContext): BenchTask[] {
 }
 
 /** Steps/s with monitoring off, every 100 and every 10 steps; ratios on/off. Shared with the million group. */
-export async function measureMonitoring(ctx: SuiteContext, shape: MlpShape, group: 'monitoring' | 'million', samples: number): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
+export async function measureMonitoring(
+  ctx: SuiteContext,
+  shape: MlpShape,
+  group: 'monitoring' | 'million',
+  samples: number,
+): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
   const { gpu } = ctx;
   const probeRows = Math.min(PROBE_ROWS, ctx.quick ? 16 : PROBE_ROWS);
   const spec = mlpSpec(shape, { probeRows, stepsPerSubmit: 1 });
@@ -37,13 +42,28 @@ export async function measureMonitoring(ctx: SuiteContext, shape: MlpShape, grou
     const id = `${group}.${mlpCaseId(shape)}`;
     const params = { widths: shape.widths.join('-'), batch: shape.batch, dropout: shape.dropout, probeRows };
     const rate = (every: number | null) => step.samplesMs.map((ms, i) => 1000 / (ms + (every ? perStep.samplesMs[i] + snapshot.samplesMs[i] / every : 0)));
-    const off = makeCase({ id: `${id}.snapshots-off`, group, impl: 'deadunits', label: `${describeMlp(shape)}, snapshots off`, params, unit: 'steps/s', timing, samples: rate(null) });
+    const off = makeCase({
+      id: `${id}.snapshots-off`,
+      group,
+      impl: 'deadunits',
+      label: `${describeMlp(shape)}, snapshots off`,
+      params,
+      unit: 'steps/s',
+      timing,
+      samples: rate(null),
+    });
     const cases = [off];
     const ratios: Ratio[] = [];
     for (const every of INTERVALS) {
       const on = makeCase({
-        id: `${id}.snapshots-every-${every}`, group, impl: 'deadunits', label: `${describeMlp(shape)}, snapshot every ${every} steps`,
-        params: { ...params, every }, unit: 'steps/s', timing, samples: rate(every),
+        id: `${id}.snapshots-every-${every}`,
+        group,
+        impl: 'deadunits',
+        label: `${describeMlp(shape)}, snapshot every ${every} steps`,
+        params: { ...params, every },
+        unit: 'steps/s',
+        timing,
+        samples: rate(every),
         derived: { stepMs: median(step.samplesMs), perStepMs: median(perStep.samplesMs), snapshotMs: median(snapshot.samplesMs) },
       });
       cases.push(on);

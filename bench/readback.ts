@@ -14,7 +14,11 @@ interface ReadbackPlan {
 }
 
 function plans(quick: boolean): ReadbackPlan[] {
-  if (quick) return [{ bytes: 64 * 1024, what: '64 KiB' }, { bytes: 1024 * 1024, what: '1 MiB' }];
+  if (quick)
+    return [
+      { bytes: 64 * 1024, what: '64 KiB' },
+      { bytes: 1024 * 1024, what: '1 MiB' },
+    ];
   return [
     { bytes: (3 * (1 << 20)) / 8, what: 'snapshot of the 1M-unit layer (3 bitmaps)' },
     { bytes: 4 << 20, what: '4 MiB' },
@@ -28,8 +32,14 @@ export function readbackTasks(ctx: SuiteContext): BenchTask[] {
 
 async function measureReadback(ctx: SuiteContext, plan: ReadbackPlan): Promise<{ cases: CaseResult[] }> {
   const { device } = ctx.gpu;
-  const source = device.createBuffer({ label: 'bench.readback.source', size: plan.bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-  const slots = Array.from({ length: RING }, (_, i) => device.createBuffer({ label: `bench.readback.slot${i}`, size: plan.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+  const source = device.createBuffer({
+    label: 'bench.readback.source',
+    size: plan.bytes,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  const slots = Array.from({ length: RING }, (_, i) =>
+    device.createBuffer({ label: `bench.readback.slot${i}`, size: plan.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+  );
   device.queue.writeBuffer(source, 0, new Uint8Array(plan.bytes).fill(0xa5));
   let checksum = 0;
   let copies = 0;
@@ -57,9 +67,15 @@ async function measureReadback(ctx: SuiteContext, plan: ReadbackPlan): Promise<{
     // Every byte read back is 0xa5: anything else means the copy did not happen.
     if (checksum !== 0xa5 * copies) throw new Error(`readback ${plan.what}: read back wrong bytes (checksum ${checksum} after ${copies} copies)`);
     const c = makeCase({
-      id: `readback.${plan.bytes}`, group: 'readback', impl: 'deadunits', label: `staging ring, ${plan.what}`,
-      params: { bytes: plan.bytes, ring: RING }, unit: 'MB/s', timing: 'wall',
-      samples: t.samplesMs.map((ms) => plan.bytes / (ms * 1e3)), derived: { copiesPerSample: t.inner },
+      id: `readback.${plan.bytes}`,
+      group: 'readback',
+      impl: 'deadunits',
+      label: `staging ring, ${plan.what}`,
+      params: { bytes: plan.bytes, ring: RING },
+      unit: 'MB/s',
+      timing: 'wall',
+      samples: t.samplesMs.map((ms) => plan.bytes / (ms * 1e3)),
+      derived: { copiesPerSample: t.inner },
     });
     return { cases: [c] };
   } finally {

@@ -17,7 +17,14 @@ export function spreadText(c: CaseResult): string {
 
 export function caseRow(c: CaseResult): string[] {
   const gflops = c.derived?.gflops;
-  return [c.label, formatNumber(c.median), c.unit + (gflops !== undefined ? ` (${formatNumber(gflops)} GFLOP/s)` : ''), spreadText(c), String(c.samples.length), c.timing];
+  return [
+    c.label,
+    formatNumber(c.median),
+    c.unit + (gflops !== undefined ? ` (${formatNumber(gflops)} GFLOP/s)` : ''),
+    spreadText(c),
+    String(c.samples.length),
+    c.timing,
+  ];
 }
 export const CASE_HEADERS = ['case', 'median', 'unit', 'p10-p90', 'n', 'timing'];
 

@@ -46,19 +46,23 @@ async function bench(options: Options): Promise<void> {
         console.error(`warning: ${tfUnavailable}`);
       }
     }
-    result = await runSuite(gpu, { host: 'node', node: process.version }, {
-      quick: options.quick,
-      groups,
-      tf,
-      tfUnavailable,
-      notes: options.note,
-      onProgress: ({ done, total, label }) => {
-        if (done < total) console.error(`[${done + 1}/${total}] ${label}`);
+    result = await runSuite(
+      gpu,
+      { host: 'node', node: process.version },
+      {
+        quick: options.quick,
+        groups,
+        tf,
+        tfUnavailable,
+        notes: options.note,
+        onProgress: ({ done, total, label }) => {
+          if (done < total) console.error(`[${done + 1}/${total}] ${label}`);
+        },
+        onCases: (cases) => {
+          for (const c of cases) console.error(`    ${caseRow(c).join('  ')}`);
+        },
       },
-      onCases: (cases) => {
-        for (const c of cases) console.error(`    ${caseRow(c).join('  ')}`);
-      },
-    });
+    );
   } finally {
     if (tf) releaseTfjsNode(tf);
     gpu.device.destroy();
@@ -69,9 +73,7 @@ async function bench(options: Options): Promise<void> {
 }
 
 const program = addSuiteFlags(
-  new Command()
-    .name('npm run bench --')
-    .description('deadunits benchmark suite on Dawn (WebGPU for Node); bench.html runs the same suite in a browser'),
+  new Command().name('npm run bench --').description('deadunits benchmark suite on Dawn (WebGPU for Node); bench.html runs the same suite in a browser'),
 )
   .option('--compare <files...>', 'print two result files side by side (validated) instead of running')
   .option('--summary <files...>', 'print a markdown table of the ratios and medians of result files (for the README)');

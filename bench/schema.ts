@@ -12,9 +12,13 @@ export type BenchGroup = (typeof BENCH_GROUPS)[number];
 
 /** A comma-separated list of groups (CLI --only, page ?only=), checked against BENCH_GROUPS. */
 export function parseGroups(list: string): BenchGroup[] {
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
-    if (!(BENCH_GROUPS as readonly string[]).includes(name)) throw new RangeError(`unknown benchmark group "${name}": expected one of ${BENCH_GROUPS.join(', ')}`);
+    if (!(BENCH_GROUPS as readonly string[]).includes(name))
+      throw new RangeError(`unknown benchmark group "${name}": expected one of ${BENCH_GROUPS.join(', ')}`);
   }
   if (names.length === 0) throw new RangeError(`no benchmark group given: expected one or more of ${BENCH_GROUPS.join(', ')}`);
   return names as BenchGroup[];
@@ -176,7 +180,12 @@ export function makeCase(c: Omit<CaseResult, 'median' | 'min' | 'max' | 'p10' | 
 export function resultFileName(result: BenchResult): string {
   const a = result.adapter;
   const device = [a.vendor, a.architecture, a.device || a.description].filter(Boolean).join('-');
-  const slug = device.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'unknown-adapter';
+  const slug =
+    device
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60) || 'unknown-adapter';
   const parts = [a.isSoftware ? 'software' : 'gpu', slug, result.host, result.startedAt.slice(0, 10)];
   if (result.quick) parts.push('quick');
   return `${parts.join('-')}.json`;

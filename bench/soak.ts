@@ -94,7 +94,9 @@ async function soak(options: { steps: number; sampleSeconds: number; keepOut: bo
     samples.push({ seconds: (performance.now() - began) / 1000, step, rss: m.rss, heapUsed: m.heapUsed });
   };
   const timer = setInterval(take, options.sampleSeconds * 1000);
-  console.log(`soak: ${options.steps} steps of 16 -> 64 -> 64 -> 4 (dropout 0.5, batch 16), a snapshot every ${every} steps, checkpoints every 5000, unit maps (PNG), CSV -> ${outDir}`);
+  console.log(
+    `soak: ${options.steps} steps of 16 -> 64 -> 64 -> 4 (dropout 0.5, batch 16), a snapshot every ${every} steps, checkpoints every 5000, unit maps (PNG), CSV -> ${outDir}`,
+  );
   let result;
   try {
     result = await runJob({
@@ -113,11 +115,14 @@ async function soak(options: { steps: number; sampleSeconds: number; keepOut: bo
   }
   take();
   const seconds = (performance.now() - began) / 1000;
-  console.log(`run ${result.status} at step ${result.step} in ${seconds.toFixed(1)} s (${(result.step / seconds).toFixed(0)} steps/s, including start-up and outputs)`);
+  console.log(
+    `run ${result.status} at step ${result.step} in ${seconds.toFixed(1)} s (${(result.step / seconds).toFixed(0)} steps/s, including start-up and outputs)`,
+  );
 
   console.log('\n   time s       step   rss MiB  heap MiB');
   const shown = samples.length <= 24 ? samples : samples.filter((_, i) => i % Math.ceil(samples.length / 24) === 0 || i === samples.length - 1);
-  for (const s of shown) console.log(`${s.seconds.toFixed(1).padStart(9)} ${String(s.step).padStart(10)} ${mib(s.rss).padStart(9)} ${mib(s.heapUsed).padStart(9)}`);
+  for (const s of shown)
+    console.log(`${s.seconds.toFixed(1).padStart(9)} ${String(s.step).padStart(10)} ${mib(s.rss).padStart(9)} ${mib(s.heapUsed).padStart(9)}`);
 
   if (samples.length < 8) {
     console.error(`\nFAIL: only ${samples.length} memory samples; run more steps (--steps) or sample more often (--sample-seconds)`);
@@ -134,8 +139,12 @@ async function soak(options: { steps: number; sampleSeconds: number; keepOut: bo
   const rssGrowth = growth((s) => s.rss);
   const heapOk = heapGrowth < HEAP_GROWTH_LIMIT;
   const rssOk = rssGrowth < RSS_GROWTH_LIMIT;
-  console.log(`\nsamples: ${samples.length} (every ${options.sampleSeconds} s; the first ${q} are warm-up); growth = median of the last quarter - median of the second quarter`);
-  console.log(`JS heap after GC: growth ${mib(heapGrowth)} MiB (limit ${mib(HEAP_GROWTH_LIMIT)} MiB): ${heapOk ? 'ok' : 'FAIL'}; trend ${heapSlope.toFixed(3)} bytes/step = ${mib(heapSlope * PROJECTION_STEPS)} MiB over ${PROJECTION_STEPS} steps (information)`);
+  console.log(
+    `\nsamples: ${samples.length} (every ${options.sampleSeconds} s; the first ${q} are warm-up); growth = median of the last quarter - median of the second quarter`,
+  );
+  console.log(
+    `JS heap after GC: growth ${mib(heapGrowth)} MiB (limit ${mib(HEAP_GROWTH_LIMIT)} MiB): ${heapOk ? 'ok' : 'FAIL'}; trend ${heapSlope.toFixed(3)} bytes/step = ${mib(heapSlope * PROJECTION_STEPS)} MiB over ${PROJECTION_STEPS} steps (information)`,
+  );
   console.log(`RSS: growth ${mib(rssGrowth)} MiB (limit ${mib(RSS_GROWTH_LIMIT)} MiB): ${rssOk ? 'ok' : 'FAIL'}`);
   return heapOk && rssOk && result.status === 'completed';
 }

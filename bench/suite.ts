@@ -7,7 +7,17 @@ import { matmulTasks } from './matmul';
 import { millionTasks } from './million';
 import { monitoringTasks } from './monitoring';
 import { readbackTasks } from './readback';
-import { BENCH_GROUPS, BENCH_SCHEMA, BENCH_SCHEMA_VERSION, parseBenchResult, type AdapterInfo, type BenchGroup, type BenchResult, type CaseResult, type Ratio } from './schema';
+import {
+  BENCH_GROUPS,
+  BENCH_SCHEMA,
+  BENCH_SCHEMA_VERSION,
+  parseBenchResult,
+  type AdapterInfo,
+  type BenchGroup,
+  type BenchResult,
+  type CaseResult,
+  type Ratio,
+} from './schema';
 import type { Tf } from './tfjs-mlp';
 import { trainTasks } from './train';
 
@@ -60,10 +70,20 @@ const GROUP_TASKS: Record<BenchGroup, TaskFactory> = {
 
 /** Limit names reported in the result (GPUSupportedLimits' properties are prototype getters: not enumerable everywhere). */
 const REPORTED_LIMITS = [
-  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage', 'maxUniformBufferBindingSize',
-  'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension', 'maxBindGroups',
-  'minStorageBufferOffsetAlignment', 'maxSubgroupSize', 'minSubgroupSize',
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxBindGroups',
+  'minStorageBufferOffsetAlignment',
+  'maxSubgroupSize',
+  'minSubgroupSize',
 ];
 
 export function adapterInfo(gpu: GpuContext): AdapterInfo {
@@ -99,19 +119,22 @@ export async function runSuite(gpu: GpuContext, host: HostInfo, options: SuiteOp
   options.onProgress?.({ done: tasks.length, total: tasks.length, label: 'done' });
 
   const tf = options.tf;
-  return parseBenchResult({
-    schema: BENCH_SCHEMA,
-    version: BENCH_SCHEMA_VERSION,
-    ...host,
-    quick: options.quick,
-    startedAt: startedAt.toISOString(),
-    durationSeconds: (performance.now() - t0) / 1000,
-    adapter: adapterInfo(gpu),
-    tfjs: tf ? tfjsInfo(tf) : null,
-    cases,
-    ratios,
-    notes,
-  }, 'suite result');
+  return parseBenchResult(
+    {
+      schema: BENCH_SCHEMA,
+      version: BENCH_SCHEMA_VERSION,
+      ...host,
+      quick: options.quick,
+      startedAt: startedAt.toISOString(),
+      durationSeconds: (performance.now() - t0) / 1000,
+      adapter: adapterInfo(gpu),
+      tfjs: tf ? tfjsInfo(tf) : null,
+      cases,
+      ratios,
+      notes,
+    },
+    'suite result',
+  );
 }
 
 /** TF.js's version and backend, and the adapter its WebGPU backend runs on (read from the backend's private info). */

@@ -52,7 +52,10 @@ export function markdownSummary(results: readonly BenchResult[]): string {
     return `| ${cell(first.label)} | ${first.unit}, ${first.timing} | ${values.join(' | ')} |`;
   });
   return [
-    header, rule, ...rows, '',
+    header,
+    rule,
+    ...rows,
+    '',
     `| case (median) | unit, timing | ${results.map((r) => cell(runTitle(r))).join(' | ')} |`,
     `| --- | --- | ${results.map(() => '---').join(' | ')} |`,
     ...caseRows,

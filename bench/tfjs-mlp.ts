@@ -84,9 +84,7 @@ export class TfMlp {
 
   /** Current parameters in our layout, for tests. */
   async parameters(): Promise<LayerParameters[]> {
-    return Promise.all(
-      this.weights.map(async (w, l) => ({ weights: new Float32Array(await w.data()), bias: new Float32Array(await this.biases[l].data()) })),
-    );
+    return Promise.all(this.weights.map(async (w, l) => ({ weights: new Float32Array(await w.data()), bias: new Float32Array(await this.biases[l].data()) })));
   }
 
   dispose(): void {
@@ -96,7 +94,14 @@ export class TfMlp {
 }
 
 /** A resident batch for TF.js: inputs [batch, input] and one-hot targets [batch, classes]. */
-export function tfBatch(tf: Tf, inputs: Float32Array, targets: Uint32Array, batch: number, inputSize: number, classes: number): { x: TF.Tensor2D; oneHot: TF.Tensor2D; dispose(): void } {
+export function tfBatch(
+  tf: Tf,
+  inputs: Float32Array,
+  targets: Uint32Array,
+  batch: number,
+  inputSize: number,
+  classes: number,
+): { x: TF.Tensor2D; oneHot: TF.Tensor2D; dispose(): void } {
   const x = tf.tensor2d(inputs.subarray(0, batch * inputSize), [batch, inputSize]);
   const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(targets.subarray(0, batch)), 'int32'), classes).toFloat() as TF.Tensor2D);
   return { x, oneHot, dispose: () => tf.dispose([x, oneHot]) };

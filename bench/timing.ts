@@ -101,7 +101,14 @@ export async function timePasses(gpu: GpuContext, label: string, encode: (pass: 
 }
 
 /** GPU milliseconds of `count` passes of `inner` repetitions each, recorded in one submit. */
-async function timestampedPasses(gpu: GpuContext, label: string, encode: (pass: GPUComputePassEncoder) => void, inner: number, count: number, sleepMs: number): Promise<number[]> {
+async function timestampedPasses(
+  gpu: GpuContext,
+  label: string,
+  encode: (pass: GPUComputePassEncoder) => void,
+  inner: number,
+  count: number,
+  sleepMs: number,
+): Promise<number[]> {
   const { device } = gpu;
   const querySet = device.createQuerySet({ label: `${label}.timestamps`, type: 'timestamp', count: 2 * count });
   const resolve = device.createBuffer({ label: `${label}.resolve`, size: 16 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
@@ -135,7 +142,10 @@ async function timestampedPasses(gpu: GpuContext, label: string, encode: (pass: 
  * complete, e.g. by reading a result back): n is calibrated so one call lasts `minSampleMs` (the calibration
  * calls are the warm-up, after `warmup` extra calls of n = 1), then `samples` calls are timed.
  */
-export async function timeWall(run: (n: number) => Promise<void>, options: { warmup: number; samples: number; minSampleMs: number; start?: number }): Promise<{ samplesMs: number[]; inner: number }> {
+export async function timeWall(
+  run: (n: number) => Promise<void>,
+  options: { warmup: number; samples: number; minSampleMs: number; start?: number },
+): Promise<{ samplesMs: number[]; inner: number }> {
   const timed = async (n: number) => {
     const t0 = performance.now();
     await run(n);
@@ -163,4 +173,3 @@ export function formatNumber(x: number): string {
   if (Math.abs(x) >= 0.1 || x === 0) return x.toFixed(2);
   return x.toPrecision(2);
 }
-

@@ -69,10 +69,20 @@ export function stepFlops(spec: ModelSpec): number {
 }
 
 /** GPU milliseconds per step: one sample per timed pass of (calibrated) `inner` steps. */
-export async function gpuStepSamplesMs(gpu: GpuContext, trainer: Trainer, steps: number, reps: number): Promise<{ samplesMs: number[]; method: 'timestamp-query' | 'wall-clock'; inner: number }> {
-  const t = await timePasses(gpu, 'bench.train', (pass) => {
-    for (let s = 0; s < steps; s++) trainer.encodeStep(pass);
-  }, { warmup: 1, reps, wallSamples: reps });
+export async function gpuStepSamplesMs(
+  gpu: GpuContext,
+  trainer: Trainer,
+  steps: number,
+  reps: number,
+): Promise<{ samplesMs: number[]; method: 'timestamp-query' | 'wall-clock'; inner: number }> {
+  const t = await timePasses(
+    gpu,
+    'bench.train',
+    (pass) => {
+      for (let s = 0; s < steps; s++) trainer.encodeStep(pass);
+    },
+    { warmup: 1, reps, wallSamples: reps },
+  );
   return { samplesMs: t.samplesMs.map((ms) => ms / steps), method: t.method, inner: t.inner * steps };
 }
 
@@ -92,8 +102,15 @@ interface TrainPlan {
 }
 
 function plans(quick: boolean): TrainPlan[] {
-  if (quick) return [{ shape: TINY_MLP, samples: 3, tfSamples: 3 }, { shape: TINY_WIDE_MLP, samples: 3, tfSamples: 3, goal: 3 }];
-  return [{ shape: SMALL_MLP, samples: 7, tfSamples: 7 }, { shape: WIDE_MLP, samples: 5, tfSamples: 3, goal: 3 }];
+  if (quick)
+    return [
+      { shape: TINY_MLP, samples: 3, tfSamples: 3 },
+      { shape: TINY_WIDE_MLP, samples: 3, tfSamples: 3, goal: 3 },
+    ];
+  return [
+    { shape: SMALL_MLP, samples: 7, tfSamples: 7 },
+    { shape: WIDE_MLP, samples: 5, tfSamples: 3, goal: 3 },
+  ];
 }
 
 /** Shortest wall-clock sample: long enough that one submit-and-wait (~1 ms) is noise. */
@@ -126,16 +143,28 @@ async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ ca
   let oursWall: CaseResult;
   try {
     const t = await gpuStepSamplesMs(gpu, trainer, 1, samples);
-    const ours = withGflops(makeCase({
-      id: `${id}.deadunits`, group: 'train', impl: 'deadunits', label: `deadunits step ${describeMlp(shape)}`, params, unit: 'steps/s',
-      timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall', samples: t.samplesMs.map(perSecond),
-    }), t.inner);
+    const ours = withGflops(
+      makeCase({
+        id: `${id}.deadunits`,
+        group: 'train',
+        impl: 'deadunits',
+        label: `deadunits step ${describeMlp(shape)}`,
+        params,
+        unit: 'steps/s',
+        timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
+        samples: t.samplesMs.map(perSecond),
+      }),
+      t.inner,
+    );
     cases.push(ours);
     oursWall = ours;
     if (ours.timing === 'gpu-timestamp') {
       // Trainer.train submits the steps and waits for them: the same contract as awaiting TF.js's loss.
       const wall = await timeWall((n) => trainer.train(n), { warmup: 0, samples, minSampleMs: minSampleMs(ctx.quick) });
-      oursWall = withGflops(makeCase({ ...ours, id: `${id}.deadunits-wall`, label: `${ours.label} (wall)`, timing: 'wall', samples: wall.samplesMs.map(perSecond) }), wall.inner);
+      oursWall = withGflops(
+        makeCase({ ...ours, id: `${id}.deadunits-wall`, label: `${ours.label} (wall)`, timing: 'wall', samples: wall.samplesMs.map(perSecond) }),
+        wall.inner,
+      );
       cases.push(oursWall);
     }
   } finally {
@@ -144,9 +173,19 @@ async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ ca
 
   if (ctx.tf) {
     const tf = await tfStepMs(ctx.tf, shape, data, plan.tfSamples, minSampleMs(ctx.quick));
-    const tfCase = withGflops(makeCase({
-      id: `${id}.tfjs`, group: 'train', impl: 'tfjs', label: `TF.js step ${describeMlp(shape)}`, params, unit: 'steps/s', timing: 'wall', samples: tf.samplesMs.map(perSecond),
-    }), tf.inner);
+    const tfCase = withGflops(
+      makeCase({
+        id: `${id}.tfjs`,
+        group: 'train',
+        impl: 'tfjs',
+        label: `TF.js step ${describeMlp(shape)}`,
+        params,
+        unit: 'steps/s',
+        timing: 'wall',
+        samples: tf.samplesMs.map(perSecond),
+      }),
+      tf.inner,
+    );
     cases.push(tfCase);
     ratios.push(ratioOf(`training step ${describeMlp(shape)}: deadunits / TF.js`, oursWall, tfCase, plan.goal));
   }

@@ -14,7 +14,12 @@ export function smallSpec(overrides: Partial<ModelSpec> = {}): ModelSpec {
     hidden: [
       { width: 33, activation: { kind: 'relu' }, dropout: 0.5, init: { weights: { kind: 'he_normal' }, bias: { kind: 'constant', value: 0.05 } } },
       { width: 18, activation: { kind: 'gelu' }, dropout: 0.2, init: { weights: { kind: 'xavier_uniform' }, bias: { kind: 'constant', value: 0 } } },
-      { width: 9, activation: { kind: 'leaky_relu', alpha: 0.1 }, dropout: 0, init: { weights: { kind: 'he_uniform' }, bias: { kind: 'constant', value: -0.1 } } },
+      {
+        width: 9,
+        activation: { kind: 'leaky_relu', alpha: 0.1 },
+        dropout: 0,
+        init: { weights: { kind: 'he_uniform' }, bias: { kind: 'constant', value: -0.1 } },
+      },
     ],
     outputInit: { weights: { kind: 'xavier_normal' }, bias: { kind: 'constant', value: 0 } },
     optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },

@@ -5,7 +5,16 @@
 import { acquireBrowserGpu, type GpuContext } from '../../src/gpu/device';
 import { compareResults } from '../compare';
 import { adapterLine } from '../report';
-import { BENCH_GROUPS, benchResultFromJson, benchResultToJson, resultFileName, type BenchGroup, type BenchResult, type CaseResult, type Ratio } from '../schema';
+import {
+  BENCH_GROUPS,
+  benchResultFromJson,
+  benchResultToJson,
+  resultFileName,
+  type BenchGroup,
+  type BenchResult,
+  type CaseResult,
+  type Ratio,
+} from '../schema';
 import { runSuite } from '../suite';
 import type { Tf } from '../tfjs-mlp';
 import { RatioChart } from './chart';
@@ -71,7 +80,8 @@ class BenchPage {
     }
     const a = this.gpu.adapter;
     const name = [a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ') || 'unnamed';
-    $('adapter').textContent = `Adapter: ${name}${a.isSoftware ? ' — software adapter (100-1000× slower than a GPU)' : ''}; ${this.gpu.hasTimestamps ? 'GPU timestamps' : 'no timestamp-query: wall-clock timing'}.`;
+    $('adapter').textContent =
+      `Adapter: ${name}${a.isSoftware ? ' — software adapter (100-1000× slower than a GPU)' : ''}; ${this.gpu.hasTimestamps ? 'GPU timestamps' : 'no timestamp-query: wall-clock timing'}.`;
     this.gpu.onLost((info) => this.fail(new Error(`the GPU device was lost (${info.reason}): ${info.message}`)));
     $<HTMLButtonElement>('run').disabled = false;
     setState('ready');
@@ -111,25 +121,29 @@ class BenchPage {
       const tf = this.checkbox('tfjs').checked ? this.tf : null;
       const progress = $<HTMLProgressElement>('progress');
       const started = performance.now();
-      const result = await runSuite(gpu, { host: 'browser', userAgent: navigator.userAgent }, {
-        quick: this.checkbox('quick').checked,
-        groups,
-        tf,
-        tfUnavailable,
-        onProgress: ({ done, total, label }) => {
-          progress.max = total;
-          progress.value = done;
-          const elapsed = ((performance.now() - started) / 1000).toFixed(0);
-          setStatus(done < total ? `[${done + 1}/${total}] ${label}… (${elapsed} s)` : `Done in ${elapsed} s.`);
+      const result = await runSuite(
+        gpu,
+        { host: 'browser', userAgent: navigator.userAgent },
+        {
+          quick: this.checkbox('quick').checked,
+          groups,
+          tf,
+          tfUnavailable,
+          onProgress: ({ done, total, label }) => {
+            progress.max = total;
+            progress.value = done;
+            const elapsed = ((performance.now() - started) / 1000).toFixed(0);
+            setStatus(done < total ? `[${done + 1}/${total}] ${label}… (${elapsed} s)` : `Done in ${elapsed} s.`);
+          },
+          onCases: (newCases, newRatios) => {
+            cases.push(...newCases);
+            ratios.push(...newRatios);
+            renderCases($('cases'), cases);
+            renderRatios($('ratios'), ratios);
+            this.chart.update(ratios);
+          },
         },
-        onCases: (newCases, newRatios) => {
-          cases.push(...newCases);
-          ratios.push(...newRatios);
-          renderCases($('cases'), cases);
-          renderRatios($('ratios'), ratios);
-          this.chart.update(ratios);
-        },
-      });
+      );
       this.showResult(result);
       setState('done');
     } catch (error) {

@@ -27,10 +27,15 @@ export function renderCases(table: HTMLTableElement, cases: readonly CaseResult[
 }
 
 export function renderRatios(table: HTMLTableElement, ratios: readonly Ratio[]): void {
-  fillTable(table, ['#', ...RATIO_HEADERS], ratios.map((r, i) => [String(i + 1), ...ratioRow(r)]), (_, i) => {
-    const r = ratios[i];
-    return r.goal === undefined ? '' : r.value >= r.goal ? 'meets-goal' : 'misses-goal';
-  });
+  fillTable(
+    table,
+    ['#', ...RATIO_HEADERS],
+    ratios.map((r, i) => [String(i + 1), ...ratioRow(r)]),
+    (_, i) => {
+      const r = ratios[i];
+      return r.goal === undefined ? '' : r.value >= r.goal ? 'meets-goal' : 'misses-goal';
+    },
+  );
 }
 
 const show = (x: number | null, suffix = '') => (x === null ? '-' : `${formatNumber(x)}${suffix}`);

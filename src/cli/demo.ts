@@ -31,9 +31,13 @@ async function main(): Promise<void> {
   const spec = modelSpecFromConfig(config);
   const gpu = await acquireNodeGpu();
   const a = gpu.adapter;
-  console.log(`adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')}${a.isSoftware ? ' (software: 100-1000x slower than a GPU)' : ''}`);
+  console.log(
+    `adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')}${a.isSoftware ? ' (software: 100-1000x slower than a GPU)' : ''}`,
+  );
   console.log(`preset:  ${preset.title}\n         ${preset.description}`);
-  const shape = [spec.inputSize, ...spec.hidden.map((h) => `${h.width} ${h.activation.kind}${h.dropout ? ` p=${h.dropout}` : ''}`), spec.outputSize].join(' -> ');
+  const shape = [spec.inputSize, ...spec.hidden.map((h) => `${h.width} ${h.activation.kind}${h.dropout ? ` p=${h.dropout}` : ''}`), spec.outputSize].join(
+    ' -> ',
+  );
   console.log(`network: ${shape}; ${spec.loss}, ${spec.optimizer.kind} lr ${config.lr}, batch ${spec.batch}, seed ${spec.seed}`);
 
   const dataset = generateDataset(config);
@@ -53,7 +57,9 @@ async function main(): Promise<void> {
       if (trainer.step % every === 0) print(await observatory.next());
     }
     const widths = spec.hidden.map((h) => h.width).join(', ');
-    console.log(`dead: pre-activation <= 0 on every probe input; dropped: masked for sample 0 at that step; revived: dead at an earlier snapshot, alive now (layer widths ${widths})`);
+    console.log(
+      `dead: pre-activation <= 0 on every probe input; dropped: masked for sample 0 at that step; revived: dead at an earlier snapshot, alive now (layer widths ${widths})`,
+    );
   } finally {
     observatory.destroy();
     trainer.destroy();

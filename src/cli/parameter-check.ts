@@ -32,7 +32,9 @@ export class ParameterCheck {
       for (const block of layer.bias) slots.push({ layer: l, bias: true, value: block.value, count: block.count });
     });
     const result = uploadStorage(trainer.gpu.device, 'ParameterCheck.result', finiteResultInit(slots.length));
-    const dispatches = slots.map((s, slot) => kernel.prepare({ label: `ParameterCheck.L${s.layer + 1}${s.bias ? 'b' : 'W'}.${slot}`, data: s.value, count: s.count, result, slot }));
+    const dispatches = slots.map((s, slot) =>
+      kernel.prepare({ label: `ParameterCheck.L${s.layer + 1}${s.bias ? 'b' : 'W'}.${slot}`, data: s.value, count: s.count, result, slot }),
+    );
     return new ParameterCheck(trainer, dispatches, slots, result);
   }
 

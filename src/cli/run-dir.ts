@@ -127,7 +127,9 @@ export async function claimRunDir(dir: string, config: RunConfig): Promise<'fres
   if (manifest) {
     const saved = await readRunConfig(dir).catch(() => null);
     if (saved && JSON.stringify(saved) === JSON.stringify(config)) return 'same-run';
-    throw new RunDirError(`${dir} holds another run (its config.json differs from this configuration): choose another --out folder, or continue that run with \`deadunits resume ${dir}\``);
+    throw new RunDirError(
+      `${dir} holds another run (its config.json differs from this configuration): choose another --out folder, or continue that run with \`deadunits resume ${dir}\``,
+    );
   }
   const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? `, … (${entries.length} entries)` : '');
   throw new RunDirError(`${dir} is not empty and is not a deadunits run folder (it holds ${shown}): choose an empty or new --out folder`);

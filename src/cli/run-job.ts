@@ -28,7 +28,18 @@ import { MetricsWriter, readMetricsRows, truncateMetrics } from './outputs/metri
 import { UNIT_PALETTE, unitCodes, unitMapInterval, unitMapNpy, unitMapPng } from './outputs/unit-maps';
 import { ParameterCheck, type NonFiniteParameters } from './parameter-check';
 import { createProgress, type Progress, type ProgressMode } from './progress';
-import { claimRunDir, readManifest, readRunConfig, runPaths, RunDirError, unitMapFile, writeManifest, type RunManifest, type RunPaths, type UnitMapKind } from './run-dir';
+import {
+  claimRunDir,
+  readManifest,
+  readRunConfig,
+  runPaths,
+  RunDirError,
+  unitMapFile,
+  writeManifest,
+  type RunManifest,
+  type RunPaths,
+  type UnitMapKind,
+} from './run-dir';
 
 export interface RunJobOptions {
   /** Validated. */
@@ -87,10 +98,17 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   checkOptions(options);
   const { config, outDir } = options;
   if (config.snapshot.every < 1) {
-    throw new ConfigError([{ path: 'snapshot.every', message: `0 turns snapshots off, but a run's metrics, unit maps and report come from snapshots: use an interval in [1, ${config.steps}]` }]);
+    throw new ConfigError([
+      {
+        path: 'snapshot.every',
+        message: `0 turns snapshots off, but a run's metrics, unit maps and report come from snapshots: use an interval in [1, ${config.steps}]`,
+      },
+    ]);
   }
   if (config.dataset.kind === 'file') {
-    throw new ConfigError([{ path: 'dataset.kind', message: '"file" is not supported by the headless run (its arrays are not part of the configuration): use a synthetic data set' }]);
+    throw new ConfigError([
+      { path: 'dataset.kind', message: '"file" is not supported by the headless run (its arrays are not part of the configuration): use a synthetic data set' },
+    ]);
   }
   const claim = await claimRunDir(outDir, config);
   if (claim === 'same-run') {
@@ -134,12 +152,22 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 }
 
 function checkOptions(o: RunJobOptions): void {
-  if (!Number.isSafeInteger(o.checkpointEvery) || o.checkpointEvery < 0) throw new RangeError(`checkpointEvery must be an integer >= 0 (0: only at exit), got ${o.checkpointEvery}`);
-  if (!Number.isSafeInteger(o.keepCheckpoints) || o.keepCheckpoints < 1) throw new RangeError(`keepCheckpoints must be an integer >= 1, got ${o.keepCheckpoints}`);
+  if (!Number.isSafeInteger(o.checkpointEvery) || o.checkpointEvery < 0)
+    throw new RangeError(`checkpointEvery must be an integer >= 0 (0: only at exit), got ${o.checkpointEvery}`);
+  if (!Number.isSafeInteger(o.keepCheckpoints) || o.keepCheckpoints < 1)
+    throw new RangeError(`keepCheckpoints must be an integer >= 1, got ${o.keepCheckpoints}`);
 }
 
 function manifestOf(o: RunJobOptions, status: RunManifest['status'], step: number, message?: string): Omit<RunManifest, 'format' | 'version'> {
-  return { checkpointEvery: o.checkpointEvery, keepCheckpoints: o.keepCheckpoints, csv: o.csv ?? false, unitMaps: o.unitMaps ?? 'png', status, step, ...(message ? { message } : {}) };
+  return {
+    checkpointEvery: o.checkpointEvery,
+    keepCheckpoints: o.keepCheckpoints,
+    csv: o.csv ?? false,
+    unitMaps: o.unitMaps ?? 'png',
+    status,
+    step,
+    ...(message ? { message } : {}),
+  };
 }
 
 /** The engine objects of one device: rebuilt from the latest checkpoint after a device loss. */
@@ -210,7 +238,8 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
       let restored: ReturnType<typeof checkpointFromSafetensors> | null = null;
       if (latest) {
         restored = checkpointFromSafetensors(new Uint8Array(await readFile(latest.path)));
-        if (JSON.stringify(restored.config) !== JSON.stringify(config)) throw new RunDirError(`${latest.path} belongs to another configuration than ${paths.config}`);
+        if (JSON.stringify(restored.config) !== JSON.stringify(config))
+          throw new RunDirError(`${latest.path} belongs to another configuration than ${paths.config}`);
         if (!restored.observatory) throw new RunDirError(`${latest.path} has no observatory state (unit history): it was not written by a run`);
         trainer.writeState(restored.trainer);
       }
@@ -341,7 +370,10 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
         if (!(await wasLost(gpu, lost))) throw error;
         recoveries++;
         lostInARow++;
-        if (lostInARow > MAX_RECOVERIES) throw new Error(`the WebGPU device was lost ${lostInARow} times without a checkpoint in between; giving up (last error: ${(error as Error).message})`);
+        if (lostInARow > MAX_RECOVERIES)
+          throw new Error(
+            `the WebGPU device was lost ${lostInARow} times without a checkpoint in between; giving up (last error: ${(error as Error).message})`,
+          );
         note(`WebGPU device lost (${(error as Error).message}); acquiring a new one and continuing from the latest checkpoint`);
         const old = session;
         session = null;
@@ -378,7 +410,9 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
     metrics.writer = null;
     await writeReport(paths, { config, status, step, answer, layers, message, adapter: adapterLine(gpu), csv, unitMaps });
     log(`${statusWord(status)} at step ${step}: ${answer.headline}`);
-    log(`outputs in ${paths.dir}: report.md, metrics.jsonl${csv ? ', metrics.csv' : ''}, config.json, checkpoints/${unitMaps !== 'none' ? ', maps/' : ''}, charts/${status === 'non-finite' ? ', FAILED.md' : ''}`);
+    log(
+      `outputs in ${paths.dir}: report.md, metrics.jsonl${csv ? ', metrics.csv' : ''}, config.json, checkpoints/${unitMaps !== 'none' ? ', maps/' : ''}, charts/${status === 'non-finite' ? ', FAILED.md' : ''}`,
+    );
     return { status, step, outDir: paths.dir, last: state.last, layers, answer, message, recoveries };
   } finally {
     progress?.stop();
@@ -454,7 +488,11 @@ async function latestUnitMaps(paths: RunPaths, layerCount: number, maxStep: numb
   const out: { layer: number; step: number; file: string }[] = [];
   for (let l = 1; l <= layerCount; l++) {
     const names = await readdir(join(paths.maps, `L${l}`)).catch(() => [] as string[]);
-    const steps = names.map((n) => /^step-(\d+)\.png$/.exec(n)).filter((m) => m !== null).map((m) => Number(m[1])).filter((s) => s <= maxStep);
+    const steps = names
+      .map((n) => /^step-(\d+)\.png$/.exec(n))
+      .filter((m) => m !== null)
+      .map((m) => Number(m[1]))
+      .filter((s) => s <= maxStep);
     if (steps.length) {
       const step = Math.max(...steps);
       out.push({ layer: l, step, file: unitMapFile(l, step, 'png') });
@@ -492,7 +530,12 @@ async function writeReport(paths: RunPaths, f: ReportFacts): Promise<void> {
     ...(f.csv ? [{ file: 'metrics.csv', what: 'the same rows as CSV' }] : []),
     { file: 'checkpoints/', what: 'safetensors checkpoints (weights, optimizer state, per-unit history); `deadunits resume` continues from the latest' },
     ...(f.unitMaps !== 'none'
-      ? [{ file: 'maps/L<l>/step-<step>.{png,npy}', what: 'unit maps; .npy: uint8 per unit, 0 alive, 1 dead, 2 dropped, 3 revived (precedence dead > revived > dropped)' }]
+      ? [
+          {
+            file: 'maps/L<l>/step-<step>.{png,npy}',
+            what: 'unit maps; .npy: uint8 per unit, 0 alive, 1 dead, 2 dropped, 3 revived (precedence dead > revived > dropped)',
+          },
+        ]
       : []),
     ...(f.status === 'non-finite' ? [{ file: 'FAILED.md', what: 'why the run stopped' }] : []),
   ];

@@ -74,7 +74,12 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
       `The run where units die (plain SGD, learning rate ${HIGH_LR}) with leaky ReLU (slope 0.01 below zero). About ` +
       'as many units are pushed below zero for every input, but they still pass 1% of the gradient, so they are ' +
       'quiet rather than dead and can climb back over time.',
-    config: { ...base, hidden: [layer({ activation: { kind: 'leaky_relu', alpha: 0.01 } }), layer({ activation: { kind: 'leaky_relu', alpha: 0.01 } })], optimizer: { kind: 'sgd' }, lr: HIGH_LR },
+    config: {
+      ...base,
+      hidden: [layer({ activation: { kind: 'leaky_relu', alpha: 0.01 } }), layer({ activation: { kind: 'leaky_relu', alpha: 0.01 } })],
+      optimizer: { kind: 'sgd' },
+      lr: HIGH_LR,
+    },
   },
   deep_narrow: {
     title: 'Deep and narrow: born dead',

@@ -102,9 +102,7 @@ function num(r: Range, note?: string) {
   return z
     .number({
       error: (iss) =>
-        iss.input === undefined
-          ? `is required: ${what} in ${formatRange(r)}`
-          : `${showValue(iss.input)} is not ${what}; expected ${what} in ${formatRange(r)}`,
+        iss.input === undefined ? `is required: ${what} in ${formatRange(r)}` : `${showValue(iss.input)} is not ${what}; expected ${what} in ${formatRange(r)}`,
     })
     .refine((v) => inRange(v, r), {
       error: (iss) => `${showValue(iss.input)} is not ${r.int ? 'an integer ' : ''}in ${formatRange(r)}${suffix}`,
@@ -114,10 +112,7 @@ function num(r: Range, note?: string) {
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, {
-    error: (iss) =>
-      iss.input === undefined
-        ? `is required: one of ${values.join(', ')}`
-        : `${showValue(iss.input)} is not one of ${values.join(', ')}`,
+    error: (iss) => (iss.input === undefined ? `is required: one of ${values.join(', ')}` : `${showValue(iss.input)} is not one of ${values.join(', ')}`),
   });
 }
 
@@ -146,7 +141,8 @@ export const ActivationSchema = z
       fail(`${showValue(a.alpha)} is not allowed: alpha applies only to leaky_relu and elu, not ${a.kind}`);
     } else if ((ACTIVATIONS as readonly unknown[]).includes(a.kind)) {
       const r = a.kind === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha;
-      if (typeof a.alpha !== 'number' || !Number.isFinite(a.alpha)) fail(`${showValue(a.alpha)} is not a number; expected a number in ${formatRange(r)} (alpha of ${a.kind})`);
+      if (typeof a.alpha !== 'number' || !Number.isFinite(a.alpha))
+        fail(`${showValue(a.alpha)} is not a number; expected a number in ${formatRange(r)} (alpha of ${a.kind})`);
       else if (!inRange(a.alpha, r)) fail(`${showValue(a.alpha)} is not in ${formatRange(r)} (alpha of ${a.kind})`);
     }
   })
@@ -162,17 +158,17 @@ const kindError = (values: readonly string[]) => (iss: { input?: unknown }) =>
   iss.input === undefined ? `is required: one of ${values.join(', ')}` : `${showValue(iss.input)} is not one of ${values.join(', ')}`;
 
 /** Weight init: he_* use fan_in (ReLU gain 2), xavier_* use (fan_in + fan_out); normal/uniform are explicit scales. */
-export const WeightInitSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.enum(['he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform']) }),
-    z.strictObject({ kind: z.literal('normal'), std: num(LIMITS.initStd) }),
-    z.strictObject({ kind: z.literal('uniform'), limit: num(LIMITS.initLimit) }),
-  ]
-);
+export const WeightInitSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.enum(['he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform']) }),
+  z.strictObject({ kind: z.literal('normal'), std: num(LIMITS.initStd) }),
+  z.strictObject({ kind: z.literal('uniform'), limit: num(LIMITS.initLimit) }),
+]);
 export type WeightInitConfig = z.infer<typeof WeightInitSchema>;
 
-export const BiasInitSchema = z.strictObject({ kind: z.literal('constant', { error: kindError(['constant']) }).default('constant'), value: num(LIMITS.biasValue).default(0) });
+export const BiasInitSchema = z.strictObject({
+  kind: z.literal('constant', { error: kindError(['constant']) }).default('constant'),
+  value: num(LIMITS.biasValue).default(0),
+});
 export type BiasInitConfig = z.infer<typeof BiasInitSchema>;
 
 export const InitSchema = z.strictObject({
@@ -193,35 +189,29 @@ export type LayerConfig = z.infer<typeof LayerSchema>;
 // Optimizer and schedule
 
 export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'adamw'] as const;
-export const OptimizerSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.literal('sgd') }),
-    z.strictObject({
-      kind: z.literal('momentum'),
-      momentum: num(LIMITS.momentum).default(0.9),
-      nesterov: z.boolean({ error: (iss) => `${showValue(iss.input)} is not true or false` }).default(false),
-    }),
-    z.strictObject({
-      kind: z.enum(['adam', 'adamw']),
-      beta1: num(LIMITS.beta).default(0.9),
-      beta2: num(LIMITS.beta).default(0.999),
-      eps: num(LIMITS.eps).default(1e-8),
-    }),
-  ]
-);
+export const OptimizerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sgd') }),
+  z.strictObject({
+    kind: z.literal('momentum'),
+    momentum: num(LIMITS.momentum).default(0.9),
+    nesterov: z.boolean({ error: (iss) => `${showValue(iss.input)} is not true or false` }).default(false),
+  }),
+  z.strictObject({
+    kind: z.enum(['adam', 'adamw']),
+    beta1: num(LIMITS.beta).default(0.9),
+    beta2: num(LIMITS.beta).default(0.999),
+    eps: num(LIMITS.eps).default(1e-8),
+  }),
+]);
 export type OptimizerConfig = z.infer<typeof OptimizerSchema>;
 
 export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
 const warmup = num(LIMITS.warmupSteps).default(0);
-export const ScheduleSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.literal('constant'), warmupSteps: warmup }),
-    z.strictObject({ kind: z.literal('step'), every: num(LIMITS.decayEvery).default(10_000), gamma: num(LIMITS.gamma).default(0.5), warmupSteps: warmup }),
-    z.strictObject({ kind: z.literal('cosine'), minLr: num(LIMITS.minLr).default(0), warmupSteps: warmup }),
-  ]
-);
+export const ScheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('constant'), warmupSteps: warmup }),
+  z.strictObject({ kind: z.literal('step'), every: num(LIMITS.decayEvery).default(10_000), gamma: num(LIMITS.gamma).default(0.5), warmupSteps: warmup }),
+  z.strictObject({ kind: z.literal('cosine'), minLr: num(LIMITS.minLr).default(0), warmupSteps: warmup }),
+]);
 export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -230,27 +220,24 @@ export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
 export const DATASETS = ['teacher', 'gaussian_mixture', 'spirals', 'sparse', 'file'] as const;
 export type DatasetKind = (typeof DATASETS)[number];
 const samples = num(LIMITS.samples).default(4096);
-export const DatasetSchema = z.discriminatedUnion(
-  'kind',
-  [
-    /** Regression on the outputs of a random one-hidden-layer ReLU teacher, plus gaussian noise of std `noise`. */
-    z.strictObject({ kind: z.literal('teacher'), samples, teacherWidth: num(LIMITS.teacherWidth).default(64), noise: num(LIMITS.noise).default(0.1) }),
-    /** `classes` gaussian blobs; `spread` is the within-class std relative to the spread of the class centres. */
-    z.strictObject({ kind: z.literal('gaussian_mixture'), samples, classes: num(LIMITS.classes).default(10), spread: num(LIMITS.spread).default(1) }),
-    /** Two interleaved spirals (2 classes) of `turns` turns, embedded in inputSize dimensions. */
-    z.strictObject({ kind: z.literal('spirals'), samples, turns: num(LIMITS.turns).default(1.5), noise: num(LIMITS.noise).default(0.05) }),
-    /** Sparse inputs (a `density` fraction of nonzeros), labels from a random linear teacher. */
-    z.strictObject({ kind: z.literal('sparse'), samples, density: num(LIMITS.density).default(0.05), classes: num(LIMITS.classes).default(10) }),
-    /** A user-loaded file; the arrays are passed to the engine separately (see src/data). `name` is for display. */
-    z.strictObject({
-      kind: z.literal('file'),
-      name: z
-        .string({ error: (iss) => (iss.input === undefined ? 'is required: the file name' : `${showValue(iss.input)} is not a string`) })
-        .min(1, { error: 'must not be empty' })
-        .max(256, { error: (iss) => `${showValue(iss.input)} is longer than 256 characters` }),
-    }),
-  ]
-);
+export const DatasetSchema = z.discriminatedUnion('kind', [
+  /** Regression on the outputs of a random one-hidden-layer ReLU teacher, plus gaussian noise of std `noise`. */
+  z.strictObject({ kind: z.literal('teacher'), samples, teacherWidth: num(LIMITS.teacherWidth).default(64), noise: num(LIMITS.noise).default(0.1) }),
+  /** `classes` gaussian blobs; `spread` is the within-class std relative to the spread of the class centres. */
+  z.strictObject({ kind: z.literal('gaussian_mixture'), samples, classes: num(LIMITS.classes).default(10), spread: num(LIMITS.spread).default(1) }),
+  /** Two interleaved spirals (2 classes) of `turns` turns, embedded in inputSize dimensions. */
+  z.strictObject({ kind: z.literal('spirals'), samples, turns: num(LIMITS.turns).default(1.5), noise: num(LIMITS.noise).default(0.05) }),
+  /** Sparse inputs (a `density` fraction of nonzeros), labels from a random linear teacher. */
+  z.strictObject({ kind: z.literal('sparse'), samples, density: num(LIMITS.density).default(0.05), classes: num(LIMITS.classes).default(10) }),
+  /** A user-loaded file; the arrays are passed to the engine separately (see src/data). `name` is for display. */
+  z.strictObject({
+    kind: z.literal('file'),
+    name: z
+      .string({ error: (iss) => (iss.input === undefined ? 'is required: the file name' : `${showValue(iss.input)} is not a string`) })
+      .min(1, { error: 'must not be empty' })
+      .max(256, { error: (iss) => `${showValue(iss.input)} is longer than 256 characters` }),
+  }),
+]);
 export type DatasetConfig = z.infer<typeof DatasetSchema>;
 
 export const LOSSES = ['softmax_ce', 'mse'] as const;
@@ -352,15 +339,24 @@ export const RunConfigSchema = z.preprocess(
         const width = Math.max(c.inputSize, c.outputSize);
         const values = d.samples * width;
         if (values > DATASET_MAX_VALUES) {
-          issue(['dataset', 'samples'], d.samples, `${d.samples} samples × ${width} values (max of inputSize, outputSize) = ${values} exceeds the limit of ${DATASET_MAX_VALUES} values`);
+          issue(
+            ['dataset', 'samples'],
+            d.samples,
+            `${d.samples} samples × ${width} values (max of inputSize, outputSize) = ${values} exceeds the limit of ${DATASET_MAX_VALUES} values`,
+          );
         } else {
           const work = generationWork(c);
           if (work > GENERATION_MAX_WORK) {
-            issue(['dataset', 'samples'], d.samples, `${d.samples} samples need about ${work.toExponential(2)} operations to generate (limit ${GENERATION_MAX_WORK}); use fewer samples, inputs or teacher units`);
+            issue(
+              ['dataset', 'samples'],
+              d.samples,
+              `${d.samples} samples need about ${work.toExponential(2)} operations to generate (limit ${GENERATION_MAX_WORK}); use fewer samples, inputs or teacher units`,
+            );
           }
         }
       }
-      if (ok(c.batchSize, LIMITS.batchSize) && c.batchSize > d.samples) issue(['batchSize'], c.batchSize, `${c.batchSize} is larger than dataset.samples = ${d.samples}`);
+      if (ok(c.batchSize, LIMITS.batchSize) && c.batchSize > d.samples)
+        issue(['batchSize'], c.batchSize, `${c.batchSize} is larger than dataset.samples = ${d.samples}`);
     }
     const sched = c.schedule;
     const steps = ok(c.steps, LIMITS.steps) ? c.steps : undefined;
@@ -440,13 +436,22 @@ export function toConfigIssues(error: z.ZodError): ConfigIssue[] {
           const value = typeof obj === 'object' && obj !== null ? obj[disc] : input;
           const path = iss.path[iss.path.length - 1] === disc ? iss.path : [...iss.path, disc];
           const allowed = options?.join(', ');
-          out.push({ path: formatPath(path), message: value === undefined ? `is required: one of ${allowed}` : `${showValue(value)} is not one of ${allowed}` });
+          out.push({
+            path: formatPath(path),
+            message: value === undefined ? `is required: one of ${allowed}` : `${showValue(value)} is not one of ${allowed}`,
+          });
         } else out.push({ path: formatPath(iss.path), message: iss.message });
         break;
       }
       case 'invalid_type':
         if (iss.expected === 'object' || iss.expected === 'array') {
-          out.push({ path: formatPath(iss.path), message: input === undefined ? `is required (${iss.expected === 'object' ? 'an object' : 'a list'})` : `${showValue(input)} is not ${iss.expected === 'object' ? 'an object' : 'a list'}` });
+          out.push({
+            path: formatPath(iss.path),
+            message:
+              input === undefined
+                ? `is required (${iss.expected === 'object' ? 'an object' : 'a list'})`
+                : `${showValue(input)} is not ${iss.expected === 'object' ? 'an object' : 'a list'}`,
+          });
         } else out.push({ path: formatPath(iss.path), message: iss.message });
         break;
       default:

@@ -230,7 +230,8 @@ function splitCall(text: string): { name: string; arg?: string } {
 
 function parseWeightInit(text: string): Record<string, unknown> {
   const { name, arg } = splitCall(text);
-  if (!(WEIGHT_INIT_KINDS as readonly string[]).includes(name)) throw new ParamError(`${showValue(name)} is not one of ${WEIGHT_INIT_KINDS.join(', ')} (weight init)`);
+  if (!(WEIGHT_INIT_KINDS as readonly string[]).includes(name))
+    throw new ParamError(`${showValue(name)} is not one of ${WEIGHT_INIT_KINDS.join(', ')} (weight init)`);
   if (name === 'normal' || name === 'uniform') {
     if (arg === undefined) throw new ParamError(`${name} init needs its scale: ${name}(${name === 'normal' ? 'std' : 'limit'})`);
     return name === 'normal' ? { kind: name, std: parseNumber(arg, 'init std') } : { kind: name, limit: parseNumber(arg, 'init limit') };

@@ -51,14 +51,15 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   });
   if (lines.length === 0) throw new DataError(`${name}: no data (the file is empty)`);
   const first = lines[0].text;
-  const delimiter = options.delimiter ?? ([',', ';', '\t'].find((d) => first.includes(d)) ?? ',');
+  const delimiter = options.delimiter ?? [',', ';', '\t'].find((d) => first.includes(d)) ?? ',';
   const firstFields = splitLine(first, delimiter);
   const hasHeader = options.header === 'auto' || options.header === undefined ? firstFields.some((f) => !NUMBER_RE.test(f)) : options.header;
   const header = hasHeader ? firstFields : null;
   const rows = hasHeader ? lines.slice(1) : lines;
   const width = firstFields.length;
   if (rows.length === 0) throw new DataError(`${name}: no data rows after the header`);
-  if (rows.length * width > maxValues) throw new DataError(`${name}: ${rows.length} rows × ${width} columns = ${rows.length * width} values, over the limit of ${maxValues}`);
+  if (rows.length * width > maxValues)
+    throw new DataError(`${name}: ${rows.length} rows × ${width} columns = ${rows.length * width} values, over the limit of ${maxValues}`);
 
   let label: number | null;
   const lc = options.labelColumn === undefined ? -1 : options.labelColumn;
@@ -68,7 +69,8 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
     label = header.indexOf(lc);
     if (label < 0) throw new DataError(`${name}: no column named "${lc}" (columns: ${header.join(', ')})`);
   } else {
-    if (!Number.isInteger(lc) || lc >= width || lc < -width) throw new DataError(`${name}: label column ${lc} is not in [${-width}, ${width - 1}] (${width} columns)`);
+    if (!Number.isInteger(lc) || lc >= width || lc < -width)
+      throw new DataError(`${name}: label column ${lc} is not in [${-width}, ${width - 1}] (${width} columns)`);
     label = lc < 0 ? width + lc : lc;
   }
   const columns = label === null ? width : width - 1;

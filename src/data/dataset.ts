@@ -1,13 +1,6 @@
 // The in-memory data set the engine uploads once, plus validation of user arrays and the observatory's probe set.
 
-import {
-  ConfigError,
-  type ConfigIssue,
-  DATASET_MAX_VALUES,
-  LIMITS,
-  naturalLoss,
-  type RunConfig,
-} from '../config/schema';
+import { ConfigError, type ConfigIssue, DATASET_MAX_VALUES, LIMITS, naturalLoss, type RunConfig } from '../config/schema';
 import { rngKey } from '../reference/philox';
 import { PhiloxStream } from './rng';
 
@@ -81,7 +74,8 @@ export function datasetFromArrays(x: ArrayInput, y: ArrayInput, options: FromArr
   if (samples < 1) throw new DataError(`${name}: inputs have no rows`);
   if (inputSize < 1 || inputSize > LIMITS.inputSize.max) throw new DataError(`${name}: ${inputSize} input features is not in [1, ${LIMITS.inputSize.max}]`);
   if (samples > LIMITS.samples.max) throw new DataError(`${name}: ${samples} samples exceeds the limit of ${LIMITS.samples.max}`);
-  if (samples * inputSize > maxValues) throw new DataError(`${name}: inputs ${fmtShape(x.shape)} = ${samples * inputSize} values exceed the limit of ${maxValues}`);
+  if (samples * inputSize > maxValues)
+    throw new DataError(`${name}: inputs ${fmtShape(x.shape)} = ${samples * inputSize} values exceed the limit of ${maxValues}`);
   if (y.shape.length < 1 || y.shape.length > 2) throw new DataError(`${name}: targets must be 1-D or 2-D, got shape ${fmtShape(y.shape)}`);
   if (y.shape[0] !== samples) throw new DataError(`${name}: inputs have ${samples} rows but targets have ${y.shape[0]}`);
   const inputs = Float32Array.from(x.data);
@@ -96,17 +90,21 @@ export function datasetFromArrays(x: ArrayInput, y: ArrayInput, options: FromArr
     for (let i = 0; i < samples; i++) {
       const v = y.data[i];
       if (!Number.isInteger(v) || v < 0) throw new DataError(`${name}: label ${String(v)} at row ${i} is not a non-negative integer`);
-      if (options.classes !== undefined && v >= options.classes) throw new DataError(`${name}: label ${v} at row ${i} is not in [0, ${options.classes}) (classes = ${options.classes})`);
+      if (options.classes !== undefined && v >= options.classes)
+        throw new DataError(`${name}: label ${v} at row ${i} is not in [0, ${options.classes}) (classes = ${options.classes})`);
       labels[i] = v;
       if (v > max) max = v;
     }
     const classes = options.classes ?? max + 1;
-    if (classes < LIMITS.classes.min || classes > LIMITS.classes.max) throw new DataError(`${name}: ${classes} classes is not in [${LIMITS.classes.min}, ${LIMITS.classes.max}]`);
+    if (classes < LIMITS.classes.min || classes > LIMITS.classes.max)
+      throw new DataError(`${name}: ${classes} classes is not in [${LIMITS.classes.min}, ${LIMITS.classes.max}]`);
     return { inputs, targets: labels, samples, inputSize, outputSize: classes, kind: 'classification' };
   }
   const outputSize = y.shape.length === 2 ? y.shape[1] : 1;
-  if (outputSize < 1 || outputSize > LIMITS.outputSize.max) throw new DataError(`${name}: ${outputSize} target columns is not in [1, ${LIMITS.outputSize.max}]`);
-  if (samples * outputSize > maxValues) throw new DataError(`${name}: targets ${fmtShape(y.shape)} = ${samples * outputSize} values exceed the limit of ${maxValues}`);
+  if (outputSize < 1 || outputSize > LIMITS.outputSize.max)
+    throw new DataError(`${name}: ${outputSize} target columns is not in [1, ${LIMITS.outputSize.max}]`);
+  if (samples * outputSize > maxValues)
+    throw new DataError(`${name}: targets ${fmtShape(y.shape)} = ${samples * outputSize} values exceed the limit of ${maxValues}`);
   const targets = Float32Array.from(y.data);
   checkFinite(targets, outputSize, `${name} targets`);
   return { inputs, targets, samples, inputSize, outputSize, kind: 'regression' };
@@ -118,14 +116,16 @@ export function datasetFromArrays(x: ArrayInput, y: ArrayInput, options: FromArr
  */
 export function checkDatasetForConfig(dataset: Dataset, config: RunConfig): void {
   const issues: ConfigIssue[] = [];
-  if (config.inputSize !== dataset.inputSize) issues.push({ path: 'inputSize', message: `${config.inputSize} does not match the data set's ${dataset.inputSize} input features` });
+  if (config.inputSize !== dataset.inputSize)
+    issues.push({ path: 'inputSize', message: `${config.inputSize} does not match the data set's ${dataset.inputSize} input features` });
   if (config.outputSize !== dataset.outputSize) {
     const what = dataset.kind === 'classification' ? 'classes' : 'target columns';
     issues.push({ path: 'outputSize', message: `${config.outputSize} does not match the data set's ${dataset.outputSize} ${what}` });
   }
   const want = dataset.kind === 'regression' ? 'mse' : naturalLoss('gaussian_mixture');
   if (config.loss !== want) issues.push({ path: 'loss', message: `"${config.loss}" does not fit a ${dataset.kind} data set (it needs loss "${want}")` });
-  if (config.batchSize > dataset.samples) issues.push({ path: 'batchSize', message: `${config.batchSize} is larger than the data set's ${dataset.samples} samples` });
+  if (config.batchSize > dataset.samples)
+    issues.push({ path: 'batchSize', message: `${config.batchSize} is larger than the data set's ${dataset.samples} samples` });
   if (issues.length > 0) throw new ConfigError(issues, 'run configuration for this data set');
 }
 

@@ -91,7 +91,8 @@ export function parseNpy(bytes: ArrayBuffer | Uint8Array, options: NpyOptions = 
   const need = count * type.size;
   const have = u8.length - dataStart;
   if (have < need) throw new DataError(`${name}: shape ${fmtShape(shape)} of ${type.dtype} needs ${need} bytes of data, the file has ${have} (truncated?)`);
-  if (have > need) throw new DataError(`${name}: shape ${fmtShape(shape)} of ${type.dtype} needs ${need} bytes of data, the file has ${have} (${have - need} extra)`);
+  if (have > need)
+    throw new DataError(`${name}: shape ${fmtShape(shape)} of ${type.dtype} needs ${need} bytes of data, the file has ${have} (${have - need} extra)`);
 
   const data = new Float32Array(count);
   const at = (i: number) => dataStart + i * type.size;

@@ -38,7 +38,9 @@ export function generateDataset(config: RunConfig): Dataset {
     case 'sparse':
       return sparse(d.samples, config.inputSize, d.classes, d.density, stream);
     case 'file':
-      throw new Error(`dataset.kind is "file" (${d.name}): its arrays come from the loaded file (parseNpy / parseCsv, then datasetFromArrays), not from the seed`);
+      throw new Error(
+        `dataset.kind is "file" (${d.name}): its arrays come from the loaded file (parseNpy / parseCsv, then datasetFromArrays), not from the seed`,
+      );
   }
 }
 

@@ -39,7 +39,8 @@ export interface ProportionInterval {
 /** Wilson score interval for `successes` out of `trials` at a two-sided confidence `level` in (0, 1). */
 export function wilsonInterval(successes: number, trials: number, level: number): ProportionInterval {
   if (!Number.isInteger(trials) || trials < 1) throw new RangeError(`trials must be a positive integer, got ${trials}`);
-  if (!Number.isInteger(successes) || successes < 0 || successes > trials) throw new RangeError(`successes must be an integer in [0, ${trials}], got ${successes}`);
+  if (!Number.isInteger(successes) || successes < 0 || successes > trials)
+    throw new RangeError(`successes must be an integer in [0, ${trials}], got ${successes}`);
   if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must be in (0, 1), got ${level}`);
   const z = normalQuantile(0.5 + level / 2);
   const n = trials;

@@ -83,7 +83,8 @@ export function batchTrialsFor(spec: BornDeadSpec, maxBindingBytes: number): num
   const s = sliceSizes(spec);
   const largest = 4 * Math.max(s.probe, s.weights, s.activations);
   const budget = Math.min(BATCH_BUFFER_BYTES, maxBindingBytes);
-  if (largest > budget) throw new RangeError(`one trial needs a ${largest}-byte buffer, more than the ${budget} bytes a batch may use; use fewer probe rows or narrower layers`);
+  if (largest > budget)
+    throw new RangeError(`one trial needs a ${largest}-byte buffer, more than the ${budget} bytes a batch may use; use fewer probe rows or narrower layers`);
   return Math.max(1, Math.min(MAX_BATCH_TRIALS, Math.floor(budget / largest)));
 }
 
@@ -98,7 +99,11 @@ export class BornDeadRunner {
 
   /** `matmulMinMacs` (tests) overrides MATMUL_MIN_MACS: 0 sends every layer through the tiled matmul. */
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number; matmulMinMacs?: number } = {}): Promise<BornDeadRunner> {
-    const [activation, kernel, matmul] = await Promise.all([ActivationKernel.create(gpu, options), BornDeadKernel.create(gpu, options), MatmulKernel.create(gpu, options)]);
+    const [activation, kernel, matmul] = await Promise.all([
+      ActivationKernel.create(gpu, options),
+      BornDeadKernel.create(gpu, options),
+      MatmulKernel.create(gpu, options),
+    ]);
     return new BornDeadRunner(gpu, activation, kernel, matmul, options.matmulMinMacs ?? MATMUL_MIN_MACS);
   }
 
@@ -153,7 +158,14 @@ export class BornDeadRunner {
   }
 
   /** The dispatches of trials [first, first + count), in order: probe inputs, then per layer weights, forward, activation; the verdict. */
-  private prepareBatch(spec: BornDeadSpec, seed: number, first: number, count: number, b: Record<'probe' | 'weights' | 'pre' | 'act' | 'alive' | 'maxPre', GPUBuffer>, biases: GPUBuffer[]): Dispatch[] {
+  private prepareBatch(
+    spec: BornDeadSpec,
+    seed: number,
+    first: number,
+    count: number,
+    b: Record<'probe' | 'weights' | 'pre' | 'act' | 'alive' | 'maxPre', GPUBuffer>,
+    biases: GPUBuffer[],
+  ): Dispatch[] {
     const rows = spec.probeRows;
     const out: Dispatch[] = [];
     const inputs = spec.inputSize;
@@ -223,13 +235,26 @@ export class BornDeadRunner {
         );
       }
       if (l < spec.hidden.length) {
-        out.push(this.activation.prepareForward({ label: `BornDead.activation${l}`, activation: layer.activation, z: b.pre, a: b.act, count: count * rows * fanOut }));
+        out.push(
+          this.activation.prepareForward({ label: `BornDead.activation${l}`, activation: layer.activation, z: b.pre, a: b.act, count: count * rows * fanOut }),
+        );
       }
       x = b.act;
       fanIn = fanOut;
     });
     const last = spec.hidden[spec.hidden.length - 1].width;
-    out.push(this.kernel.prepareVerdict({ label: 'BornDead.verdict', trials: count, rows, fanOut: last, preStride: rows * last, pre: b.pre, alive: b.alive, maxPre: b.maxPre }));
+    out.push(
+      this.kernel.prepareVerdict({
+        label: 'BornDead.verdict',
+        trials: count,
+        rows,
+        fanOut: last,
+        preStride: rows * last,
+        pre: b.pre,
+        alive: b.alive,
+        maxPre: b.maxPre,
+      }),
+    );
     return out;
   }
 }

@@ -165,12 +165,34 @@ export class Observatory {
 
         if (hidden.dropout > 0) {
           const key = rngKey(spec.seed, 'dropout', l);
-          this.perStep.push(keep(stats.prepareDropRun({ label: `Observatory.dropRun${l}`, p: hidden.dropout, key, stepState: trainer.stepState, cols: width, history })));
+          this.perStep.push(
+            keep(stats.prepareDropRun({ label: `Observatory.dropRun${l}`, p: hidden.dropout, key, stepState: trainer.stepState, cols: width, history })),
+          );
           const droppedCounts = alloc(`droppedCounts${l}`, width);
           this.droppedCounts.push(droppedCounts);
           this.maskBits.push(
-            keep(kernels.dropout.prepareMaskBits({ label: `Observatory.maskBits${l}`, p: hidden.dropout, key, stepState: trainer.stepState, sample: 0, cols: width, bits: this.droppedBits[l - 1] })),
-            keep(stats.prepareDroppedFraction({ label: `Observatory.droppedFraction${l}`, p: hidden.dropout, key, stepState: trainer.stepState, rows: spec.batch, cols: width, droppedCounts })),
+            keep(
+              kernels.dropout.prepareMaskBits({
+                label: `Observatory.maskBits${l}`,
+                p: hidden.dropout,
+                key,
+                stepState: trainer.stepState,
+                sample: 0,
+                cols: width,
+                bits: this.droppedBits[l - 1],
+              }),
+            ),
+            keep(
+              stats.prepareDroppedFraction({
+                label: `Observatory.droppedFraction${l}`,
+                p: hidden.dropout,
+                key,
+                stepState: trainer.stepState,
+                rows: spec.batch,
+                cols: width,
+                droppedCounts,
+              }),
+            ),
           );
         } else {
           this.droppedCounts.push(undefined);
@@ -180,8 +202,12 @@ export class Observatory {
       // Probe forward without dropout, a slice of probeChunkRows rows at a time through every layer (so the
       // buffers hold a slice, not the whole probe set): per block Zp = Ap_prev · W + b, scan, Ap = act(Zp).
       const chunkRows = Math.min(rows, probeChunkRows(spec));
-      const zs = blocks.map((layerBlocks, l) => layerBlocks.map((out) => (l >= 1 && l <= hiddenCount ? alloc(`probeZ${l}.${out.offset}`, chunkRows * out.width) : undefined)));
-      const as = blocks.map((layerBlocks, l) => layerBlocks.map((out) => (l >= 1 && l < hiddenCount ? alloc(`probeA${l}.${out.offset}`, chunkRows * out.width) : undefined)));
+      const zs = blocks.map((layerBlocks, l) =>
+        layerBlocks.map((out) => (l >= 1 && l <= hiddenCount ? alloc(`probeZ${l}.${out.offset}`, chunkRows * out.width) : undefined)),
+      );
+      const as = blocks.map((layerBlocks, l) =>
+        layerBlocks.map((out) => (l >= 1 && l < hiddenCount ? alloc(`probeA${l}.${out.offset}`, chunkRows * out.width) : undefined)),
+      );
       for (let first = 0; first < rows; first += chunkRows) {
         const sliceRows = Math.min(chunkRows, rows - first);
         const slice = { first: first === 0, last: first + sliceRows === rows };
@@ -226,7 +252,17 @@ export class Observatory {
             );
             if (l < hiddenCount) {
               const a = as[l][j]!;
-              work.push(keep(kernels.activation.prepareForward({ label: `Observatory.probeAct${l}.${out.offset}@${at}`, activation: hidden.activation, z, a, count: sliceRows * out.width })));
+              work.push(
+                keep(
+                  kernels.activation.prepareForward({
+                    label: `Observatory.probeAct${l}.${out.offset}@${at}`,
+                    activation: hidden.activation,
+                    z,
+                    a,
+                    count: sliceRows * out.width,
+                  }),
+                ),
+              );
               outputs.push({ buffer: a, width: out.width, offset: 0 });
             }
           }
@@ -253,9 +289,16 @@ export class Observatory {
       }
       this.snapshotWork = composeDispatches('Observatory.snapshot', work);
 
-      this.slotLayout = slotLayout(spec.hidden.map((h) => h.width), Math.min(this.every, trainer.lossHistoryCapacity));
+      this.slotLayout = slotLayout(
+        spec.hidden.map((h) => h.width),
+        Math.min(this.every, trainer.lossHistoryCapacity),
+      );
       this.slots = Array.from({ length: options.ringSize ?? 3 }, (_, i) => ({
-        buffer: device.createBuffer({ label: `Observatory.staging${i}`, size: this.slotLayout.totalWords * U32, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+        buffer: device.createBuffer({
+          label: `Observatory.staging${i}`,
+          size: this.slotLayout.totalWords * U32,
+          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        }),
         state: 'free' as SlotState,
         step: 0,
         lossCount: 0,
@@ -478,15 +521,20 @@ export class Observatory {
   writeState(state: ObservatoryState): void {
     this.assertAlive();
     const { spec, step } = this.trainer;
-    if (state.unitHistory.length !== this.history.length) throw new RangeError(`state has unit history for ${state.unitHistory.length} hidden layers; this model has ${this.history.length}`);
+    if (state.unitHistory.length !== this.history.length)
+      throw new RangeError(`state has unit history for ${state.unitHistory.length} hidden layers; this model has ${this.history.length}`);
     state.unitHistory.forEach((words, i) => {
       const expected = spec.hidden[i].width * UNIT_HISTORY_WORDS;
-      if (words.length !== expected) throw new RangeError(`unit history of layer ${i + 1} holds ${words.length} words; expected width ${spec.hidden[i].width} x ${UNIT_HISTORY_WORDS} = ${expected}`);
+      if (words.length !== expected)
+        throw new RangeError(
+          `unit history of layer ${i + 1} holds ${words.length} words; expected width ${spec.hidden[i].width} x ${UNIT_HISTORY_WORDS} = ${expected}`,
+        );
     });
     if (!Number.isSafeInteger(state.lastSnapshotStep) || state.lastSnapshotStep < -1 || state.lastSnapshotStep > step) {
       throw new RangeError(`last snapshot step ${state.lastSnapshotStep} is not in [-1, ${step}] (the trainer's step)`);
     }
-    if (!Number.isSafeInteger(state.skipped) || state.skipped < 0) throw new RangeError(`skipped snapshots must be a non-negative integer, got ${state.skipped}`);
+    if (!Number.isSafeInteger(state.skipped) || state.skipped < 0)
+      throw new RangeError(`skipped snapshots must be a non-negative integer, got ${state.skipped}`);
     const queue = this.trainer.gpu.device.queue;
     state.unitHistory.forEach((words, i) => queue.writeBuffer(this.history[i], 0, words.buffer, words.byteOffset, words.byteLength));
     this.lastSnapshotStep = state.lastSnapshotStep;

@@ -43,7 +43,10 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
     inputs: t.alloc('data.inputs', data.inputs.length),
     targets: t.alloc('data.targets', data.targets.length),
   };
-  for (const [buffer, array] of [[dataBuffers.inputs, data.inputs], [dataBuffers.targets, data.targets]] as const) {
+  for (const [buffer, array] of [
+    [dataBuffers.inputs, data.inputs],
+    [dataBuffers.targets, data.targets],
+  ] as const) {
     t.device.queue.writeBuffer(buffer, 0, array.buffer, array.byteOffset, array.byteLength);
   }
   const batchTargets = t.alloc('batch.targets', batch * targetSize);

@@ -379,7 +379,12 @@ export class Trainer {
   /** Parameters of every weight layer (hidden layers, then output), reassembled from their blocks. */
   async readParameters(): Promise<LayerParameters[]> {
     this.assertAlive();
-    return Promise.all(this.layers.map(async (_, index) => ({ weights: await this.params.readWeights(index, (b) => b.value), bias: await this.params.readBias(index, (b) => b.value) })));
+    return Promise.all(
+      this.layers.map(async (_, index) => ({
+        weights: await this.params.readWeights(index, (b) => b.value),
+        bias: await this.params.readBias(index, (b) => b.value),
+      })),
+    );
   }
 
   /** Overwrites every weight layer's parameters (same shapes as readParameters returns); optimizer state is kept. */
@@ -403,7 +408,12 @@ export class Trainer {
     const stateCount = OptimizerKernel.stateBuffersNeeded(this.spec.optimizer);
     const layers: LayerState[] = [];
     for (let index = 0; index < this.layers.length; index++) {
-      const layer: LayerState = { weights: await this.params.readWeights(index, (b) => b.value), bias: await this.params.readBias(index, (b) => b.value), weightState: [], biasState: [] };
+      const layer: LayerState = {
+        weights: await this.params.readWeights(index, (b) => b.value),
+        bias: await this.params.readBias(index, (b) => b.value),
+        weightState: [],
+        biasState: [],
+      };
       for (let s = 0; s < stateCount; s++) {
         layer.weightState.push(await this.params.readWeights(index, (b) => b.state[s]));
         layer.biasState.push(await this.params.readBias(index, (b) => b.state[s]));
@@ -429,14 +439,19 @@ export class Trainer {
     const { spec } = this;
     const stateCount = OptimizerKernel.stateBuffersNeeded(spec.optimizer);
     if (!Number.isSafeInteger(state.step) || state.step < 0 || state.step > 0xffffffff) throw new RangeError(`state step must be a u32, got ${state.step}`);
-    if (state.optimizer !== spec.optimizer.kind) throw new RangeError(`state was saved with optimizer ${state.optimizer}; this trainer uses ${spec.optimizer.kind}`);
-    if (state.stepState.length !== STEP_STATE_BYTES / F32) throw new RangeError(`step state holds ${state.stepState.length} words; expected ${STEP_STATE_BYTES / F32}`);
+    if (state.optimizer !== spec.optimizer.kind)
+      throw new RangeError(`state was saved with optimizer ${state.optimizer}; this trainer uses ${spec.optimizer.kind}`);
+    if (state.stepState.length !== STEP_STATE_BYTES / F32)
+      throw new RangeError(`step state holds ${state.stepState.length} words; expected ${STEP_STATE_BYTES / F32}`);
     if (state.stepState[0] !== state.step) throw new RangeError(`step state names step ${state.stepState[0]}, but the state is at step ${state.step}`);
-    if (state.layers.length !== this.layers.length) throw new RangeError(`state has ${state.layers.length} weight layers; this model has ${this.layers.length}`);
+    if (state.layers.length !== this.layers.length)
+      throw new RangeError(`state has ${state.layers.length} weight layers; this model has ${this.layers.length}`);
     state.layers.forEach((layer, index) => {
       this.params.checkShapes(index, 'parameters', layer.weights, layer.bias);
       if (layer.weightState.length !== stateCount || layer.biasState.length !== stateCount) {
-        throw new RangeError(`layer ${index + 1}: ${spec.optimizer.kind} keeps ${stateCount} state buffers per parameter, the state has ${layer.weightState.length} (weights) and ${layer.biasState.length} (bias)`);
+        throw new RangeError(
+          `layer ${index + 1}: ${spec.optimizer.kind} keeps ${stateCount} state buffers per parameter, the state has ${layer.weightState.length} (weights) and ${layer.biasState.length} (bias)`,
+        );
       }
       for (let s = 0; s < stateCount; s++) this.params.checkShapes(index, `optimizer state ${s + 1}`, layer.weightState[s], layer.biasState[s]);
     });
@@ -484,7 +499,9 @@ export class Trainer {
 function validateData(spec: ModelSpec, data: TrainingData): void {
   if (data.samples < 1) throw new RangeError('data set is empty');
   if (data.inputs.length !== data.samples * spec.inputSize) {
-    throw new RangeError(`data inputs hold ${data.inputs.length} values; ${data.samples} samples x inputSize ${spec.inputSize} = ${data.samples * spec.inputSize}`);
+    throw new RangeError(
+      `data inputs hold ${data.inputs.length} values; ${data.samples} samples x inputSize ${spec.inputSize} = ${data.samples * spec.inputSize}`,
+    );
   }
   const perSample = spec.loss === 'softmax_ce' ? 1 : spec.outputSize;
   if (data.targets.length !== data.samples * perSample) {
@@ -494,4 +511,3 @@ function validateData(spec: ModelSpec, data: TrainingData): void {
     throw new TypeError('softmax_ce needs integer class targets (Uint32Array)');
   }
 }
-

@@ -39,5 +39,10 @@ export async function acquireNodeGpu(options: DawnOptions = {}): Promise<GpuCont
 /** DEADUNITS_DAWN="backend=vulkan,adapter=SwiftShader" picks the adapter without code changes. */
 function envDawnOptions(): string[] {
   const raw = process.env.DEADUNITS_DAWN;
-  return raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return raw
+    ? raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }

@@ -66,9 +66,7 @@ export async function acquireGpu(gpu: GPU, options: AcquireOptions = {}, noAdapt
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS_TO_MAXIMIZE) requiredLimits[name] = adapter.limits[name];
   if (adapter.limits.maxComputeInvocationsPerWorkgroup < MIN_INVOCATIONS) {
-    throw new Error(
-      `adapter allows ${adapter.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup; deadunits needs ${MIN_INVOCATIONS}`,
-    );
+    throw new Error(`adapter allows ${adapter.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup; deadunits needs ${MIN_INVOCATIONS}`);
   }
 
   const device = await adapter.requestDevice({ label: 'deadunits', requiredFeatures, requiredLimits });
@@ -113,9 +111,7 @@ export async function acquireGpu(gpu: GPU, options: AcquireOptions = {}, noAdapt
 export async function acquireBrowserGpu(options: AcquireOptions = {}): Promise<GpuContext> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) {
-    throw new NoAdapterError(
-      'This browser does not expose WebGPU (navigator.gpu). Use a recent Chrome or Edge, Firefox 141+, or Safari 26+.',
-    );
+    throw new NoAdapterError('This browser does not expose WebGPU (navigator.gpu). Use a recent Chrome or Edge, Firefox 141+, or Safari 26+.');
   }
   return acquireGpu(gpu, options, 'The browser has WebGPU but returned no adapter: check that hardware acceleration is on.');
 }

@@ -53,9 +53,14 @@ export function checkpointToSafetensors(state: CheckpointState, config: object):
     const l = index + 1;
     const fanOut = layer.bias.length;
     const fanIn = layer.weights.length / fanOut;
-    if (!Number.isInteger(fanIn)) throw new CheckpointError(`layer ${l}: ${layer.weights.length} weights do not divide into rows of ${fanOut}`, `layers.${l}.weight`, 'shape');
+    if (!Number.isInteger(fanIn))
+      throw new CheckpointError(`layer ${l}: ${layer.weights.length} weights do not divide into rows of ${fanOut}`, `layers.${l}.weight`, 'shape');
     if (layer.weightState.length !== stateNames.length || layer.biasState.length !== stateNames.length) {
-      throw new CheckpointError(`layer ${l}: ${trainer.optimizer} keeps ${stateNames.length} state buffers, got ${layer.weightState.length} and ${layer.biasState.length}`, `layers.${l}`, 'optimizer');
+      throw new CheckpointError(
+        `layer ${l}: ${trainer.optimizer} keeps ${stateNames.length} state buffers, got ${layer.weightState.length} and ${layer.biasState.length}`,
+        `layers.${l}`,
+        'optimizer',
+      );
     }
     tensors[`layers.${l}.weight`] = { dtype: 'F32', shape: [fanIn, fanOut], data: layer.weights };
     tensors[`layers.${l}.bias`] = { dtype: 'F32', shape: [fanOut], data: layer.bias };
@@ -87,7 +92,8 @@ function integerField(metadata: Record<string, string>, key: string, min: number
   const text = metadata[key];
   if (text === undefined) throw new CheckpointError(`metadata "${key}" is missing`, '__metadata__', key);
   const value = /^-?\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new CheckpointError(`metadata "${key}" = ${JSON.stringify(text)} is not an integer in [${min}, ${max}]`, '__metadata__', key);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new CheckpointError(`metadata "${key}" = ${JSON.stringify(text)} is not an integer in [${min}, ${max}]`, '__metadata__', key);
   return value;
 }
 
@@ -99,14 +105,23 @@ function integerField(metadata: Record<string, string>, key: string, min: number
 export function checkpointFromSafetensors(bytes: Uint8Array, limits?: SafetensorsLimits): Checkpoint {
   const { tensors, metadata } = decodeSafetensors(bytes, limits);
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new CheckpointError(`metadata "format" is ${JSON.stringify(metadata.format)}; expected "${CHECKPOINT_FORMAT}" (not a deadunits checkpoint)`, '__metadata__', 'format');
+    throw new CheckpointError(
+      `metadata "format" is ${JSON.stringify(metadata.format)}; expected "${CHECKPOINT_FORMAT}" (not a deadunits checkpoint)`,
+      '__metadata__',
+      'format',
+    );
   }
   const version = integerField(metadata, 'version', 0, Number.MAX_SAFE_INTEGER);
-  if (version !== CHECKPOINT_VERSION) throw new CheckpointError(`checkpoint version ${version} is not supported (this build reads version ${CHECKPOINT_VERSION})`, '__metadata__', 'version');
+  if (version !== CHECKPOINT_VERSION)
+    throw new CheckpointError(`checkpoint version ${version} is not supported (this build reads version ${CHECKPOINT_VERSION})`, '__metadata__', 'version');
   const step = integerField(metadata, 'step', 0, MAX_STEP);
   const optimizer = metadata.optimizer as TrainerState['optimizer'];
   if (!Object.prototype.hasOwnProperty.call(OPTIMIZER_STATE_NAMES, optimizer)) {
-    throw new CheckpointError(`metadata "optimizer" = ${JSON.stringify(optimizer)} is not one of ${Object.keys(OPTIMIZER_STATE_NAMES).join(', ')}`, '__metadata__', 'optimizer');
+    throw new CheckpointError(
+      `metadata "optimizer" = ${JSON.stringify(optimizer)} is not one of ${Object.keys(OPTIMIZER_STATE_NAMES).join(', ')}`,
+      '__metadata__',
+      'optimizer',
+    );
   }
   let config: unknown;
   if (metadata.config === undefined) throw new CheckpointError('metadata "config" is missing', '__metadata__', 'config');
@@ -128,7 +143,8 @@ export function checkpointFromSafetensors(bytes: Uint8Array, limits?: Safetensor
   };
   const finite = (name: string, data: Float32Array): Float32Array => {
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) throw new CheckpointError(`tensor "${name}": element ${i} is ${data[i]}; parameters and optimizer state must be finite`, name, 'data');
+      if (!Number.isFinite(data[i]))
+        throw new CheckpointError(`tensor "${name}": element ${i} is ${data[i]}; parameters and optimizer state must be finite`, name, 'data');
     }
     return data;
   };
@@ -138,7 +154,12 @@ export function checkpointFromSafetensors(bytes: Uint8Array, limits?: Safetensor
   let fanIn: number | undefined;
   for (let l = 1; tensors[`layers.${l}.weight`] !== undefined; l++) {
     const weightName = `layers.${l}.weight`;
-    const w = take(weightName, 'F32', (s) => s.length === 2 && s[0] > 0 && s[1] > 0 && (fanIn === undefined || s[0] === fanIn), fanIn === undefined ? '[fanIn, fanOut]' : `[${fanIn}, fanOut] (fanOut of layer ${l - 1})`);
+    const w = take(
+      weightName,
+      'F32',
+      (s) => s.length === 2 && s[0] > 0 && s[1] > 0 && (fanIn === undefined || s[0] === fanIn),
+      fanIn === undefined ? '[fanIn, fanOut]' : `[${fanIn}, fanOut] (fanOut of layer ${l - 1})`,
+    );
     const shape = w.shape;
     const biasName = `layers.${l}.bias`;
     const layer: LayerState = {
@@ -166,7 +187,9 @@ export function checkpointFromSafetensors(bytes: Uint8Array, limits?: Safetensor
     // One history per hidden layer: every weight layer but the output.
     for (let h = 1; h < layers.length; h++) {
       const width = layers[h - 1].bias.length;
-      unitHistory.push(take(`unit_history.${h}`, 'U32', [width, UNIT_HISTORY_WORDS], `[${width}, ${UNIT_HISTORY_WORDS}] (width of hidden layer ${h})`).data as Uint32Array);
+      unitHistory.push(
+        take(`unit_history.${h}`, 'U32', [width, UNIT_HISTORY_WORDS], `[${width}, ${UNIT_HISTORY_WORDS}] (width of hidden layer ${h})`).data as Uint32Array,
+      );
     }
     const lastSnapshotStep = integerField(metadata, 'observatory.last_snapshot_step', -1, step);
     const skipped = integerField(metadata, 'observatory.skipped', 0, MAX_STEP);
@@ -174,7 +197,8 @@ export function checkpointFromSafetensors(bytes: Uint8Array, limits?: Safetensor
   }
 
   for (const name of Object.keys(tensors)) {
-    if (!used.has(name)) throw new CheckpointError(`tensor "${name}" is not part of a ${optimizer} checkpoint with ${layers.length} weight layers`, name, 'name');
+    if (!used.has(name))
+      throw new CheckpointError(`tensor "${name}" is not part of a ${optimizer} checkpoint with ${layers.length} weight layers`, name, 'name');
   }
   return { step, config, trainer: { step, optimizer, stepState, layers, lossHistory }, observatory };
 }

@@ -119,8 +119,10 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
     if (!isDtype(dtype)) throw new CheckpointError(`tensor "${name}": dtype ${describe(dtype)} is not one of ${Object.keys(DTYPES).join(', ')}`, name, 'dtype');
     const count = elementCount(name, shape);
     const Expected = DTYPES[dtype].array;
-    if (!(data instanceof Expected)) throw new CheckpointError(`tensor "${name}": dtype ${dtype} needs a ${Expected.name}, got ${data?.constructor?.name}`, name, 'data');
-    if (data.length !== count) throw new CheckpointError(`tensor "${name}": shape [${shape.join(', ')}] holds ${count} values, data holds ${data.length}`, name, 'data');
+    if (!(data instanceof Expected))
+      throw new CheckpointError(`tensor "${name}": dtype ${dtype} needs a ${Expected.name}, got ${data?.constructor?.name}`, name, 'data');
+    if (data.length !== count)
+      throw new CheckpointError(`tensor "${name}": shape [${shape.join(', ')}] holds ${count} values, data holds ${data.length}`, name, 'data');
     header[name] = { dtype, shape: [...shape], data_offsets: [offset, offset + data.byteLength] };
     offset += data.byteLength;
   }
@@ -187,22 +189,26 @@ export function decodeSafetensors(bytes: Uint8Array, limits: SafetensorsLimits =
   const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === METADATA_KEY) {
-      if (info === null || typeof info !== 'object' || Array.isArray(info)) throw new CheckpointError(`"${METADATA_KEY}" is not an object of strings`, METADATA_KEY, METADATA_KEY);
+      if (info === null || typeof info !== 'object' || Array.isArray(info))
+        throw new CheckpointError(`"${METADATA_KEY}" is not an object of strings`, METADATA_KEY, METADATA_KEY);
       for (const [key, value] of Object.entries(info as Record<string, unknown>)) {
         if (typeof value !== 'string') throw new CheckpointError(`metadata "${key}": value ${describe(value)} is not a string`, METADATA_KEY, key);
         setOwn(metadata, key, value);
       }
       continue;
     }
-    if (info === null || typeof info !== 'object' || Array.isArray(info)) throw new CheckpointError(`tensor "${name}": entry ${describe(info)} is not an object`, name, 'entry');
+    if (info === null || typeof info !== 'object' || Array.isArray(info))
+      throw new CheckpointError(`tensor "${name}": entry ${describe(info)} is not an object`, name, 'entry');
     const entry = info as Record<string, unknown>;
     for (const key of Object.keys(entry)) {
       if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') throw new CheckpointError(`tensor "${name}": unknown field "${key}"`, name, key);
     }
-    if (!isDtype(entry.dtype)) throw new CheckpointError(`tensor "${name}": dtype ${describe(entry.dtype)} is not one of ${Object.keys(DTYPES).join(', ')}`, name, 'dtype');
+    if (!isDtype(entry.dtype))
+      throw new CheckpointError(`tensor "${name}": dtype ${describe(entry.dtype)} is not one of ${Object.keys(DTYPES).join(', ')}`, name, 'dtype');
     const count = elementCount(name, entry.shape);
     const offsets = entry.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2) throw new CheckpointError(`tensor "${name}": data_offsets ${describe(offsets)} is not [begin, end]`, name, 'data_offsets');
+    if (!Array.isArray(offsets) || offsets.length !== 2)
+      throw new CheckpointError(`tensor "${name}": data_offsets ${describe(offsets)} is not [begin, end]`, name, 'data_offsets');
     const [begin, end] = offsets as unknown[];
     if (typeof begin !== 'number' || typeof end !== 'number' || !Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {
       throw new CheckpointError(`tensor "${name}": data_offsets ${describe(offsets)} are not integers with 0 <= begin <= end`, name, 'data_offsets');
@@ -224,14 +230,32 @@ export function decodeSafetensors(bytes: Uint8Array, limits: SafetensorsLimits =
   let covered = 0;
   for (const e of entries) {
     if (e.end > dataLength) {
-      throw new CheckpointError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] run past the ${dataLength}-byte data area (truncated?)`, e.name, 'data_offsets');
+      throw new CheckpointError(
+        `tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] run past the ${dataLength}-byte data area (truncated?)`,
+        e.name,
+        'data_offsets',
+      );
     }
-    if (e.begin < covered) throw new CheckpointError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (ends at ${covered})`, e.name, 'data_offsets');
-    if (e.begin > covered) throw new CheckpointError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${covered} of the data area`, e.name, 'data_offsets');
+    if (e.begin < covered)
+      throw new CheckpointError(
+        `tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (ends at ${covered})`,
+        e.name,
+        'data_offsets',
+      );
+    if (e.begin > covered)
+      throw new CheckpointError(
+        `tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${covered} of the data area`,
+        e.name,
+        'data_offsets',
+      );
     covered = e.end;
   }
   if (covered !== dataLength) {
-    throw new CheckpointError(`the tensors cover ${covered} bytes of the ${dataLength}-byte data area; ${dataLength - covered} trailing bytes belong to no tensor`, undefined, 'data_offsets');
+    throw new CheckpointError(
+      `the tensors cover ${covered} bytes of the ${dataLength}-byte data area; ${dataLength - covered} trailing bytes belong to no tensor`,
+      undefined,
+      'data_offsets',
+    );
   }
 
   const tensors: Record<string, Tensor> = Object.create(null);

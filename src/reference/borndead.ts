@@ -78,7 +78,15 @@ export function bornDeadTrialReference(spec: BornDeadSpec, seed: number): TrialV
   let pre: Float32Array = new Float32Array(0);
   spec.hidden.forEach((layer, index) => {
     const l = index + 1;
-    const w = initReference({ scheme: layer.weights, key: rngKey(seed, 'initWeights', l), fanIn, fanOut: layer.width, rows: fanIn, cols: layer.width, globalCols: layer.width });
+    const w = initReference({
+      scheme: layer.weights,
+      key: rngKey(seed, 'initWeights', l),
+      fanIn,
+      fanOut: layer.width,
+      rows: fanIn,
+      cols: layer.width,
+      globalCols: layer.width,
+    });
     pre = bornDeadForwardReference(x, w, spec.probeRows, fanIn, layer.width, layer.bias);
     x = pre.map((z) => Math.fround(activationScalar(layer.activation, z)));
     fanIn = layer.width;

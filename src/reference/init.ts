@@ -88,8 +88,7 @@ export function initReference(args: InitReferenceArgs): Float32Array {
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const i = (rowOffset + r) * globalCols + colOffset + c;
-      out[r * cols + c] =
-        distribution === 'uniform' ? initUniformAt(key, i, scale) : distribution === 'normal' ? initNormalAt(key, i, scale) : scale;
+      out[r * cols + c] = distribution === 'uniform' ? initUniformAt(key, i, scale) : distribution === 'normal' ? initNormalAt(key, i, scale) : scale;
     }
   }
   return out;

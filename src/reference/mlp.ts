@@ -80,8 +80,16 @@ export class ReferenceTrainer {
       const input = inputs[l - 1];
       const z = new Float32Array(batch * widths[l]);
       matmulReference({
-        variant: 'nn', m: batch, n: widths[l], k: widths[l - 1],
-        a: input, lda: widths[l - 1], b: this.weights[l - 1].value, ldb: widths[l], c: z, ldc: widths[l],
+        variant: 'nn',
+        m: batch,
+        n: widths[l],
+        k: widths[l - 1],
+        a: input,
+        lda: widths[l - 1],
+        b: this.weights[l - 1].value,
+        ldb: widths[l],
+        c: z,
+        ldc: widths[l],
         bias: this.biases[l - 1].value,
       });
       preActivations.push(z);
@@ -108,15 +116,31 @@ export class ReferenceTrainer {
         dZ = activationBackward(hidden.activation, preActivations[l - 1], dA);
       }
       matmulReference({
-        variant: 'tn', m: fanIn, n: fanOut, k: batch,
-        a: inputs[l - 1], lda: fanIn, b: dZ, ldb: fanOut, c: this.weights[l - 1].grad, ldc: fanOut,
+        variant: 'tn',
+        m: fanIn,
+        n: fanOut,
+        k: batch,
+        a: inputs[l - 1],
+        lda: fanIn,
+        b: dZ,
+        ldb: fanOut,
+        c: this.weights[l - 1].grad,
+        ldc: fanOut,
       });
       this.biases[l - 1].grad.set(biasGrad(dZ, batch, fanOut));
       if (l === 1) break;
       const dX = new Float32Array(batch * fanIn);
       matmulReference({
-        variant: 'nt', m: batch, n: fanIn, k: fanOut,
-        a: dZ, lda: fanOut, b: this.weights[l - 1].value, ldb: fanOut, c: dX, ldc: fanIn,
+        variant: 'nt',
+        m: batch,
+        n: fanIn,
+        k: fanOut,
+        a: dZ,
+        lda: fanOut,
+        b: this.weights[l - 1].value,
+        ldb: fanOut,
+        c: dX,
+        ldc: fanIn,
       });
       dZ = dX;
     }

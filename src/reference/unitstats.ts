@@ -122,7 +122,8 @@ export interface HistoryUpdateResult {
  */
 export function historyUpdate(args: HistoryUpdateArgs): HistoryUpdateResult {
   const { step, cols, deadBits, droppedBits, history } = args;
-  if (history.length < cols * UNIT_HISTORY_WORDS) throw new RangeError(`historyUpdate: history holds ${history.length} words, needs ${cols * UNIT_HISTORY_WORDS}`);
+  if (history.length < cols * UNIT_HISTORY_WORDS)
+    throw new RangeError(`historyUpdate: history holds ${history.length} words, needs ${cols * UNIT_HISTORY_WORDS}`);
   const F = UnitHistoryField;
   const words = bitmapWords(cols);
   const revivedBits = new Uint32Array(words);

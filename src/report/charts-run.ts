@@ -58,12 +58,22 @@ export class RunChartData {
     const lossPoints = points.filter((p) => p.loss !== null);
     if (lossPoints.length > 0) {
       const title = 'Training loss (mean over each snapshot interval)';
-      out.push({ file: 'loss.svg', title, svg: lineChartSvg({ title, xLabel: 'step', yLabel: 'loss', series: [{ name: 'loss', points: lossPoints.map((p) => [p.step, p.loss] as const) }] }) });
+      out.push({
+        file: 'loss.svg',
+        title,
+        svg: lineChartSvg({ title, xLabel: 'step', yLabel: 'loss', series: [{ name: 'loss', points: lossPoints.map((p) => [p.step, p.loss] as const) }] }),
+      });
     }
     // Ever-dead lines double the legend; with many layers they would bury the chart.
     const withEver = this.layerCount <= 4;
     const title = withEver ? 'Dead units, % of the layer (dashed: dead at this or an earlier snapshot)' : 'Dead units, % of the layer';
-    const everDead = withEver ? perLayer((p) => p.everDead, (l) => `L${l + 1} ever`, true) : [];
+    const everDead = withEver
+      ? perLayer(
+          (p) => p.everDead,
+          (l) => `L${l + 1} ever`,
+          true,
+        )
+      : [];
     const dead = perLayer((p) => p.dead);
     out.push({
       file: 'dead.svg',
@@ -79,10 +89,32 @@ export class RunChartData {
       }),
     });
     const revivedTitle = 'Revived units (alive now, dead at an earlier snapshot)';
-    out.push({ file: 'revived.svg', title: revivedTitle, svg: lineChartSvg({ title: revivedTitle, xLabel: 'step', yLabel: 'units', yScale: 'linear', yFromZero: true, series: perLayer((p) => p.revived).map((s, i) => ({ ...s, colour: seriesColour(i) })) }) });
+    out.push({
+      file: 'revived.svg',
+      title: revivedTitle,
+      svg: lineChartSvg({
+        title: revivedTitle,
+        xLabel: 'step',
+        yLabel: 'units',
+        yScale: 'linear',
+        yFromZero: true,
+        series: perLayer((p) => p.revived).map((s, i) => ({ ...s, colour: seriesColour(i) })),
+      }),
+    });
     if (options.hasDropout) {
       const droppedTitle = 'Dropped units at the snapshot step, % of the layer (probe sample 0)';
-      out.push({ file: 'dropped.svg', title: droppedTitle, svg: lineChartSvg({ title: droppedTitle, xLabel: 'step', yLabel: '% dropped', yScale: 'linear', yFromZero: true, series: perLayer((p) => p.dropped).map((s, i) => ({ ...s, colour: seriesColour(i) })) }) });
+      out.push({
+        file: 'dropped.svg',
+        title: droppedTitle,
+        svg: lineChartSvg({
+          title: droppedTitle,
+          xLabel: 'step',
+          yLabel: '% dropped',
+          yScale: 'linear',
+          yFromZero: true,
+          series: perLayer((p) => p.dropped).map((s, i) => ({ ...s, colour: seriesColour(i) })),
+        }),
+      });
     }
     return out;
   }

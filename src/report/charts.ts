@@ -79,7 +79,8 @@ export function lineChartSvg(chart: LineChart): string {
   const xs = chart.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = chart.series.flatMap((s) => s.points.map((p) => p[1]).filter(isY));
   if (xs.length === 0) throw new RangeError(`chart "${chart.title}" has no points`);
-  const log = chart.yScale === 'log' || ((chart.yScale ?? 'auto') === 'auto' && ys.length > 0 && Math.min(...ys) > 0 && Math.max(...ys) / Math.min(...ys) > 100);
+  const log =
+    chart.yScale === 'log' || ((chart.yScale ?? 'auto') === 'auto' && ys.length > 0 && Math.min(...ys) > 0 && Math.max(...ys) / Math.min(...ys) > 100);
   if (log && ys.some((y) => y <= 0)) throw new RangeError(`chart "${chart.title}": a log scale needs y > 0`);
 
   const xTicks = niceTicks(Math.min(...xs), Math.max(...xs));
@@ -101,7 +102,9 @@ export function lineChartSvg(chart: LineChart): string {
   const f = (v: number) => v.toFixed(1);
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="${MARGIN.left}" y="18" font-size="13" font-weight="bold">${escapeXml(chart.title)}</text>`);
   // Grid and tick labels.
@@ -117,7 +120,9 @@ export function lineChartSvg(chart: LineChart): string {
   }
   out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888888"/>`);
   out.push(`<text x="${MARGIN.left + plotW / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`);
-  out.push(`<text transform="translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel + (log ? ' (log scale)' : ''))}</text>`);
+  out.push(
+    `<text transform="translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(chart.yLabel + (log ? ' (log scale)' : ''))}</text>`,
+  );
 
   // Lines; a missing or non-finite y starts a new segment. A lone point gets a dot so it stays visible.
   chart.series.forEach((s, i) => {
@@ -148,11 +153,15 @@ export function lineChartSvg(chart: LineChart): string {
   const legendX = MARGIN.left + plotW - 8;
   const longest = Math.max(...chart.series.map((s) => s.name.length));
   const panelW = 34 + longest * 6.5;
-  out.push(`<rect x="${f(legendX - panelW)}" y="${MARGIN.top + 4}" width="${f(panelW + 4)}" height="${chart.series.length * 14 + 2}" fill="#ffffff" fill-opacity="0.85"/>`);
+  out.push(
+    `<rect x="${f(legendX - panelW)}" y="${MARGIN.top + 4}" width="${f(panelW + 4)}" height="${chart.series.length * 14 + 2}" fill="#ffffff" fill-opacity="0.85"/>`,
+  );
   chart.series.forEach((s, i) => {
     const colour = s.colour ?? SERIES_COLOURS[i % SERIES_COLOURS.length];
     const y = MARGIN.top + 12 + i * 14;
-    out.push(`<line x1="${legendX - 22}" y1="${y}" x2="${legendX - 4}" y2="${y}" stroke="${colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    out.push(
+      `<line x1="${legendX - 22}" y1="${y}" x2="${legendX - 4}" y2="${y}" stroke="${colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
+    );
     out.push(`<text x="${legendX - 26}" y="${y}" text-anchor="end" dominant-baseline="middle" fill="#333333">${escapeXml(s.name)}</text>`);
   });
   out.push('</svg>');

@@ -61,8 +61,13 @@ export function renderReportMarkdown(input: ReportInput): string {
   out.push('');
 
   out.push('## Final numbers', '');
-  out.push('Per hidden layer, from the observatory\'s per-unit history at the end of the run' + (last ? ` and the last snapshot (step ${n(last.step)})` : '') + ':', '');
-  out.push('| layer | width | activation | dropout p | dead now | dead at some snapshot | revived units (revivals) | dropped at last snapshot | ever dropped | longest drop run |');
+  out.push(
+    "Per hidden layer, from the observatory's per-unit history at the end of the run" + (last ? ` and the last snapshot (step ${n(last.step)})` : '') + ':',
+    '',
+  );
+  out.push(
+    '| layer | width | activation | dropout p | dead now | dead at some snapshot | revived units (revivals) | dropped at last snapshot | ever dropped | longest drop run |',
+  );
   out.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   layers.forEach((s, l) => {
     const h = config.hidden[l];
@@ -95,8 +100,10 @@ export function renderReportMarkdown(input: ReportInput): string {
   }
 
   out.push('## Definitions', '');
-  out.push('- **Dead**: the unit\'s pre-activation is ≤ 0 for every probe input, evaluated without dropout; its output and gradient are then 0 on all of them, so its weights stop changing.');
-  out.push('- **Dropped**: masked by dropout for probe sample 0 at the snapshot\'s last step; every unit is eligible again at the next step.');
+  out.push(
+    "- **Dead**: the unit's pre-activation is ≤ 0 for every probe input, evaluated without dropout; its output and gradient are then 0 on all of them, so its weights stop changing.",
+  );
+  out.push("- **Dropped**: masked by dropout for probe sample 0 at the snapshot's last step; every unit is eligible again at the next step.");
   out.push('- **Revived**: alive now after being dead at an earlier snapshot.');
   out.push('');
   if (input.files.length) {

@@ -129,7 +129,9 @@ export function answerSeedQuestion(input: SeedAnswerInput): SeedAnswer {
   }
   const revived = layers.reduce((n, s) => n + s.revivedUnits, 0);
   if (revived > 0) {
-    findings.push(`${count(revived)} unit${revived === 1 ? '' : 's'} came back from the dead: a later layer's inputs keep changing while earlier layers learn, so death there is not always permanent.`);
+    findings.push(
+      `${count(revived)} unit${revived === 1 ? '' : 's'} came back from the dead: a later layer's inputs keep changing while earlier layers learn, so death there is not always permanent.`,
+    );
   }
   return { headline, findings };
 }

@@ -459,8 +459,24 @@ export class DuApp extends LitElement {
         ${running
           ? html`<button type="button" class="primary" data-action="pause" @click=${() => this.engine.pause()}>Pause</button>`
           : html`<button type="button" class="primary" data-action="start" ?disabled=${!canTrain} @click=${() => this.engine.run()}>Start</button>`}
-        <button type="button" data-action="step" ?disabled=${!canTrain} @click=${() => this.engine.step()} title=${`Train to the next snapshot (${fmt(this.snapshotEvery)} steps at most), then pause`}>Step</button>
-        <button type="button" data-action="reset" ?disabled=${s === 'starting' || s === 'lost'} @click=${() => this.engine.reset()} title="Back to step 0 (the same seed gives the same run)">Reset</button>
+        <button
+          type="button"
+          data-action="step"
+          ?disabled=${!canTrain}
+          @click=${() => this.engine.step()}
+          title=${`Train to the next snapshot (${fmt(this.snapshotEvery)} steps at most), then pause`}
+        >
+          Step
+        </button>
+        <button
+          type="button"
+          data-action="reset"
+          ?disabled=${s === 'starting' || s === 'lost'}
+          @click=${() => this.engine.reset()}
+          title="Back to step 0 (the same seed gives the same run)"
+        >
+          Reset
+        </button>
       </div>
       <div class="group">
         <label
@@ -492,7 +508,13 @@ export class DuApp extends LitElement {
         <span class="field-error" id="spf-error" role="alert">${this.toolbarErrors.spf ?? ''}</span>
       </div>
       <div class="group">
-        <button type="button" data-action="checkpoint" ?disabled=${this.saving || s === 'starting' || s === 'lost' || s === 'error'} @click=${this.saveCheckpoint} title="Save the run's state as a safetensors checkpoint (the CLI's format: deadunits resume reads it)">
+        <button
+          type="button"
+          data-action="checkpoint"
+          ?disabled=${this.saving || s === 'starting' || s === 'lost' || s === 'error'}
+          @click=${this.saveCheckpoint}
+          title="Save the run's state as a safetensors checkpoint (the CLI's format: deadunits resume reads it)"
+        >
           ${this.saving ? 'Saving…' : 'Checkpoint'}
         </button>
       </div>
@@ -503,8 +525,17 @@ export class DuApp extends LitElement {
     const s = this.runState;
     const rate = this.stepsPerSecond;
     return html`<div class="status" aria-live="polite">
-      <div><span class="state-${s}" data-run-state>${STATE_TEXT[s]}</span> · step <b data-step>${fmt(this.step)}</b> / ${fmt(this.config.steps)}${rate !== null && s === 'running' ? html` · <b>${rate >= 100 ? fmt(Math.round(rate)) : rate.toPrecision(3)}</b> steps/s` : nothing}</div>
-      <div>${this.snapshotStep === null ? 'no snapshot yet' : `snapshot at step ${fmt(this.snapshotStep)}`}${this.coalesced ? ` · ${fmt(this.coalesced)} maps not drawn (coalesced)` : ''}</div>
+      <div>
+        <span class="state-${s}" data-run-state>${STATE_TEXT[s]}</span> · step <b data-step>${fmt(this.step)}</b> /
+        ${fmt(this.config.steps)}${rate !== null && s === 'running'
+          ? html` · <b>${rate >= 100 ? fmt(Math.round(rate)) : rate.toPrecision(3)}</b> steps/s`
+          : nothing}
+      </div>
+      <div>
+        ${this.snapshotStep === null ? 'no snapshot yet' : `snapshot at step ${fmt(this.snapshotStep)}`}${this.coalesced
+          ? ` · ${fmt(this.coalesced)} maps not drawn (coalesced)`
+          : ''}
+      </div>
     </div>`;
   }
 
@@ -512,13 +543,18 @@ export class DuApp extends LitElement {
     const lost = this.lost;
     return html`<div class="banners">
       ${this.notices.map((n) => html`<p class="banner" role="status">${n}</p>`)}
-      ${this.error ? html`<p class="banner error" role="alert">${this.error}<button type="button" @click=${() => (this.error = null)}>Dismiss</button></p>` : nothing}
+      ${this.error
+        ? html`<p class="banner error" role="alert">${this.error}<button type="button" @click=${() => (this.error = null)}>Dismiss</button></p>`
+        : nothing}
       ${lost
         ? html`<p class="banner error" role="alert" data-device-lost>
             ${lost.message}
             ${lost.resumeStep === null
-              ? html`No state was saved yet. <button type="button" class="primary" data-action="resume" @click=${() => this.engine.resume()}>Start over on a new device</button>`
-              : html`<button type="button" class="primary" data-action="resume" @click=${() => this.engine.resume()}>Resume from step ${fmt(lost.resumeStep)}</button>`}
+              ? html`No state was saved yet.
+                  <button type="button" class="primary" data-action="resume" @click=${() => this.engine.resume()}>Start over on a new device</button>`
+              : html`<button type="button" class="primary" data-action="resume" @click=${() => this.engine.resume()}>
+                  Resume from step ${fmt(lost.resumeStep)}
+                </button>`}
           </p>`
         : nothing}
     </div>`;
@@ -527,17 +563,18 @@ export class DuApp extends LitElement {
   private renderLayers(): TemplateResult {
     return html`<div class="layers">
       ${this.widths.map(
-        (width, i) => html`<article class="card layer">
-          <du-unit-map
-            .layer=${i + 1}
-            .width=${width}
-            .order=${this.orders.get(i + 1) ?? null}
-            .unitInfo=${this.unitInfo}
-            @unit-hover=${this.onUnitHover}
-            @order-change=${this.onOrderChange}
-          ></du-unit-map>
-          <du-timeline .layer=${i + 1} .width=${width}></du-timeline>
-        </article>`,
+        (width, i) =>
+          html`<article class="card layer">
+            <du-unit-map
+              .layer=${i + 1}
+              .width=${width}
+              .order=${this.orders.get(i + 1) ?? null}
+              .unitInfo=${this.unitInfo}
+              @unit-hover=${this.onUnitHover}
+              @order-change=${this.onOrderChange}
+            ></du-unit-map>
+            <du-timeline .layer=${i + 1} .width=${width}></du-timeline>
+          </article>`,
       )}
     </div>`;
   }
@@ -573,7 +610,10 @@ export class DuApp extends LitElement {
       </div>
       <footer>
         ${a
-          ? html`WebGPU adapter: ${[a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ')}${a.isSoftware ? ' — a software adapter, 100–1000× slower than a GPU' : ''}.`
+          ? html`WebGPU adapter:
+            ${[a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ')}${a.isSoftware
+              ? ' — a software adapter, 100–1000× slower than a GPU'
+              : ''}.`
           : 'Looking for a WebGPU adapter…'}
       </footer>`;
   }

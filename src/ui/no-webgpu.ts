@@ -23,7 +23,9 @@ export class DuNoWebGpu extends LitElement {
       background: var(--du-surface, #fff);
       border: 1px solid var(--du-border, #cfd6e0);
       border-radius: 8px;
-      font: 15px/1.55 system-ui, sans-serif;
+      font:
+        15px/1.55 system-ui,
+        sans-serif;
       color: var(--du-fg, #1d2430);
     }
     h1 {
@@ -52,10 +54,7 @@ export class DuNoWebGpu extends LitElement {
 
   override render(): TemplateResult {
     return html`<h1>deadunits needs WebGPU</h1>
-      <p>
-        The simulator trains networks on your GPU with WebGPU compute shaders, in the page. This browser cannot run
-        them:
-      </p>
+      <p>The simulator trains networks on your GPU with WebGPU compute shaders, in the page. This browser cannot run them:</p>
       <p class="reason" role="alert">${this.reason}</p>
       <p>What to use instead:</p>
       <ul>

@@ -14,7 +14,10 @@ export function stepsPerFrameFromUrl(search: string): { value: number; error?: s
   if (text === null) return { value: DEFAULT_STEPS_PER_FRAME };
   const value = Number(text);
   if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > MAX_STEPS_PER_FRAME) {
-    return { value: DEFAULT_STEPS_PER_FRAME, error: `URL parameter spf: ${JSON.stringify(text)} is not an integer in [1, ${MAX_STEPS_PER_FRAME}]; using ${DEFAULT_STEPS_PER_FRAME}` };
+    return {
+      value: DEFAULT_STEPS_PER_FRAME,
+      error: `URL parameter spf: ${JSON.stringify(text)} is not an integer in [1, ${MAX_STEPS_PER_FRAME}]; using ${DEFAULT_STEPS_PER_FRAME}`,
+    };
   }
   return { value };
 }
@@ -30,6 +33,7 @@ export function urlWithStepsPerFrame(href: string, stepsPerFrame: number): strin
 /** A toolbar number: an integer in [1, max], or the message shown next to the field. */
 export function parseToolbarInteger(text: string, max: number, what: string): { value?: number; error?: string } {
   const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) return { error: `${what}: ${JSON.stringify(text)} is not an integer in [1, ${fmt(max)}]` };
+  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max)
+    return { error: `${what}: ${JSON.stringify(text)} is not an integer in [1, ${fmt(max)}]` };
   return { value };
 }

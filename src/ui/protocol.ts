@@ -50,12 +50,21 @@ const id = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const layer = z.number().int().min(1).max(64);
 
 const WorkerCommandSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('configure'), config: z.unknown(), snapshotEvery: positiveInt(MAX_SNAPSHOT_EVERY), stepsPerFrame: positiveInt(MAX_STEPS_PER_FRAME) }),
+  z.strictObject({
+    type: z.literal('configure'),
+    config: z.unknown(),
+    snapshotEvery: positiveInt(MAX_SNAPSHOT_EVERY),
+    stepsPerFrame: positiveInt(MAX_STEPS_PER_FRAME),
+  }),
   z.strictObject({ type: z.literal('run') }),
   z.strictObject({ type: z.literal('pause') }),
   z.strictObject({ type: z.literal('step') }),
   z.strictObject({ type: z.literal('reset') }),
-  z.strictObject({ type: z.literal('options'), snapshotEvery: positiveInt(MAX_SNAPSHOT_EVERY).optional(), stepsPerFrame: positiveInt(MAX_STEPS_PER_FRAME).optional() }),
+  z.strictObject({
+    type: z.literal('options'),
+    snapshotEvery: positiveInt(MAX_SNAPSHOT_EVERY).optional(),
+    stepsPerFrame: positiveInt(MAX_STEPS_PER_FRAME).optional(),
+  }),
   z.strictObject({ type: z.literal('ack') }),
   z.strictObject({ type: z.literal('unit-info'), id, layer, unit: z.number().int().min(0).max(1_048_575) }),
   z.strictObject({ type: z.literal('order'), layer, enabled: z.boolean() }),
@@ -79,7 +88,8 @@ export function parseWorkerCommand(data: unknown): WorkerCommand {
   const command = parsed.data;
   if (command.type !== 'configure') return command as WorkerCommand;
   const config = RunConfigSchema.safeParse(command.config);
-  if (!config.success) throw new ProtocolError(`worker command "configure": field config: ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!config.success)
+    throw new ProtocolError(`worker command "configure": field config: ${config.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return { ...command, config: config.data };
 }
 

@@ -19,7 +19,11 @@ export const documentStyles = css`
     margin: 0;
     background: var(--du-page);
     color: var(--du-fg);
-    font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif;
+    font:
+      14px/1.45 system-ui,
+      -apple-system,
+      'Segoe UI',
+      sans-serif;
   }
 `;
 

@@ -13,9 +13,14 @@ const ROOT = join(import.meta.dirname, '../..');
 
 describe('comparing two results', () => {
   const a = sampleResult(10, 5);
-  const b = sampleResult(30, 10, { host: 'browser', node: undefined, userAgent: 'Mozilla/5.0 Test', adapter: { ...sampleResult(1, 1).adapter, vendor: 'nvidia', isSoftware: false } });
+  const b = sampleResult(30, 10, {
+    host: 'browser',
+    node: undefined,
+    userAgent: 'Mozilla/5.0 Test',
+    adapter: { ...sampleResult(1, 1).adapter, vendor: 'nvidia', isSoftware: false },
+  });
 
-  it('matches cases by id and gives B over A, and both runs\' ratios', () => {
+  it("matches cases by id and gives B over A, and both runs' ratios", () => {
     const c = compareResults(a, b);
     expect(c.cases.map((r) => [r.id, r.a, r.b, r.ratio])).toEqual([
       ['matmul.nn.64x64x64.deadunits', 10, 30, 3],
@@ -46,13 +51,20 @@ describe('comparing two results', () => {
       const broken = JSON.parse(benchResultToJson(b));
       broken.cases[0].timing = 'stopwatch';
       await writeFile(bad, JSON.stringify(broken));
-      const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', '--import', './scripts/register-wgsl.mjs', 'bench/run.ts', ...args], { cwd: ROOT });
+      const cli = (...args: string[]) =>
+        run(process.execPath, ['--import', 'tsx', '--import', './scripts/register-wgsl.mjs', 'bench/run.ts', ...args], { cwd: ROOT });
       const ok = await cli('--compare', fa, fb);
       expect(ok.stdout).toMatch(/matmul\.nn\.64x64x64\.tfjs\s+GFLOP\/s\s+5\.00\s+10\.0\s+2\.00×/);
-      const failure = await cli('--compare', fa, bad).then(() => null, (e: { code: number; stderr: string }) => e);
+      const failure = await cli('--compare', fa, bad).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(failure?.code).toBe(1);
       expect(failure?.stderr).toContain(`${bad}: cases[0].timing:`);
-      const one = await cli('--compare', fa).then(() => null, (e: { code: number; stderr: string }) => e);
+      const one = await cli('--compare', fa).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(one?.stderr).toMatch(/--compare takes exactly two result files, got 1/);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -2,7 +2,16 @@
 import { BENCH_SCHEMA, BENCH_SCHEMA_VERSION, makeCase, type BenchResult, type CaseResult } from '../../bench/schema';
 
 export function gflopsCase(id: string, impl: CaseResult['impl'], samples: number[]): CaseResult {
-  return makeCase({ id, group: 'matmul', impl, label: `${impl} ${id}`, params: { m: 64, n: 64, k: 64 }, unit: 'GFLOP/s', timing: impl === 'tfjs' ? 'wall' : 'gpu-timestamp', samples });
+  return makeCase({
+    id,
+    group: 'matmul',
+    impl,
+    label: `${impl} ${id}`,
+    params: { m: 64, n: 64, k: 64 },
+    unit: 'GFLOP/s',
+    timing: impl === 'tfjs' ? 'wall' : 'gpu-timestamp',
+    samples,
+  });
 }
 
 /** A valid result: our matmul at `ours` GFLOP/s (3 samples around it) against TF.js at `tfjs`. */
@@ -17,7 +26,15 @@ export function sampleResult(ours: number, tfjs: number, overrides: Partial<Benc
     quick: true,
     startedAt: '2026-11-27T06:00:00.000Z',
     durationSeconds: 12.5,
-    adapter: { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25', isSoftware: true, features: ['subgroups', 'timestamp-query'], limits: { maxBufferSize: 2 ** 32 - 1 } },
+    adapter: {
+      vendor: 'mesa',
+      architecture: 'software',
+      device: 'llvmpipe',
+      description: 'llvmpipe: Mesa 25',
+      isSoftware: true,
+      features: ['subgroups', 'timestamp-query'],
+      limits: { maxBufferSize: 2 ** 32 - 1 },
+    },
     tfjs: { version: '4.22.0', backend: 'webgpu' },
     cases: [a, b],
     ratios: [{ name: 'matmul 64x64x64 nn: deadunits / TF.js', numerator: a.id, denominator: b.id, value: a.median / b.median, goal: 1 }],

@@ -55,10 +55,12 @@ describe('bench.html in headless Chromium', () => {
     expect(await page.locator('#cases tbody tr').count()).toBe(result.cases.length);
     expect(await page.locator('#ratios tbody tr').count()).toBe(result.ratios.length);
     expect(await page.locator('#chart canvas').count()).toBe(1);
-    expect(await page.evaluate(() => {
-      const p = document.getElementById('progress') as HTMLProgressElement;
-      return p.value === p.max && p.max > 1;
-    })).toBe(true);
+    expect(
+      await page.evaluate(() => {
+        const p = document.getElementById('progress') as HTMLProgressElement;
+        return p.value === p.max && p.max > 1;
+      }),
+    ).toBe(true);
     expect(await page.isEnabled('#download')).toBe(true);
 
     // Compare this browser run with a Node result, then with a broken file.

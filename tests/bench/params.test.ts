@@ -8,7 +8,12 @@ describe('bench.html URL parameters', () => {
   });
 
   it('reads ?quick&autorun&only=...&tfjs=0', () => {
-    expect(parsePageParams('?quick&autorun=1&only=matmul,readback&tfjs=0')).toEqual({ quick: true, groups: ['matmul', 'readback'], tfjs: false, autorun: true });
+    expect(parsePageParams('?quick&autorun=1&only=matmul,readback&tfjs=0')).toEqual({
+      quick: true,
+      groups: ['matmul', 'readback'],
+      tfjs: false,
+      autorun: true,
+    });
   });
 
   it('names the parameter and what it accepts when a value is wrong', () => {

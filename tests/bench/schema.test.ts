@@ -44,7 +44,9 @@ describe('benchmark result schema', () => {
 
   it('rejects duplicate case ids and ratios naming missing cases', () => {
     const result = sampleResult(10, 5);
-    expect(rejection({ ...result, cases: [result.cases[0], result.cases[0], result.cases[1]] })).toMatch(/cases\[1\]\.id: "matmul\.nn\.64x64x64\.deadunits" appears twice/);
+    expect(rejection({ ...result, cases: [result.cases[0], result.cases[0], result.cases[1]] })).toMatch(
+      /cases\[1\]\.id: "matmul\.nn\.64x64x64\.deadunits" appears twice/,
+    );
     const dangling = clone(result);
     dangling.ratios[0].denominator = 'matmul.nn.1x1x1.tfjs';
     expect(rejection(dangling)).toMatch(/ratios\[0\]\.denominator: names no case/);
@@ -63,7 +65,12 @@ describe('benchmark result schema', () => {
 
   it('names result files by device, host and date, labelling software adapters and quick runs', () => {
     expect(resultFileName(sampleResult(1, 1))).toBe('software-mesa-software-llvmpipe-node-2026-11-27-quick.json');
-    const gpu = sampleResult(1, 1, { quick: false, host: 'browser', userAgent: 'UA', adapter: { ...sampleResult(1, 1).adapter, vendor: 'NVIDIA', architecture: 'ada', device: '', description: 'RTX 4090', isSoftware: false } });
+    const gpu = sampleResult(1, 1, {
+      quick: false,
+      host: 'browser',
+      userAgent: 'UA',
+      adapter: { ...sampleResult(1, 1).adapter, vendor: 'NVIDIA', architecture: 'ada', device: '', description: 'RTX 4090', isSoftware: false },
+    });
     expect(resultFileName(gpu)).toBe('gpu-nvidia-ada-rtx-4090-browser-2026-11-27.json');
   });
 });

@@ -6,7 +6,14 @@ describe('sample statistics', () => {
   it('gives hand-checked values', () => {
     // sorted: 1 2 3 4 100; p10 = 1 + 0.4 * (2 - 1), p90 = 4 + 0.6 * (100 - 4); deviations 2 1 0 1 97 -> MAD 1.
     const s = summarize([3, 100, 1, 4, 2]);
-    expect({ ...s, p10: s.p10.toFixed(12), p90: s.p90.toFixed(12) }).toEqual({ median: 3, min: 1, max: 100, p10: '1.400000000000', p90: '61.600000000000', mad: 1 });
+    expect({ ...s, p10: s.p10.toFixed(12), p90: s.p90.toFixed(12) }).toEqual({
+      median: 3,
+      min: 1,
+      max: 100,
+      p10: '1.400000000000',
+      p90: '61.600000000000',
+      mad: 1,
+    });
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(summarize([7])).toEqual({ median: 7, min: 7, max: 7, p10: 7, p90: 7, mad: 0 });
     expect(quantile([10, 20], 0.25)).toBe(12.5);

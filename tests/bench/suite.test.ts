@@ -22,12 +22,16 @@ describe('benchmark suite, quick mode (Node, Dawn)', () => {
   afterAll(() => releaseTfjsNode(tf));
 
   it('runs every group, streams progress and cases, and leaves no buffer behind', async () => {
-    result = await runSuite(gpuTest.gpu, { host: 'node', node: process.version }, {
-      quick: true,
-      tf,
-      onProgress: (p) => progress.push(p),
-      onCases: (cases) => (streamed += cases.length),
-    });
+    result = await runSuite(
+      gpuTest.gpu,
+      { host: 'node', node: process.version },
+      {
+        quick: true,
+        tf,
+        onProgress: (p) => progress.push(p),
+        onCases: (cases) => (streamed += cases.length),
+      },
+    );
     expect(gpuTest.liveBuffers()).toBe(0);
     expect(result.quick).toBe(true);
     // TF.js ran on the very adapter our engine did.

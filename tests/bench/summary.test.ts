@@ -5,7 +5,9 @@ import { sampleResult } from './fixtures';
 describe('markdown summary of result files', () => {
   const node = sampleResult(10, 5);
   const chrome = sampleResult(30, 40, {
-    quick: false, host: 'browser', node: undefined,
+    quick: false,
+    host: 'browser',
+    node: undefined,
     userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
     adapter: { ...sampleResult(1, 1).adapter, vendor: 'nvidia', architecture: 'ada', device: '', description: '', isSoftware: false },
   });
@@ -17,7 +19,9 @@ describe('markdown summary of result files', () => {
 
   it('recognizes the common browsers', () => {
     expect(browserName('Mozilla/5.0 (X11; Linux x86_64; rv:141.0) Gecko/20100101 Firefox/141.0')).toBe('Firefox 141');
-    expect(browserName('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.0 Safari/605.1.15')).toBe('Safari 26');
+    expect(browserName('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.0 Safari/605.1.15')).toBe(
+      'Safari 26',
+    );
     expect(browserName('Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0')).toBe('Edge 140');
     expect(browserName('curl/8')).toBe('browser');
   });

@@ -79,6 +79,8 @@ describe('TF.js MLP step (the benchmark peer)', () => {
 
   it('refuses parameters of the wrong shape', () => {
     const params = new ReferenceTrainer(spec, data).parameters();
-    expect(() => TfMlp.create(tf, { widths: [5, 7, 6, 4], batch: 4, dropout: 0, learningRate: 0.1 }, params)).toThrow(/layer 3: parameters \[18\], \[3\] do not match 6 x 4/);
+    expect(() => TfMlp.create(tf, { widths: [5, 7, 6, 4], batch: 4, dropout: 0, learningRate: 0.1 }, params)).toThrow(
+      /layer 3: parameters \[18\], \[3\] do not match 6 x 4/,
+    );
   });
 });

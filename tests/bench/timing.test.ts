@@ -23,10 +23,13 @@ describe('repetition calibration', () => {
 
   it('reports wall time per repetition of the calibrated count', async () => {
     const runs: number[] = [];
-    const t = await timeWall(async (n) => {
-      runs.push(n);
-      await new Promise((r) => setTimeout(r, 2 * n));
-    }, { warmup: 1, samples: 3, minSampleMs: 10 });
+    const t = await timeWall(
+      async (n) => {
+        runs.push(n);
+        await new Promise((r) => setTimeout(r, 2 * n));
+      },
+      { warmup: 1, samples: 3, minSampleMs: 10 },
+    );
     expect(runs[0]).toBe(1);
     expect(runs.slice(-3)).toEqual([t.inner, t.inner, t.inner]);
     expect(t.inner).toBeGreaterThanOrEqual(4);
@@ -39,8 +42,15 @@ describe('repetition calibration', () => {
 
 describe('console table', () => {
   it('right-aligns columns and formats numbers by size', () => {
-    expect(formatTable(['case', 'x'], [['a', 1234.5], ['bb', 0.01234], ['c', 12.345]])).toBe(
-      ['case      x', '----  -----', '   a   1235', '  bb  0.012', '   c   12.3'].join('\n'),
-    );
+    expect(
+      formatTable(
+        ['case', 'x'],
+        [
+          ['a', 1234.5],
+          ['bb', 0.01234],
+          ['c', 12.345],
+        ],
+      ),
+    ).toBe(['case      x', '----  -----', '   a   1235', '  bb  0.012', '   c   12.3'].join('\n'));
   });
 });

@@ -8,13 +8,54 @@ import { wilsonInterval } from '../../src/engine/borndead-stats';
 import { bornDeadTrialReference, trialSeed } from '../../src/reference/borndead';
 import { BIN, runCli } from './run-cli';
 
-const FLAGS: BornDeadFlags = { width: 3, depth: 3, inputs: 2, activation: 'relu', init: 'he_normal', bias: -0.1, probe: 6, trials: 300, seed: 40, confidence: 0.9, progress: 'none' };
+const FLAGS: BornDeadFlags = {
+  width: 3,
+  depth: 3,
+  inputs: 2,
+  activation: 'relu',
+  init: 'he_normal',
+  bias: -0.1,
+  probe: 6,
+  trials: 300,
+  seed: 40,
+  confidence: 0.9,
+  progress: 'none',
+};
 
 describe('borndead through the bin', () => {
   it('counts the dead networks the CPU reference counts, with the Wilson interval', async () => {
-    const r = await runCli(['borndead', '--width', '3', '--depth', '3', '--inputs', '2', '--bias', '-0.1', '--probe', '6', '--trials', '300', '--seed', '40', '--confidence', '0.9', '--json']);
+    const r = await runCli([
+      'borndead',
+      '--width',
+      '3',
+      '--depth',
+      '3',
+      '--inputs',
+      '2',
+      '--bias',
+      '-0.1',
+      '--probe',
+      '6',
+      '--trials',
+      '300',
+      '--seed',
+      '40',
+      '--confidence',
+      '0.9',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { trials: number; dead: number; estimate: number; low: number; high: number; confidence: number; interval: string; adapter: string; trialsPerSecond: number };
+    const out = JSON.parse(r.stdout) as {
+      trials: number;
+      dead: number;
+      estimate: number;
+      low: number;
+      high: number;
+      confidence: number;
+      interval: string;
+      adapter: string;
+      trialsPerSecond: number;
+    };
     const spec = bornDeadSpecFromFlags(FLAGS);
     let dead = 0;
     let nearZero = 0;
@@ -78,6 +119,9 @@ describe('borndead through the bin', () => {
     expect(describeNetwork(spec)).toBe('2 -> 16 x 3 relu he_normal b=0');
     expect(spec.probeRows).toBe(32);
     const negative = bornDeadSpecFromConfig(presetConfig('negative_bias'), 8);
-    expect(negative.hidden.map((h) => [h.width, h.bias, h.weights])).toEqual([[512, -1, { kind: 'normal', std: 0.05 }], [512, -1, { kind: 'normal', std: 0.05 }]]);
+    expect(negative.hidden.map((h) => [h.width, h.bias, h.weights])).toEqual([
+      [512, -1, { kind: 'normal', std: 0.05 }],
+      [512, -1, { kind: 'normal', std: 0.05 }],
+    ]);
   });
 });

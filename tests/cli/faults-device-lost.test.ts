@@ -44,7 +44,11 @@ describe('device loss', () => {
 
     const files = await listFiles(straightDir);
     expect(await listFiles(dir)).toEqual(files);
-    await expectSameFiles(straightDir, dir, files.filter((f) => f.startsWith('checkpoints/') || f.startsWith('maps/')));
+    await expectSameFiles(
+      straightDir,
+      dir,
+      files.filter((f) => f.startsWith('checkpoints/') || f.startsWith('maps/')),
+    );
     expect(withoutTiming(await metricsRows(dir))).toEqual(withoutTiming(await metricsRows(straightDir)));
   });
 });

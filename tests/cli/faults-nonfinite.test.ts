@@ -38,7 +38,9 @@ describe('a run that diverges', () => {
     const badLayer = params.findIndex((p) => countNonFinite(p.weights).bad + countNonFinite(p.bias).bad > 0) + 1;
     expect(badLayer, 'the parameters must be non-finite too').toBeGreaterThan(0);
     const { weights, bias } = params[badLayer - 1];
-    expect(result.message).toContain(`at step ${result.step} the first layer with non-finite parameters is weight layer ${badLayer} (${countNonFinite(weights).bad} weights, ${countNonFinite(bias).bad} biases)`);
+    expect(result.message).toContain(
+      `at step ${result.step} the first layer with non-finite parameters is weight layer ${badLayer} (${countNonFinite(weights).bad} weights, ${countNonFinite(bias).bad} biases)`,
+    );
 
     const failed = await readFile(join(outDir, 'FAILED.md'), 'utf8');
     expect(failed).toContain(`training step ${firstBad}`);

@@ -18,7 +18,10 @@ import { runCli } from './run-cli';
 
 const config = parseRunConfig({
   inputSize: 4,
-  hidden: [{ width: 8, dropout: 0.5 }, { width: 5, activation: { kind: 'leaky_relu' } }],
+  hidden: [
+    { width: 8, dropout: 0.5 },
+    { width: 5, activation: { kind: 'leaky_relu' } },
+  ],
   dataset: { kind: 'gaussian_mixture', samples: 64, classes: 3 },
   batchSize: 8,
   optimizer: { kind: 'momentum' },
@@ -69,13 +72,27 @@ describe('inspect', () => {
     expect(s.optimizer).toBe('momentum');
     expect(s.configValid).toBe(true);
     expect(s.config).toEqual(JSON.parse(JSON.stringify(config)));
-    expect(s.configSummary).toBe('4 -> 8 relu p=0.5 he_normal -> 5 leaky_relu(0.01) he_normal -> 3; softmax_ce, momentum lr 0.5, batch 8, 12 steps, seed 1, gaussian_mixture(64)');
+    expect(s.configSummary).toBe(
+      '4 -> 8 relu p=0.5 he_normal -> 5 leaky_relu(0.01) he_normal -> 3; softmax_ce, momentum lr 0.5, batch 8, 12 steps, seed 1, gaussian_mixture(64)',
+    );
     expect(s.preset).toBeNull();
     expect(s.tensors.map((x) => x.name)).toEqual([
-      'layers.1.bias', 'layers.1.bias.momentum', 'layers.1.weight', 'layers.1.weight.momentum',
-      'layers.2.bias', 'layers.2.bias.momentum', 'layers.2.weight', 'layers.2.weight.momentum',
-      'layers.3.bias', 'layers.3.bias.momentum', 'layers.3.weight', 'layers.3.weight.momentum',
-      'loss_history', 'step_state', 'unit_history.1', 'unit_history.2',
+      'layers.1.bias',
+      'layers.1.bias.momentum',
+      'layers.1.weight',
+      'layers.1.weight.momentum',
+      'layers.2.bias',
+      'layers.2.bias.momentum',
+      'layers.2.weight',
+      'layers.2.weight.momentum',
+      'layers.3.bias',
+      'layers.3.bias.momentum',
+      'layers.3.weight',
+      'layers.3.weight.momentum',
+      'loss_history',
+      'step_state',
+      'unit_history.1',
+      'unit_history.2',
     ]);
     const w1 = s.tensors.find((x) => x.name === 'layers.1.weight')!;
     expect(w1).toEqual(summarizeTensor('layers.1.weight', { dtype: 'F32', shape: [4, 8], data: trainer.layers[0].weights }));
@@ -109,7 +126,7 @@ describe('inspect', () => {
     expect(parsed.config).toEqual(JSON.parse(JSON.stringify(config)));
   });
 
-  it('takes a run folder\'s latest checkpoint', async () => {
+  it("takes a run folder's latest checkpoint", async () => {
     const run = join(dir, 'run');
     await mkdir(join(run, 'checkpoints'), { recursive: true });
     const bytes = checkpointToSafetensors({ trainer, observatory }, config);

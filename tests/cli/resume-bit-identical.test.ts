@@ -11,7 +11,15 @@ import { expectSameFiles, listFiles, metricsRows, tempDir, tinyConfig, useRunGpu
 /** CSV without its timing columns (elapsed_s, steps_per_s). */
 async function csvWithoutTiming(dir: string): Promise<string[]> {
   const text = await readFile(join(dir, 'metrics.csv'), 'utf8');
-  return text.trimEnd().split('\n').map((line) => line.split(',').filter((_, i) => i !== 1 && i !== 3).join(','));
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) =>
+      line
+        .split(',')
+        .filter((_, i) => i !== 1 && i !== 3)
+        .join(','),
+    );
 }
 
 describe('resume', () => {
@@ -51,7 +59,11 @@ describe('resume', () => {
       'checkpoints/checkpoint-0000000035.safetensors',
       'checkpoints/checkpoint-0000000040.safetensors',
     ]);
-    await expectSameFiles(straightDir, dir, files.filter((f) => f.startsWith('checkpoints/') || f.startsWith('maps/') || f === 'config.json' || f.startsWith('charts/')));
+    await expectSameFiles(
+      straightDir,
+      dir,
+      files.filter((f) => f.startsWith('checkpoints/') || f.startsWith('maps/') || f === 'config.json' || f.startsWith('charts/')),
+    );
     expect(withoutTiming(await metricsRows(dir))).toEqual(withoutTiming(await metricsRows(straightDir)));
     expect(await csvWithoutTiming(dir)).toEqual(await csvWithoutTiming(straightDir));
   });

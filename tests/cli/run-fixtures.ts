@@ -52,7 +52,10 @@ export function tinyConfig(overrides: Partial<RunConfigInput> = {}): RunConfig {
 export function divergentConfig(overrides: Partial<RunConfigInput> = {}): RunConfig {
   return parseRunConfig({
     inputSize: 4,
-    hidden: [{ width: 16, dropout: 0 }, { width: 9, dropout: 0 }],
+    hidden: [
+      { width: 16, dropout: 0 },
+      { width: 9, dropout: 0 },
+    ],
     dataset: { kind: 'teacher', samples: 128, teacherWidth: 8, noise: 0.1 },
     optimizer: { kind: 'sgd' },
     lr: 5,

@@ -20,7 +20,16 @@ describe('runJob', () => {
     const config = tinyConfig();
     const outDir = await tempDir('run');
     const lines: string[] = [];
-    const result = await runJob({ config, outDir, checkpointEvery: 15, keepCheckpoints: 2, csv: true, unitMaps: 'both', gpu: run.gpu, log: (l) => lines.push(l) });
+    const result = await runJob({
+      config,
+      outDir,
+      checkpointEvery: 15,
+      keepCheckpoints: 2,
+      csv: true,
+      unitMaps: 'both',
+      gpu: run.gpu,
+      log: (l) => lines.push(l),
+    });
     expect(result.status).toBe('completed');
     expect(result.step).toBe(40);
     expect(lines.join('\n')).toMatch(/outputs in .*report\.md, metrics\.jsonl, metrics\.csv/);
@@ -35,7 +44,9 @@ describe('runJob', () => {
     expect(rows.slice(1).every((r) => r.loss !== null && Number.isFinite(r.loss) && r.stepsPerSecond! > 0)).toBe(true);
     expect(result.last).toEqual(rows[rows.length - 1]);
     const csv = (await readFile(join(outDir, 'metrics.csv'), 'utf8')).trimEnd().split('\n');
-    expect(csv[0]).toBe('step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead,L2_width,L2_dead,L2_dropped,L2_revived,L2_ever_dead');
+    expect(csv[0]).toBe(
+      'step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead,L2_width,L2_dead,L2_dropped,L2_revived,L2_ever_dead',
+    );
     expect(csv.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(rows.map((r) => r.step));
 
     // Checkpoints every 15 steps and at the end, the last two kept; the last is the final state.
@@ -47,7 +58,10 @@ describe('runJob', () => {
     expect(final.observatory?.lastSnapshotStep).toBe(40);
 
     // Unit maps: the .npy codes match the metrics counts, and the PNG shows the same codes in the palette.
-    for (const [l, width] of [[1, 20], [2, 7]] as const) {
+    for (const [l, width] of [
+      [1, 20],
+      [2, 7],
+    ] as const) {
       const names = await readdir(join(outDir, 'maps', `L${l}`));
       expect(names.filter((n) => n.endsWith('.npy'))).toHaveLength(rows.length);
       for (const row of [rows[0], rows[4], rows[8]]) {
@@ -91,17 +105,27 @@ describe('runJob', () => {
     expect(lines[0]).toMatch(/already holds this run: continuing it/);
     expect((await metricsRows(outDir)).map((r) => r.step)).toEqual([0, 5, 10]);
 
-    await expect(runJob({ config: tinyConfig({ steps: 20 }), outDir, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(/holds another run .*choose another --out folder, or continue that run with `deadunits resume/);
+    await expect(runJob({ config: tinyConfig({ steps: 20 }), outDir, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(
+      /holds another run .*choose another --out folder, or continue that run with `deadunits resume/,
+    );
     const foreign = await tempDir('foreign');
     await writeFile(join(foreign, 'notes.txt'), 'mine');
-    await expect(runJob({ config, outDir: foreign, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(/is not empty and is not a deadunits run folder \(it holds notes\.txt\)/);
+    await expect(runJob({ config, outDir: foreign, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(
+      /is not empty and is not a deadunits run folder \(it holds notes\.txt\)/,
+    );
   });
 
   it('refuses options and configurations it cannot run, naming the field', async () => {
     const outDir = await tempDir('bad');
     const off: RunConfig = tinyConfig({ snapshot: { every: 0, probeSize: 16 } });
-    await expect(runJob({ config: off, outDir, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(/snapshot\.every: 0 turns snapshots off/);
-    await expect(runJob({ config: tinyConfig(), outDir, checkpointEvery: -1, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(/checkpointEvery must be an integer >= 0/);
-    await expect(runJob({ config: tinyConfig(), outDir, checkpointEvery: 5, keepCheckpoints: 0, gpu: run.gpu })).rejects.toThrow(/keepCheckpoints must be an integer >= 1, got 0/);
+    await expect(runJob({ config: off, outDir, checkpointEvery: 0, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(
+      /snapshot\.every: 0 turns snapshots off/,
+    );
+    await expect(runJob({ config: tinyConfig(), outDir, checkpointEvery: -1, keepCheckpoints: 1, gpu: run.gpu })).rejects.toThrow(
+      /checkpointEvery must be an integer >= 0/,
+    );
+    await expect(runJob({ config: tinyConfig(), outDir, checkpointEvery: 5, keepCheckpoints: 0, gpu: run.gpu })).rejects.toThrow(
+      /keepCheckpoints must be an integer >= 1, got 0/,
+    );
   });
 });

@@ -75,7 +75,21 @@ describe('configFromFlags', () => {
 describe('--help', () => {
   it('documents every flag of run and resume', () => {
     const run = runCommand().helpInformation();
-    for (const flag of ['--preset', '--config', '--set', '--steps', '--seed', '--every', '--out', '--checkpoint-every', '--keep', '--csv', '--unit-maps', '--progress']) expect(run).toContain(flag);
+    for (const flag of [
+      '--preset',
+      '--config',
+      '--set',
+      '--steps',
+      '--seed',
+      '--every',
+      '--out',
+      '--checkpoint-every',
+      '--keep',
+      '--csv',
+      '--unit-maps',
+      '--progress',
+    ])
+      expect(run).toContain(flag);
     const resume = resumeCommand().helpInformation();
     expect(resume).toMatch(/resume \[options\] <dir>/);
     for (const flag of ['--checkpoint-every', '--keep', '--csv', '--unit-maps', '--progress']) expect(resume).toContain(flag);
@@ -88,7 +102,14 @@ describe('progress', () => {
     const stream = new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }) as unknown as NodeJS.WriteStream;
     return { lines, stream };
   };
-  const row: MetricsRow = { step: 500, elapsedSeconds: 5, loss: 0.25, stepsPerSecond: 100, skipped: 0, layers: [{ width: 8, dead: 2, dropped: 3, revived: 0, everDead: 2 }] };
+  const row: MetricsRow = {
+    step: 500,
+    elapsedSeconds: 5,
+    loss: 0.25,
+    stepsPerSecond: 100,
+    skipped: 0,
+    layers: [{ width: 8, dead: 2, dropped: 3, revived: 0, everDead: 2 }],
+  };
 
   it('prints plain lines at most every interval, with steps/s, ETA, loss and dead units, and a last line at stop', () => {
     const { lines, stream } = sink();

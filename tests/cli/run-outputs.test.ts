@@ -26,7 +26,15 @@ describe('unit maps', () => {
     const layer = { width, dead: bits(width, [1, 2, 65]), revived: bits(width, [3, 4]), dropped: bits(width, [2, 4, 5, 69]) };
     const codes = unitCodes(layer);
     expect(codes.length).toBe(70);
-    expect(Array.from(codes.slice(0, 7))).toEqual([UnitCode.alive, UnitCode.dead, UnitCode.dead, UnitCode.revived, UnitCode.revived, UnitCode.dropped, UnitCode.alive]);
+    expect(Array.from(codes.slice(0, 7))).toEqual([
+      UnitCode.alive,
+      UnitCode.dead,
+      UnitCode.dead,
+      UnitCode.revived,
+      UnitCode.revived,
+      UnitCode.dropped,
+      UnitCode.alive,
+    ]);
     expect(codes[65]).toBe(UnitCode.dead);
     expect(codes[69]).toBe(UnitCode.dropped);
   });
@@ -72,7 +80,14 @@ describe('unit maps', () => {
   });
 });
 
-const row = (step: number): MetricsRow => ({ step, elapsedSeconds: step / 10, loss: step ? 1 / step : null, stepsPerSecond: step ? 10 : null, skipped: 0, layers: [{ width: 4, dead: 1, dropped: 2, revived: 0, everDead: 1 }] });
+const row = (step: number): MetricsRow => ({
+  step,
+  elapsedSeconds: step / 10,
+  loss: step ? 1 / step : null,
+  stepsPerSecond: step ? 10 : null,
+  skipped: 0,
+  layers: [{ width: 4, dead: 1, dropped: 2, revived: 0, everDead: 1 }],
+});
 
 describe('metrics files', () => {
   it('appends whole lines, skips a torn last line, and truncates to a checkpoint step (JSONL and CSV)', async () => {
@@ -87,7 +102,12 @@ describe('metrics files', () => {
     expect(read).toEqual([0, 5, 10, 15].map(row));
 
     expect(await truncateMetrics(paths, 10, { csv: true, layerCount: 1 })).toBe(3);
-    expect((await readFile(paths.metrics, 'utf8')).trimEnd().split('\n').map((l) => metricsFromJsonLine(l).step)).toEqual([0, 5, 10]);
+    expect(
+      (await readFile(paths.metrics, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((l) => metricsFromJsonLine(l).step),
+    ).toEqual([0, 5, 10]);
     const csv = (await readFile(paths.csv, 'utf8')).split('\n');
     expect(csv[0]).toBe('step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead');
     expect(csv.slice(1, -1).map((l) => l.split(',')[0])).toEqual(['0', '5', '10']);
@@ -125,7 +145,10 @@ describe('run folders', () => {
     expect(await readManifest(dir)).toBeNull();
     await writeManifest(dir, { checkpointEvery: 10, keepCheckpoints: 2, csv: false, unitMaps: 'png', status: 'running', step: 0 });
     expect(await readManifest(dir)).toMatchObject({ format: 'deadunits-run', version: 1, status: 'running' });
-    await writeFile(runPaths(dir).manifest, JSON.stringify({ format: 'deadunits-run', version: 1, checkpointEvery: -3, keepCheckpoints: 2, csv: false, unitMaps: 'png', status: 'running', step: 0 }));
+    await writeFile(
+      runPaths(dir).manifest,
+      JSON.stringify({ format: 'deadunits-run', version: 1, checkpointEvery: -3, keepCheckpoints: 2, csv: false, unitMaps: 'png', status: 'running', step: 0 }),
+    );
     await expect(readManifest(dir)).rejects.toThrow(/run\.json: field checkpointEvery/);
     await writeFile(runPaths(dir).manifest, '{');
     await expect(readManifest(dir)).rejects.toThrow(/run\.json is not valid JSON/);

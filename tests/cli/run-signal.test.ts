@@ -20,7 +20,9 @@ interface Exit {
 
 /** Runs the CLI entry; `onStart` may signal it while it runs. */
 function cli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Exit> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/register-wgsl.mjs', 'tests/cli/run-cli-entry.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/register-wgsl.mjs', 'tests/cli/run-cli-entry.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -48,13 +50,19 @@ function signalOnceTraining(dir: string, signal: NodeJS.Signals) {
 describe('run and resume as processes', () => {
   const run = useRunGpu();
 
-  for (const [signal, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, status] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     it(`${signal}: checkpoint, exit ${status}; resume completes bit-identical to an uninterrupted run`, async () => {
       const config = tinyConfig({ steps: 2000, snapshot: { every: 10, probeSize: 16 } });
       const configFile = join(await tempDir('cfg'), 'tiny.json');
       await writeFile(configFile, toJson(config));
       const dir = join(await tempDir('sig'), 'run');
-      const exit = await cli(['run', '--config', configFile, '--out', dir, '--checkpoint-every', '100', '--keep', '2', '--unit-maps', 'none', '--progress', 'lines'], signalOnceTraining(dir, signal));
+      const exit = await cli(
+        ['run', '--config', configFile, '--out', dir, '--checkpoint-every', '100', '--keep', '2', '--unit-maps', 'none', '--progress', 'lines'],
+        signalOnceTraining(dir, signal),
+      );
       expect(exit.stderr).toContain(`${signal}: finishing the current chunk and writing a checkpoint`);
       expect({ code: exit.code, signal: exit.signal }, exit.stderr).toEqual({ code: status, signal: null });
       const manifest = await readManifest(dir);

@@ -9,7 +9,10 @@ import { runCli } from './run-cli';
 const SPEC = {
   base: {
     inputSize: 4,
-    hidden: [{ width: 8, dropout: 0.5 }, { width: 6, dropout: 0.5 }],
+    hidden: [
+      { width: 8, dropout: 0.5 },
+      { width: 6, dropout: 0.5 },
+    ],
     dataset: { kind: 'gaussian_mixture', samples: 64, classes: 3 },
     batchSize: 8,
     optimizer: { kind: 'sgd' },
@@ -21,7 +24,10 @@ const SPEC = {
 
 /** The summary without steps_per_s: throughput is the one column that differs between two runs of a point. */
 function withoutTiming(csv: string): string {
-  const rows = csv.trim().split('\n').map((l) => l.split(','));
+  const rows = csv
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
   const col = rows[0].indexOf('steps_per_s');
   expect(col).toBeGreaterThan(0);
   return rows.map((r) => r.filter((_, i) => i !== col).join(',')).join('\n');
@@ -39,11 +45,18 @@ describe('sweep through the bin', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const sweep = (...args: string[]) => runCli(['sweep', specFile, '--grid', 'hidden[*].activation.kind=relu,leaky_relu', '--progress', 'none', ...args], { timeoutMs: 300_000 });
+  const sweep = (...args: string[]) =>
+    runCli(['sweep', specFile, '--grid', 'hidden[*].activation.kind=relu,leaky_relu', '--progress', 'none', ...args], { timeoutMs: 300_000 });
 
   it('two shards collect to the same summary as one shard, in separate or shared folders', async () => {
     const [one, a, b, shared] = ['one', 'a', 'b', 'shared'].map((d) => join(dir, d));
-    for (const r of [await sweep('--out', one), await sweep('--out', a, '--shard', '0/2'), await sweep('--out', b, '--shard', '1/2'), await sweep('--out', shared, '--shard', '1/2'), await sweep('--out', shared, '--shard', '0/2')]) {
+    for (const r of [
+      await sweep('--out', one),
+      await sweep('--out', a, '--shard', '0/2'),
+      await sweep('--out', b, '--shard', '1/2'),
+      await sweep('--out', shared, '--shard', '1/2'),
+      await sweep('--out', shared, '--shard', '0/2'),
+    ]) {
       expect(r.code, r.stdout + r.stderr).toBe(0);
     }
     expect((await readdir(join(a, 'points'))).sort()).toHaveLength(2);

@@ -94,7 +94,13 @@ async function click(page: Page, action: string): Promise<void> {
 
 /** Main-thread tasks over 50 ms that started in [from, to] (performance.now() of the page). */
 async function longTasks(page: Page, from: number, to: number): Promise<{ start: number; duration: number }[]> {
-  return page.evaluate(([from, to]) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start >= from && t.start <= to && t.duration > 50), [from, to]);
+  return page.evaluate(
+    ([from, to]) =>
+      (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter(
+        (t) => t.start >= from && t.start <= to && t.duration > 50,
+      ),
+    [from, to],
+  );
 }
 
 async function cspViolations(page: Page): Promise<string[]> {
@@ -137,7 +143,9 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     expect(rows.length).toBeGreaterThanOrEqual(10);
     expect(rows.at(-1)!.loss).toBeGreaterThan(0);
     expect(rows.every((r) => r.layers.every((l) => l.dead === 0))).toBe(true);
-    const plots = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.shadowRoot!.querySelectorAll('.uplot canvas').length);
+    const plots = await page.evaluate(
+      () => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.shadowRoot!.querySelectorAll('.uplot canvas').length,
+    );
     expect(plots).toBeGreaterThanOrEqual(5);
     const answer = await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-seed-answer')!.shadowRoot!.textContent ?? '');
     expect(answer).toMatch(/no unit is dead/);
@@ -151,11 +159,14 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     await page.close();
   }, 150_000);
 
-  it('learning rate too high: units die, the map and the answer say so; hover shows a dead unit\'s history', async () => {
+  it("learning rate too high: units die, the map and the answer say so; hover shows a dead unit's history", async () => {
     const { page, log } = await openApp(LR_TOO_HIGH);
     await click(page, 'start');
     await page.waitForFunction(
-      () => [...document.querySelector('du-app')!.shadowRoot!.querySelectorAll('du-unit-map')].some((m) => Number(m.shadowRoot!.querySelector('[data-dead]')?.textContent ?? 0) > 0),
+      () =>
+        [...document.querySelector('du-app')!.shadowRoot!.querySelectorAll('du-unit-map')].some(
+          (m) => Number(m.shadowRoot!.querySelector('[data-dead]')?.textContent ?? 0) > 0,
+        ),
       null,
       { timeout: 90_000 },
     );
@@ -271,12 +282,28 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     expect(await banner.textContent()).toMatch(/GPU device was lost/);
     await page.screenshot({ path: join(ARTIFACTS, 'device-lost.png') });
     await page.locator('du-app button[data-action="resume"]').click();
-    await page.waitForFunction(() => document.querySelector('du-app')?.dataset.state === 'paused' && document.querySelector('du-app')?.dataset.step === '10', null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('du-app')?.dataset.state === 'paused' && document.querySelector('du-app')?.dataset.step === '10',
+      null,
+      { timeout: 60_000 },
+    );
     expect(await banner.count()).toBe(0);
     await click(page, 'step');
     await waitForSnapshot(page, 20);
     // Charts take rows a few times a second: wait for the last one.
-    await expect.poll(() => page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.rows().map((r) => r.step)), { timeout: 5000 }).toEqual([0, 10, 20]);
+    await expect
+      .poll(
+        () =>
+          page.evaluate(() =>
+            document
+              .querySelector('du-app')!
+              .shadowRoot!.querySelector('du-charts')!
+              .rows()
+              .map((r) => r.step),
+          ),
+        { timeout: 5000 },
+      )
+      .toEqual([0, 10, 20]);
     // Chromium logs the destroyed device's failed operations; nothing else may appear.
     expect(log.errors.filter((e) => !/destroyed|lost/i.test(e))).toEqual([]);
     await page.close();

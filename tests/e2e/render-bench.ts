@@ -48,7 +48,12 @@ async function main(): Promise<void> {
         await map.updateComplete;
         const words = units / 32;
         const buffer = new ArrayBuffer(words * 12);
-        const layer = { width: units, dead: new Uint32Array(buffer, 0, words), dropped: new Uint32Array(buffer, words * 4, words), revived: new Uint32Array(buffer, words * 8, words) };
+        const layer = {
+          width: units,
+          dead: new Uint32Array(buffer, 0, words),
+          dropped: new Uint32Array(buffer, words * 4, words),
+          revived: new Uint32Array(buffer, words * 8, words),
+        };
         let seed = 1;
         const randomize = () => {
           for (let i = 0; i < words; i++) {
@@ -80,7 +85,12 @@ async function main(): Promise<void> {
     );
     const ap = stats(a.paint);
     const at = stats(a.total);
-    results.push({ approach: 'A: ImageData via Uint32Array view + drawImage (shipped)', medianMs: at.median, p90Ms: at.p90, note: `whole frame with a new snapshot; of it painting the ImageData: median ${ap.median.toFixed(2)} ms; frames drawn ${a.drawn}; rAF interval median ${stats(a.frame).median.toFixed(1)} ms` });
+    results.push({
+      approach: 'A: ImageData via Uint32Array view + drawImage (shipped)',
+      medianMs: at.median,
+      p90Ms: at.p90,
+      note: `whole frame with a new snapshot; of it painting the ImageData: median ${ap.median.toFixed(2)} ms; frames drawn ${a.drawn}; rAF interval median ${stats(a.frame).median.toFixed(1)} ms`,
+    });
 
     // B: WebGL2, bitmaps as R32UI textures decoded in the fragment shader; gl.finish() so the time includes the GPU work.
     const b = await page.evaluate(
@@ -163,14 +173,20 @@ async function main(): Promise<void> {
     if ('error' in b) results.push({ approach: 'B: WebGL2 R32UI textures + fragment-shader decode', medianMs: NaN, p90Ms: NaN, note: String(b.error) });
     else {
       const bp = stats(b.times!);
-      results.push({ approach: 'B: WebGL2 R32UI textures + fragment-shader decode', medianMs: bp.median, p90Ms: bp.p90, note: `upload + draw + 1-pixel readback (sync); GL renderer: ${b.renderer}` });
+      results.push({
+        approach: 'B: WebGL2 R32UI textures + fragment-shader decode',
+        medianMs: bp.median,
+        p90Ms: bp.p90,
+        note: `upload + draw + 1-pixel readback (sync); GL renderer: ${b.renderer}`,
+      });
     }
     await page.close();
   } finally {
     await browser.close();
     await server.close();
   }
-  for (const r of results) console.log(`${r.approach.padEnd(58)} median ${r.medianMs.toFixed(2).padStart(7)} ms  p90 ${r.p90Ms.toFixed(2).padStart(7)} ms  (${r.note})`);
+  for (const r of results)
+    console.log(`${r.approach.padEnd(58)} median ${r.medianMs.toFixed(2).padStart(7)} ms  p90 ${r.p90Ms.toFixed(2).padStart(7)} ms  (${r.note})`);
   await mkdir(ARTIFACTS, { recursive: true });
   await writeFile(join(ARTIFACTS, 'render-bench.json'), JSON.stringify({ units: UNITS, frames: FRAMES, date: new Date().toISOString(), results }, null, 2));
 }

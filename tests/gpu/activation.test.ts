@@ -81,7 +81,7 @@ describe('ActivationKernel', () => {
     for (const spec of [SPECS[1], SPECS[6]]) await run(kernel, spec, 10000, 7);
   });
 
-  it('uses relu\'(0) = 0 and the documented leaky/elu derivatives at 0', async () => {
+  it("uses relu'(0) = 0 and the documented leaky/elu derivatives at 0", async () => {
     const kernel = await ActivationKernel.create(t.gpu);
     const count = 3;
     const z = t.f32('z', [0, 1, -1]);

@@ -41,7 +41,10 @@ describe('BiasKernel', () => {
     expectBitExact(extract(got, rows, cols, ld, offset), biasAdd(yDense, bHost, rows, cols), where);
     // Elements outside the block are untouched.
     const outside = got.filter((_, i) => i < offset || i >= offset + rows * ld || (i - offset) % ld >= cols);
-    expect([...outside].every((v) => v === 42), `${where}: wrote outside the block`).toBe(true);
+    expect(
+      [...outside].every((v) => v === 42),
+      `${where}: wrote outside the block`,
+    ).toBe(true);
   }
 
   async function checkGrad(kernel: BiasKernel, rows: number, cols: number, ld: number, offset: number, data: Float32Array, accumulate: boolean) {

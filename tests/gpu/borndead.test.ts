@@ -22,7 +22,16 @@ describe('born-dead kernel', () => {
       const stride = rows * cols + 3;
       const seed = 0xfffffffd;
       const buffer = t.f32('dst', new Float32Array(trials * stride).fill(-999));
-      const d = kernel.prepareInit({ label: 'BornDead.init.test', scheme, fanIn: rows, fanOut: cols, trials, key: [seed, rngKey(0, 'initWeights', 3)[1]], count: rows * cols, target: { buffer, stride } });
+      const d = kernel.prepareInit({
+        label: 'BornDead.init.test',
+        scheme,
+        fanIn: rows,
+        fanOut: cols,
+        trials,
+        key: [seed, rngKey(0, 'initWeights', 3)[1]],
+        count: rows * cols,
+        target: { buffer, stride },
+      });
       runDispatches(t.device, 'borndead init test', [d]);
       d.destroy();
       const got = await t.readF32(buffer, trials * stride);
@@ -46,7 +55,20 @@ describe('born-dead kernel', () => {
       const x = randomArray(trials * xStride, 1, 2);
       const w = randomArray(trials * wStride, 2, 1);
       const pre = t.f32('pre', new Float32Array(trials * preStride).fill(-999));
-      const d = kernel.prepareForward({ label: 'BornDead.test', trials, rows, fanIn, fanOut, xStride, wStride, preStride, x: t.f32('x', x), w: t.f32('w', w), pre, bias: -0.25 });
+      const d = kernel.prepareForward({
+        label: 'BornDead.test',
+        trials,
+        rows,
+        fanIn,
+        fanOut,
+        xStride,
+        wStride,
+        preStride,
+        x: t.f32('x', x),
+        w: t.f32('w', w),
+        pre,
+        bias: -0.25,
+      });
       runDispatches(t.device, 'borndead forward test', [d]);
       d.destroy();
       const got = await t.readF32(pre, trials * preStride);
@@ -73,8 +95,16 @@ describe('born-dead kernel', () => {
     runDispatches(t.device, 'borndead verdict test', [d]);
     d.destroy();
     const expected = Array.from({ length: trials }, (_, k) => verdictReference(pre.subarray(k * preStride, k * preStride + rows * fanOut)));
-    expectBitExact(await t.readU32(alive, trials), expected.map((e) => e.alive), 'alive');
-    expectBitExact(await t.readF32(maxPre, trials), expected.map((e) => e.maxPre), 'maxPre');
+    expectBitExact(
+      await t.readU32(alive, trials),
+      expected.map((e) => e.alive),
+      'alive',
+    );
+    expectBitExact(
+      await t.readF32(maxPre, trials),
+      expected.map((e) => e.maxPre),
+      'maxPre',
+    );
     expect([0, 13, 20, 69].map((k) => expected[k].alive)).toEqual([0, 0, 0, 0]);
   });
 });
@@ -92,10 +122,34 @@ describe('born-dead runs', () => {
 
   const cases: { name: string; spec: BornDeadSpec; matmulMinMacs?: number }[] = [
     { name: 'deep narrow relu (4 x width 3, 5 probe rows)', spec: { inputSize: 2, probeRows: 5, hidden: [layer(3), layer(3), layer(3), layer(3)] } },
-    { name: 'leaky relu and gelu, negative bias, uniform init', spec: { inputSize: 3, probeRows: 4, hidden: [layer(5, { activation: { kind: 'leaky_relu', alpha: 0.01 }, bias: -0.5 }), layer(2, { activation: { kind: 'gelu' }, weights: { kind: 'uniform', limit: 1 }, bias: -0.2 })] } },
-    { name: 'elu, xavier, one layer of 67 units', spec: { inputSize: 7, probeRows: 3, hidden: [layer(4, { activation: { kind: 'elu', alpha: 1 }, weights: { kind: 'xavier_normal' } }), layer(67, { bias: -1.5, weights: { kind: 'xavier_uniform' } })] } },
+    {
+      name: 'leaky relu and gelu, negative bias, uniform init',
+      spec: {
+        inputSize: 3,
+        probeRows: 4,
+        hidden: [
+          layer(5, { activation: { kind: 'leaky_relu', alpha: 0.01 }, bias: -0.5 }),
+          layer(2, { activation: { kind: 'gelu' }, weights: { kind: 'uniform', limit: 1 }, bias: -0.2 }),
+        ],
+      },
+    },
+    {
+      name: 'elu, xavier, one layer of 67 units',
+      spec: {
+        inputSize: 7,
+        probeRows: 3,
+        hidden: [
+          layer(4, { activation: { kind: 'elu', alpha: 1 }, weights: { kind: 'xavier_normal' } }),
+          layer(67, { bias: -1.5, weights: { kind: 'xavier_uniform' } }),
+        ],
+      },
+    },
     // Every layer through the engine's tiled matmul (the path of wide layers), unaligned shapes included.
-    { name: 'tiled matmul path, 5 -> 9 -> 6 -> 2 units', matmulMinMacs: 0, spec: { inputSize: 5, probeRows: 3, hidden: [layer(9), layer(6, { bias: -0.5 }), layer(2, { activation: { kind: 'gelu' }, bias: -0.8 })] } },
+    {
+      name: 'tiled matmul path, 5 -> 9 -> 6 -> 2 units',
+      matmulMinMacs: 0,
+      spec: { inputSize: 5, probeRows: 3, hidden: [layer(9), layer(6, { bias: -0.5 }), layer(2, { activation: { kind: 'gelu' }, bias: -0.8 })] },
+    },
   ];
 
   for (const { name, spec, matmulMinMacs } of cases) {
@@ -111,11 +165,16 @@ describe('born-dead runs', () => {
       for (let k = 0; k < trials; k++) {
         const expected = bornDeadTrialReference(spec, trialSeed(seed, k));
         const tol = 1e-4 * Math.max(1, Math.abs(expected.maxPre));
-        expect(Math.abs(result.maxPre[k] - expected.maxPre), `trial ${k}: max pre-activation ${result.maxPre[k]} vs ${expected.maxPre}`).toBeLessThanOrEqual(tol);
+        expect(Math.abs(result.maxPre[k] - expected.maxPre), `trial ${k}: max pre-activation ${result.maxPre[k]} vs ${expected.maxPre}`).toBeLessThanOrEqual(
+          tol,
+        );
         // A pre-activation within rounding of 0 (but not exactly 0, as after a dead layer) may fall either way;
         // every other verdict must agree.
         if (Math.abs(expected.maxPre) <= tol && result.maxPre[k] !== expected.maxPre) undecided++;
-        else expect(result.alive[k] === 0, `trial ${k}: dead on the GPU vs the reference (alive ${result.alive[k]} vs ${expected.alive})`).toBe(expected.alive === 0);
+        else
+          expect(result.alive[k] === 0, `trial ${k}: dead on the GPU vs the reference (alive ${result.alive[k]} vs ${expected.alive})`).toBe(
+            expected.alive === 0,
+          );
         if (expected.alive === 0) dead++;
       }
       expect(undecided).toBeLessThan(3);
@@ -142,7 +201,11 @@ describe('born-dead runs', () => {
   const known: { name: string; spec: BornDeadSpec; p: number }[] = [
     { name: 'one unit, one probe row', spec: { inputSize: 4, probeRows: 1, hidden: [layer(1)] }, p: 0.5 },
     { name: 'three units, one probe row', spec: { inputSize: 1, probeRows: 1, hidden: [layer(3, { weights: { kind: 'uniform', limit: 1 } })] }, p: 0.125 },
-    { name: 'one unit, two probe rows of one input', spec: { inputSize: 1, probeRows: 2, hidden: [layer(1, { weights: { kind: 'normal', std: 3 } })] }, p: 0.25 },
+    {
+      name: 'one unit, two probe rows of one input',
+      spec: { inputSize: 1, probeRows: 2, hidden: [layer(1, { weights: { kind: 'normal', std: 3 } })] },
+      p: 0.25,
+    },
   ];
   for (const { name, spec, p } of known) {
     it(`P(dead) = ${p} for ${name}: inside the 99.9% Wilson interval`, async () => {

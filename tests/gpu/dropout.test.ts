@@ -48,7 +48,10 @@ describe('dropout on the GPU', () => {
     d.destroy();
     const raw = await t.readF32(output, outSize);
     const inBlock = (i: number) => i >= 2 * pad && i < 2 * pad + rows * ld && (i - 2 * pad) % ld < cols;
-    expect(raw.findIndex((v, i) => !inBlock(i) && v !== 777), 'first write outside the block').toBe(-1);
+    expect(
+      raw.findIndex((v, i) => !inBlock(i) && v !== 777),
+      'first write outside the block',
+    ).toBe(-1);
     const y = new Float32Array(rows * cols);
     for (let r = 0; r < rows; r++) y.set(raw.subarray(2 * pad + r * ld, 2 * pad + r * ld + cols), r * cols);
     return y;

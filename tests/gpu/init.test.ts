@@ -28,7 +28,10 @@ describe('init on the GPU', () => {
     const raw = await t.readF32(buffer, size);
     // Padding must be untouched: the kernel writes exactly its block.
     const inBlock = (i: number) => i >= offset && i < offset + rows * ld && (i - offset) % ld < cols;
-    expect(raw.findIndex((v, i) => !inBlock(i) && v !== -999), 'first write outside the block').toBe(-1);
+    expect(
+      raw.findIndex((v, i) => !inBlock(i) && v !== -999),
+      'first write outside the block',
+    ).toBe(-1);
     const out = new Float32Array(rows * cols);
     for (let r = 0; r < rows; r++) out.set(raw.subarray(offset + r * ld, offset + r * ld + cols), r * cols);
     return out;

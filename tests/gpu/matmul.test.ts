@@ -17,8 +17,16 @@ interface Case {
 }
 
 const SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1], [7, 7, 7], [33, 33, 33], [130, 130, 130],
-  [1, 130, 7], [130, 1, 33], [7, 33, 130], [33, 7, 1], [17, 200, 40], [64, 72, 100],
+  [1, 1, 1],
+  [7, 7, 7],
+  [33, 33, 33],
+  [130, 130, 130],
+  [1, 130, 7],
+  [130, 1, 33],
+  [7, 33, 130],
+  [33, 7, 1],
+  [17, 200, 40],
+  [64, 72, 100],
 ];
 
 const CASES: Case[] = [
@@ -61,8 +69,22 @@ describe('matmul on the GPU', () => {
 
     const expected = cData.slice();
     matmulReference({
-      variant, m, n, k, a: aData, aOffset: off, lda, b: bData, bOffset: off, ldb, c: expected, cOffset: off, ldc,
-      bias: biasData, biasOffset: off, accumulate: cs.accumulate,
+      variant,
+      m,
+      n,
+      k,
+      a: aData,
+      aOffset: off,
+      lda,
+      b: bData,
+      bOffset: off,
+      ldb,
+      c: expected,
+      cOffset: off,
+      ldc,
+      bias: biasData,
+      biasOffset: off,
+      accumulate: cs.accumulate,
     });
     // NOTE: both the GPU and the reference sum k products in f32, in different orders (and the GPU fuses
     // multiply-adds), so each is within gamma_{k+2} * (|A||B| + |bias| + |C|) of the exact result
@@ -75,16 +97,27 @@ describe('matmul on the GPU', () => {
     const c = t.f32('c', cData);
     const bias = biasData ? t.f32('bias', biasData) : undefined;
     const args: MatmulArgs = {
-      label: `Matmul.test.${variant}`, variant, m, n, k,
-      a: { buffer: a, offset: off, ld: lda }, b: { buffer: b, offset: off, ld: ldb }, c: { buffer: c, offset: off, ld: ldc },
-      bias: bias ? { buffer: bias, offset: off } : undefined, accumulate: cs.accumulate,
+      label: `Matmul.test.${variant}`,
+      variant,
+      m,
+      n,
+      k,
+      a: { buffer: a, offset: off, ld: lda },
+      b: { buffer: b, offset: off, ld: ldb },
+      c: { buffer: c, offset: off, ld: ldc },
+      bias: bias ? { buffer: bias, offset: off } : undefined,
+      accumulate: cs.accumulate,
     };
     const d = kernel.prepare(args);
     runDispatches(t.device, args.label, [d]);
     const got = await t.readF32(c, cData.length);
     d.destroy();
     // The whole buffer: elements outside the m x n block must be untouched.
-    expectClose(got, expected, { atol, cols: ldc, label: `${variant} m=${m} n=${n} k=${k}${cs.bias ? ' bias' : ''}${cs.accumulate ? ' acc' : ''} off=${off} pad=${pad}` });
+    expectClose(got, expected, {
+      atol,
+      cols: ldc,
+      label: `${variant} m=${m} n=${n} k=${k}${cs.bias ? ' bias' : ''}${cs.accumulate ? ' acc' : ''} off=${off} pad=${pad}`,
+    });
     return vec4Aligned(args);
   }
 

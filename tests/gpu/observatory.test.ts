@@ -94,7 +94,19 @@ class ReferenceObservatory {
     return spec.hidden.map((h, i) => {
       const l = i + 1;
       const z = new Float32Array(rows * h.width);
-      matmulReference({ variant: 'nn', m: rows, n: h.width, k: inputWidth, a: input, lda: inputWidth, b: params[i].weights, ldb: h.width, c: z, ldc: h.width, bias: params[i].bias });
+      matmulReference({
+        variant: 'nn',
+        m: rows,
+        n: h.width,
+        k: inputWidth,
+        a: input,
+        lda: inputWidth,
+        b: params[i].weights,
+        ldb: h.width,
+        c: z,
+        ldc: h.width,
+        bias: params[i].bias,
+      });
       const surelyActive = new Uint32Array(h.width);
       const ambiguous = new Uint32Array(h.width);
       for (let u = 0; u < h.width; u++) {
@@ -134,7 +146,11 @@ function expectSnapshotsEqual(a: Snapshot, b: Snapshot, label: string): void {
     expectBitExact(layer.revived, other.revived, `${label} layer ${i + 1} revived`);
     expect(layer.counts, `${label} layer ${i + 1} counts`).toEqual(other.counts);
   });
-  expectBitExact(new Uint32Array(a.losses.buffer, a.losses.byteOffset, a.losses.length), new Uint32Array(b.losses.buffer, b.losses.byteOffset, b.losses.length), `${label} losses`);
+  expectBitExact(
+    new Uint32Array(a.losses.buffer, a.losses.byteOffset, a.losses.length),
+    new Uint32Array(b.losses.buffer, b.losses.byteOffset, b.losses.length),
+    `${label} losses`,
+  );
 }
 
 async function nextSnapshot(observatory: Observatory): Promise<Snapshot> {
@@ -231,7 +247,11 @@ describe('Observatory on the GPU', () => {
           step === 0 || hidden.dropout === 0
             ? new Uint32Array(layer.width)
             : droppedFraction({ p: hidden.dropout, key: rngKey(spec.seed, 'dropout', i + 1), step: step - 1, rows: spec.batch, cols: layer.width });
-        expectBitExact(fraction, Float32Array.from(droppedRows, (c) => c / spec.batch), `${label} dropped fraction`);
+        expectBitExact(
+          fraction,
+          Float32Array.from(droppedRows, (c) => c / spec.batch),
+          `${label} dropped fraction`,
+        );
         transitions.dead += layer.counts.dead;
         transitions.revived += layer.counts.revived;
       }
@@ -285,7 +305,9 @@ describe('Observatory on the GPU', () => {
       loss: 'softmax_ce',
       batch: 2,
       inputDropout: 0,
-      hidden: [{ width: WIDTH, activation: { kind: 'relu' }, dropout: P, init: { weights: { kind: 'normal', std: 0.1 }, bias: { kind: 'constant', value: 0.5 } } }],
+      hidden: [
+        { width: WIDTH, activation: { kind: 'relu' }, dropout: P, init: { weights: { kind: 'normal', std: 0.1 }, bias: { kind: 'constant', value: 0.5 } } },
+      ],
       outputInit: { weights: { kind: 'xavier_uniform' }, bias: { kind: 'constant', value: 0 } },
       ...SGD_LR0,
       seed: 77,
@@ -295,7 +317,12 @@ describe('Observatory on the GPU', () => {
     const lrData = smallClassification(64, 2, 2, 9);
     const trainer = await Trainer.create(t.gpu, spec, lrData);
     const initial = await trainer.readParameters();
-    const observatory = await Observatory.create(trainer, { every: EVERY, probeInputs: lrData.inputs.slice(0, PROBE * 2), probeRows: PROBE, ringSize: SNAPSHOTS });
+    const observatory = await Observatory.create(trainer, {
+      every: EVERY,
+      probeInputs: lrData.inputs.slice(0, PROBE * 2),
+      probeRows: PROBE,
+      ringSize: SNAPSHOTS,
+    });
     await observatory.train(STEPS);
     const snapshots = await drain(observatory);
     expect(observatory.skipped).toBe(0);
@@ -339,7 +366,9 @@ describe('Observatory on the GPU', () => {
     const field = (u: number, f: number) => history[u * UNIT_HISTORY_WORDS + f];
     for (let u = 0; u < WIDTH; u++) {
       if (field(u, F.deaths) || field(u, F.revivals) || field(u, F.firstDeathStep) !== NEVER || field(u, F.wasDead)) {
-        throw new Error(`unit ${u} has a death/revival record with lr 0: ${Array.from(history.subarray(u * UNIT_HISTORY_WORDS, (u + 1) * UNIT_HISTORY_WORDS))}`);
+        throw new Error(
+          `unit ${u} has a death/revival record with lr 0: ${Array.from(history.subarray(u * UNIT_HISTORY_WORDS, (u + 1) * UNIT_HISTORY_WORDS))}`,
+        );
       }
     }
 
@@ -567,7 +596,11 @@ describe('Observatory on the GPU', () => {
     const s = await nextSnapshot(observatory);
     const views = [...s.layers.flatMap((l) => [l.dead, l.dropped, l.revived]), s.losses];
     for (const v of views) expect(v.buffer).toBe(s.buffer);
-    const copies = views.map((v) => ({ offset: v.byteOffset, length: v.length, words: new Uint32Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)) }));
+    const copies = views.map((v) => ({
+      offset: v.byteOffset,
+      length: v.length,
+      words: new Uint32Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)),
+    }));
     expect(s.layers[0].dropped.some((w) => w !== 0)).toBe(true);
     const moved = structuredClone(s.buffer, { transfer: [s.buffer] });
     expect(s.buffer.byteLength, 'the original is detached').toBe(0);

@@ -63,7 +63,10 @@ describe('optimizer on the GPU', () => {
     // (lavapipe happens to agree bit for bit.)
     const read = async (b: GPUBuffer) => {
       const all = await t.readF32(b, count + TAIL);
-      expect(all.subarray(count).every((v) => v === 12345), `${name}: ${b.label} past count untouched`).toBe(true);
+      expect(
+        all.subarray(count).every((v) => v === 12345),
+        `${name}: ${b.label} past count untouched`,
+      ).toBe(true);
       return all.subarray(0, count);
     };
     expectClose(await read(param), ref.param, { atol: 1e-7, rtol: 1e-5, label: `${name} param, count ${count}` });

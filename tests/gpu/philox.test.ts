@@ -38,8 +38,15 @@ describe('philox4x32-10 on the GPU', () => {
   }
 
   it('reproduces the Random123 known-answer vectors bit for bit', async () => {
-    const got = await runPhilox(PHILOX_KAT.map((v) => [...v.counter]), PHILOX_KAT.map((v) => [...v.key]));
-    expectBitExact(got, PHILOX_KAT.flatMap((v) => v.expected), 'philox KAT');
+    const got = await runPhilox(
+      PHILOX_KAT.map((v) => [...v.counter]),
+      PHILOX_KAT.map((v) => [...v.key]),
+    );
+    expectBitExact(
+      got,
+      PHILOX_KAT.flatMap((v) => v.expected),
+      'philox KAT',
+    );
   });
 
   it('agrees with the TS reference on 1000 pseudo-random counters and keys', async () => {

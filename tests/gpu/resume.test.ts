@@ -174,7 +174,9 @@ describe('resuming a run from a checkpoint', () => {
     const trainer = await Trainer.create(t.gpu, spec, data);
     trainer.writeState(saved.trainer);
     const resumed = await Observatory.create(trainer, options);
-    expect(() => resumed.writeState({ ...saved.observatory!, unitHistory: [new Uint32Array(8)] })).toThrow(/unit history for 1 hidden layers; this model has 3/);
+    expect(() => resumed.writeState({ ...saved.observatory!, unitHistory: [new Uint32Array(8)] })).toThrow(
+      /unit history for 1 hidden layers; this model has 3/,
+    );
     expect(() => resumed.writeState({ ...saved.observatory!, lastSnapshotStep: 18 })).toThrow(/last snapshot step 18 is not in \[-1, 17\]/);
     resumed.writeState(saved.observatory!);
     await resumed.train(total - k);

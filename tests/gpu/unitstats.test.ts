@@ -256,7 +256,10 @@ describe('unit statistics on the GPU', () => {
 
     /** One snapshot of slot 1 of the counters (slots 0 and 2 belong to other layers and must stay untouched). */
     async function snapshot(l: Layer, step: number, deadBits: Uint32Array, droppedBits: Uint32Array, k = kernel) {
-      for (const [buffer, data] of [[l.deadBits, deadBits], [l.droppedBits, droppedBits]] as const) {
+      for (const [buffer, data] of [
+        [l.deadBits, deadBits],
+        [l.droppedBits, droppedBits],
+      ] as const) {
         t.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
       }
       writeStepState(t.device, l.stepState, { step });
@@ -268,7 +271,10 @@ describe('unit statistics on the GPU', () => {
       const revived = await t.readU32(l.revivedBits, words + 1);
       expect(revived[words], 'sentinel past the revived bitmap').toBe(SENTINEL);
       const counts = await t.readU32(l.counts, 3 * LAYER_COUNTS);
-      expect([...counts.subarray(0, LAYER_COUNTS), ...counts.subarray(2 * LAYER_COUNTS)].every((c) => c === SENTINEL), 'other layers counters').toBe(true);
+      expect(
+        [...counts.subarray(0, LAYER_COUNTS), ...counts.subarray(2 * LAYER_COUNTS)].every((c) => c === SENTINEL),
+        'other layers counters',
+      ).toBe(true);
       return {
         history: await t.readU32(l.history, l.cols * UNIT_HISTORY_WORDS),
         revivedBits: revived.subarray(0, words),
@@ -383,7 +389,9 @@ describe('unit statistics on the GPU', () => {
         beta2: 0.999,
       });
       const reset = kernel.prepareResetHistory({ label: 'UnitStats.resetHistory', cols, history });
-      const runs = blocks.map(([unitOffset, width]) => k.prepareDropRun({ label: 'UnitStats.dropRun', p, key: KEY, stepState, cols: width, unitOffset, history }));
+      const runs = blocks.map(([unitOffset, width]) =>
+        k.prepareDropRun({ label: 'UnitStats.dropRun', p, key: KEY, stepState, cols: width, unitOffset, history }),
+      );
       const encoder = t.device.createCommandEncoder();
       const pass = encoder.beginComputePass();
       reset.encode(pass);
@@ -411,7 +419,14 @@ describe('unit statistics on the GPU', () => {
     it('blocks (one starting inside a Philox group) give the whole-layer runs; folded dispatches too', async () => {
       const cols = 1000;
       const want = referenceRuns(cols, 30, 0.6);
-      expectBitExact(await dropRuns(cols, 30, 0.6, [[0, 37], [37, 963]]), want, 'blocks at 0 and 37');
+      expectBitExact(
+        await dropRuns(cols, 30, 0.6, [
+          [0, 37],
+          [37, 963],
+        ]),
+        want,
+        'blocks at 0 and 37',
+      );
       // 8000 units = 2000 groups = 8 workgroups, folded to 3 x 3 (one spare that must do nothing).
       const wide = 8000;
       expectBitExact(await dropRuns(wide, 5, 0.6, [[0, wide]], folded), referenceRuns(wide, 5, 0.6), 'folded 8000 units');
@@ -467,7 +482,10 @@ describe('unit statistics on the GPU', () => {
       run(k.prepareDroppedFraction({ label: 'UnitStats.droppedFraction', p, key: KEY, stepState, rows, cols, unitOffset, droppedCounts }));
       const got = await t.readU32(droppedCounts, unitOffset + cols + 1);
       const outside = [...got.subarray(0, unitOffset), got[unitOffset + cols]];
-      expect(outside.every((v) => v === SENTINEL), 'writes outside the block').toBe(true);
+      expect(
+        outside.every((v) => v === SENTINEL),
+        'writes outside the block',
+      ).toBe(true);
       return got.subarray(unitOffset, unitOffset + cols);
     }
 

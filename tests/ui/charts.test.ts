@@ -33,13 +33,13 @@ describe('EnvelopeSeries', () => {
     expect(e.rowsPerPoint).toBe(1);
   });
 
-  it('never holds more than its capacity and keeps each bucket\'s min and max, in order (property of 100,000 rows)', () => {
+  it("never holds more than its capacity and keeps each bucket's min and max, in order (property of 100,000 rows)", () => {
     const capacity = 64;
     const e = new EnvelopeSeries(2, capacity);
     const a: number[] = [];
     const b: Value[] = [];
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     let longest = 0;
     for (let i = 0; i < 100_000; i++) {
       a.push(Math.sin(i / 300) + (i === 77_777 ? 50 : 0));
@@ -125,7 +125,10 @@ describe('chart data', () => {
     const ys: Value[][] = slices.flatMap((s) => s.labels.map(() => [1, 2, 3]));
     expect(chartData(x, ys, slices[1], false)).toEqual([x, [1, 2, 3]]);
     expect(chartData(x, ys, slices[1], false)[0]).toBe(x);
-    expect(chartData(x, ys, slices[1], true)).toEqual([[10, 20], [2, 3]]);
+    expect(chartData(x, ys, slices[1], true)).toEqual([
+      [10, 20],
+      [2, 3],
+    ]);
   });
 });
 

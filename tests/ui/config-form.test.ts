@@ -55,7 +55,35 @@ describe('du-config-form', () => {
     const { form } = await mount(presetConfig('lr_too_high'));
     const named = $$(form, 'input[name], select[name]');
     const names = named.map((el) => el.getAttribute('name'));
-    for (const name of ['inputSize', 'inputDropout', 'hidden[0].width', 'hidden[1].dropout', 'hidden[1].activation.kind', 'hidden[0].init.weights.kind', 'hidden[0].init.bias.value', 'outputSize', 'loss', 'outputInit.weights.kind', 'outputInit.bias.value', 'optimizer.kind', 'lr', 'weightDecay', 'schedule.kind', 'schedule.warmupSteps', 'batchSize', 'dataset.kind', 'dataset.samples', 'dataset.classes', 'dataset.spread', 'seed', 'steps', 'stepsPerSubmit', 'shardColumns', 'snapshot.every', 'snapshot.probeSize']) {
+    for (const name of [
+      'inputSize',
+      'inputDropout',
+      'hidden[0].width',
+      'hidden[1].dropout',
+      'hidden[1].activation.kind',
+      'hidden[0].init.weights.kind',
+      'hidden[0].init.bias.value',
+      'outputSize',
+      'loss',
+      'outputInit.weights.kind',
+      'outputInit.bias.value',
+      'optimizer.kind',
+      'lr',
+      'weightDecay',
+      'schedule.kind',
+      'schedule.warmupSteps',
+      'batchSize',
+      'dataset.kind',
+      'dataset.samples',
+      'dataset.classes',
+      'dataset.spread',
+      'seed',
+      'steps',
+      'stepsPerSubmit',
+      'shardColumns',
+      'snapshot.every',
+      'snapshot.probeSize',
+    ]) {
       expect(names, name).toContain(name);
     }
     for (const el of named) {
@@ -109,7 +137,9 @@ describe('du-config-form', () => {
     await form.updateComplete;
     expect($<HTMLInputElement>(form, 'input[name="hidden[1].dropout"]').value).toBe('0.250');
     expect($<HTMLSelectElement>(form, '#preset').value).toBe('');
-    expect($(form, '#preset-description').textContent!.trim()).toBe('Edited from “Dropout only: dropout freezes nothing”: hidden differs. Pick a preset to start over from it.');
+    expect($(form, '#preset-description').textContent!.trim()).toBe(
+      'Edited from “Dropout only: dropout freezes nothing”: hidden differs. Pick a preset to start over from it.',
+    );
   });
 
   it('treats an empty optional field (shardColumns) as automatic', async () => {
@@ -121,7 +151,7 @@ describe('du-config-form', () => {
     expect('shardColumns' in events.at(-1)!).toBe(false);
   });
 
-  it('switches a kind with that kind\'s own fields and defaults', async () => {
+  it("switches a kind with that kind's own fields and defaults", async () => {
     const { form, events } = await mount();
     await pick(form, 'select[name="optimizer.kind"]', 'adam');
     expect(events.at(-1)!.optimizer).toEqual({ kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 });

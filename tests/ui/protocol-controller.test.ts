@@ -29,11 +29,15 @@ function setup() {
   const host = { addController: (c: ReactiveController) => controllers.push(c) } as unknown as ReactiveControllerHost;
   const workers: FakeWorker[] = [];
   const events: WorkerEvent[] = [];
-  const controller = new TrainingController(host, (e) => events.push(e), () => {
-    const w = new FakeWorker();
-    workers.push(w);
-    return w as unknown as Worker;
-  });
+  const controller = new TrainingController(
+    host,
+    (e) => events.push(e),
+    () => {
+      const w = new FakeWorker();
+      workers.push(w);
+      return w as unknown as Worker;
+    },
+  );
   return { controller, controllers, workers, events };
 }
 
@@ -81,7 +85,10 @@ describe('TrainingController', () => {
     expect(asked()).toEqual([[1, 5]]);
     const record = { firstDeathStep: null, deaths: 0, revivals: 0, lastChangeStep: null, dead: false, dropRun: 0, longestDropRun: 0 };
     workers[0].emit({ type: 'unit-info', id: 1, layer: 1, unit: 5, step: 0, record });
-    expect(asked()).toEqual([[1, 5], [2, 7]]);
+    expect(asked()).toEqual([
+      [1, 5],
+      [2, 7],
+    ]);
     workers[0].emit({ type: 'unit-info', id: 2, layer: 2, unit: 7, step: 0, record });
     expect(asked()).toHaveLength(2);
   });

@@ -55,10 +55,17 @@ class Harness {
   }
 
   /** Waits until an event after index `from` matches. */
-  async waitFor<T extends WorkerEvent['type']>(type: T, match: (e: Extract<WorkerEvent, { type: T }>) => boolean = () => true, from = 0, timeoutMs = 90_000): Promise<Extract<WorkerEvent, { type: T }>> {
+  async waitFor<T extends WorkerEvent['type']>(
+    type: T,
+    match: (e: Extract<WorkerEvent, { type: T }>) => boolean = () => true,
+    from = 0,
+    timeoutMs = 90_000,
+  ): Promise<Extract<WorkerEvent, { type: T }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.events.slice(from).find((e): e is Extract<WorkerEvent, { type: T }> => e.type === type && match(e as Extract<WorkerEvent, { type: T }>));
+      const found = this.events
+        .slice(from)
+        .find((e): e is Extract<WorkerEvent, { type: T }> => e.type === type && match(e as Extract<WorkerEvent, { type: T }>));
       if (found) return found;
       const errors = this.events.filter((e) => e.type === 'error');
       if (errors.length) throw new Error(`session error: ${JSON.stringify(errors)}`);
@@ -227,7 +234,12 @@ describe('EngineSession', () => {
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
     expect(new Set(steps).size).toBe(steps.length);
     expect(steps.length + last.rows.at(-1)!.skipped).toBe(8);
-    expect(h.frames(from).flatMap((f) => f.columns.map((c) => c.step)).filter((s) => s > 0)).toEqual(steps);
+    expect(
+      h
+        .frames(from)
+        .flatMap((f) => f.columns.map((c) => c.step))
+        .filter((s) => s > 0),
+    ).toEqual(steps);
     expect(last.coalesced).toBeGreaterThan(0);
     expect(last.snapshot!.step).toBe(80);
   });

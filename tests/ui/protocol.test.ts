@@ -9,7 +9,12 @@ const config = parseRunConfig({ ...presetConfig('dropout_only'), steps: 10, snap
 
 describe('parseWorkerCommand', () => {
   it('accepts every command and returns the config parsed', () => {
-    expect(parseWorkerCommand({ type: 'configure', config, snapshotEvery: 10, stepsPerFrame: 1 })).toEqual({ type: 'configure', config, snapshotEvery: 10, stepsPerFrame: 1 });
+    expect(parseWorkerCommand({ type: 'configure', config, snapshotEvery: 10, stepsPerFrame: 1 })).toEqual({
+      type: 'configure',
+      config,
+      snapshotEvery: 10,
+      stepsPerFrame: 1,
+    });
     for (const type of ['run', 'pause', 'step', 'reset', 'ack', 'resume', 'lose-device']) expect(parseWorkerCommand({ type })).toEqual({ type });
     expect(parseWorkerCommand({ type: 'options', stepsPerFrame: 5 })).toEqual({ type: 'options', stepsPerFrame: 5 });
     expect(parseWorkerCommand({ type: 'unit-info', id: 3, layer: 2, unit: 1_048_575 })).toMatchObject({ unit: 1_048_575 });
@@ -25,7 +30,9 @@ describe('parseWorkerCommand', () => {
     expect(() => parseWorkerCommand({ type: 'run', extra: 1 })).toThrow(/worker command "run"/);
     expect(() => parseWorkerCommand({ type: 'warp' })).toThrow(/field type/);
     expect(() => parseWorkerCommand(null)).toThrow(/worker command: field \(root\)/);
-    expect(() => parseWorkerCommand({ type: 'configure', config: { ...config, lr: -1 }, snapshotEvery: 10, stepsPerFrame: 1 })).toThrow(/field config: lr: -1 is not in \(0, 100\]/);
+    expect(() => parseWorkerCommand({ type: 'configure', config: { ...config, lr: -1 }, snapshotEvery: 10, stepsPerFrame: 1 })).toThrow(
+      /field config: lr: -1 is not in \(0, 100\]/,
+    );
   });
 });
 
@@ -40,7 +47,11 @@ describe('transferablesOf', () => {
         { step: 0, layers: [new Uint8Array(3), shared] },
         { step: 10, layers: [shared] },
       ],
-      snapshot: { step: 10, layers: [{ width: 32, dead: new Uint32Array(buffer, 0, 1), dropped: new Uint32Array(buffer, 4, 1), revived: new Uint32Array(buffer, 8, 1) }], buffer },
+      snapshot: {
+        step: 10,
+        layers: [{ width: 32, dead: new Uint32Array(buffer, 0, 1), dropped: new Uint32Array(buffer, 4, 1), revived: new Uint32Array(buffer, 8, 1) }],
+        buffer,
+      },
       coalesced: 2,
     };
     const list = transferablesOf(event);

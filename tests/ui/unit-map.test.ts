@@ -4,7 +4,18 @@ import { decode } from 'fast-png';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField, initialUnitHistory } from '../../src/reference/unitstats';
-import { countStates, EMPTY_COLOR, gridShape, paintUnitMap, pixelOf, rgbOf, STATE_COLORS, type UnitState, unitState, UNIT_STATES } from '../../src/ui/unit-map/colors';
+import {
+  countStates,
+  EMPTY_COLOR,
+  gridShape,
+  paintUnitMap,
+  pixelOf,
+  rgbOf,
+  STATE_COLORS,
+  type UnitState,
+  unitState,
+  UNIT_STATES,
+} from '../../src/ui/unit-map/colors';
 import { deathOrder } from '../../src/ui/unit-map/order';
 import { unitMapPng } from '../../src/ui/unit-map/png';
 import { cellAt, fitView, MAX_SCALE, panBy, zoomAt } from '../../src/ui/unit-map/view';
@@ -34,7 +45,9 @@ describe('unit map colours', () => {
   });
 
   it('paints unit u into cell u with the state of bit u % 32 of word u / 32, the rest of the grid empty', () => {
-    const states: UnitState[] = Array.from({ length: 70 }, (_, u) => (u === 0 ? 'dead' : u === 31 ? 'revived' : u === 32 ? 'dropped' : u === 69 ? 'dead' : 'alive'));
+    const states: UnitState[] = Array.from({ length: 70 }, (_, u) =>
+      u === 0 ? 'dead' : u === 31 ? 'revived' : u === 32 ? 'dropped' : u === 69 ? 'dead' : 'alive',
+    );
     const map = bitmaps(states);
     const { cols, rows } = gridShape(70);
     expect([cols, rows]).toEqual([9, 8]);
@@ -160,7 +173,9 @@ describe('PNG export', () => {
     const png = decode(unitMapPng(pixels, cols, rows));
     expect([png.width, png.height, png.channels]).toEqual([3, 2, 4]);
     const rgb = (i: number) => [...png.data.slice(4 * i, 4 * i + 3)];
-    expect([0, 1, 2, 3, 4, 5].map(rgb)).toEqual(['dead', 'alive', 'dropped', 'revived', 'alive'].map((s) => rgbOf(STATE_COLORS[s as UnitState])).concat([rgbOf(EMPTY_COLOR)]));
+    expect([0, 1, 2, 3, 4, 5].map(rgb)).toEqual(
+      ['dead', 'alive', 'dropped', 'revived', 'alive'].map((s) => rgbOf(STATE_COLORS[s as UnitState])).concat([rgbOf(EMPTY_COLOR)]),
+    );
     expect(() => unitMapPng(pixels, 2, 2)).toThrow(/6 pixels do not make a 2×2 image/);
   });
 });

@@ -29,7 +29,7 @@ describe('configFromUrl', () => {
     expect(config).toEqual(expected);
   });
 
-  it('reads the config layer\'s own query format (what the CLI prints) against the schema defaults', () => {
+  it("reads the config layer's own query format (what the CLI prints) against the schema defaults", () => {
     const c = presetConfig('negative_bias');
     c.lr = 0.003;
     expect(configFromUrl(`?${toQueryString(c)}`)).toEqual({ config: c });
@@ -100,7 +100,9 @@ describe('urlWithConfig', () => {
       width: fc.option(fc.integer({ min: 1, max: 4096 })),
       opt: fc.option(fc.constantFrom('sgd', 'momentum', 'adam', 'adamw') as fc.Arbitrary<'sgd' | 'momentum' | 'adam' | 'adamw'>),
       sched: fc.option(fc.constantFrom('constant', 'step', 'cosine') as fc.Arbitrary<'constant' | 'step' | 'cosine'>),
-      data: fc.option(fc.constantFrom('teacher', 'gaussian_mixture', 'spirals', 'sparse') as fc.Arbitrary<'teacher' | 'gaussian_mixture' | 'spirals' | 'sparse'>),
+      data: fc.option(
+        fc.constantFrom('teacher', 'gaussian_mixture', 'spirals', 'sparse') as fc.Arbitrary<'teacher' | 'gaussian_mixture' | 'spirals' | 'sparse'>,
+      ),
       snap: fc.option(fc.integer({ min: 0, max: 1000 })),
     });
     fc.assert(
@@ -110,10 +112,29 @@ describe('urlWithConfig', () => {
         if (e.lr !== null) c.lr = e.lr;
         if (e.dropout !== null) c.hidden[0].dropout = e.dropout + 0;
         if (e.width !== null) c.hidden[c.hidden.length - 1].width = e.width;
-        if (e.opt !== null) c.optimizer = e.opt === 'sgd' ? { kind: 'sgd' } : e.opt === 'momentum' ? { kind: 'momentum', momentum: 0.8, nesterov: true } : { kind: e.opt, beta1: 0.85, beta2: 0.999, eps: 1e-8 };
-        if (e.sched !== null) c.schedule = e.sched === 'constant' ? { kind: 'constant', warmupSteps: 10 } : e.sched === 'step' ? { kind: 'step', every: 500, gamma: 0.5, warmupSteps: 0 } : { kind: 'cosine', minLr: 0, warmupSteps: 0 };
+        if (e.opt !== null)
+          c.optimizer =
+            e.opt === 'sgd'
+              ? { kind: 'sgd' }
+              : e.opt === 'momentum'
+                ? { kind: 'momentum', momentum: 0.8, nesterov: true }
+                : { kind: e.opt, beta1: 0.85, beta2: 0.999, eps: 1e-8 };
+        if (e.sched !== null)
+          c.schedule =
+            e.sched === 'constant'
+              ? { kind: 'constant', warmupSteps: 10 }
+              : e.sched === 'step'
+                ? { kind: 'step', every: 500, gamma: 0.5, warmupSteps: 0 }
+                : { kind: 'cosine', minLr: 0, warmupSteps: 0 };
         if (e.data !== null) {
-          c.dataset = e.data === 'teacher' ? { kind: 'teacher', samples: 512, teacherWidth: 8, noise: 0.1 } : e.data === 'spirals' ? { kind: 'spirals', samples: 512, turns: 2, noise: 0.05 } : e.data === 'sparse' ? { kind: 'sparse', samples: 512, density: 0.1, classes: 4 } : { kind: 'gaussian_mixture', samples: 512, classes: 3, spread: 2 };
+          c.dataset =
+            e.data === 'teacher'
+              ? { kind: 'teacher', samples: 512, teacherWidth: 8, noise: 0.1 }
+              : e.data === 'spirals'
+                ? { kind: 'spirals', samples: 512, turns: 2, noise: 0.05 }
+                : e.data === 'sparse'
+                  ? { kind: 'sparse', samples: 512, density: 0.1, classes: 4 }
+                  : { kind: 'gaussian_mixture', samples: 512, classes: 3, spread: 2 };
           c.outputSize = e.data === 'teacher' ? 1 : e.data === 'spirals' ? 2 : 4 - Number(e.data === 'gaussian_mixture');
           c.loss = e.data === 'teacher' ? 'mse' : 'softmax_ce';
           c.inputSize = Math.max(c.inputSize, 2);
@@ -132,7 +153,11 @@ describe('urlWithConfig', () => {
 
 describe('KIND_PARAMS', () => {
   // The table mirrors the config layer's variant parameters; if serialize.ts gains or moves one, this fails.
-  const kindsOf = { opt: ['sgd', 'momentum', 'adam', 'adamw'], sched: ['constant', 'step', 'cosine'], data: ['teacher', 'gaussian_mixture', 'spirals', 'sparse', 'file'] };
+  const kindsOf = {
+    opt: ['sgd', 'momentum', 'adam', 'adamw'],
+    sched: ['constant', 'step', 'cosine'],
+    data: ['teacher', 'gaussian_mixture', 'spirals', 'sparse', 'file'],
+  };
   const sample: Record<string, string> = { nesterov: '1', file: 'x.npy', loss: 'mse' };
   it('lists every parameter that is rejected under some other kind', () => {
     for (const [kindParam, dependents] of Object.entries(KIND_PARAMS) as [keyof typeof kindsOf, readonly string[]][]) {

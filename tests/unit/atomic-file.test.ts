@@ -50,7 +50,12 @@ describe('atomic checkpoint files', () => {
 
     const removed = await pruneCheckpoints(dir, 2);
     expect(removed).toEqual([20, 100, 500].map((s) => join(dir, checkpointFileName(s))));
-    expect((await readdir(dir)).sort()).toEqual(['checkpoint-0000003000.safetensors', 'checkpoint-12.safetensors.bak', 'checkpoint-4294967295.safetensors', 'notes.txt']);
+    expect((await readdir(dir)).sort()).toEqual([
+      'checkpoint-0000003000.safetensors',
+      'checkpoint-12.safetensors.bak',
+      'checkpoint-4294967295.safetensors',
+      'notes.txt',
+    ]);
     expect(await pruneCheckpoints(dir, 5)).toEqual([]);
     await expect(pruneCheckpoints(dir, 0)).rejects.toThrow(/integer >= 1/);
   });

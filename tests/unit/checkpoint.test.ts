@@ -79,29 +79,82 @@ describe('checkpoints as safetensors', () => {
     expect(tensors['layers.2.bias.adam_v'].shape).toEqual([2]);
     expect(tensors['unit_history.1']).toMatchObject({ dtype: 'U32', shape: [5, 8] });
     expect(tensors.step_state).toMatchObject({ dtype: 'U32', shape: [8] });
-    expect({ ...metadata }).toMatchObject({ format: 'deadunits-checkpoint', version: '1', step: '37', optimizer: 'adam', 'observatory.last_snapshot_step': '35', 'observatory.skipped': '2' });
+    expect({ ...metadata }).toMatchObject({
+      format: 'deadunits-checkpoint',
+      version: '1',
+      step: '37',
+      optimizer: 'adam',
+      'observatory.last_snapshot_step': '35',
+      'observatory.skipped': '2',
+    });
     const momentum = decodeSafetensors(checkpointToSafetensors(state('momentum'), config)).tensors;
     expect(Object.keys(momentum)).toContain('layers.1.weight.momentum');
   });
 
   it('rejects checkpoints that do not fit together, naming the tensor', () => {
     const good = checkpointToSafetensors(state('adam'), config);
-    expectRejected(edit(good, (d) => (d.metadata.format = 'other')), /metadata "format" is "other"; expected "deadunits-checkpoint"/);
-    expectRejected(edit(good, (d) => (d.metadata.version = '2')), /checkpoint version 2 is not supported/);
-    expectRejected(edit(good, (d) => (d.metadata.step = '3x')), /metadata "step" = "3x" is not an integer/);
-    expectRejected(edit(good, (d) => (d.metadata.step = '36')), /"step_state": names step 37, metadata "step" is 36/, 'step_state');
-    expectRejected(edit(good, (d) => (d.metadata.optimizer = 'lion')), /metadata "optimizer" = "lion" is not one of/);
-    expectRejected(edit(good, (d) => (d.metadata.config = '{')), /metadata "config" is not valid JSON/);
-    expectRejected(edit(good, (d) => delete d.tensors['layers.2.weight.adam_v']), /tensor "layers.2.weight.adam_v" is missing/, 'layers.2.weight.adam_v');
-    expectRejected(edit(good, (d) => (d.tensors['layers.2.weight'] = { dtype: 'F32', shape: [4, 2], data: new Float32Array(8) })), /"layers.2.weight": shape \[4, 2\]; expected \[5, fanOut\]/, 'layers.2.weight');
-    expectRejected(edit(good, (d) => (d.tensors['layers.1.bias'] = { dtype: 'F64', shape: [5], data: new Float64Array(5) })), /"layers.1.bias": dtype F64; expected F32/, 'layers.1.bias');
-    expectRejected(edit(good, (d) => (d.tensors['unit_history.1'] = { dtype: 'U32', shape: [4, 8], data: new Uint32Array(32) })), /"unit_history.1": shape \[4, 8\]; expected \[5, 8\]/, 'unit_history.1');
-    expectRejected(edit(good, (d) => (d.tensors['layers.9.weight'] = { dtype: 'F32', shape: [1, 1], data: new Float32Array(1) })), /tensor "layers.9.weight" is not part of/, 'layers.9.weight');
-    expectRejected(edit(good, (d) => (d.metadata['observatory.last_snapshot_step'] = '38')), /"observatory.last_snapshot_step" = "38" is not an integer in \[-1, 37\]/);
+    expectRejected(
+      edit(good, (d) => (d.metadata.format = 'other')),
+      /metadata "format" is "other"; expected "deadunits-checkpoint"/,
+    );
+    expectRejected(
+      edit(good, (d) => (d.metadata.version = '2')),
+      /checkpoint version 2 is not supported/,
+    );
+    expectRejected(
+      edit(good, (d) => (d.metadata.step = '3x')),
+      /metadata "step" = "3x" is not an integer/,
+    );
+    expectRejected(
+      edit(good, (d) => (d.metadata.step = '36')),
+      /"step_state": names step 37, metadata "step" is 36/,
+      'step_state',
+    );
+    expectRejected(
+      edit(good, (d) => (d.metadata.optimizer = 'lion')),
+      /metadata "optimizer" = "lion" is not one of/,
+    );
+    expectRejected(
+      edit(good, (d) => (d.metadata.config = '{')),
+      /metadata "config" is not valid JSON/,
+    );
+    expectRejected(
+      edit(good, (d) => delete d.tensors['layers.2.weight.adam_v']),
+      /tensor "layers.2.weight.adam_v" is missing/,
+      'layers.2.weight.adam_v',
+    );
+    expectRejected(
+      edit(good, (d) => (d.tensors['layers.2.weight'] = { dtype: 'F32', shape: [4, 2], data: new Float32Array(8) })),
+      /"layers.2.weight": shape \[4, 2\]; expected \[5, fanOut\]/,
+      'layers.2.weight',
+    );
+    expectRejected(
+      edit(good, (d) => (d.tensors['layers.1.bias'] = { dtype: 'F64', shape: [5], data: new Float64Array(5) })),
+      /"layers.1.bias": dtype F64; expected F32/,
+      'layers.1.bias',
+    );
+    expectRejected(
+      edit(good, (d) => (d.tensors['unit_history.1'] = { dtype: 'U32', shape: [4, 8], data: new Uint32Array(32) })),
+      /"unit_history.1": shape \[4, 8\]; expected \[5, 8\]/,
+      'unit_history.1',
+    );
+    expectRejected(
+      edit(good, (d) => (d.tensors['layers.9.weight'] = { dtype: 'F32', shape: [1, 1], data: new Float32Array(1) })),
+      /tensor "layers.9.weight" is not part of/,
+      'layers.9.weight',
+    );
+    expectRejected(
+      edit(good, (d) => (d.metadata['observatory.last_snapshot_step'] = '38')),
+      /"observatory.last_snapshot_step" = "38" is not an integer in \[-1, 37\]/,
+    );
     for (const bad of [NaN, Infinity, -Infinity]) {
       const weights = state().trainer.layers[1].weightState[0].slice();
       weights[3] = bad;
-      expectRejected(edit(good, (d) => (d.tensors['layers.2.weight.adam_m'] = { dtype: 'F32', shape: [5, 2], data: weights })), new RegExp(`"layers.2.weight.adam_m": element 3 is ${bad}; parameters and optimizer state must be finite`), 'layers.2.weight.adam_m');
+      expectRejected(
+        edit(good, (d) => (d.tensors['layers.2.weight.adam_m'] = { dtype: 'F32', shape: [5, 2], data: weights })),
+        new RegExp(`"layers.2.weight.adam_m": element 3 is ${bad}; parameters and optimizer state must be finite`),
+        'layers.2.weight.adam_m',
+      );
     }
     // The loss ring may hold anything a run produced (a diverged step's NaN included).
     const lossNaN = edit(good, (d) => (d.tensors.loss_history = { dtype: 'F32', shape: [2], data: Float32Array.from([NaN, 1]) }));

@@ -66,12 +66,22 @@ const hiddenArb = fc
 const optimizerArb = fc.oneof(
   fc.constant({ kind: 'sgd' as const }),
   fc.record({ kind: fc.constant('momentum' as const), momentum: inRangeArb(LIMITS.momentum), nesterov: fc.boolean() }),
-  fc.record({ kind: fc.constantFrom('adam' as const, 'adamw' as const), beta1: inRangeArb(LIMITS.beta), beta2: inRangeArb(LIMITS.beta), eps: inRangeArb(LIMITS.eps) }),
+  fc.record({
+    kind: fc.constantFrom('adam' as const, 'adamw' as const),
+    beta1: inRangeArb(LIMITS.beta),
+    beta2: inRangeArb(LIMITS.beta),
+    eps: inRangeArb(LIMITS.eps),
+  }),
 );
 
 const scheduleArb = fc.oneof(
   fc.record({ kind: fc.constant('constant' as const), warmupSteps: inRangeArb(LIMITS.warmupSteps) }),
-  fc.record({ kind: fc.constant('step' as const), every: inRangeArb(LIMITS.decayEvery), gamma: inRangeArb(LIMITS.gamma), warmupSteps: inRangeArb(LIMITS.warmupSteps) }),
+  fc.record({
+    kind: fc.constant('step' as const),
+    every: inRangeArb(LIMITS.decayEvery),
+    gamma: inRangeArb(LIMITS.gamma),
+    warmupSteps: inRangeArb(LIMITS.warmupSteps),
+  }),
   fc.record({ kind: fc.constant('cosine' as const), minLr: inRangeArb(LIMITS.minLr), warmupSteps: inRangeArb(LIMITS.warmupSteps) }),
 );
 
@@ -281,7 +291,10 @@ describe('config mutations', () => {
         expect(error, qs).toBeInstanceOf(ConfigError);
         const issues = (error as ConfigError).issues;
         const param = queryParamForField(formatPath(leaf.path));
-        expect(issues.some((i) => i.path === param && i.message.includes(String(bad))), `${param} in ${(error as ConfigError).message}`).toBe(true);
+        expect(
+          issues.some((i) => i.path === param && i.message.includes(String(bad))),
+          `${param} in ${(error as ConfigError).message}`,
+        ).toBe(true);
       }),
       { numRuns: NUM_RUNS },
     );

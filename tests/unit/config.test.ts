@@ -37,7 +37,12 @@ describe('run config schema', () => {
     const c = defaultRunConfig();
     expect(parseRunConfig({})).toEqual(c);
     expect(c.hidden.length).toBeGreaterThanOrEqual(1);
-    expect(c.hidden[0]).toEqual({ width: 256, activation: { kind: 'relu' }, dropout: 0.5, init: { weights: { kind: 'he_normal' }, bias: { kind: 'constant', value: 0 } } });
+    expect(c.hidden[0]).toEqual({
+      width: 256,
+      activation: { kind: 'relu' },
+      dropout: 0.5,
+      init: { weights: { kind: 'he_normal' }, bias: { kind: 'constant', value: 0 } },
+    });
     expect(c.dataset).toEqual({ kind: 'gaussian_mixture', samples: 4096, classes: 10, spread: 1 });
     expect([c.outputSize, c.loss]).toEqual([10, 'softmax_ce']);
     expect(c.stepsPerSubmit).toBe(32);
@@ -95,7 +100,10 @@ describe('run config schema', () => {
     [{ schedule: { kind: 'step', gamma: 0 } }, 'schedule.gamma: 0 is not in (0, 1]'],
     [{ schedule: { kind: 'step', every: 0 } }, 'schedule.every: 0 is not an integer in [1, 4294967295]'],
     [{ schedule: {} }, 'schedule.kind: is required: one of constant, step, cosine'],
-    [{ hidden: [{ width: 8, activation: { kind: 'relu', alpha: 0.1 } }] }, 'hidden[0].activation.alpha: 0.1 is not allowed: alpha applies only to leaky_relu and elu, not relu'],
+    [
+      { hidden: [{ width: 8, activation: { kind: 'relu', alpha: 0.1 } }] },
+      'hidden[0].activation.alpha: 0.1 is not allowed: alpha applies only to leaky_relu and elu, not relu',
+    ],
     [{ hidden: [{ width: 8, activation: { kind: 'leaky_relu', alpha: 1 } }] }, 'hidden[0].activation.alpha: 1 is not in (0, 1) (alpha of leaky_relu)'],
     [{ hidden: [{ width: 8, activation: { kind: 'elu', alpha: 0 } }] }, 'hidden[0].activation.alpha: 0 is not in (0, 10] (alpha of elu)'],
     [{ hidden: [{ width: 8, activation: { kind: 'tanh' } }] }, 'hidden[0].activation.kind: "tanh" is not one of relu, leaky_relu, elu, gelu'],
@@ -136,7 +144,10 @@ describe('run config schema', () => {
     [{ dataset: { kind: 'spirals' }, outputSize: 3 }, 'outputSize: 3 does not match dataset.kind = "spirals" (2 classes)'],
     [{ dataset: { kind: 'spirals' }, inputSize: 1 }, 'inputSize: 1 is too small for dataset.kind = "spirals" (needs >= 2)'],
     [{ dataset: { kind: 'gaussian_mixture', samples: 100 }, batchSize: 101 }, 'batchSize: 101 is larger than dataset.samples = 100'],
-    [{ inputSize: 65536, dataset: { kind: 'gaussian_mixture', samples: 1024 } }, 'dataset.samples: 1024 samples × 65536 values (max of inputSize, outputSize) = 67108864 exceeds the limit of 33554432 values'],
+    [
+      { inputSize: 65536, dataset: { kind: 'gaussian_mixture', samples: 1024 } },
+      'dataset.samples: 1024 samples × 65536 values (max of inputSize, outputSize) = 67108864 exceeds the limit of 33554432 values',
+    ],
     [{ inputSize: 4096, dataset: { kind: 'teacher', samples: 8192, teacherWidth: 4096 } }, 'dataset.samples: 8192 samples need about'],
     [{ lr: 0.1, schedule: { kind: 'cosine', minLr: 0.2 } }, 'schedule.minLr: 0.2 is larger than lr = 0.1'],
     [{ steps: 10, schedule: { kind: 'constant', warmupSteps: 11 } }, 'schedule.warmupSteps: 11 is larger than steps = 10'],
@@ -147,7 +158,13 @@ describe('run config schema', () => {
   });
 
   it('fills activation alpha defaults for leaky_relu and elu only', () => {
-    const c = parseRunConfig({ hidden: [{ width: 4, activation: { kind: 'leaky_relu' } }, { width: 4, activation: { kind: 'elu' } }, { width: 4, activation: { kind: 'gelu' } }] });
+    const c = parseRunConfig({
+      hidden: [
+        { width: 4, activation: { kind: 'leaky_relu' } },
+        { width: 4, activation: { kind: 'elu' } },
+        { width: 4, activation: { kind: 'gelu' } },
+      ],
+    });
     expect(c.hidden.map((l) => l.activation)).toEqual([{ kind: 'leaky_relu', alpha: 0.01 }, { kind: 'elu', alpha: 1 }, { kind: 'gelu' }]);
     expect('alpha' in c.hidden[2].activation).toBe(false);
   });
@@ -252,9 +269,16 @@ describe('URL query', () => {
   });
 
   it('reads the documented layer grammar', () => {
-    const c = fromQueryString('?hidden=64:leaky_relu:0.1:xavier_uniform,32:elu(0.5),16::0.2::-0.5,8:gelu:0*2&opt=adamw&beta2=0.99&lr=1e-3&data=teacher&noise=0');
+    const c = fromQueryString(
+      '?hidden=64:leaky_relu:0.1:xavier_uniform,32:elu(0.5),16::0.2::-0.5,8:gelu:0*2&opt=adamw&beta2=0.99&lr=1e-3&data=teacher&noise=0',
+    );
     expect(c.hidden).toEqual([
-      { width: 64, activation: { kind: 'leaky_relu', alpha: 0.01 }, dropout: 0.1, init: { weights: { kind: 'xavier_uniform' }, bias: { kind: 'constant', value: 0 } } },
+      {
+        width: 64,
+        activation: { kind: 'leaky_relu', alpha: 0.01 },
+        dropout: 0.1,
+        init: { weights: { kind: 'xavier_uniform' }, bias: { kind: 'constant', value: 0 } },
+      },
       { width: 32, activation: { kind: 'elu', alpha: 0.5 }, dropout: 0, init: { weights: { kind: 'he_normal' }, bias: { kind: 'constant', value: 0 } } },
       { width: 16, activation: { kind: 'relu' }, dropout: 0.2, init: { weights: { kind: 'he_normal' }, bias: { kind: 'constant', value: -0.5 } } },
       { width: 8, activation: { kind: 'gelu' }, dropout: 0, init: { weights: { kind: 'he_normal' }, bias: { kind: 'constant', value: 0 } } },

@@ -13,7 +13,8 @@ import {
   probeSet,
 } from '../../src/data';
 
-const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Buffer.compare(Buffer.from(new Float64Array(Array.from(a)).buffer), Buffer.from(new Float64Array(Array.from(b)).buffer)) === 0;
+const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  a.length === b.length && Buffer.compare(Buffer.from(new Float64Array(Array.from(a)).buffer), Buffer.from(new Float64Array(Array.from(b)).buffer)) === 0;
 
 function stats(a: ArrayLike<number>): { mean: number; variance: number } {
   let s = 0;
@@ -96,7 +97,11 @@ describe('synthetic data sets', () => {
     const high = generateDataset(parseRunConfig({ inputSize: 9, dataset: { kind: 'spirals', samples: 64 } }));
     expect(sameBits(flat.targets, high.targets)).toBe(true);
     const scale = Math.sqrt(9 / 2);
-    for (const [a, b] of [[0, 1], [5, 40], [17, 63]]) {
+    for (const [a, b] of [
+      [0, 1],
+      [5, 40],
+      [17, 63],
+    ]) {
       const d2 = Math.hypot(flat.inputs[2 * a] - flat.inputs[2 * b], flat.inputs[2 * a + 1] - flat.inputs[2 * b + 1]);
       let s = 0;
       for (let i = 0; i < 9; i++) s += (high.inputs[9 * a + i] - high.inputs[9 * b + i]) ** 2;
@@ -205,7 +210,11 @@ describe('.npy', () => {
     new DataView(be.buffer).setFloat32(4, -1, false);
     expect(parseNpy(rawNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (1, 2), }\n", be)).data).toEqual(new Float32Array([3.25, -1]));
     const i64 = new BigInt64Array([0n, 2n, 1n]);
-    expect(parseNpy(rawNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }\n", new Uint8Array(i64.buffer)))).toEqual({ shape: [3], dtype: 'int64', data: new Float32Array([0, 2, 1]) });
+    expect(parseNpy(rawNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }\n", new Uint8Array(i64.buffer)))).toEqual({
+      shape: [3],
+      dtype: 'int64',
+      data: new Float32Array([0, 2, 1]),
+    });
     expect(parseNpy(encodeNpy(new Uint8Array([3, 0, 1]), [3])).data).toEqual(new Float32Array([3, 0, 1]));
     expect(parseNpy(encodeNpy(new Int32Array([-1, 5]), [2, 1])).shape).toEqual([2, 1]);
     // A 0-d array (shape ()) holds one value.
@@ -240,13 +249,33 @@ describe('.npy', () => {
 describe('.csv', () => {
   it('reads a header, picks the last column as the label by default', () => {
     const t = parseCsv('x1,x2,label\n1,2,0\n3.5,-4e-1,1\n\n');
-    expect(t).toEqual({ inputs: new Float32Array([1, 2, 3.5, -0.4]), labels: new Float32Array([0, 1]), samples: 2, columns: 2, header: ['x1', 'x2'], labelName: 'label' });
+    expect(t).toEqual({
+      inputs: new Float32Array([1, 2, 3.5, -0.4]),
+      labels: new Float32Array([0, 1]),
+      samples: 2,
+      columns: 2,
+      header: ['x1', 'x2'],
+      labelName: 'label',
+    });
   });
 
   it('handles no header, label by index, name or none, other delimiters, quotes and comments', () => {
-    expect(parseCsv('1,2,3\n4,5,6', { labelColumn: 0 })).toMatchObject({ inputs: new Float32Array([2, 3, 5, 6]), labels: new Float32Array([1, 4]), header: null });
-    expect(parseCsv('"a";"b"\n1;2\n', { labelColumn: 'a' })).toMatchObject({ inputs: new Float32Array([2]), labels: new Float32Array([1]), header: ['b'], labelName: 'a' });
-    expect(parseCsv('# made by hand\n1\t2\r\n3\t4\r\n', { labelColumn: null })).toMatchObject({ inputs: new Float32Array([1, 2, 3, 4]), labels: null, columns: 2 });
+    expect(parseCsv('1,2,3\n4,5,6', { labelColumn: 0 })).toMatchObject({
+      inputs: new Float32Array([2, 3, 5, 6]),
+      labels: new Float32Array([1, 4]),
+      header: null,
+    });
+    expect(parseCsv('"a";"b"\n1;2\n', { labelColumn: 'a' })).toMatchObject({
+      inputs: new Float32Array([2]),
+      labels: new Float32Array([1]),
+      header: ['b'],
+      labelName: 'a',
+    });
+    expect(parseCsv('# made by hand\n1\t2\r\n3\t4\r\n', { labelColumn: null })).toMatchObject({
+      inputs: new Float32Array([1, 2, 3, 4]),
+      labels: null,
+      columns: 2,
+    });
     expect(parseCsv('1,2\n3,4', { labelColumn: -2 }).labels).toEqual(new Float32Array([1, 3]));
     // An all-numeric first line is data, unless the header is declared.
     expect(parseCsv('1,2\n3,4', { header: true }).header).toEqual(['1']);
@@ -309,7 +338,13 @@ describe('datasetFromArrays', () => {
     ['negative label', x, { data: [0, -1, 0], shape: [3] }, {}, 'f: label -1 at row 1 is not a non-negative integer'],
     ['label past classes', x, { data: [0, 3, 0], shape: [3] }, { classes: 3 }, 'f: label 3 at row 1 is not in [0, 3) (classes = 3)'],
     ['one class', x, { data: [0, 0, 0], shape: [3] }, {}, 'f: 1 classes is not in [2, 4096]'],
-    ['one-hot targets', x, { data: [1, 0, 0, 1, 1, 0], shape: [3, 2] }, {}, 'f: classification targets must be integer labels of shape (3,), got (3, 2) (one-hot? take the argmax)'],
+    [
+      'one-hot targets',
+      x,
+      { data: [1, 0, 0, 1, 1, 0], shape: [3, 2] },
+      {},
+      'f: classification targets must be integer labels of shape (3,), got (3, 2) (one-hot? take the argmax)',
+    ],
     ['3-D targets', x, { data: [0, 1, 0], shape: [3, 1, 1] }, {}, 'f: targets must be 1-D or 2-D, got shape (3, 1, 1)'],
     ['too many values', x, { data: [0, 1, 0], shape: [3] }, { maxValues: 5 }, 'f: inputs (3, 2) = 6 values exceed the limit of 5'],
   ] as const)('rejects %s', (_, xs, ys, extra, message) => {
@@ -318,7 +353,9 @@ describe('datasetFromArrays', () => {
   });
 
   it('rejects non-finite regression targets naming row and column', () => {
-    expect(() => datasetFromArrays(x, { data: [1, 2, 3, 4, Number.POSITIVE_INFINITY, 6], shape: [3, 2] }, { kind: 'regression', name: 'f' })).toThrow('f targets: Infinity at row 2, column 0 (0-based)');
+    expect(() => datasetFromArrays(x, { data: [1, 2, 3, 4, Number.POSITIVE_INFINITY, 6], shape: [3, 2] }, { kind: 'regression', name: 'f' })).toThrow(
+      'f targets: Infinity at row 2, column 0 (0-based)',
+    );
   });
 });
 

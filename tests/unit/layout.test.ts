@@ -68,7 +68,12 @@ describe('model layout', () => {
   });
 
   it('refuses a model over the memory budget, naming the number, the limit and the layer', () => {
-    const spec = smallSpec({ hidden: [{ ...smallSpec().hidden[0], width: 1_000_000 }, { ...smallSpec().hidden[1], width: 4096 }] });
+    const spec = smallSpec({
+      hidden: [
+        { ...smallSpec().hidden[0], width: 1_000_000 },
+        { ...smallSpec().hidden[1], width: 4096 },
+      ],
+    });
     expect(() => planLayout(spec, LAVAPIPE, { memoryBudgetBytes: 1024 ** 3 })).toThrow(CapacityError);
     expect(() => planLayout(spec, LAVAPIPE, { memoryBudgetBytes: 1024 ** 3 })).toThrow(
       /needs [\d.]+ GiB .*the budget is 1\.0 GiB .*largest is hidden layer 2 \(1000000x4096/,

@@ -3,7 +3,18 @@ import { matmulReference } from '../../src/reference/matmul';
 import { expectClose, randomArray } from '../gpu/harness';
 
 /** The obvious version: build op(A) and op(B) as dense 2-D arrays element by element, then a float64 triple loop. */
-function obvious(variant: 'nn' | 'nt' | 'tn', m: number, n: number, k: number, a: Float32Array, aOff: number, lda: number, b: Float32Array, bOff: number, ldb: number): number[][] {
+function obvious(
+  variant: 'nn' | 'nt' | 'tn',
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOff: number,
+  lda: number,
+  b: Float32Array,
+  bOff: number,
+  ldb: number,
+): number[][] {
   const opA = Array.from({ length: m }, (_, i) => Array.from({ length: k }, (_, p) => (variant === 'tn' ? a[aOff + p * lda + i] : a[aOff + i * lda + p])));
   const opB = Array.from({ length: k }, (_, p) => Array.from({ length: n }, (_, j) => (variant === 'nt' ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j])));
   const c: number[][] = [];
@@ -34,7 +45,12 @@ describe('matmulReference', () => {
 
   for (const variant of ['nn', 'nt', 'tn'] as const) {
     it(`${variant}: matches the obvious triple loop on sub-blocks, with bias and accumulate`, () => {
-      for (const [m, n, k, off, pad] of [[1, 1, 1, 0, 0], [7, 5, 3, 2, 3], [13, 9, 17, 5, 1], [4, 33, 8, 1, 7]]) {
+      for (const [m, n, k, off, pad] of [
+        [1, 1, 1, 0, 0],
+        [7, 5, 3, 2, 3],
+        [13, 9, 17, 5, 1],
+        [4, 33, 8, 1, 7],
+      ]) {
         const [aRows, aCols] = variant === 'tn' ? [k, m] : [m, k];
         const [bRows, bCols] = variant === 'nt' ? [n, k] : [k, n];
         const lda = aCols + pad;
@@ -48,8 +64,22 @@ describe('matmulReference', () => {
         for (const mode of ['plain', 'bias', 'accumulate'] as const) {
           const c = c0.slice();
           matmulReference({
-            variant, m, n, k, a, aOffset: off, lda, b, bOffset: off, ldb, c, cOffset: off, ldc,
-            bias: mode === 'bias' ? bias : undefined, biasOffset: off, accumulate: mode === 'accumulate',
+            variant,
+            m,
+            n,
+            k,
+            a,
+            aOffset: off,
+            lda,
+            b,
+            bOffset: off,
+            ldb,
+            c,
+            cOffset: off,
+            ldc,
+            bias: mode === 'bias' ? bias : undefined,
+            biasOffset: off,
+            accumulate: mode === 'accumulate',
           });
           const expected = Array.from(c0);
           for (let i = 0; i < m; i++) {

@@ -58,7 +58,9 @@ describe('metrics rows', () => {
     expect(csv.endsWith('\n')).toBe(true);
     const lines = csv.trimEnd().split('\n');
     expect(lines[0]).toBe(metricsCsvHeader(2));
-    expect(lines[0]).toBe('step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead,L2_width,L2_dead,L2_dropped,L2_revived,L2_ever_dead');
+    expect(lines[0]).toBe(
+      'step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead,L2_width,L2_dead,L2_dropped,L2_revived,L2_ever_dead',
+    );
     expect(lines[1]).toBe('0,0,,,2,40,3,7,1,4,8,0,7,1,1');
     expect(lines[2]).toBe('100,2.123,NaN,47.123,2,40,3,7,1,4,8,0,7,1,1');
     for (const line of lines) expect(line.split(',')).toHaveLength(15);

@@ -54,7 +54,16 @@ describe('optimizer reference', () => {
   it('adam without bias correction would take a step 1 - beta1 too small: the correction matters', () => {
     const spec: OptimizerSpec = { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 };
     const param = Float32Array.of(0);
-    optimizerStep({ spec, lr: 0.01, biasCorrection1: 1, biasCorrection2: 1, param, grad: Float32Array.of(1), state1: new Float32Array(1), state2: new Float32Array(1) });
+    optimizerStep({
+      spec,
+      lr: 0.01,
+      biasCorrection1: 1,
+      biasCorrection2: 1,
+      param,
+      grad: Float32Array.of(1),
+      state1: new Float32Array(1),
+      state2: new Float32Array(1),
+    });
     // (0.1 g) / sqrt(0.001 g^2) = 3.16: the uncorrected step is 3.16 lr, not lr.
     expect(-param[0] / 0.01).toBeCloseTo(0.1 / Math.sqrt(0.001), 4);
   });

@@ -31,8 +31,24 @@ describe('formatTick', () => {
 
 describe('lineChartSvg', () => {
   const series = [
-    { name: 'L1 <dead>', points: [[0, 1], [10, 2], [20, null], [30, 3], [40, 4]] as [number, number | null][] },
-    { name: 'L2', points: [[0, 0], [40, 1]] as [number, number][], dashed: true },
+    {
+      name: 'L1 <dead>',
+      points: [
+        [0, 1],
+        [10, 2],
+        [20, null],
+        [30, 3],
+        [40, 4],
+      ] as [number, number | null][],
+    },
+    {
+      name: 'L2',
+      points: [
+        [0, 0],
+        [40, 1],
+      ] as [number, number][],
+      dashed: true,
+    },
   ];
 
   it('draws one path per series, breaks lines at missing values, escapes text and keeps a legend', () => {
@@ -52,14 +68,41 @@ describe('lineChartSvg', () => {
   });
 
   it('puts the larger value higher and the later step further right', () => {
-    const svg = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[0, 0], [10, 5]] }] });
+    const svg = lineChartSvg({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 0],
+            [10, 5],
+          ],
+        },
+      ],
+    });
     const [, x0, y0, x1, y1] = /<path d="M([\d.]+) ([\d.]+)L([\d.]+) ([\d.]+)"/.exec(svg)!.map(Number);
     expect(x1).toBeGreaterThan(x0);
     expect(y1).toBeLessThan(y0);
   });
 
   it('switches to a log scale for values spanning decades, and marks a lone point with a dot', () => {
-    const svg = lineChartSvg({ title: 'loss', xLabel: 'step', yLabel: 'loss', series: [{ name: 'loss', points: [[0, 100], [1, 10], [2, 0.01]] }] });
+    const svg = lineChartSvg({
+      title: 'loss',
+      xLabel: 'step',
+      yLabel: 'loss',
+      series: [
+        {
+          name: 'loss',
+          points: [
+            [0, 100],
+            [1, 10],
+            [2, 0.01],
+          ],
+        },
+      ],
+    });
     expect(svg).toContain('loss (log scale)');
     expect(svg).toContain('>0.01<');
     const dot = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[3, 1]] }] });
@@ -68,7 +111,23 @@ describe('lineChartSvg', () => {
 
   it('refuses a chart with no points and a log scale with values <= 0', () => {
     expect(() => lineChartSvg({ title: 'empty', xLabel: 'x', yLabel: 'y', series: [] })).toThrow(/chart "empty" has no points/);
-    expect(() => lineChartSvg({ title: 'l', xLabel: 'x', yLabel: 'y', yScale: 'log', series: [{ name: 's', points: [[0, 0], [1, 1]] }] })).toThrow(/log scale needs y > 0/);
+    expect(() =>
+      lineChartSvg({
+        title: 'l',
+        xLabel: 'x',
+        yLabel: 'y',
+        yScale: 'log',
+        series: [
+          {
+            name: 's',
+            points: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      }),
+    ).toThrow(/log scale needs y > 0/);
   });
 });
 

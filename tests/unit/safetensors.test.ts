@@ -37,7 +37,10 @@ function expectSameTensors(actual: Record<string, Tensor>, expected: Record<stri
     expect(a.shape, name).toEqual(t.shape);
     expect(a.data.constructor, name).toBe(t.data.constructor);
     // Compare bytes, so that NaN and -0 count as equal only when bit-identical.
-    expect(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)), name).toBe(true);
+    expect(
+      Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+      name,
+    ).toBe(true);
   }
 }
 
@@ -72,7 +75,9 @@ describe('safetensors writer and reader', () => {
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const header = text(bytes.subarray(8, 8 + n));
-    expect(header.trimEnd()).toBe('{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[1],"data_offsets":[8,9]}}');
+    expect(header.trimEnd()).toBe(
+      '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[1],"data_offsets":[8,9]}}',
+    );
     expect(header.slice(header.trimEnd().length)).toMatch(/^ *$/);
     expect([...bytes.subarray(8 + n)]).toEqual([0, 0, 0x80, 0x3f, 0, 0, 0, 0x40, 9]);
   });
@@ -107,7 +112,16 @@ describe('safetensors writer and reader', () => {
     ['header length zero', () => rawFile({}, 0, 0n), /header length 0 is too short/, 'header_length'],
     ['header not JSON', () => rawFile('{"a": '), /header is not valid JSON/, 'header'],
     ['header not starting with {', () => rawFile('[1, 2]  '), /does not start with "\{"/, 'header'],
-    ['invalid UTF-8', () => { const f = rawFile({ a: entry('U8', [0], [0, 0]) }); f[11] = 0xff; return f; }, /not valid UTF-8/, 'header'],
+    [
+      'invalid UTF-8',
+      () => {
+        const f = rawFile({ a: entry('U8', [0], [0, 0]) });
+        f[11] = 0xff;
+        return f;
+      },
+      /not valid UTF-8/,
+      'header',
+    ],
     ['metadata value not a string', () => rawFile({ __metadata__: { step: 3 } }), /metadata "step": value 3 is not a string/, 'step', '__metadata__'],
     ['metadata not an object', () => rawFile({ __metadata__: ['a'] }), /"__metadata__" is not an object of strings/, '__metadata__'],
     ['tensor entry not an object', () => rawFile({ w: 5 }), /tensor "w": entry 5 is not an object/, 'entry', 'w'],
@@ -122,10 +136,28 @@ describe('safetensors writer and reader', () => {
     ['offsets backwards', () => rawFile({ w: entry('U8', [0], [4, 2]) }, 4), /are not integers with 0 <= begin <= end/, 'data_offsets', 'w'],
     ['offsets not integers', () => rawFile({ w: entry('U8', [1], ['0', 1]) }, 1), /are not integers/, 'data_offsets', 'w'],
     ['offsets beyond 2^53', () => rawFile({ w: entry('U8', [1], [0, 2 ** 60]) }, 1), /are not integers/, 'data_offsets', 'w'],
-    ['size disagreeing with dtype x shape', () => rawFile({ w: entry('F32', [3], [0, 8]) }, 8), /hold 8 bytes; dtype F32 x shape \[3\] needs 12/, 'data_offsets', 'w'],
+    [
+      'size disagreeing with dtype x shape',
+      () => rawFile({ w: entry('F32', [3], [0, 8]) }, 8),
+      /hold 8 bytes; dtype F32 x shape \[3\] needs 12/,
+      'data_offsets',
+      'w',
+    ],
     ['offsets past the data area (truncated)', () => rawFile({ w: entry('F32', [4], [0, 16]) }, 12), /run past the 12-byte data area/, 'data_offsets', 'w'],
-    ['overlapping tensors', () => rawFile({ a: entry('U8', [4], [0, 4]), b: entry('U8', [2], [2, 4]) }, 4), /tensor "b": data_offsets \[2, 4\] overlap the previous tensor \(ends at 4\)/, 'data_offsets', 'b'],
-    ['gap between tensors', () => rawFile({ a: entry('U8', [2], [0, 2]), b: entry('U8', [2], [3, 5]) }, 5), /tensor "b": data_offsets \[3, 5\] leave a gap after byte 2/, 'data_offsets', 'b'],
+    [
+      'overlapping tensors',
+      () => rawFile({ a: entry('U8', [4], [0, 4]), b: entry('U8', [2], [2, 4]) }, 4),
+      /tensor "b": data_offsets \[2, 4\] overlap the previous tensor \(ends at 4\)/,
+      'data_offsets',
+      'b',
+    ],
+    [
+      'gap between tensors',
+      () => rawFile({ a: entry('U8', [2], [0, 2]), b: entry('U8', [2], [3, 5]) }, 5),
+      /tensor "b": data_offsets \[3, 5\] leave a gap after byte 2/,
+      'data_offsets',
+      'b',
+    ],
     ['gap at the start', () => rawFile({ a: entry('U8', [2], [1, 3]) }, 3), /leave a gap after byte 0/, 'data_offsets', 'a'],
     ['trailing bytes', () => rawFile({ a: entry('U8', [2], [0, 2]) }, 6), /cover 2 bytes of the 6-byte data area; 4 trailing bytes/, 'data_offsets'],
   ];
@@ -136,7 +168,11 @@ describe('safetensors writer and reader', () => {
 
   it('rejects files and headers over the caller limits', () => {
     const bytes = encodeSafetensors(sample(), { a: 'b' });
-    expectCheckpointError(() => decodeSafetensors(bytes, { maxBytes: 100 }), new RegExp(`file of ${bytes.length} bytes exceeds the limit of 100 bytes`), 'file');
+    expectCheckpointError(
+      () => decodeSafetensors(bytes, { maxBytes: 100 }),
+      new RegExp(`file of ${bytes.length} bytes exceeds the limit of 100 bytes`),
+      'file',
+    );
     expectCheckpointError(() => decodeSafetensors(bytes, { maxHeaderBytes: 64 }), /header length \d+ exceeds the limit of 64 bytes/, 'header_length');
     expect(() => decodeSafetensors(bytes, { maxBytes: bytes.length })).not.toThrow();
   });
@@ -145,7 +181,12 @@ describe('safetensors writer and reader', () => {
     const f = (data: Tensor['data']) => ({ dtype: 'F32' as const, shape: [2], data });
     expectCheckpointError(() => encodeSafetensors({ w: f(new Float32Array(3)) }), /shape \[2\] holds 2 values, data holds 3/, 'data', 'w');
     expectCheckpointError(() => encodeSafetensors({ w: f(new Uint32Array(2)) }), /dtype F32 needs a Float32Array, got Uint32Array/, 'data', 'w');
-    expectCheckpointError(() => encodeSafetensors({ w: { dtype: 'BF16' as 'F32', shape: [1], data: new Float32Array(1) } }), /dtype "BF16" is not one of/, 'dtype', 'w');
+    expectCheckpointError(
+      () => encodeSafetensors({ w: { dtype: 'BF16' as 'F32', shape: [1], data: new Float32Array(1) } }),
+      /dtype "BF16" is not one of/,
+      'dtype',
+      'w',
+    );
     expectCheckpointError(() => encodeSafetensors({ w: { dtype: 'F32', shape: [-1], data: new Float32Array(0) } }), /shape\[0\] = -1/, 'shape', 'w');
     expectCheckpointError(() => encodeSafetensors({ __metadata__: f(new Float32Array(2)) }), /reserved for metadata/, 'name');
     expectCheckpointError(() => encodeSafetensors({}, { n: 5 as unknown as string }), /metadata "n": value 5 is not a string/, 'n');
@@ -163,7 +204,11 @@ describe('safetensors writer and reader', () => {
     const header = JSON.parse(text(valid.subarray(8, 8 + headerLength))) as Record<string, Record<string, unknown>>;
     const names = Object.keys(header);
     const fields = ['dtype', 'shape', 'data_offsets'];
-    const values = fc.oneof(fc.integer({ min: -3, max: 2 ** 32 + 3 }), fc.constantFrom(0, 1, 4, 8, 2 ** 53, -0.5, 1e300, 'F32', 'U8', 'X', null, true), fc.array(fc.integer({ min: -2, max: 300 }), { maxLength: 3 }));
+    const values = fc.oneof(
+      fc.integer({ min: -3, max: 2 ** 32 + 3 }),
+      fc.constantFrom(0, 1, 4, 8, 2 ** 53, -0.5, 1e300, 'F32', 'U8', 'X', null, true),
+      fc.array(fc.integer({ min: -2, max: 300 }), { maxLength: 3 }),
+    );
 
     const mutation = fc.oneof(
       // Byte-level: truncate, flip bits, overwrite, insert, delete, rewrite the length word.
@@ -208,7 +253,8 @@ describe('safetensors writer and reader', () => {
         case 'field': {
           const h = structuredClone(header);
           const target = h[names[m.entry % names.length]];
-          const key = names[m.entry % names.length] === '__metadata__' ? Object.keys(target)[m.field % Object.keys(target).length] : fields[m.field % fields.length];
+          const key =
+            names[m.entry % names.length] === '__metadata__' ? Object.keys(target)[m.field % Object.keys(target).length] : fields[m.field % fields.length];
           if (m.remove) delete target[key];
           else target[key] = m.value;
           return rawFile(h, valid.subarray(8 + headerLength));

@@ -15,16 +15,19 @@ function history(units: { dead?: boolean; firstDeath?: number; revivals?: number
   return h;
 }
 
-const alive = (width: number, longest: number): LayerHistorySummary => ({ width, deadNow: 0, everDead: 0, revivedUnits: 0, totalRevivals: 0, everDropped: width, longestDropRun: longest });
+const alive = (width: number, longest: number): LayerHistorySummary => ({
+  width,
+  deadNow: 0,
+  everDead: 0,
+  revivedUnits: 0,
+  totalRevivals: 0,
+  everDropped: width,
+  longestDropRun: longest,
+});
 
 describe('summarizeUnitHistory', () => {
   it('counts dead, ever-dead, revived and dropped units from the history words', () => {
-    const h = history([
-      { dead: true, firstDeath: 100 },
-      { firstDeath: 200, revivals: 2, longest: 3 },
-      { longest: 9 },
-      {},
-    ]);
+    const h = history([{ dead: true, firstDeath: 100 }, { firstDeath: 200, revivals: 2, longest: 3 }, { longest: 9 }, {}]);
     expect(summarizeUnitHistory(h, 4)).toEqual({ width: 4, deadNow: 1, everDead: 2, revivedUnits: 1, totalRevivals: 2, everDropped: 2, longestDropRun: 9 });
     expect(h[UNIT_HISTORY_WORDS * 3 + UnitHistoryField.firstDeathStep]).toBe(NEVER);
   });

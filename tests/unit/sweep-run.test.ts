@@ -10,7 +10,13 @@ import { runSweep, type PointOutcome, type PointRunRequest } from '../../src/cli
 import type { SweepSpec } from '../../src/cli/sweep/spec';
 
 const spec: SweepSpec = {
-  base: { inputSize: 4, hidden: [{ width: 8 }, { width: 4 }], dataset: { kind: 'gaussian_mixture', samples: 64, classes: 3 }, batchSize: 8, snapshot: { every: 5, probeSize: 16 } },
+  base: {
+    inputSize: 4,
+    hidden: [{ width: 8 }, { width: 4 }],
+    dataset: { kind: 'gaussian_mixture', samples: 64, classes: 3 },
+    batchSize: 8,
+    snapshot: { every: 5, probeSize: 16 },
+  },
   axes: [
     { path: 'lr', values: [0.01, 1] },
     { path: 'hidden[*].activation.kind', values: ['relu', 'leaky_relu'] },
@@ -26,7 +32,15 @@ function fakeOutcome(request: PointRunRequest, status: PointOutcome['status'] = 
     status,
     step: status === 'completed' ? c.steps : 5,
     last: { step: c.steps, elapsedSeconds: 1, loss: c.lr * 2, stepsPerSecond: 100, skipped: 0, layers: [] },
-    layers: c.hidden.map((h) => ({ width: h.width, deadNow: Math.min(dead, h.width), everDead: Math.min(dead + 1, h.width), revivedUnits: 1, totalRevivals: 2, everDropped: 0, longestDropRun: 0 })),
+    layers: c.hidden.map((h) => ({
+      width: h.width,
+      deadNow: Math.min(dead, h.width),
+      everDead: Math.min(dead + 1, h.width),
+      revivedUnits: 1,
+      totalRevivals: 2,
+      everDropped: 0,
+      longestDropRun: 0,
+    })),
   };
 }
 
@@ -109,7 +123,12 @@ describe('runSweep and collectSweep', () => {
     expect((await readPointResult(dir, partial.manifest.points[0].id))?.status).toBe('non-finite');
 
     calls.length = 0;
-    const second = await runSweep({ spec, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => (calls.push(`${r.point.index}:${r.mode}`), fakeOutcome(r)) });
+    const second = await runSweep({
+      spec,
+      outDir: dir,
+      shard: { index: 0, count: 1 },
+      runPoint: async (r) => (calls.push(`${r.point.index}:${r.mode}`), fakeOutcome(r)),
+    });
     // The non-finite point is finished (it would diverge again); the interrupted one resumes.
     expect(calls).toEqual(['1:resume', '2:fresh', '3:fresh']);
     expect(second.skipped).toBe(1);
@@ -130,9 +149,9 @@ describe('runSweep and collectSweep', () => {
     const dir = await tempDir();
     const calls: number[] = [];
     const bad: SweepSpec = { ...spec, axes: [{ path: 'snapshot.every', values: [5, 0] }] };
-    await expect(runSweep({ spec: bad, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => (calls.push(r.point.index), fakeOutcome(r)) })).rejects.toThrow(
-      /point 1 \(p1-[0-9a-f]{8}: snapshot\.every=0\) snapshot\.every: 0 turns snapshots off/,
-    );
+    await expect(
+      runSweep({ spec: bad, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => (calls.push(r.point.index), fakeOutcome(r)) }),
+    ).rejects.toThrow(/point 1 \(p1-[0-9a-f]{8}: snapshot\.every=0\) snapshot\.every: 0 turns snapshots off/);
     expect(calls).toEqual([]);
   });
 
@@ -140,7 +159,9 @@ describe('runSweep and collectSweep', () => {
     const dir = await tempDir();
     await runSweep({ spec, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => fakeOutcome(r) });
     const other: SweepSpec = { ...spec, axes: [{ path: 'lr', values: [0.5] }] };
-    await expect(runSweep({ spec: other, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => fakeOutcome(r) })).rejects.toThrow(/sweep\.json: holds another sweep/);
+    await expect(runSweep({ spec: other, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => fakeOutcome(r) })).rejects.toThrow(
+      /sweep\.json: holds another sweep/,
+    );
     const manifest = JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8')) as { points: { id: string }[] };
     const path = pointResultPath(dir, manifest.points[2].id);
     await writeFile(path, '{"format": "deadunits-sweep-point", "version": 1}');

@@ -35,18 +35,47 @@ describe('grid flags and paths', () => {
 });
 
 describe('expanding a sweep', () => {
-  const base = { inputSize: 4, hidden: [{ width: 8 }, { width: 8 }], dataset: { kind: 'gaussian_mixture', samples: 64, classes: 3 }, batchSize: 8, snapshot: { every: 5, probeSize: 16 } };
+  const base = {
+    inputSize: 4,
+    hidden: [{ width: 8 }, { width: 8 }],
+    dataset: { kind: 'gaussian_mixture', samples: 64, classes: 3 },
+    batchSize: 8,
+    snapshot: { every: 5, probeSize: 16 },
+  };
   const spec = (axes: SweepSpec['axes'], extra: Partial<SweepSpec> = {}): SweepSpec => ({ base, axes, steps: 10, ...extra });
 
   it('enumerates row-major, the last axis fastest, with ids from index and overrides', () => {
-    const points = expandSweep(spec([{ path: 'lr', values: [0.01, 0.1, 1] }, { path: 'hidden[*].dropout', values: [0, 0.5] }]));
+    const points = expandSweep(
+      spec([
+        { path: 'lr', values: [0.01, 0.1, 1] },
+        { path: 'hidden[*].dropout', values: [0, 0.5] },
+      ]),
+    );
     expect(points.map((p) => p.overrides)).toEqual([
-      [['lr', 0.01], ['hidden[*].dropout', 0]],
-      [['lr', 0.01], ['hidden[*].dropout', 0.5]],
-      [['lr', 0.1], ['hidden[*].dropout', 0]],
-      [['lr', 0.1], ['hidden[*].dropout', 0.5]],
-      [['lr', 1], ['hidden[*].dropout', 0]],
-      [['lr', 1], ['hidden[*].dropout', 0.5]],
+      [
+        ['lr', 0.01],
+        ['hidden[*].dropout', 0],
+      ],
+      [
+        ['lr', 0.01],
+        ['hidden[*].dropout', 0.5],
+      ],
+      [
+        ['lr', 0.1],
+        ['hidden[*].dropout', 0],
+      ],
+      [
+        ['lr', 0.1],
+        ['hidden[*].dropout', 0.5],
+      ],
+      [
+        ['lr', 1],
+        ['hidden[*].dropout', 0],
+      ],
+      [
+        ['lr', 1],
+        ['hidden[*].dropout', 0.5],
+      ],
     ]);
     expect(points.map((p) => p.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(points[3].config.lr).toBe(0.1);
@@ -55,8 +84,20 @@ describe('expanding a sweep', () => {
     expect(points[3].id).toMatch(/^p3-[0-9a-f]{8}$/);
     expect(new Set(points.map((p) => p.id)).size).toBe(6);
     // Stable: the same overrides give the same id; other overrides another hash.
-    expect(expandSweep(spec([{ path: 'lr', values: [0.01, 0.1, 1] }, { path: 'hidden[*].dropout', values: [0, 0.5] }]))[3].id).toBe(points[3].id);
-    expect(pointId(3, 6, [['lr', 0.2], ['hidden[*].dropout', 0.5]])).not.toBe(points[3].id);
+    expect(
+      expandSweep(
+        spec([
+          { path: 'lr', values: [0.01, 0.1, 1] },
+          { path: 'hidden[*].dropout', values: [0, 0.5] },
+        ]),
+      )[3].id,
+    ).toBe(points[3].id);
+    expect(
+      pointId(3, 6, [
+        ['lr', 0.2],
+        ['hidden[*].dropout', 0.5],
+      ]),
+    ).not.toBe(points[3].id);
     // Indices are padded to the width of the last one.
     expect(pointId(7, 120, [])).toMatch(/^p007-/);
   });
@@ -74,8 +115,15 @@ describe('expanding a sweep', () => {
     expect(points[0].config).toEqual({ ...preset, lr: 0.01, steps: 200, seed: 1 });
   });
 
-  it('switches variants: a new kind drops the old kind\'s fields', () => {
-    const points = expandSweep({ base: 'dropout_only', steps: 200, axes: [{ path: 'optimizer.kind', values: ['sgd', 'adam'] }, { path: 'hidden[*].activation.kind', values: ['leaky_relu', 'relu'] }] });
+  it("switches variants: a new kind drops the old kind's fields", () => {
+    const points = expandSweep({
+      base: 'dropout_only',
+      steps: 200,
+      axes: [
+        { path: 'optimizer.kind', values: ['sgd', 'adam'] },
+        { path: 'hidden[*].activation.kind', values: ['leaky_relu', 'relu'] },
+      ],
+    });
     expect(points[0].config.optimizer).toEqual({ kind: 'sgd' });
     expect(points[0].config.hidden[0].activation).toEqual({ kind: 'leaky_relu', alpha: 0.01 });
     expect(points[3].config.optimizer.kind).toBe('adam');
@@ -85,7 +133,12 @@ describe('expanding a sweep', () => {
   it('validates every point first and names the point, the field and the limit', () => {
     const error = (() => {
       try {
-        expandSweep(spec([{ path: 'lr', values: [0.1, 500] }, { path: 'hidden[*].dropout', values: [0, 1] }]));
+        expandSweep(
+          spec([
+            { path: 'lr', values: [0.1, 500] },
+            { path: 'hidden[*].dropout', values: [0, 1] },
+          ]),
+        );
       } catch (e) {
         return e as ConfigError;
       }
@@ -102,8 +155,19 @@ describe('expanding a sweep', () => {
   it('rejects bad specs with the field named', () => {
     expect(message(() => expandSweep(spec([])))).toMatch(/grid: has no axes/);
     expect(message(() => expandSweep(spec([{ path: 'hidden[', values: [1] }])))).toMatch(/grid hidden\[: is not a field path/);
-    expect(message(() => expandSweep(spec([{ path: 'lr', values: [1] }, { path: 'lr', values: [2] }])))).toMatch(/grid lr: appears twice/);
-    expect(message(() => expandSweep(spec([{ path: 'hidden[5].dropout', values: [0] }])))).toMatch(/point 0 .*hidden\[5\]\.dropout: \[5\] is past the end of a list of 2/);
+    expect(
+      message(() =>
+        expandSweep(
+          spec([
+            { path: 'lr', values: [1] },
+            { path: 'lr', values: [2] },
+          ]),
+        ),
+      ),
+    ).toMatch(/grid lr: appears twice/);
+    expect(message(() => expandSweep(spec([{ path: 'hidden[5].dropout', values: [0] }])))).toMatch(
+      /point 0 .*hidden\[5\]\.dropout: \[5\] is past the end of a list of 2/,
+    );
     expect(message(() => expandSweep(spec([{ path: 'nosuch', values: [1] }])))).toMatch(/nosuch: is not a known field/);
     expect(message(() => expandSweep(spec([{ path: 'lr', values: [1] }], { steps: 0 })))).toMatch(/steps: 0 is not an integer in \[1, 4294967295\]/);
     expect(message(() => expandSweep({ base: 'nope', axes: [{ path: 'lr', values: [1] }] }))).toMatch(/base: "nope" is not a preset/);

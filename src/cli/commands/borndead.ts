@@ -4,7 +4,21 @@
 // <= 0 on every probe input (for leaky_relu / elu / gelu this is the observatory's "dead-like" test).
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ACTIVATIONS, type ActivationKind, DEFAULT_ALPHA, formatRange, inRange, LIMITS, PRESET_NAMES, presetConfig, type PresetName, type Range, type RunConfig, WEIGHT_INIT_KINDS, type WeightInitKind } from '../../config';
+import {
+  ACTIVATIONS,
+  type ActivationKind,
+  DEFAULT_ALPHA,
+  formatRange,
+  inRange,
+  LIMITS,
+  PRESET_NAMES,
+  presetConfig,
+  type PresetName,
+  type Range,
+  type RunConfig,
+  WEIGHT_INIT_KINDS,
+  type WeightInitKind,
+} from '../../config';
 import { acquireNodeGpu } from '../../gpu/dawn';
 import type { InitScheme } from '../../reference/init';
 import { BornDeadRunner, type BornDeadSpec } from '../../engine/borndead';
@@ -53,11 +67,13 @@ export function bornDeadSpecFromFlags(f: BornDeadFlags): BornDeadSpec {
   if (f.init === 'normal' && f.std === undefined) throw new InvalidArgumentError('--init normal needs --std');
   if (f.init === 'uniform' && f.limit === undefined) throw new InvalidArgumentError('--init uniform needs --limit');
   if (f.alpha !== undefined) {
-    if (f.activation !== 'leaky_relu' && f.activation !== 'elu') throw new InvalidArgumentError(`--alpha applies only to leaky_relu and elu (got --activation ${f.activation})`);
+    if (f.activation !== 'leaky_relu' && f.activation !== 'elu')
+      throw new InvalidArgumentError(`--alpha applies only to leaky_relu and elu (got --activation ${f.activation})`);
     const r = f.activation === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha;
     if (!inRange(f.alpha, r)) throw new InvalidArgumentError(`--alpha ${f.alpha} is not in ${formatRange(r)} (alpha of ${f.activation})`);
   }
-  const weights: InitScheme = f.init === 'normal' ? { kind: 'normal', std: f.std! } : f.init === 'uniform' ? { kind: 'uniform', limit: f.limit! } : { kind: f.init };
+  const weights: InitScheme =
+    f.init === 'normal' ? { kind: 'normal', std: f.std! } : f.init === 'uniform' ? { kind: 'uniform', limit: f.limit! } : { kind: f.init };
   const alpha = f.activation === 'leaky_relu' || f.activation === 'elu' ? (f.alpha ?? DEFAULT_ALPHA[f.activation]) : undefined;
   return {
     inputSize: f.inputs,
@@ -131,21 +147,40 @@ export function borndeadCommand(): Command {
       'Estimate the probability that a freshly initialized network is dead: its last hidden layer outputs zero ' +
         '(pre-activation <= 0 for every unit) on every probe input. Trials run in batches on the GPU.',
     )
-    .addOption(new Option('--preset <name>', 'take the network (input size, every hidden layer\'s width, activation and init) from a preset').choices(PRESET_NAMES))
+    .addOption(
+      new Option('--preset <name>', "take the network (input size, every hidden layer's width, activation and init) from a preset").choices(PRESET_NAMES),
+    )
     .addOption(new Option('--width <n>', `units per hidden layer ${formatRange(L.width)}`).argParser(numberIn(L.width)).default(32))
     .addOption(new Option('--depth <n>', `hidden layers ${formatRange(L.depth)}`).argParser(numberIn(L.depth)).default(4))
     .addOption(new Option('--inputs <n>', `input size ${formatRange(L.inputSize)}`).argParser(numberIn(L.inputSize)).default(32))
     .addOption(new Option('--activation <kind>', 'activation of every hidden layer').choices(ACTIVATIONS).default('relu'))
-    .addOption(new Option('--alpha <a>', `leaky_relu slope ${formatRange(L.leakyAlpha)} or elu alpha ${formatRange(L.eluAlpha)} (default ${DEFAULT_ALPHA.leaky_relu} / ${DEFAULT_ALPHA.elu})`).argParser(Number))
+    .addOption(
+      new Option(
+        '--alpha <a>',
+        `leaky_relu slope ${formatRange(L.leakyAlpha)} or elu alpha ${formatRange(L.eluAlpha)} (default ${DEFAULT_ALPHA.leaky_relu} / ${DEFAULT_ALPHA.elu})`,
+      ).argParser(Number),
+    )
     .addOption(new Option('--init <kind>', 'weight init').choices(WEIGHT_INIT_KINDS).default('he_normal'))
     .addOption(new Option('--std <s>', `std of --init normal ${formatRange(L.initStd)}`).argParser(numberIn(L.initStd)))
     .addOption(new Option('--limit <a>', `limit of --init uniform ${formatRange(L.initLimit)}`).argParser(numberIn(L.initLimit)))
     .addOption(new Option('--bias <b>', `constant bias init ${formatRange(L.biasValue)}`).argParser(numberIn(L.biasValue)).default(0))
-    .addOption(new Option('--probe <rows>', `probe inputs per trial, standard normal ${formatRange(BORNDEAD_LIMITS.probe)}`).argParser(numberIn(BORNDEAD_LIMITS.probe)).default(256))
+    .addOption(
+      new Option('--probe <rows>', `probe inputs per trial, standard normal ${formatRange(BORNDEAD_LIMITS.probe)}`)
+        .argParser(numberIn(BORNDEAD_LIMITS.probe))
+        .default(256),
+    )
     .addOption(new Option('--trials <n>', `networks to draw ${formatRange(BORNDEAD_LIMITS.trials)}`).argParser(numberIn(BORNDEAD_LIMITS.trials)).default(1000))
     .addOption(new Option('--seed <s>', `seed of trial 0; trial t uses seed + t (mod 2^32) ${formatRange(L.seed)}`).argParser(numberIn(L.seed)).default(1))
-    .addOption(new Option('--confidence <level>', `two-sided level of the Wilson interval ${formatRange(BORNDEAD_LIMITS.confidence)}`).argParser(numberIn(BORNDEAD_LIMITS.confidence)).default(0.95))
-    .addOption(new Option('--batch <n>', `trials per GPU submit ${formatRange(BORNDEAD_LIMITS.batch)} (default: as many as fit 64 MiB buffers, at most 4096)`).argParser(numberIn(BORNDEAD_LIMITS.batch)))
+    .addOption(
+      new Option('--confidence <level>', `two-sided level of the Wilson interval ${formatRange(BORNDEAD_LIMITS.confidence)}`)
+        .argParser(numberIn(BORNDEAD_LIMITS.confidence))
+        .default(0.95),
+    )
+    .addOption(
+      new Option('--batch <n>', `trials per GPU submit ${formatRange(BORNDEAD_LIMITS.batch)} (default: as many as fit 64 MiB buffers, at most 4096)`).argParser(
+        numberIn(BORNDEAD_LIMITS.batch),
+      ),
+    )
     .addOption(new Option('--progress <mode>', 'progress: a bar on a terminal, lines otherwise').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .option('--json', 'print the result as one JSON object')
     .addHelpText(
@@ -183,7 +218,14 @@ Examples:
         process.once('SIGINT', stop);
         let result;
         try {
-          result = await runner.run({ spec, trials: flags.trials, seed: flags.seed, batchTrials: flags.batch, signal: controller.signal, onProgress: (done) => progress.update(done) });
+          result = await runner.run({
+            spec,
+            trials: flags.trials,
+            seed: flags.seed,
+            batchTrials: flags.batch,
+            signal: controller.signal,
+            onProgress: (done) => progress.update(done),
+          });
         } finally {
           progress.stop();
           process.off('SIGINT', stop);
@@ -195,12 +237,36 @@ Examples:
         const adapter = [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') + (a.isSoftware ? ' (software)' : '');
         const trialsPerSecond = result.trials / result.seconds;
         if (flags.json) {
-          console.log(JSON.stringify({ spec, seed: flags.seed, trials: result.trials, requestedTrials: flags.trials, dead: result.dead, estimate: ci.estimate, low: ci.low, high: ci.high, confidence: ci.level, interval: 'wilson', seconds: result.seconds, trialsPerSecond, adapter }, null, 2));
+          console.log(
+            JSON.stringify(
+              {
+                spec,
+                seed: flags.seed,
+                trials: result.trials,
+                requestedTrials: flags.trials,
+                dead: result.dead,
+                estimate: ci.estimate,
+                low: ci.low,
+                high: ci.high,
+                confidence: ci.level,
+                interval: 'wilson',
+                seconds: result.seconds,
+                trialsPerSecond,
+                adapter,
+              },
+              null,
+              2,
+            ),
+          );
         } else {
           const act = spec.hidden[spec.hidden.length - 1].activation.kind;
           console.log(`network:  ${describeNetwork(spec)}${flags.preset ? ` (preset ${flags.preset})` : ''}; ${flags.probe} standard normal probe inputs`);
-          console.log(`trials:   ${result.trials}${result.trials < flags.trials ? ` of ${flags.trials} (interrupted)` : ''}, seeds ${flags.seed}..${(flags.seed + result.trials - 1) >>> 0}`);
-          console.log(`dead:     ${result.dead} (${act === 'relu' ? 'last hidden layer outputs zero on every probe input' : 'dead-like: every last-layer pre-activation <= 0 on every probe input'})`);
+          console.log(
+            `trials:   ${result.trials}${result.trials < flags.trials ? ` of ${flags.trials} (interrupted)` : ''}, seeds ${flags.seed}..${(flags.seed + result.trials - 1) >>> 0}`,
+          );
+          console.log(
+            `dead:     ${result.dead} (${act === 'relu' ? 'last hidden layer outputs zero on every probe input' : 'dead-like: every last-layer pre-activation <= 0 on every probe input'})`,
+          );
           console.log(`P(dead):  ${ci.estimate.toFixed(4)}, ${(ci.level * 100).toPrecision(3)}% Wilson interval [${ci.low.toFixed(4)}, ${ci.high.toFixed(4)}]`);
           console.log(`speed:    ${trialsPerSecond.toFixed(0)} trials/s (${result.seconds.toFixed(2)} s) on ${adapter}`);
         }

@@ -131,7 +131,12 @@ function formatBytes(n: number): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 export function formatCheckpointSummary(s: CheckpointSummary): string {
@@ -153,7 +158,16 @@ export function formatCheckpointSummary(s: CheckpointSummary): string {
     lines.push(
       ...table([
         ['layer', 'width', 'dead now', 'ever dead', 'revived units', 'revivals', 'ever dropped', 'longest drop run'],
-        ...s.observatory.layers.map((l, i) => [`L${i + 1}`, String(l.width), String(l.deadNow), String(l.everDead), String(l.revivedUnits), String(l.totalRevivals), String(l.everDropped), String(l.longestDropRun)]),
+        ...s.observatory.layers.map((l, i) => [
+          `L${i + 1}`,
+          String(l.width),
+          String(l.deadNow),
+          String(l.everDead),
+          String(l.revivedUnits),
+          String(l.totalRevivals),
+          String(l.everDropped),
+          String(l.longestDropRun),
+        ]),
       ]).map((l) => `  ${l}`),
     );
   } else lines.push('', 'observatory: none (the run had no observatory)');
@@ -162,7 +176,9 @@ export function formatCheckpointSummary(s: CheckpointSummary): string {
 
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description("Print what a checkpoint holds: format, step, configuration, every tensor with statistics, optimizer and the observatory's per-layer unit counts.")
+    .description(
+      "Print what a checkpoint holds: format, step, configuration, every tensor with statistics, optimizer and the observatory's per-layer unit counts.",
+    )
     .argument('<checkpoint>', 'a .safetensors checkpoint written by `deadunits run` (or the engine), or a run folder (its latest checkpoint)')
     .option('--json', 'machine-readable output: one JSON object, including the full configuration')
     .option('--config', 'also print the full configuration as JSON after the summary')

@@ -27,7 +27,8 @@ export function resumeCommand(): Command {
       if (flags.checkpointEvery !== undefined) overrides.checkpointEvery = integerFlag('--checkpoint-every', flags.checkpointEvery);
       if (flags.keep !== undefined) {
         overrides.keepCheckpoints = integerFlag('--keep', flags.keep);
-        if (overrides.keepCheckpoints < 1) throw new ConfigError([{ path: '--keep', message: `${overrides.keepCheckpoints} is not in [1, ...): at least one checkpoint must be kept` }]);
+        if (overrides.keepCheckpoints < 1)
+          throw new ConfigError([{ path: '--keep', message: `${overrides.keepCheckpoints} is not in [1, ...): at least one checkpoint must be kept` }]);
       }
       await runWithSignals(command, (signal, log) => resumeJob(dir, { ...overrides, signal, log }));
     });

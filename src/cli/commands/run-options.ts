@@ -54,11 +54,13 @@ export function applySet(target: Record<string, unknown>, assignment: string): v
   if (typeof last === 'number') {
     const list = node as unknown[];
     if (!Array.isArray(list)) throw new ConfigError([{ path: where, message: `${show(path.slice(0, -1))} is not a list` }]);
-    if (last >= list.length) throw new ConfigError([{ path: where, message: `index ${last} is out of range (${show(path.slice(0, -1))} has ${list.length} entries)` }]);
+    if (last >= list.length)
+      throw new ConfigError([{ path: where, message: `index ${last} is out of range (${show(path.slice(0, -1))} has ${list.length} entries)` }]);
     list[last] = value;
     return;
   }
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) throw new ConfigError([{ path: where, message: `${show(path.slice(0, -1)) || 'the configuration'} is not an object` }]);
+  if (typeof node !== 'object' || node === null || Array.isArray(node))
+    throw new ConfigError([{ path: where, message: `${show(path.slice(0, -1)) || 'the configuration'} is not an object` }]);
   const obj = node as Record<string, unknown>;
   if (last === 'kind' && obj.kind !== value && parent !== null) {
     const key = path[path.length - 2];
@@ -71,13 +73,17 @@ export function applySet(target: Record<string, unknown>, assignment: string): v
 function descend(node: unknown, key: string | number, path: (string | number)[]): unknown {
   if (typeof key === 'number') {
     if (!Array.isArray(node)) throw new ConfigError([{ path: show(path), message: `${show(path.slice(0, -1))} is not a list` }]);
-    if (key >= node.length) throw new ConfigError([{ path: show(path), message: `index ${key} is out of range (${show(path.slice(0, -1))} has ${node.length} entries)` }]);
+    if (key >= node.length)
+      throw new ConfigError([{ path: show(path), message: `index ${key} is out of range (${show(path.slice(0, -1))} has ${node.length} entries)` }]);
     return node[key];
   }
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) throw new ConfigError([{ path: show(path), message: `${show(path.slice(0, -1)) || 'the configuration'} is not an object` }]);
+  if (typeof node !== 'object' || node === null || Array.isArray(node))
+    throw new ConfigError([{ path: show(path), message: `${show(path.slice(0, -1)) || 'the configuration'} is not an object` }]);
   const obj = node as Record<string, unknown>;
   if (!(key in obj)) {
-    throw new ConfigError([{ path: show(path), message: `is not a field of ${show(path.slice(0, -1)) || 'the configuration'} (fields: ${Object.keys(obj).join(', ')})` }]);
+    throw new ConfigError([
+      { path: show(path), message: `is not a field of ${show(path.slice(0, -1)) || 'the configuration'} (fields: ${Object.keys(obj).join(', ')})` },
+    ]);
   }
   return obj[key];
 }
@@ -109,7 +115,9 @@ export async function configFromFlags(flags: ConfigFlags): Promise<{ config: Run
     try {
       text = await readFile(flags.config, 'utf8');
     } catch (error) {
-      throw new ConfigError([{ path: '--config', message: `cannot read ${flags.config}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+      throw new ConfigError([
+        { path: '--config', message: `cannot read ${flags.config}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` },
+      ]);
     }
     try {
       base = JSON.parse(text);
@@ -119,11 +127,13 @@ export async function configFromFlags(flags: ConfigFlags): Promise<{ config: Run
     name = flags.config.replace(/^.*[\\/]/, '').replace(/\.json$/i, '');
   } else {
     const preset = flags.preset ?? 'dropout_only';
-    if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new ConfigError([{ path: '--preset', message: `${JSON.stringify(preset)} is not one of ${PRESET_NAMES.join(', ')}` }]);
+    if (!(PRESET_NAMES as readonly string[]).includes(preset))
+      throw new ConfigError([{ path: '--preset', message: `${JSON.stringify(preset)} is not one of ${PRESET_NAMES.join(', ')}` }]);
     base = presetConfig(preset as PresetName);
     name = preset;
   }
-  if (typeof base !== 'object' || base === null || Array.isArray(base)) throw new ConfigError([{ path: '--config', message: `${flags.config} does not hold a JSON object` }]);
+  if (typeof base !== 'object' || base === null || Array.isArray(base))
+    throw new ConfigError([{ path: '--config', message: `${flags.config} does not hold a JSON object` }]);
   const config = structuredClone(base) as Record<string, unknown>;
   for (const assignment of flags.set ?? []) applySet(config, assignment);
   if (flags.steps !== undefined) config.steps = integerFlag('--steps', flags.steps);

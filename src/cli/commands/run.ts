@@ -45,7 +45,8 @@ export async function runWithSignals(command: Command, job: (signal: AbortSignal
   try {
     result = await job(controller.signal, (line) => console.error(line));
   } catch (error) {
-    if (error instanceof RunDirError || (error instanceof RangeError && /checkpointEvery|keepCheckpoints/.test(error.message))) command.error(`error: ${error.message}`, { exitCode: 2, code: 'deadunits.usage' });
+    if (error instanceof RunDirError || (error instanceof RangeError && /checkpointEvery|keepCheckpoints/.test(error.message)))
+      command.error(`error: ${error.message}`, { exitCode: 2, code: 'deadunits.usage' });
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -54,7 +55,16 @@ export async function runWithSignals(command: Command, job: (signal: AbortSignal
   console.log(`${result.status} at step ${result.step}: ${result.answer.headline}`);
   if (result.message) console.log(result.message);
   console.log(`report: ${result.outDir}/report.md`);
-  const code = result.status === 'completed' ? 0 : result.status === 'non-finite' ? EXIT_NON_FINITE : received === 'SIGINT' ? EXIT_SIGINT : received === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
+  const code =
+    result.status === 'completed'
+      ? 0
+      : result.status === 'non-finite'
+        ? EXIT_NON_FINITE
+        : received === 'SIGINT'
+          ? EXIT_SIGINT
+          : received === 'SIGTERM'
+            ? EXIT_SIGTERM
+            : EXIT_SIGINT;
   if (code !== 0) {
     // The job has destroyed its device; stderr/stdout are synchronous for files and pipes on Linux.
     process.exit(code);
@@ -66,8 +76,12 @@ export function runOptions(command: Command): Command {
     .option('--checkpoint-every <steps>', `steps between checkpoints; 0 = only at exit (default ${DEFAULT_CHECKPOINT_EVERY})`)
     .option('--keep <m>', `checkpoints to keep, the newest (default ${DEFAULT_KEEP})`)
     .option('--csv', 'also write metrics.csv')
-    .addOption(new Option('--unit-maps <kind>', 'unit maps per snapshot (capped at ~64 per layer): png, npy (uint8 codes), both or none').choices(UNIT_MAP_KINDS))
-    .addOption(new Option('--progress <mode>', 'progress on stderr: a bar on a terminal, plain lines otherwise (auto)').choices(PROGRESS_MODES).default('auto'));
+    .addOption(
+      new Option('--unit-maps <kind>', 'unit maps per snapshot (capped at ~64 per layer): png, npy (uint8 codes), both or none').choices(UNIT_MAP_KINDS),
+    )
+    .addOption(
+      new Option('--progress <mode>', 'progress on stderr: a bar on a terminal, plain lines otherwise (auto)').choices(PROGRESS_MODES).default('auto'),
+    );
 }
 
 interface RunFlags extends ConfigFlags {
@@ -84,7 +98,11 @@ export function runCommand(): Command {
     .description('Train a preset or a configuration headless and write metrics, unit maps, checkpoints and report.md into a run folder.')
     .addOption(new Option('--preset <name>', 'a named run (default dropout_only)').choices(PRESET_NAMES))
     .option('--config <file.json>', 'a run configuration file (JSON; see config.json of any run)')
-    .option('--set <path=value>', 'override one field, e.g. lr=0.5, hidden[0].dropout=0.3, optimizer.kind=adam (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--set <path=value>',
+      'override one field, e.g. lr=0.5, hidden[0].dropout=0.3, optimizer.kind=adam (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--steps <n>', 'training steps (1 to 4294967295)')
     .option('--seed <n>', 'seed of the data, initialization, batches and dropout')
     .option('--every <n>', 'snapshot interval in steps (one metrics row per snapshot)')
@@ -107,10 +125,23 @@ Examples:
       const outDir = flags.out ?? defaultOutDir(name, config.seed);
       const checkpointEvery = flags.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : integerFlag('--checkpoint-every', flags.checkpointEvery);
       const keepCheckpoints = flags.keep === undefined ? DEFAULT_KEEP : integerFlag('--keep', flags.keep);
-      if (keepCheckpoints < 1) throw new ConfigError([{ path: '--keep', message: `${keepCheckpoints} is not in [1, ...): at least one checkpoint must be kept` }]);
+      if (keepCheckpoints < 1)
+        throw new ConfigError([{ path: '--keep', message: `${keepCheckpoints} is not in [1, ...): at least one checkpoint must be kept` }]);
       await runWithSignals(command, (signal, log) => {
-        log(`run: ${name}, ${config.steps} steps, a snapshot every ${config.snapshot.every}, checkpoints every ${checkpointEvery || 'run end only'} (keeping ${keepCheckpoints}) -> ${outDir}`);
-        return runJob({ config, outDir, checkpointEvery, keepCheckpoints, csv: flags.csv ?? false, unitMaps: flags.unitMaps ?? 'png', progress: flags.progress, signal, log });
+        log(
+          `run: ${name}, ${config.steps} steps, a snapshot every ${config.snapshot.every}, checkpoints every ${checkpointEvery || 'run end only'} (keeping ${keepCheckpoints}) -> ${outDir}`,
+        );
+        return runJob({
+          config,
+          outDir,
+          checkpointEvery,
+          keepCheckpoints,
+          csv: flags.csv ?? false,
+          unitMaps: flags.unitMaps ?? 'png',
+          progress: flags.progress,
+          signal,
+          log,
+        });
       });
     });
   return command;

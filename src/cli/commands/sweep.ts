@@ -80,7 +80,16 @@ async function specFromInputs(file: string | undefined, flags: SweepFlags): Prom
 /** One point through runJob (fresh) or resumeJob, on the sweep's shared device. */
 function jobRunner(gpu: GpuContext, flags: SweepFlags, log: (line: string) => void): PointRunner {
   return async ({ config, outDir, mode, signal }): Promise<PointOutcome> => {
-    const options = { checkpointEvery: flags.checkpointEvery, keepCheckpoints: flags.keep, csv: flags.csv ?? false, unitMaps: flags.unitMaps, progress: flags.progress, gpu, signal, log };
+    const options = {
+      checkpointEvery: flags.checkpointEvery,
+      keepCheckpoints: flags.keep,
+      csv: flags.csv ?? false,
+      unitMaps: flags.unitMaps,
+      progress: flags.progress,
+      gpu,
+      signal,
+      log,
+    };
     if (mode === 'resume') {
       const manifest = await readManifest(outDir);
       // The process died after the run stopped on NaN but before the sweep recorded it: record, do not repeat.
@@ -93,7 +102,9 @@ function jobRunner(gpu: GpuContext, flags: SweepFlags, log: (line: string) => vo
 
 function collectCommand(): Command {
   return new Command('collect')
-    .description('Merge the points of a sweep (one shared folder, or one folder per shard) into OUT/summary.csv and OUT/summary.svg, and list missing points by id and shard.')
+    .description(
+      'Merge the points of a sweep (one shared folder, or one folder per shard) into OUT/summary.csv and OUT/summary.svg, and list missing points by id and shard.',
+    )
     .argument('<out>', 'the sweep folder (holds sweep.json); the summary is written here')
     .argument('[shardDirs...]', 'more folders holding results of the same sweep (e.g. one per machine)')
     .addHelpText(
@@ -127,12 +138,22 @@ export function sweepCommand(): Command {
     .description('Run a grid of configurations (each point a `run` in OUT/points/<id>/), or one shard of it; `sweep collect` merges the results.')
     .argument('[spec]', 'a sweep file (JSON: {"base", "grid", "steps", "seeds"}); or give everything with flags')
     .option('--out <dir>', 'the sweep folder (required; shared by all shards: they never write the same file)')
-    .option('--grid <path=v1,v2,...>', 'one axis, e.g. lr=0.01,0.1 or hidden[*].dropout=0,0.5 (repeatable; after the file\'s axes)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--grid <path=v1,v2,...>',
+      "one axis, e.g. lr=0.01,0.1 or hidden[*].dropout=0,0.5 (repeatable; after the file's axes)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--base <preset>', `base configuration: a preset (${PRESET_NAMES.join(', ')}); default: the file's base, else the defaults`)
     .addOption(new Option('--steps <n>', 'training steps of every point').argParser(numberIn(LIMITS.steps)))
     .addOption(new Option('--seeds <s1,s2,...>', 'seeds: the last axis').argParser(seedList))
-    .addOption(new Option('--shard <i/n>', 'run only shard i of n (0-based): the points k with k mod n = i').argParser(shardArg).default({ index: 0, count: 1 }, '0/1'))
-    .addOption(new Option('--checkpoint-every <steps>', 'steps between checkpoints of each point; 0 = only at exit').argParser(numberIn({ min: 0, max: LIMITS.steps.max, int: true })).default(DEFAULT_CHECKPOINT_EVERY))
+    .addOption(
+      new Option('--shard <i/n>', 'run only shard i of n (0-based): the points k with k mod n = i').argParser(shardArg).default({ index: 0, count: 1 }, '0/1'),
+    )
+    .addOption(
+      new Option('--checkpoint-every <steps>', 'steps between checkpoints of each point; 0 = only at exit')
+        .argParser(numberIn({ min: 0, max: LIMITS.steps.max, int: true }))
+        .default(DEFAULT_CHECKPOINT_EVERY),
+    )
     .addOption(new Option('--keep <m>', 'checkpoints kept per point').argParser(numberIn({ min: 1, max: 1000, int: true })).default(1))
     .option('--csv', 'also write metrics.csv in each point folder')
     .addOption(new Option('--unit-maps <kind>', 'unit maps of each point').choices(UNIT_MAP_KINDS).default('none'))
@@ -187,7 +208,9 @@ sweep.json:
           // The device is acquired on the first point that runs: a shard with nothing left to do needs none.
           runPoint: async (request) => jobRunner((gpu ??= await acquireNodeGpu()), flags, log)(request),
         });
-        console.log(`shard ${flags.shard.index}/${flags.shard.count}: ${summary.ran.length} run, ${summary.skipped} already finished, of ${summary.mine} (sweep of ${summary.points})`);
+        console.log(
+          `shard ${flags.shard.index}/${flags.shard.count}: ${summary.ran.length} run, ${summary.skipped} already finished, of ${summary.mine} (sweep of ${summary.points})`,
+        );
         if (summary.interrupted) process.exitCode = (received as NodeJS.Signals | null) === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
         else console.log(`merge with: deadunits sweep collect ${out}`);
       } finally {

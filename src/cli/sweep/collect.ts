@@ -52,7 +52,17 @@ export function summaryCsv(manifest: SweepManifest, results: Map<string, PointRe
       for (let l = 0; l < layerCount; l++) {
         const s = r.layers[l];
         if (!s) cells.push(...LAYER_COLUMNS.map(() => null));
-        else cells.push(s.width, Number((s.deadNow / s.width).toFixed(DEAD_DIGITS)), s.deadNow, s.everDead, s.revivedUnits, s.totalRevivals, s.everDropped, s.longestDropRun);
+        else
+          cells.push(
+            s.width,
+            Number((s.deadNow / s.width).toFixed(DEAD_DIGITS)),
+            s.deadNow,
+            s.everDead,
+            s.revivedUnits,
+            s.totalRevivals,
+            s.everDropped,
+            s.longestDropRun,
+          );
       }
     }
     lines.push(cells.map(csvCell).join(','));

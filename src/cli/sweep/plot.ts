@@ -107,7 +107,8 @@ export function summaryPlotSvg(manifest: SweepManifest, results: Map<string, Poi
   list.slice(0, MAX_SERIES).forEach((s, k) => {
     const color = COLORS[k];
     const pts = [...s.points.values()].sort((a, b) => xPos(a.x) - xPos(b.x));
-    const path = (values: (p: (typeof pts)[number]) => number) => pts.map((p, i) => `${i ? 'L' : 'M'}${xPos(p.x).toFixed(1)},${yPos(values(p)).toFixed(1)}`).join(' ');
+    const path = (values: (p: (typeof pts)[number]) => number) =>
+      pts.map((p, i) => `${i ? 'L' : 'M'}${xPos(p.x).toFixed(1)},${yPos(values(p)).toFixed(1)}`).join(' ');
     out.push(`<path d="${path((p) => mean(p.ever))}" fill="none" stroke="${color}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
     out.push(`<path d="${path((p) => mean(p.dead))}" fill="none" stroke="${color}" stroke-width="2.5"/>`);
     for (const p of pts) out.push(`<circle cx="${xPos(p.x).toFixed(1)}" cy="${yPos(mean(p.dead)).toFixed(1)}" r="4" fill="${color}"/>`);
@@ -117,8 +118,12 @@ export function summaryPlotSvg(manifest: SweepManifest, results: Map<string, Poi
     const label = s.label.length > LEGEND_CHARS ? `${s.label.slice(0, LEGEND_CHARS - 1)}…` : s.label;
     out.push(`<text x="${lx + 30}" y="${ly + 4}">${esc(label)}</text>`);
   });
-  if (list.length > MAX_SERIES) out.push(`<text x="${MARGIN.left + plotW + 16}" y="${MARGIN.top + 10 + MAX_SERIES * 22}" fill="#555">… ${list.length - MAX_SERIES} more (see summary.csv)</text>`);
-  if (list.length === 0) out.push(`<text x="${MARGIN.left + plotW / 2}" y="${MARGIN.top + plotH / 2}" text-anchor="middle" fill="#555">no finished points yet</text>`);
+  if (list.length > MAX_SERIES)
+    out.push(
+      `<text x="${MARGIN.left + plotW + 16}" y="${MARGIN.top + 10 + MAX_SERIES * 22}" fill="#555">… ${list.length - MAX_SERIES} more (see summary.csv)</text>`,
+    );
+  if (list.length === 0)
+    out.push(`<text x="${MARGIN.left + plotW / 2}" y="${MARGIN.top + plotH / 2}" text-anchor="middle" fill="#555">no finished points yet</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

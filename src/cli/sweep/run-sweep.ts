@@ -67,7 +67,8 @@ export function checkHeadless(points: SweepPoint[]): void {
   const issues: ConfigIssue[] = [];
   for (const p of points) {
     const where = `point ${p.index} (${p.id}: ${formatOverrides(p.overrides)})`;
-    if (p.config.snapshot.every < 1) issues.push({ path: `${where} snapshot.every`, message: `0 turns snapshots off; a sweep point needs them: use an interval in [1, ${p.config.steps}]` });
+    if (p.config.snapshot.every < 1)
+      issues.push({ path: `${where} snapshot.every`, message: `0 turns snapshots off; a sweep point needs them: use an interval in [1, ${p.config.steps}]` });
     if (p.config.dataset.kind === 'file') issues.push({ path: `${where} dataset.kind`, message: '"file" cannot run headless: use a synthetic data set' });
   }
   if (issues.length) throw new ConfigError(issues, 'sweep');
@@ -115,7 +116,9 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummar
     });
     summary.ran.push({ id: point.id, status: outcome.status });
     const deadNow = outcome.layers.map((l, i) => `L${i + 1} ${l.deadNow}/${l.width} dead`).join(', ');
-    log(`${where}: ${outcome.status} at step ${outcome.step}${last?.loss == null ? '' : `, loss ${last.loss.toPrecision(4)}`}${deadNow ? `, ${deadNow}` : ''}${outcome.message ? ` (${outcome.message})` : ''}`);
+    log(
+      `${where}: ${outcome.status} at step ${outcome.step}${last?.loss == null ? '' : `, loss ${last.loss.toPrecision(4)}`}${deadNow ? `, ${deadNow}` : ''}${outcome.message ? ` (${outcome.message})` : ''}`,
+    );
     if (outcome.status === 'interrupted') {
       summary.interrupted = true;
       break;

@@ -19,7 +19,18 @@
 // and the content: editing the grid changes the ids of the points it changes.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue, LIMITS, formatRange, inRange, PRESET_NAMES, presetConfig, type PresetName, type RunConfig, safeParseRunConfig } from '../../config';
+import {
+  ConfigError,
+  type ConfigIssue,
+  LIMITS,
+  formatRange,
+  inRange,
+  PRESET_NAMES,
+  presetConfig,
+  type PresetName,
+  type RunConfig,
+  safeParseRunConfig,
+} from '../../config';
 
 /** Largest grid accepted: a typo like lr=0.001..1000 should fail, not start a million runs. */
 export const MAX_POINTS = 100_000;
@@ -58,7 +69,18 @@ function specError(issues: ConfigIssue[]): ConfigError {
 /** Validates a parsed sweep.json; `seeds` becomes the last axis (on `seed`). */
 export function sweepSpecFromJson(value: unknown, source = 'sweep.json'): SweepSpec {
   const r = SpecFileSchema.safeParse(value);
-  if (!r.success) throw specError(r.error.issues.map((i) => ({ path: `${source}: ${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)'}`, message: i.message })));
+  if (!r.success)
+    throw specError(
+      r.error.issues.map((i) => ({
+        path: `${source}: ${
+          i.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+            .join('')
+            .replace(/^\./, '') || '(root)'
+        }`,
+        message: i.message,
+      })),
+    );
   const spec: SweepSpec = { base: r.data.base ?? {}, axes: Object.entries(r.data.grid).map(([path, values]) => ({ path, values })), steps: r.data.steps };
   if (r.data.seeds) spec.axes.push({ path: 'seed', values: r.data.seeds });
   return spec;
@@ -113,7 +135,8 @@ function setPath(target: unknown, segments: Segment[], value: GridValue, path: s
   }
   const container = target as Record<string | number, unknown>;
   if (typeof target !== 'object' || target === null) throw new Error(`${path}: cannot set a field inside ${JSON.stringify(target)}`);
-  if (typeof head === 'number' && (!Array.isArray(target) || head >= target.length)) throw new Error(`${path}: [${head}] is past the end of a list of ${Array.isArray(target) ? target.length : 0}`);
+  if (typeof head === 'number' && (!Array.isArray(target) || head >= target.length))
+    throw new Error(`${path}: [${head}] is past the end of a list of ${Array.isArray(target) ? target.length : 0}`);
   if (rest.length === 0) {
     container[head] = value;
     return;
@@ -131,7 +154,8 @@ function setPath(target: unknown, segments: Segment[], value: GridValue, path: s
 
 function baseInput(base: SweepSpec['base']): Record<string, unknown> {
   if (typeof base === 'string') {
-    if (!(PRESET_NAMES as readonly string[]).includes(base)) throw specError([{ path: 'base', message: `${JSON.stringify(base)} is not a preset (one of ${PRESET_NAMES.join(', ')}) or a configuration object` }]);
+    if (!(PRESET_NAMES as readonly string[]).includes(base))
+      throw specError([{ path: 'base', message: `${JSON.stringify(base)} is not a preset (one of ${PRESET_NAMES.join(', ')}) or a configuration object` }]);
     return presetConfig(base as PresetName) as unknown as Record<string, unknown>;
   }
   // The base must be valid on its own (and gives the lists that [*] fans out over, with defaults filled).
@@ -156,12 +180,14 @@ export function formatOverrides(overrides: [string, GridValue][]): string {
  */
 export function expandSweep(spec: SweepSpec): SweepPoint[] {
   const issues: ConfigIssue[] = [];
-  if (spec.steps !== undefined && !inRange(spec.steps, LIMITS.steps)) issues.push({ path: 'steps', message: `${spec.steps} is not an integer in ${formatRange(LIMITS.steps)}` });
+  if (spec.steps !== undefined && !inRange(spec.steps, LIMITS.steps))
+    issues.push({ path: 'steps', message: `${spec.steps} is not an integer in ${formatRange(LIMITS.steps)}` });
   const seen = new Set<string>();
   for (const axis of spec.axes) {
     if (seen.has(axis.path)) issues.push({ path: `grid ${axis.path}`, message: 'appears twice (in the file and a --grid flag?)' });
     seen.add(axis.path);
-    if (!parsePath(axis.path)) issues.push({ path: `grid ${axis.path}`, message: 'is not a field path (e.g. lr, hidden[*].dropout, hidden[0].init.bias.value)' });
+    if (!parsePath(axis.path))
+      issues.push({ path: `grid ${axis.path}`, message: 'is not a field path (e.g. lr, hidden[*].dropout, hidden[0].init.bias.value)' });
     if (axis.values.length === 0) issues.push({ path: `grid ${axis.path}`, message: 'lists no values' });
   }
   if (spec.axes.length === 0) issues.push({ path: 'grid', message: 'has no axes: give at least one (e.g. --grid lr=0.01,0.1)' });

@@ -135,7 +135,8 @@ export class BornDeadKernel {
   /** pre = x @ w + bias for every trial. */
   prepareForward(args: BornDeadForwardArgs): Dispatch {
     const { label, trials, rows, fanIn, fanOut, xStride, wStride, preStride } = args;
-    if (xStride < rows * fanIn || wStride < fanIn * fanOut || preStride < rows * fanOut) throw new RangeError(`${label}: a stride is smaller than its trial's slice`);
+    if (xStride < rows * fanIn || wStride < fanIn * fanOut || preStride < rows * fanOut)
+      throw new RangeError(`${label}: a stride is smaller than its trial's slice`);
     if (!Number.isFinite(args.bias)) throw new RangeError(`${label}: bias ${args.bias} is not finite`);
     if (trials > 0) {
       checkFits(label, 'x', args.x, (trials - 1) * xStride + rows * fanIn);

@@ -71,8 +71,7 @@ export class DropoutKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<DropoutKernel> {
-    const pipeline = (entryPoint: string) =>
-      computePipeline(gpu.device, { family: 'Dropout', source, entryPoint, usesDropoutMask: true });
+    const pipeline = (entryPoint: string) => computePipeline(gpu.device, { family: 'Dropout', source, entryPoint, usesDropoutMask: true });
     const [forward, backward, maskBits] = await Promise.all([pipeline('forward'), pipeline('backward'), pipeline('mask_bits')]);
     return new DropoutKernel(gpu.device, { forward, backward, maskBits }, options.maxWorkgroupsPerDimension);
   }

@@ -63,7 +63,9 @@ function checkMatrix(label: string, name: string, ref: MatrixRef, rows: number, 
   if (!Number.isInteger(ref.ld) || ref.ld < cols) throw new RangeError(`${label}: ${name}.ld ${ref.ld} < ${cols} columns`);
   const needed = (offset + (rows - 1) * ref.ld + cols) * 4;
   if (rows > 0 && cols > 0 && needed > ref.buffer.size) {
-    throw new RangeError(`${label}: ${name} [${rows}, ${cols}] (offset ${offset}, ld ${ref.ld}) needs ${needed} bytes; ${ref.buffer.label || 'buffer'} has ${ref.buffer.size}`);
+    throw new RangeError(
+      `${label}: ${name} [${rows}, ${cols}] (offset ${offset}, ld ${ref.ld}) needs ${needed} bytes; ${ref.buffer.label || 'buffer'} has ${ref.buffer.size}`,
+    );
   }
 }
 
@@ -111,9 +113,7 @@ export class MatmulKernel {
     const variants: MatmulVariant[] = ['nn', 'nt', 'tn'];
     const compiled = await Promise.all(
       variants.flatMap((v) =>
-        [0, 1].map((aligned) =>
-          computePipeline(gpu.device, { ...spec, constants: { VARIANT: VARIANT_CODE[v], ALIGNED: aligned, WG: workgroupSize } }),
-        ),
+        [0, 1].map((aligned) => computePipeline(gpu.device, { ...spec, constants: { VARIANT: VARIANT_CODE[v], ALIGNED: aligned, WG: workgroupSize } })),
       ),
     );
     const pipelines = Object.fromEntries(variants.map((v, i) => [v, [compiled[2 * i], compiled[2 * i + 1]]])) as MatmulKernel['pipelines'];
@@ -127,7 +127,11 @@ export class MatmulKernel {
 
   prepare(args: MatmulArgs): Dispatch {
     const { label, variant, m, n, k } = args;
-    for (const [name, v] of [['m', m], ['n', n], ['k', k]] as const) {
+    for (const [name, v] of [
+      ['m', m],
+      ['n', n],
+      ['k', k],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new RangeError(`${label}: ${name} = ${v} is not a non-negative integer`);
     }
     if (!(variant in VARIANT_CODE)) throw new RangeError(`${label}: unknown variant ${String(variant)}`);
@@ -147,11 +151,20 @@ export class MatmulKernel {
     const tilesN = Math.ceil(n / tileCols);
     const tiles = Math.ceil(m / tileRows) * tilesN;
     const params = createUniform(this.device, `${label}.params`, [
-      ['u32', m], ['u32', n], ['u32', k],
-      ['u32', args.a.ld], ['u32', args.b.ld], ['u32', args.c.ld],
-      ['u32', args.a.offset ?? 0], ['u32', args.b.offset ?? 0], ['u32', args.c.offset ?? 0], ['u32', biasOffset],
-      ['u32', tilesN], ['u32', tiles],
-      ['u32', args.bias ? 1 : 0], ['u32', args.accumulate ? 1 : 0],
+      ['u32', m],
+      ['u32', n],
+      ['u32', k],
+      ['u32', args.a.ld],
+      ['u32', args.b.ld],
+      ['u32', args.c.ld],
+      ['u32', args.a.offset ?? 0],
+      ['u32', args.b.offset ?? 0],
+      ['u32', args.c.offset ?? 0],
+      ['u32', biasOffset],
+      ['u32', tilesN],
+      ['u32', tiles],
+      ['u32', args.bias ? 1 : 0],
+      ['u32', args.accumulate ? 1 : 0],
     ]);
     return prepareDispatch(this.device, {
       label,
@@ -191,10 +204,17 @@ export class NaiveMatmulKernel {
     const tilesN = Math.ceil(n / 16);
     const tiles = Math.ceil(m / 16) * tilesN;
     const params = createUniform(this.device, `${label}.params`, [
-      ['u32', m], ['u32', n], ['u32', k],
-      ['u32', args.a.ld], ['u32', args.b.ld], ['u32', args.c.ld],
-      ['u32', args.a.offset ?? 0], ['u32', args.b.offset ?? 0], ['u32', args.c.offset ?? 0],
-      ['u32', tilesN], ['u32', tiles],
+      ['u32', m],
+      ['u32', n],
+      ['u32', k],
+      ['u32', args.a.ld],
+      ['u32', args.b.ld],
+      ['u32', args.c.ld],
+      ['u32', args.a.offset ?? 0],
+      ['u32', args.b.offset ?? 0],
+      ['u32', args.c.offset ?? 0],
+      ['u32', tilesN],
+      ['u32', tiles],
     ]);
     return prepareDispatch(this.device, {
       label,

@@ -77,14 +77,18 @@ export class DuCharts extends LitElement {
   private readonly syncKey = `du-charts-${++chartGroups}`;
   private plotsStale = true;
   private frame: number | null = null;
-  private readonly sizes = new PlotSizeController(this, (target, width) => this.plots.get((target as HTMLElement).dataset.chart ?? '')?.setSize({ width, height: PLOT_HEIGHT }));
+  private readonly sizes = new PlotSizeController(this, (target, width) =>
+    this.plots.get((target as HTMLElement).dataset.chart ?? '')?.setSize({ width, height: PLOT_HEIGHT }),
+  );
 
   static override styles = [
     unsafeCSS(uplotCss),
     css`
       :host {
         display: block;
-        font: 13px/1.4 system-ui, sans-serif;
+        font:
+          13px/1.4 system-ui,
+          sans-serif;
         color: var(--du-fg, #1d2430);
       }
       .toolbar {
@@ -150,7 +154,9 @@ export class DuCharts extends LitElement {
         font-size: 12px;
       }
       .uplot {
-        font: 11px system-ui, sans-serif;
+        font:
+          11px system-ui,
+          sans-serif;
       }
     `,
   ];
@@ -322,19 +328,27 @@ export class DuCharts extends LitElement {
         : `${this.rowCount.toLocaleString('en-US')} snapshots${perPoint > 1 ? `; each point pair is the min and max of ${(perPoint * 2).toLocaleString('en-US')}` : ''}` +
           `${this.csvStride > 1 ? `; CSV keeps every ${this.csvStride.toLocaleString('en-US')}th (memory cap)` : ''}`;
     return html`<div class="toolbar" role="toolbar" aria-label="Chart options">
-        <label><input type="checkbox" .checked=${this.logStep} @change=${(e: Event) => (this.logStep = (e.target as HTMLInputElement).checked)} /> Log step axis</label>
+        <label
+          ><input type="checkbox" .checked=${this.logStep} @change=${(e: Event) => (this.logStep = (e.target as HTMLInputElement).checked)} /> Log step
+          axis</label
+        >
         <button type="button" ?disabled=${this.rowCount === 0} title="Save every metrics row as CSV" @click=${this.saveCsv}>CSV</button>
         <span class="info" aria-live="polite">${info}</span>
       </div>
-      ${this.nonFiniteLossStep !== null ? html`<p class="warn" role="alert">The loss is not finite from step ${this.nonFiniteLossStep.toLocaleString('en-US')} on (the run diverged); it is left out of the loss chart.</p>` : nothing}
+      ${this.nonFiniteLossStep !== null
+        ? html`<p class="warn" role="alert">
+            The loss is not finite from step ${this.nonFiniteLossStep.toLocaleString('en-US')} on (the run diverged); it is left out of the loss chart.
+          </p>`
+        : nothing}
       ${this.rowCount === 0
         ? html`<p class="empty">Charts appear with the first snapshot.</p>`
         : html`<div class="grid">
             ${this.slices.map(
-              (s) => html`<figure>
-                <figcaption>${s.spec.title} <span class="unit">(${s.spec.unit})</span></figcaption>
-                <div class="plot" data-chart=${s.spec.id} role="img" aria-label=${`${s.spec.title} against the training step`}></div>
-              </figure>`,
+              (s) =>
+                html`<figure>
+                  <figcaption>${s.spec.title} <span class="unit">(${s.spec.unit})</span></figcaption>
+                  <div class="plot" data-chart=${s.spec.id} role="img" aria-label=${`${s.spec.title} against the training step`}></div>
+                </figure>`,
             )}
           </div>`}`;
   }

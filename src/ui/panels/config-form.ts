@@ -126,7 +126,9 @@ export class DuConfigForm extends LitElement {
   static override styles = css`
     :host {
       display: block;
-      font: 13px/1.4 system-ui, sans-serif;
+      font:
+        13px/1.4 system-ui,
+        sans-serif;
       color: var(--du-fg, #1d2430);
       --du-muted: #5b6575;
       --du-error: #b3261e;
@@ -380,7 +382,12 @@ export class DuConfigForm extends LitElement {
     return errors.length ? html`<span class="error" id=${`${idFor(path)}-error`} role="alert">${errors.join('; ')}</span>` : nothing;
   }
 
-  private numberInput(path: FieldPath, label: string, range: Range, opts: { optional?: boolean; wrap?: (d: Draft, apply: () => void) => void; visibleLabel?: boolean } = {}): TemplateResult {
+  private numberInput(
+    path: FieldPath,
+    label: string,
+    range: Range,
+    opts: { optional?: boolean; wrap?: (d: Draft, apply: () => void) => void; visibleLabel?: boolean } = {},
+  ): TemplateResult {
     const key = pathKey(path);
     const value = getAt(this.draft, path);
     const text = this.texts.get(key) ?? (value === undefined ? '' : String(value));
@@ -404,14 +411,25 @@ export class DuConfigForm extends LitElement {
     />`;
   }
 
-  private numberField(path: FieldPath, label: string, range: Range, opts: { optional?: boolean; wrap?: (d: Draft, apply: () => void) => void } = {}): TemplateResult {
+  private numberField(
+    path: FieldPath,
+    label: string,
+    range: Range,
+    opts: { optional?: boolean; wrap?: (d: Draft, apply: () => void) => void } = {},
+  ): TemplateResult {
     return html`<div class="field">
       <label for=${idFor(path)}>${label}</label>
       ${this.numberInput(path, label, range, opts)} ${this.errorTemplate(path)}
     </div>`;
   }
 
-  private selectInput<T extends string>(path: FieldPath, label: string, values: readonly T[], onPick: (value: T) => void, opts: { visibleLabel?: boolean; unavailable?: readonly T[] } = {}): TemplateResult {
+  private selectInput<T extends string>(
+    path: FieldPath,
+    label: string,
+    values: readonly T[],
+    onPick: (value: T) => void,
+    opts: { visibleLabel?: boolean; unavailable?: readonly T[] } = {},
+  ): TemplateResult {
     const current = String(getAt(this.draft, path));
     const invalid = this.errorsFor(path).length > 0;
     const id = idFor(path);
@@ -424,11 +442,22 @@ export class DuConfigForm extends LitElement {
       ?disabled=${this.disabledFor(path)}
       @change=${(e: Event) => onPick((e.target as HTMLSelectElement).value as T)}
     >
-      ${values.map((v) => html`<option value=${v} ?selected=${v === current} ?disabled=${opts.unavailable?.includes(v) && v !== current}>${v}${opts.unavailable?.includes(v) ? ' (CLI only)' : ''}</option>`)}
+      ${values.map(
+        (v) =>
+          html`<option value=${v} ?selected=${v === current} ?disabled=${opts.unavailable?.includes(v) && v !== current}>
+            ${v}${opts.unavailable?.includes(v) ? ' (CLI only)' : ''}
+          </option>`,
+      )}
     </select>`;
   }
 
-  private selectField<T extends string>(path: FieldPath, label: string, values: readonly T[], onPick: (value: T) => void, opts: { unavailable?: readonly T[] } = {}): TemplateResult {
+  private selectField<T extends string>(
+    path: FieldPath,
+    label: string,
+    values: readonly T[],
+    onPick: (value: T) => void,
+    opts: { unavailable?: readonly T[] } = {},
+  ): TemplateResult {
     return html`<div class="field">
       <label for=${idFor(path)}>${label}</label>
       ${this.selectInput(path, label, values, onPick, opts)} ${this.errorTemplate(path)}
@@ -452,7 +481,9 @@ export class DuConfigForm extends LitElement {
   private initFields(base: FieldPath, what: string): TemplateResult {
     const wKind = getAt(this.draft, [...base, 'weights', 'kind']) as WeightInitKind;
     return html`
-      ${this.selectField([...base, 'weights', 'kind'], `${what} weight init`, WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'weights'], k)))}
+      ${this.selectField([...base, 'weights', 'kind'], `${what} weight init`, WEIGHT_INIT_KINDS, (k) =>
+        this.edit((d) => withWeightInitKind(d, [...base, 'weights'], k)),
+      )}
       ${wKind === 'normal' ? this.numberField([...base, 'weights', 'std'], `${what} init std`, LIMITS.initStd) : nothing}
       ${wKind === 'uniform' ? this.numberField([...base, 'weights', 'limit'], `${what} init limit`, LIMITS.initLimit) : nothing}
       ${this.numberField([...base, 'bias', 'value'], `${what} bias init`, LIMITS.biasValue)}
@@ -487,9 +518,7 @@ export class DuConfigForm extends LitElement {
           ${PRESET_NAMES.map((name) => html`<option value=${name} ?selected=${name === current}>${PRESETS[name].title}</option>`)}
         </select>
       </div>
-      <p class="note description" id="preset-description">
-        ${picked ? picked.description : edited}
-      </p>
+      <p class="note description" id="preset-description">${picked ? picked.description : edited}</p>
     </fieldset>`;
   }
 
@@ -515,15 +544,28 @@ export class DuConfigForm extends LitElement {
         <td class="n" rowspan="2">${n}</td>
         ${num(['width'], 'Width', 'width', LIMITS.width)}
         ${select(['activation', 'kind'], 'Activation', ACTIVATIONS, (k) => this.edit((d) => withActivationKind(d, layer, k)))}
-        ${!aux ? nothing : act === 'leaky_relu' || act === 'elu' ? num(['activation', 'alpha'], 'α', 'alpha', act === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha) : html`<td class="na">–</td>`}
+        ${!aux
+          ? nothing
+          : act === 'leaky_relu' || act === 'elu'
+            ? num(['activation', 'alpha'], 'α', 'alpha', act === 'leaky_relu' ? LIMITS.leakyAlpha : LIMITS.eluAlpha)
+            : html`<td class="na">–</td>`}
         ${num(['dropout'], 'Dropout p', 'dropout p', LIMITS.dropout)}
       </tr>
       <tr class="init">
         ${num(['init', 'bias', 'value'], 'Bias init', 'bias init', LIMITS.biasValue)}
-        ${select(['init', 'weights', 'kind'], 'Weight init', WEIGHT_INIT_KINDS, (k) => this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)))}
+        ${select(['init', 'weights', 'kind'], 'Weight init', WEIGHT_INIT_KINDS, (k) =>
+          this.edit((d) => withWeightInitKind(d, [...base, 'init', 'weights'], k)),
+        )}
         ${!aux ? nothing : scale ? num(['init', 'weights', scale[0]], `Init ${scale[0]}`, `init ${scale[0]}`, scale[1]) : html`<td class="na">–</td>`}
         <td class="end">
-          <button type="button" class="remove" aria-label=${`Remove layer ${n}`} title=${`Remove layer ${n}`} ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min} @click=${() => this.removeLayerKeepingFocus(layer)}>
+          <button
+            type="button"
+            class="remove"
+            aria-label=${`Remove layer ${n}`}
+            title=${`Remove layer ${n}`}
+            ?disabled=${this.running || this.draft.hidden.length <= LIMITS.depth.min}
+            @click=${() => this.removeLayerKeepingFocus(layer)}
+          >
             ✕
           </button>
         </td>
@@ -534,14 +576,18 @@ export class DuConfigForm extends LitElement {
       return list.length ? [html`<div class="error" id=${`${idFor(path)}-error`} role="alert">${column}: ${list.join('; ')}</div>`] : [];
     });
     // Always the same template, so typing never replaces (and unfocuses) the input.
-    return html`${row}<tr class="row-errors" ?hidden=${messages.length === 0}><td></td><td colspan=${aux ? 4 : 3}>${messages}</td></tr>`;
+    return html`${row}
+      <tr class="row-errors" ?hidden=${messages.length === 0}>
+        <td></td>
+        <td colspan=${aux ? 4 : 3}>${messages}</td>
+      </tr>`;
   }
 
   private modelSection(): TemplateResult {
     const depth = this.draft.hidden.length;
     const aux = this.draft.hidden.some((l) => {
       const a = (l.activation as { kind?: string } | undefined)?.kind;
-      const w = ((l.init as { weights?: { kind?: string } } | undefined)?.weights)?.kind;
+      const w = (l.init as { weights?: { kind?: string } } | undefined)?.weights?.kind;
       return a === 'leaky_relu' || a === 'elu' || w === 'normal' || w === 'uniform';
     });
     return html`<fieldset>
@@ -554,9 +600,18 @@ export class DuConfigForm extends LitElement {
         <table>
           <thead>
             <tr>
-              <th scope="col" rowspan="2">#</th><th scope="col">Width</th><th scope="col">Activation</th>${aux ? html`<th scope="col">α</th>` : nothing}<th scope="col">Dropout p</th>
+              <th scope="col" rowspan="2">#</th>
+              <th scope="col">Width</th>
+              <th scope="col">Activation</th>
+              ${aux ? html`<th scope="col">α</th>` : nothing}
+              <th scope="col">Dropout p</th>
             </tr>
-            <tr class="sub"><th scope="col">Bias init</th><th scope="col">Weight init</th>${aux ? html`<th scope="col">Std / limit</th>` : nothing}<th scope="col"><span class="visually-hidden">Remove</span></th></tr>
+            <tr class="sub">
+              <th scope="col">Bias init</th>
+              <th scope="col">Weight init</th>
+              ${aux ? html`<th scope="col">Std / limit</th>` : nothing}
+              <th scope="col"><span class="visually-hidden">Remove</span></th>
+            </tr>
           </thead>
           <tbody>
             ${this.draft.hidden.map((_, l) => this.layerRow(l, aux))}
@@ -569,8 +624,7 @@ export class DuConfigForm extends LitElement {
       </div>
       <div class="grid spaced">
         ${this.numberField(['outputSize'], 'Outputs', LIMITS.outputSize)}
-        ${this.selectField(['loss'], 'Loss', LOSSES, (v) => this.edit((d) => setAt(d, ['loss'], v)))}
-        ${this.initFields(['outputInit'], 'Output')}
+        ${this.selectField(['loss'], 'Loss', LOSSES, (v) => this.edit((d) => setAt(d, ['loss'], v)))} ${this.initFields(['outputInit'], 'Output')}
       </div>
     </fieldset>`;
   }
@@ -583,7 +637,9 @@ export class DuConfigForm extends LitElement {
       <div class="grid">
         ${this.selectField(['optimizer', 'kind'], 'Optimizer', OPTIMIZERS, (k) => this.edit((d) => withOptimizerKind(d, k)))}
         ${this.numberField(['lr'], 'Learning rate', LIMITS.lr)}
-        ${opt === 'momentum' ? html`${this.numberField(['optimizer', 'momentum'], 'Momentum', LIMITS.momentum)} ${this.checkField(['optimizer', 'nesterov'], 'Nesterov')}` : nothing}
+        ${opt === 'momentum'
+          ? html`${this.numberField(['optimizer', 'momentum'], 'Momentum', LIMITS.momentum)} ${this.checkField(['optimizer', 'nesterov'], 'Nesterov')}`
+          : nothing}
         ${opt === 'adam' || opt === 'adamw'
           ? html`${this.numberField(['optimizer', 'beta1'], 'β1', LIMITS.beta)} ${this.numberField(['optimizer', 'beta2'], 'β2', LIMITS.beta)}
             ${this.numberField(['optimizer', 'eps'], 'ε', LIMITS.eps)}`
@@ -591,7 +647,10 @@ export class DuConfigForm extends LitElement {
         ${this.numberField(['weightDecay'], opt === 'adamw' ? 'Weight decay (decoupled)' : 'Weight decay (L2)', LIMITS.weightDecay)}
         ${this.selectField(['schedule', 'kind'], 'LR schedule', SCHEDULES, (k) => this.edit((d) => withScheduleKind(d, k)))}
         ${this.numberField(['schedule', 'warmupSteps'], 'Warm-up steps', LIMITS.warmupSteps)}
-        ${sched === 'step' ? html`${this.numberField(['schedule', 'every'], 'Decay every (steps)', LIMITS.decayEvery)} ${this.numberField(['schedule', 'gamma'], 'Decay factor γ', LIMITS.gamma)}` : nothing}
+        ${sched === 'step'
+          ? html`${this.numberField(['schedule', 'every'], 'Decay every (steps)', LIMITS.decayEvery)}
+            ${this.numberField(['schedule', 'gamma'], 'Decay factor γ', LIMITS.gamma)}`
+          : nothing}
         ${sched === 'cosine' ? this.numberField(['schedule', 'minLr'], 'Minimum LR', LIMITS.minLr) : nothing}
         ${this.numberField(['batchSize'], 'Batch size', LIMITS.batchSize)}
       </div>
@@ -600,7 +659,8 @@ export class DuConfigForm extends LitElement {
 
   private datasetSection(): TemplateResult {
     const kind = getAt(this.draft, ['dataset', 'kind']) as DatasetKind;
-    const ds = (field: string, label: string, range: Range) => this.numberField(['dataset', field], label, range, { wrap: (d, apply) => editDataset(d, apply) });
+    const ds = (field: string, label: string, range: Range) =>
+      this.numberField(['dataset', field], label, range, { wrap: (d, apply) => editDataset(d, apply) });
     return html`<fieldset>
       <legend>Data set</legend>
       <div class="grid">
@@ -646,7 +706,9 @@ export class DuConfigForm extends LitElement {
     } catch (error) {
       this.status = '';
       this.importErrors =
-        error instanceof ConfigError ? error.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)) : [error instanceof Error ? error.message : String(error)];
+        error instanceof ConfigError
+          ? error.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+          : [error instanceof Error ? error.message : String(error)];
     }
   }
 
@@ -657,7 +719,9 @@ export class DuConfigForm extends LitElement {
     if (!file) return;
     if (file.size > MAX_IMPORT_BYTES) {
       this.status = '';
-      this.importErrors = [`${file.name} is ${file.size.toLocaleString('en-US')} bytes; a run configuration is at most ${MAX_IMPORT_BYTES.toLocaleString('en-US')}`];
+      this.importErrors = [
+        `${file.name} is ${file.size.toLocaleString('en-US')} bytes; a run configuration is at most ${MAX_IMPORT_BYTES.toLocaleString('en-US')}`,
+      ];
       return;
     }
     this.importJson(await file.text(), file.name);
@@ -690,8 +754,16 @@ export class DuConfigForm extends LitElement {
         ></textarea>
       </div>
       <div class="row">
-        <button type="button" ?disabled=${this.running || this.pasteText.trim() === ''} @click=${() => this.importJson(this.pasteText, 'the pasted JSON')}>Load pasted JSON</button>
-        <button type="button" title="Save the last valid run as run-config.json" @click=${() => downloadText(toJson(this.config), 'run-config.json', 'application/json')}>Download JSON</button>
+        <button type="button" ?disabled=${this.running || this.pasteText.trim() === ''} @click=${() => this.importJson(this.pasteText, 'the pasted JSON')}>
+          Load pasted JSON
+        </button>
+        <button
+          type="button"
+          title="Save the last valid run as run-config.json"
+          @click=${() => downloadText(toJson(this.config), 'run-config.json', 'application/json')}
+        >
+          Download JSON
+        </button>
         <button type="button" title="Copy the last valid run as JSON" @click=${this.copyJson}>Copy JSON</button>
       </div>
       ${this.importErrors.length
@@ -712,13 +784,18 @@ export class DuConfigForm extends LitElement {
     if (rest.length === 0 && this.validation.issues.size === 0) return nothing;
     return html`<div class="problems" role="alert">
       This run is not valid yet; the last valid one stays in use.
-      ${rest.length ? html`<ul>${rest.map(([path, messages]) => html`<li>${path || 'run'}: ${messages.join('; ')}</li>`)}</ul>` : nothing}
+      ${rest.length
+        ? html`<ul>
+            ${rest.map(([path, messages]) => html`<li>${path || 'run'}: ${messages.join('; ')}</li>`)}
+          </ul>`
+        : nothing}
     </div>`;
   }
 
   override render(): TemplateResult {
     this.placedPaths = new Set();
-    const body = html`${this.presetSection()} ${this.modelSection()} ${this.optimizerSection()} ${this.datasetSection()} ${this.runSection()} ${this.jsonSection()}`;
+    const body = html`${this.presetSection()} ${this.modelSection()} ${this.optimizerSection()} ${this.datasetSection()} ${this.runSection()}
+    ${this.jsonSection()}`;
     return html`${this.unplacedProblems()} ${body}`;
   }
 }

@@ -17,7 +17,9 @@ export class DuSeedAnswer extends LitElement {
   static override styles = css`
     :host {
       display: block;
-      font: 14px/1.5 system-ui, sans-serif;
+      font:
+        14px/1.5 system-ui,
+        sans-serif;
       color: var(--du-fg, #1d2430);
     }
     section {
@@ -55,7 +57,8 @@ export class DuSeedAnswer extends LitElement {
   `;
 
   override render(): TemplateResult {
-    const body = this.input === null ? html`<p class="placeholder">Start a run: the answer is written from its numbers as it trains.</p>` : this.answer(this.input);
+    const body =
+      this.input === null ? html`<p class="placeholder">Start a run: the answer is written from its numbers as it trains.</p>` : this.answer(this.input);
     return html`<section aria-labelledby="title" aria-live="polite">
       <h2 id="title">Will all my units end up stuck at zero?</h2>
       ${body}
@@ -71,7 +74,11 @@ export class DuSeedAnswer extends LitElement {
       return html`<p class="error" role="alert">No answer for these numbers: ${error instanceof Error ? error.message : String(error)}</p>`;
     }
     return html`<p class="headline">${answer.headline}</p>
-      ${answer.findings.length ? html`<ul>${answer.findings.map((f) => html`<li>${f}</li>`)}</ul>` : nothing}`;
+      ${answer.findings.length
+        ? html`<ul>
+            ${answer.findings.map((f) => html`<li>${f}</li>`)}
+          </ul>`
+        : nothing}`;
   }
 }
 

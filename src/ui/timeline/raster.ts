@@ -28,7 +28,8 @@ export class TimelineRaster {
     readonly capacity = TIMELINE_CAPACITY,
     maxRows?: number,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 2 || capacity % 2 !== 0) throw new RangeError(`timeline capacity must be an even integer >= 2, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 2 || capacity % 2 !== 0)
+      throw new RangeError(`timeline capacity must be an even integer >= 2, got ${capacity}`);
     const shape = bucketShape(width, maxRows);
     this.rows = shape.rows;
     this.unitsPerRow = shape.unitsPerRow;

@@ -31,7 +31,9 @@ export class DuTimeline extends LitElement {
   static override styles = css`
     :host {
       display: block;
-      font: 12px/1.4 system-ui, sans-serif;
+      font:
+        12px/1.4 system-ui,
+        sans-serif;
       color: var(--du-fg, #1d2430);
     }
     .frame {

@@ -8,7 +8,8 @@ const INDEX_SPACE = 2 ** 21;
 
 /** Cell i shows unit result[i]: ascending first-death step, never-dead units last, ties by unit index. */
 export function deathOrder(history: Uint32Array, width: number): Uint32Array {
-  if (history.length < width * UNIT_HISTORY_WORDS) throw new RangeError(`unit history holds ${history.length} words, fewer than ${width} units × ${UNIT_HISTORY_WORDS}`);
+  if (history.length < width * UNIT_HISTORY_WORDS)
+    throw new RangeError(`unit history holds ${history.length} words, fewer than ${width} units × ${UNIT_HISTORY_WORDS}`);
   if (width > INDEX_SPACE) throw new RangeError(`${width} units exceed the ${INDEX_SPACE} an order can hold`);
   // One numeric sort of exact float64 keys (step · 2^21 + index < 2^53) instead of a comparator over objects.
   const keys = new Float64Array(width);

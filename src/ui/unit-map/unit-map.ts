@@ -80,7 +80,9 @@ export class DuUnitMap extends LitElement {
     css`
       :host {
         display: block;
-        font: 12px/1.4 system-ui, sans-serif;
+        font:
+          12px/1.4 system-ui,
+          sans-serif;
         color: var(--du-fg, #1d2430);
       }
       header {
@@ -352,7 +354,10 @@ export class DuUnitMap extends LitElement {
   private setHover(hover: { unit: number; cell: number; x: number; y: number } | null): void {
     const changed = (hover?.unit ?? null) !== (this.hover?.unit ?? null);
     this.hover = hover;
-    if (changed) this.dispatchEvent(new CustomEvent<UnitHoverDetail>('unit-hover', { detail: { layer: this.layer, unit: hover?.unit ?? null }, bubbles: true, composed: true }));
+    if (changed)
+      this.dispatchEvent(
+        new CustomEvent<UnitHoverDetail>('unit-hover', { detail: { layer: this.layer, unit: hover?.unit ?? null }, bubbles: true, composed: true }),
+      );
   }
 
   private fit(): void {
@@ -363,13 +368,18 @@ export class DuUnitMap extends LitElement {
 
   private toggleOrder(event: Event): void {
     this.orderByDeath = (event.target as HTMLInputElement).checked;
-    this.dispatchEvent(new CustomEvent<OrderChangeDetail>('order-change', { detail: { layer: this.layer, byDeath: this.orderByDeath }, bubbles: true, composed: true }));
+    this.dispatchEvent(
+      new CustomEvent<OrderChangeDetail>('order-change', { detail: { layer: this.layer, byDeath: this.orderByDeath }, bubbles: true, composed: true }),
+    );
   }
 
   private savePng(): void {
     const bytes = this.png();
     if (!bytes) return;
-    downloadBlob(new Blob([bytes as BlobPart], { type: 'image/png' }), `deadunits-layer${this.layer}-step${this.step ?? 0}${this.activeOrder() ? '-by-death' : ''}.png`);
+    downloadBlob(
+      new Blob([bytes as BlobPart], { type: 'image/png' }),
+      `deadunits-layer${this.layer}-step${this.step ?? 0}${this.activeOrder() ? '-by-death' : ''}.png`,
+    );
   }
 
   private tooltipBody(): TemplateResult | typeof nothing {

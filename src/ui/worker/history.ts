@@ -5,7 +5,8 @@ import { stepOrNull } from '../unit-map/order';
 
 export function unitRecord(history: Uint32Array, unit: number): UnitRecord {
   const h = unit * UNIT_HISTORY_WORDS;
-  if (!Number.isInteger(unit) || unit < 0 || h + UNIT_HISTORY_WORDS > history.length) throw new RangeError(`unit ${unit} is not in a layer of ${history.length / UNIT_HISTORY_WORDS} units`);
+  if (!Number.isInteger(unit) || unit < 0 || h + UNIT_HISTORY_WORDS > history.length)
+    throw new RangeError(`unit ${unit} is not in a layer of ${history.length / UNIT_HISTORY_WORDS} units`);
   return {
     firstDeathStep: stepOrNull(history[h + UnitHistoryField.firstDeathStep]),
     deaths: history[h + UnitHistoryField.deaths],

@@ -276,7 +276,12 @@ export class EngineSession {
       run.observatory.close();
       await run.consumer;
       run.observatory.destroy();
-      const observatory = await Observatory.create(run.trainer, { every: this.snapshotEvery, probeInputs: run.probe.inputs, probeRows: run.probe.samples, ringSize: RING_SIZE });
+      const observatory = await Observatory.create(run.trainer, {
+        every: this.snapshotEvery,
+        probeInputs: run.probe.inputs,
+        probeRows: run.probe.samples,
+        ringSize: RING_SIZE,
+      });
       observatory.writeState(state);
       run.observatory = observatory;
       run.consumer = this.consume(observatory, generation);
@@ -485,7 +490,8 @@ export class EngineSession {
       const run = this.run;
       if (!run || generation !== this.generation) return;
       const width = run.config.hidden[layer - 1]?.width;
-      if (width === undefined || unit >= width) throw new RangeError(`unit-info: unit ${unit} of layer ${layer} does not exist (layers 1..${run.config.hidden.length})`);
+      if (width === undefined || unit >= width)
+        throw new RangeError(`unit-info: unit ${unit} of layer ${layer} does not exist (layers 1..${run.config.hidden.length})`);
       const words = await this.readHistory(run, layer);
       this.post({ type: 'unit-info', id, layer, unit, step: run.trainer.step, record: unitRecord(words, unit) });
     });

@@ -25,7 +25,14 @@ export const CHARTS: readonly ChartSpec[] = [
   { id: 'loss', title: 'Training loss', unit: 'mean loss', perLayer: false, fraction: false, value: (r) => finite(r.loss) },
   { id: 'dead', title: 'Dead units', unit: 'fraction of layer', perLayer: true, fraction: true, value: (r, l) => r.layers[l].dead / r.layers[l].width },
   { id: 'revived', title: 'Revived units (dead before, alive now)', unit: 'units', perLayer: true, fraction: false, value: (r, l) => r.layers[l].revived },
-  { id: 'dropped', title: 'Dropped units (probe sample 0)', unit: 'fraction of layer', perLayer: true, fraction: true, value: (r, l) => r.layers[l].dropped / r.layers[l].width },
+  {
+    id: 'dropped',
+    title: 'Dropped units (probe sample 0)',
+    unit: 'fraction of layer',
+    perLayer: true,
+    fraction: true,
+    value: (r, l) => r.layers[l].dropped / r.layers[l].width,
+  },
   { id: 'speed', title: 'Training speed', unit: 'steps / s', perLayer: false, fraction: false, value: (r) => finite(r.stepsPerSecond) },
 ];
 

@@ -77,7 +77,15 @@ export class EnvelopeSeries {
       if (this.committed === this.capacity) this.halve();
       return;
     }
-    const b = (this.pending ??= { rows: 0, firstX: x, lastX: x, min: values.slice(), max: values.slice(), minAt: values.map(() => 0), maxAt: values.map(() => 0) });
+    const b = (this.pending ??= {
+      rows: 0,
+      firstX: x,
+      lastX: x,
+      min: values.slice(),
+      max: values.slice(),
+      minAt: values.map(() => 0),
+      maxAt: values.map(() => 0),
+    });
     b.lastX = x;
     for (let s = 0; s < this.seriesCount; s++) {
       const v = values[s];

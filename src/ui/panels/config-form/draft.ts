@@ -120,7 +120,12 @@ export function editDataset(draft: Draft, edit: (draft: Draft) => void): void {
   const after = derived(draft.dataset);
   if (after.loss !== undefined && (before.loss === undefined || draft.loss === before.loss)) draft.loss = after.loss;
   if (after.outputSize !== undefined && (before.outputSize === undefined || draft.outputSize === before.outputSize)) draft.outputSize = after.outputSize;
-  if (after.outputSize === undefined && getAt(draft, ['dataset', 'kind']) === 'teacher' && before.outputSize !== undefined && draft.outputSize === before.outputSize) {
+  if (
+    after.outputSize === undefined &&
+    getAt(draft, ['dataset', 'kind']) === 'teacher' &&
+    before.outputSize !== undefined &&
+    draft.outputSize === before.outputSize
+  ) {
     draft.outputSize = 1;
   }
 }
