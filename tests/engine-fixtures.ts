@@ -2,7 +2,8 @@
 // (three activations, dropout, shapes that are not multiples of any tile), small enough for lavapipe.
 import type { ModelSpec } from '../src/engine/model-spec';
 import type { TrainingData } from '../src/engine/trainer';
-import { philox4x32, rngKey, unitFloat } from '../src/reference/philox';
+import { philox4x32, unitFloat } from '../src/reference/philox';
+import { rngKey } from '../src/spec/rng-streams';
 
 export function smallSpec(overrides: Partial<ModelSpec> = {}): ModelSpec {
   return {

@@ -1,7 +1,7 @@
 // The in-memory data set the engine uploads once, plus validation of user arrays and the observatory's probe set.
 
 import { ConfigError, type ConfigIssue, DATASET_MAX_VALUES, LIMITS, naturalLoss, type RunConfig } from '../config/schema';
-import { rngKey } from '../reference/philox';
+import { rngKey } from '../spec/rng-streams';
 import { PhiloxStream } from './rng';
 
 export type DatasetKind = 'classification' | 'regression';

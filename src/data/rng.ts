@@ -2,7 +2,7 @@
 // Counter = (block lo, block hi, sub-stream, 0) under a key from rngKey(): sub-streams keep the parts of one
 // generator (e.g. inputs vs teacher weights) independent, so changing one size does not reshuffle the others.
 
-import { type Counter, type Key, openUnitFloat, philox4x32, unitFloat } from '../reference/philox';
+import { type Counter, type Key, openUnitFloat, philox4x32, unitFloat } from '../spec/philox';
 
 export class PhiloxStream {
   private readonly counter: [number, number, number, number];

@@ -16,7 +16,7 @@
 //                     (a row with no nonzero gets label 0).
 
 import type { RunConfig } from '../config/schema';
-import { rngKey } from '../reference/philox';
+import { rngKey } from '../spec/rng-streams';
 import type { Dataset } from './dataset';
 import { PhiloxStream } from './rng';
 

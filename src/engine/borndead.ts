@@ -1,6 +1,6 @@
 // Monte-Carlo estimate of the probability that a freshly initialized network is dead, on the GPU: many trials
 // per submit. Trial t (seed = trialSeed(seed, t)) is the network a run with that seed starts from, fed its own
-// standard normal probe inputs (see src/reference/borndead.ts for the exact streams and the definition of dead).
+// standard normal probe inputs (see src/spec/borndead-trials.ts for the exact streams and the definition of dead).
 // Per batch of T trials, one dispatch each: the born-dead kernel draws T probe sets and, layer by layer, T weight
 // matrices (trial t from its own seed, with the init kernel's draws), multiplies all T at once (a wide layer
 // instead runs the engine's tiled matmul, one dispatch per trial); the activation kernel runs once over all T;
@@ -11,10 +11,10 @@ import type { Dispatch } from '../gpu/dispatch';
 import { ActivationKernel } from '../gpu/kernels/activation';
 import { BornDeadKernel } from '../gpu/kernels/borndead';
 import { MatmulKernel } from '../gpu/kernels/matmul';
-import { type BornDeadSpec, PROBE_INPUT_SCHEME, probeInputKey, trialSeed } from '../reference/borndead';
-import { rngKey } from '../reference/philox';
+import { type BornDeadSpec, PROBE_INPUT_SCHEME, probeInputKey, trialSeed } from '../spec/borndead-trials';
+import { rngKey } from '../spec/rng-streams';
 
-export type { BornDeadLayer, BornDeadSpec } from '../reference/borndead';
+export type { BornDeadLayer, BornDeadSpec } from '../spec/borndead-trials';
 
 /** Largest buffer a batch uses; the trials per batch follow from it (and from the device's binding limit). */
 const BATCH_BUFFER_BYTES = 64 * 2 ** 20;

@@ -1,7 +1,7 @@
 // From a validated run configuration (src/config) to the engine's kernel-level model description.
 import type { RunConfig } from '../config/schema';
-import type { InitScheme } from '../gpu/kernels/init';
-import type { OptimizerSpec } from '../gpu/kernels/optimizer';
+import type { InitScheme } from '../spec/init-schemes';
+import type { OptimizerSpec } from '../spec/optimizers';
 import type { LayerInit, ModelSpec } from './model-spec';
 
 function layerInit(init: RunConfig['hidden'][number]['init']): LayerInit {

@@ -1,10 +1,10 @@
 // What the engine needs to know about a network, in kernel terms. src/engine/from-config.ts derives it
 // from a validated RunConfig; tests build it directly.
-import type { ActivationSpec } from '../gpu/kernels/activation';
-import type { InitScheme } from '../gpu/kernels/init';
-import type { LossKind } from '../gpu/kernels/loss';
-import type { OptimizerSpec } from '../gpu/kernels/optimizer';
-import type { ScheduleParams } from '../reference/schedule';
+import type { ActivationSpec } from '../spec/activations';
+import type { InitScheme } from '../spec/init-schemes';
+import type { LossKind } from '../spec/loss-kinds';
+import type { OptimizerSpec } from '../spec/optimizers';
+import type { ScheduleParams } from '../spec/lr-schedule';
 
 export interface LayerInit {
   weights: InitScheme;
@@ -58,11 +58,6 @@ export function probeChunkRows(spec: ModelSpec): number {
   if (spec.probeChunkRows !== undefined) return Math.min(rows, spec.probeChunkRows);
   const widest = Math.max(...spec.hidden.map((h) => h.width));
   return Math.max(1, Math.min(rows, Math.floor(PROBE_CHUNK_BYTES / (4 * widest))));
-}
-
-/** Number of layers with weights: the hidden layers and the output layer. */
-export function weightLayerCount(spec: ModelSpec): number {
-  return spec.hidden.length + 1;
 }
 
 /** Widths of the activations: input, each hidden layer, output. */

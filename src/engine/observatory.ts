@@ -10,9 +10,11 @@
 // and mapped; otherwise the snapshot is skipped (counted) — the statistics on the GPU are still kept.
 import { createStorage, readU32, uploadStorage } from '../gpu/buffers';
 import { composeDispatches, type Dispatch } from '../gpu/dispatch';
-import { UnitStatsKernel, LAYER_COUNTS, UNIT_HISTORY_WORDS, LayerCount } from '../gpu/kernels/unitstats';
-import { rngKey } from '../reference/philox';
-import { bitmapWords } from '../reference/unitstats';
+import { UnitStatsKernel } from '../gpu/kernels/unitstats';
+import { LAYER_COUNTS, LayerCount } from '../spec/layer-counts';
+import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
+import { rngKey } from '../spec/rng-streams';
+import { bitmapWords } from '../spec/bitmaps';
 import { probeChunkRows } from './model-spec';
 import type { Trainer } from './trainer';
 

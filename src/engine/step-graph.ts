@@ -3,7 +3,7 @@
 //   -> loss -> backward in reverse (dW = Xᵀ·dZ, db = Σ dZ, dX = dZ·Wᵀ) -> optimizer -> end_step.
 // Wide layers are grids of column blocks: products over split inputs accumulate block by block.
 import type { Dispatch } from '../gpu/dispatch';
-import { rngKey } from '../reference/philox';
+import { rngKey } from '../spec/rng-streams';
 import type { ModelSpec } from './model-spec';
 import type { ActivationBlock, Kernels, TrainingData, WeightLayer } from './trainer';
 

@@ -115,22 +115,3 @@ export async function acquireBrowserGpu(options: AcquireOptions = {}): Promise<G
   }
   return acquireGpu(gpu, options, 'The browser has WebGPU but returned no adapter: check that hardware acceleration is on.');
 }
-
-/**
- * Runs `body` inside validation and internal-error scopes and throws if the GPU reported an error,
- * naming `label` so the failing kernel is obvious.
- */
-export async function withErrorScopes<T>(device: GPUDevice, label: string, body: () => T | Promise<T>): Promise<T> {
-  device.pushErrorScope('internal');
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
-  let result: T;
-  try {
-    result = await body();
-  } finally {
-    const errors = await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
-    const first = errors.find((e) => e !== null);
-    if (first) throw new Error(`${label}: WebGPU ${first.constructor.name}: ${first.message}`);
-  }
-  return result;
-}

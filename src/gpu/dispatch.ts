@@ -54,15 +54,6 @@ export function prepareDispatch(device: GPUDevice, spec: DispatchSpec): Dispatch
   };
 }
 
-/** Encodes dispatches in one compute pass and submits them. For tests and one-off work; the engine batches. */
-export function runDispatches(device: GPUDevice, label: string, dispatches: Dispatch[]): void {
-  const encoder = device.createCommandEncoder({ label });
-  const pass = encoder.beginComputePass({ label });
-  for (const d of dispatches) d.encode(pass);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-}
-
 /** Several dispatches encoded in order as one; destroys the parts and `owned` buffers together. */
 export function composeDispatches(label: string, parts: Dispatch[], owned: GPUBuffer[] = []): Dispatch {
   return {

@@ -2,34 +2,12 @@
 // rounded once to f32. relu, leaky_relu and identity are bit-identical to the GPU (one f32 rounding at
 // most, alpha rounded to f32 as the uniform holds it); elu and gelu differ by the GPU's exp accuracy.
 // The scalar functions are float64 throughout, for finite-difference checks.
-
-export type ActivationKind = 'relu' | 'leaky_relu' | 'elu' | 'gelu' | 'identity';
-
-export interface ActivationSpec {
-  kind: ActivationKind;
-  /** Leaky ReLU slope for z <= 0 (default 0.01) or ELU alpha (default 1.0); ignored by the others. */
-  alpha?: number;
-}
-
-/** The WGSL override value of each kind (shaders/activation.wgsl KIND_*). */
-export const ACTIVATION_KIND_CODES: Readonly<Record<ActivationKind, number>> = {
-  identity: 0,
-  relu: 1,
-  leaky_relu: 2,
-  elu: 3,
-  gelu: 4,
-};
+import { activationAlpha, type ActivationSpec } from '../spec/activations';
 
 const GELU_K = Math.fround(Math.sqrt(2 / Math.PI));
 const GELU_C = Math.fround(0.044715);
 const GELU_Z_CLAMP = 20;
 const GELU_T_CLAMP = 80;
-
-/** alpha as the GPU sees it (an f32 uniform), with the per-kind default. */
-export function activationAlpha(spec: ActivationSpec): number {
-  const fallback = spec.kind === 'elu' ? 1.0 : 0.01;
-  return Math.fround(spec.alpha ?? fallback);
-}
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));

@@ -1,27 +1,9 @@
 // Born-dead trials on the CPU: the oracle for src/engine/borndead.ts (shaders/borndead.wgsl plus the init and
-// activation kernels). Trial seed s builds the network a run with seed s starts from: hidden layer l (1-based)
-// draws its weights from rngKey(s, 'initWeights', l) exactly as the trainer does; its bias is the constant of
-// the init. The probe inputs are standard normal, x[r, i] = initNormalAt(rngKey(s, 'probeSet', 1), r * inputSize + i, 1)
-// (stream 'probeSet', layer word 1: layer word 0 is the data set's probe-row selection).
-// The trial is dead when every unit of the last hidden layer has pre-activation <= 0 on every probe input.
-import { activationScalar, type ActivationSpec } from './activation';
-import { initReference, type InitScheme } from './init';
-import { type Key, rngKey } from './philox';
-
-export interface BornDeadLayer {
-  width: number;
-  activation: ActivationSpec;
-  weights: InitScheme;
-  /** The constant bias every unit starts with. */
-  bias: number;
-}
-
-export interface BornDeadSpec {
-  inputSize: number;
-  /** Probe inputs per trial. */
-  probeRows: number;
-  hidden: BornDeadLayer[];
-}
+// activation kernels). What a trial is: src/spec/borndead-trials.ts.
+import { PROBE_INPUT_SCHEME, probeInputKey, type BornDeadSpec } from '../spec/borndead-trials';
+import { rngKey } from '../spec/rng-streams';
+import { activationScalar } from './activation';
+import { initReference } from './init';
 
 export interface TrialVerdict {
   /** (probe row, unit) pairs of the last hidden layer with pre-activation > 0; 0 = dead. */
@@ -29,17 +11,6 @@ export interface TrialVerdict {
   /** Largest pre-activation of the last hidden layer (f32). */
   maxPre: number;
 }
-
-/** The seed of trial t of a run of trials starting at `seed`: consecutive, wrapping at 2^32. */
-export function trialSeed(seed: number, t: number): number {
-  return (seed + t) >>> 0;
-}
-
-export function probeInputKey(seed: number): Key {
-  return rngKey(seed, 'probeSet', 1);
-}
-
-export const PROBE_INPUT_SCHEME: InitScheme = { kind: 'normal', std: 1 };
 
 /** [probeRows, inputSize] standard normal probe inputs of the trial with this seed. */
 export function probeInputsReference(spec: BornDeadSpec, seed: number): Float32Array {

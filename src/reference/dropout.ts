@@ -1,30 +1,8 @@
 // Inverted dropout on the CPU: the oracle for shaders/dropout.wgsl, bit for bit.
 // keep(unit) <=> (philox(key, (unit >> 2, sample, step, 0))[unit & 3] >>> 8) >= threshold; y = keep ? x * scale : 0.
-import { philox4x32, type Key } from './philox.js';
-
-const TWO_24 = 2 ** 24;
-
-function checkP(p: number): void {
-  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout p must be in [0, 1), got p = ${p}`);
-}
-
-/**
- * The integer drop threshold on the top 24 bits of a Philox word: P(keep) = 1 - threshold / 2^24.
- * NOTE: an exact integer comparison, so CPU and GPU agree on every mask bit. p is quantised to 2^-24.
- */
-export function dropoutThreshold(p: number): number {
-  checkP(p);
-  const threshold = Math.round(p * TWO_24);
-  // p within 2^-25 of 1 would round to "drop everything" (and scale ~1/(1-p) is then meaningless).
-  if (threshold >= TWO_24) throw new RangeError(`dropout p = ${p} is too close to 1 (rounds to dropping every unit)`);
-  return threshold;
-}
-
-/** The f32 factor applied to kept units, so E[y] = x. NOTE: f32 x * scale is IEEE-exact on both sides. */
-export function dropoutScale(p: number): number {
-  checkP(p);
-  return Math.fround(1 / (1 - p));
-}
+import { bitmapWords } from '../spec/bitmaps';
+import { dropoutScale, dropoutThreshold } from '../spec/dropout-rate';
+import { philox4x32, type Key } from '../spec/philox';
 
 /** Whether `unit` (global index in the layer) of batch row `sample` is kept at training step `step`. */
 export function dropoutKeep(key: Key, step: number, sample: number, unit: number, threshold: number): boolean {
@@ -78,7 +56,7 @@ export function dropoutBackward(args: DropoutReferenceArgs & { dY: Float32Array 
 export function dropoutMaskBits(args: Omit<DropoutReferenceArgs, 'rows'> & { sample: number }): Uint32Array {
   const { p, key, step, sample, cols, unitOffset = 0 } = args;
   const threshold = dropoutThreshold(p);
-  const bits = new Uint32Array(Math.ceil(cols / 32));
+  const bits = new Uint32Array(bitmapWords(cols));
   for (let c = 0; c < cols; c++) {
     if (!dropoutKeep(key, step, sample, unitOffset + c, threshold)) bits[c >>> 5] |= 1 << (c & 31);
   }

@@ -1,14 +1,5 @@
 // CPU mirror of shaders/finite.wgsl: how many elements of a tensor are NaN or ±Infinity, and the first one.
-
-/** Index value meaning "no non-finite element" (as the GPU writes it). */
-export const NO_INDEX = 0xffffffff;
-
-export interface FiniteCount {
-  /** Elements that are NaN or ±Infinity. */
-  bad: number;
-  /** Lowest index of such an element, or NO_INDEX. */
-  first: number;
-}
+import { NO_INDEX, type FiniteCount } from '../spec/finite-count';
 
 /** Counts the non-finite elements of data[offset, offset + count). */
 export function countNonFinite(data: Float32Array, offset = 0, count = data.length - offset): FiniteCount {

@@ -8,7 +8,7 @@
 // mse: loss = mean over all rows * cols elements of (y - t)^2;  grad = 2 (y - t) / (rows * cols);
 //   rowLoss[r] = mean_c (y[r, c] - t[r, c])^2, so loss = mean_r rowLoss[r] for both kinds.
 
-export type LossKind = 'softmax_ce' | 'mse';
+import type { LossKind } from '../spec/loss-kinds';
 
 export interface LossResult {
   /** Mean loss of the batch, from the unrounded float64 row losses. */

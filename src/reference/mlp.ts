@@ -1,6 +1,8 @@
 // The whole training step on the CPU, built from the per-kernel references in the same order as
 // src/engine/trainer.ts: same batches, same dropout masks, same initialization streams. It is the
 // oracle for the engine's end-to-end test and a fallback for tiny runs; it never shards.
+import { optimizerStateCount } from '../spec/optimizers';
+import { rngKey } from '../spec/rng-streams';
 import { activationBackward, activationForward } from './activation';
 import { biasGrad } from './bias';
 import { dropoutBackward, dropoutForward } from './dropout';
@@ -9,9 +11,7 @@ import { initReference } from './init';
 import { lossForward } from './loss';
 import { matmulReference } from './matmul';
 import { optimizerStep } from './optimizer';
-import { rngKey } from './philox';
 import { StepStateReference } from './schedule';
-import { OptimizerKernel } from '../gpu/kernels/optimizer';
 import { activationWidths, type ModelSpec } from '../engine/model-spec';
 import type { LayerParameters, TrainingData } from '../engine/trainer';
 
@@ -33,7 +33,7 @@ export class ReferenceTrainer {
     private readonly data: TrainingData,
   ) {
     const widths = activationWidths(spec);
-    const states = OptimizerKernel.stateBuffersNeeded(spec.optimizer);
+    const states = optimizerStateCount(spec.optimizer);
     const param = (value: Float32Array): ParamState => ({
       value,
       grad: new Float32Array(value.length),

@@ -5,31 +5,7 @@
 //   adam:     g' = g + wd·w;  m = β1·m + (1-β1)·g';  v = β2·v + (1-β2)·g'²;
 //             w -= lr · (m / bc1) / (sqrt(v / bc2) + ε),  bc1 = 1 - β1^(step+1), bc2 = 1 - β2^(step+1)
 //   adamw:    as adam with g' = g, after the decoupled decay w -= lr·wd·w
-
-export type OptimizerSpec =
-  | { kind: 'sgd'; weightDecay?: number }
-  | { kind: 'momentum'; momentum: number; nesterov?: boolean; weightDecay?: number }
-  | { kind: 'adam' | 'adamw'; beta1: number; beta2: number; eps: number; weightDecay?: number };
-
-/** Optimizer state buffers of `count` f32 each: momentum (1) or Adam's m and v (2). */
-export function optimizerStateCount(spec: OptimizerSpec): 0 | 1 | 2 {
-  return spec.kind === 'sgd' ? 0 : spec.kind === 'momentum' ? 1 : 2;
-}
-
-/** Throws a RangeError naming the first hyperparameter out of range. */
-export function validateOptimizerSpec(spec: OptimizerSpec): void {
-  const check = (name: string, v: number, ok: boolean) => {
-    if (!Number.isFinite(v) || !ok) throw new RangeError(`optimizer ${spec.kind}: ${name} = ${v} is out of range`);
-  };
-  const wd = spec.weightDecay ?? 0;
-  check('weightDecay', wd, wd >= 0);
-  if (spec.kind === 'momentum') check('momentum', spec.momentum, spec.momentum >= 0 && spec.momentum < 1);
-  if (spec.kind === 'adam' || spec.kind === 'adamw') {
-    check('beta1', spec.beta1, spec.beta1 >= 0 && spec.beta1 < 1);
-    check('beta2', spec.beta2, spec.beta2 >= 0 && spec.beta2 < 1);
-    check('eps', spec.eps, spec.eps > 0);
-  }
-}
+import { optimizerStateCount, validateOptimizerSpec, type OptimizerSpec } from '../spec/optimizers';
 
 /** 1 - beta^(step + 1) for the 0-based step, in f32 as the StepState buffer holds it. */
 export function biasCorrection(beta: number, step: number): number {

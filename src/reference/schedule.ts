@@ -1,18 +1,7 @@
 // CPU mirror of shaders/schedule.wgsl: learning rate and Adam bias corrections for step t.
 // NOTE: the GPU evaluates the schedule's pow/cos in f32 with its own approximations, so the learning
 // rate agrees within a few ulps; the bias corrections are running f32 products and agree bit for bit.
-
-export interface ScheduleParams {
-  kind: 'constant' | 'step' | 'cosine';
-  baseLr: number;
-  warmupSteps: number;
-  totalSteps: number;
-  decayEvery: number;
-  gamma: number;
-  minLr: number;
-  beta1: number;
-  beta2: number;
-}
+import type { ScheduleParams } from '../spec/lr-schedule';
 
 export interface StepValues {
   lr: number;
@@ -57,14 +46,3 @@ export class StepStateReference {
     this.step++;
   }
 }
-
-/** Initial words of the StepState buffer: step 0, beta powers 1. */
-export function initialStepState(): ArrayBuffer {
-  const words = new Float32Array(STEP_STATE_WORDS);
-  words[4] = 1;
-  words[5] = 1;
-  return words.buffer;
-}
-
-/** Words in the StepState buffer (step, lr, bc1, bc2, beta1^t, beta2^t, 2 padding). */
-export const STEP_STATE_WORDS = 8;

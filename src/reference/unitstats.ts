@@ -8,55 +8,14 @@
 // - Revived: dead at an earlier snapshot, alive now.
 // - Consecutive drops: run = dropped(t) ? run + 1 : 0 and longest = max(longest, run), every step.
 //
-// Bitmaps hold bit (u % 32) of word (u / 32) for unit u; bits past the width are 0.
+// Bitmaps: src/spec/bitmaps.ts; the UnitHistory words: src/spec/unit-history.ts.
 // Snapshots are labelled with StepState.step read after a step's end_step: the number of completed steps.
-import { dropoutKeep, dropoutThreshold, type DropoutReferenceArgs } from './dropout.js';
-import type { Key } from './philox.js';
-
-/** "No such step": first_death_step and last_change_step of a unit that never changed. */
-export const NEVER = 0xffffffff;
-
-/** u32 words per unit in the history buffer (struct UnitHistory in shaders/unitstats.wgsl). */
-export const UNIT_HISTORY_WORDS = 8;
-
-/** Word index of each UnitHistory field inside a unit's 8 words. */
-export const UnitHistoryField = {
-  firstDeathStep: 0,
-  deaths: 1,
-  revivals: 2,
-  lastChangeStep: 3,
-  wasDead: 4,
-  dropRun: 5,
-  longestDropRun: 6,
-} as const;
-
-/** Per-layer totals written by historyUpdate: counts[countsOffset + i]. */
-export const LayerCount = {
-  /** Units dead at this snapshot. */
-  dead: 0,
-  /** Units alive at this snapshot that were dead at an earlier one (popcount of revivedBits). */
-  revived: 1,
-  /** Units dead at this snapshot or any earlier one (first_death_step != NEVER). */
-  everDead: 2,
-  /** Units set in droppedBits (dropped for sample 0 at the step the bitmap was made for). */
-  dropped: 3,
-} as const;
-export const LAYER_COUNTS = 4;
-
-/** Words of a bitmap of `units` bits. */
-export function bitmapWords(units: number): number {
-  return Math.ceil(units / 32);
-}
-
-/** The history before any snapshot or step: never dead, never dropped. */
-export function initialUnitHistory(units: number): Uint32Array {
-  const history = new Uint32Array(units * UNIT_HISTORY_WORDS);
-  for (let u = 0; u < units; u++) {
-    history[u * UNIT_HISTORY_WORDS + UnitHistoryField.firstDeathStep] = NEVER;
-    history[u * UNIT_HISTORY_WORDS + UnitHistoryField.lastChangeStep] = NEVER;
-  }
-  return history;
-}
+import { bitmapWords } from '../spec/bitmaps';
+import { dropoutThreshold } from '../spec/dropout-rate';
+import { LAYER_COUNTS, LayerCount } from '../spec/layer-counts';
+import type { Key } from '../spec/philox';
+import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField } from '../spec/unit-history';
+import { dropoutKeep, type DropoutReferenceArgs } from './dropout.js';
 
 export interface DeadScanResult {
   /** [ceil(cols / 32)] words: bit c set <=> z[r, c] <= 0 for every row r. */

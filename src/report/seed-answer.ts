@@ -2,7 +2,7 @@
 // units end up stuck at zero?" — written from a run's own numbers. Used by the CLI's report.md and the UI's panel.
 // Browser-safe (no Node imports).
 import type { RunConfig } from '../config';
-import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField } from '../reference/unitstats';
+import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField } from '../spec/unit-history';
 
 /** What a layer's per-unit history (Observatory.readUnitHistory) says, reduced to counts. */
 export interface LayerHistorySummary {

@@ -122,7 +122,7 @@ export interface TimelineColumn {
   layers: Uint8Array[];
 }
 
-/** Per unit, what the observatory keeps (src/reference/unitstats.ts UnitHistoryField); null for "never". */
+/** Per unit, what the observatory keeps (src/spec/unit-history.ts UnitHistoryField); null for "never". */
 export interface UnitRecord {
   firstDeathStep: number | null;
   deaths: number;

@@ -7,7 +7,7 @@ import { TfMlp, tfBatch } from '../../bench/tfjs-mlp';
 import { LEARNING_RATE, benchData, mlpSpec, type MlpShape } from '../../bench/train';
 import { batchIndices, gatherRows } from '../../src/reference/gather';
 import { ReferenceTrainer } from '../../src/reference/mlp';
-import { rngKey } from '../../src/reference/philox';
+import { rngKey } from '../../src/spec/rng-streams';
 
 const SHAPE: MlpShape = { name: 'check', widths: [5, 7, 6, 3], batch: 4, dropout: 0 };
 

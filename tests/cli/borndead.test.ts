@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { bornDeadSpecFromConfig, bornDeadSpecFromFlags, describeNetwork, type BornDeadFlags } from '../../src/cli/commands/borndead';
 import { presetConfig } from '../../src/config';
 import { wilsonInterval } from '../../src/engine/borndead-stats';
-import { bornDeadTrialReference, trialSeed } from '../../src/reference/borndead';
+import { bornDeadTrialReference } from '../../src/reference/borndead';
+import { trialSeed } from '../../src/spec/borndead-trials';
 import { BIN, runCli } from './run-cli';
 
 const FLAGS: BornDeadFlags = {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runDispatches } from '../../src/gpu/dispatch';
 import { ActivationKernel } from '../../src/gpu/kernels/activation';
-import { activationBackward, activationForward, type ActivationSpec } from '../../src/reference/activation';
-import { expectBitExact, expectClose, randomArray, useGpu } from './harness';
+import { activationBackward, activationForward } from '../../src/reference/activation';
+import type { ActivationSpec } from '../../src/spec/activations';
+import { expectBitExact, expectClose, randomArray, useGpu, runDispatches } from './harness';
 
 const SPECS: ActivationSpec[] = [
   { kind: 'identity' },

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runDispatches } from '../../src/gpu/dispatch';
 import { BiasKernel, biasGradColumnsPerWorkgroup } from '../../src/gpu/kernels/bias';
 import { biasAdd, biasGrad } from '../../src/reference/bias';
-import { expectBitExact, expectClose, randomArray, useGpu } from './harness';
+import { expectBitExact, expectClose, randomArray, useGpu, runDispatches } from './harness';
 
 /** Embeds a dense [rows, cols] matrix as a column block at `offset` of a [rows, ld] buffer; the rest is `fill`. */
 function embed(dense: Float32Array, rows: number, cols: number, ld: number, offset: number, fill: number): Float32Array {

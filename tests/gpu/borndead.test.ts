@@ -2,14 +2,15 @@
 // sizes off the workgroup multiples, strided slices, folded dispatches), then whole runs trial by trial, then
 // answers known in closed form.
 import { describe, expect, it } from 'vitest';
-import { runDispatches } from '../../src/gpu/dispatch';
 import { BornDeadKernel } from '../../src/gpu/kernels/borndead';
 import { wilsonInterval } from '../../src/engine/borndead-stats';
 import { BornDeadRunner, type BornDeadSpec } from '../../src/engine/borndead';
-import { bornDeadForwardReference, bornDeadTrialReference, trialSeed, verdictReference } from '../../src/reference/borndead';
-import { initReference, type InitScheme } from '../../src/reference/init';
-import { rngKey } from '../../src/reference/philox';
-import { expectBitExact, expectClose, randomArray, useGpu } from './harness';
+import { bornDeadForwardReference, bornDeadTrialReference, verdictReference } from '../../src/reference/borndead';
+import { trialSeed } from '../../src/spec/borndead-trials';
+import { initReference } from '../../src/reference/init';
+import type { InitScheme } from '../../src/spec/init-schemes';
+import { rngKey } from '../../src/spec/rng-streams';
+import { expectBitExact, expectClose, randomArray, useGpu, runDispatches } from './harness';
 
 describe('born-dead kernel', () => {
   const t = useGpu();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DropoutKernel, type DropoutArgs } from '../../src/gpu/kernels/dropout';
-import { runDispatches } from '../../src/gpu/dispatch';
-import { dropoutBackward, dropoutForward, dropoutMaskBits, dropoutScale } from '../../src/reference/dropout';
-import { rngKey } from '../../src/reference/philox';
-import { expectBitExact, randomArray, useGpu, writeStepState } from './harness';
+import { dropoutBackward, dropoutForward, dropoutMaskBits } from '../../src/reference/dropout';
+import { dropoutScale } from '../../src/spec/dropout-rate';
+import { rngKey } from '../../src/spec/rng-streams';
+import { expectBitExact, randomArray, useGpu, writeStepState, runDispatches } from './harness';
 
 /** Bit patterns, so -0/+0 and NaN payloads count as differences too. */
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);

@@ -2,10 +2,10 @@
 // workgroup, offsets, several slots in one result buffer, folded dispatches, and the values at the edges of
 // "finite" (largest float, subnormals, -0, NaN payloads).
 import { describe, expect, it } from 'vitest';
-import { runDispatches } from '../../src/gpu/dispatch';
-import { FiniteKernel, finiteResultInit, finiteSlot, NO_INDEX } from '../../src/gpu/kernels/finite';
+import { FiniteKernel, finiteResultInit, finiteSlot } from '../../src/gpu/kernels/finite';
+import { NO_INDEX } from '../../src/spec/finite-count';
 import { countNonFinite } from '../../src/reference/finite';
-import { randomArray, useGpu } from './harness';
+import { randomArray, useGpu, runDispatches } from './harness';
 
 /** Random values with non-finite ones planted at `bad` indices (cycling NaN, +Inf, -Inf, NaN with a payload). */
 function withBad(length: number, seed: number, bad: number[]): Float32Array {

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { acquireNodeGpu } from '../../src/gpu/dawn';
 import type { GpuContext } from '../../src/gpu/device';
+import type { Dispatch } from '../../src/gpu/dispatch';
 import { uploadStorage, createStorage, readF32, readU32 } from '../../src/gpu/buffers';
 
 export interface GpuTestContext {
@@ -152,4 +153,13 @@ export function writeStepState(device: GPUDevice, buffer: GPUBuffer, s: StepStat
   view.setFloat32(8, s.bc1 ?? 1, true);
   view.setFloat32(12, s.bc2 ?? 1, true);
   device.queue.writeBuffer(buffer, 0, bytes);
+}
+
+/** Encodes dispatches in one compute pass and submits them (the engine batches its own). */
+export function runDispatches(device: GPUDevice, label: string, dispatches: Dispatch[]): void {
+  const encoder = device.createCommandEncoder({ label });
+  const pass = encoder.beginComputePass({ label });
+  for (const d of dispatches) d.encode(pass);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InitKernel, type InitArgs, type InitScheme } from '../../src/gpu/kernels/init';
-import { runDispatches } from '../../src/gpu/dispatch';
-import { initDraw, initReference } from '../../src/reference/init';
-import { rngKey } from '../../src/reference/philox';
-import { expectBitExact, expectClose, useGpu } from './harness';
+import { InitKernel, type InitArgs } from '../../src/gpu/kernels/init';
+import type { InitScheme } from '../../src/spec/init-schemes';
+import { initDraw } from '../../src/spec/init-schemes';
+import { initReference } from '../../src/reference/init';
+import { rngKey } from '../../src/spec/rng-streams';
+import { expectBitExact, expectClose, useGpu, runDispatches } from './harness';
 
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 const KEY = rngKey(42, 'initWeights', 1);

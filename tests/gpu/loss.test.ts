@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runDispatches } from '../../src/gpu/dispatch';
 import { LossKernel } from '../../src/gpu/kernels/loss';
-import { lossForward, type LossKind } from '../../src/reference/loss';
-import { expectClose, randomArray, useGpu } from './harness';
+import { lossForward } from '../../src/reference/loss';
+import type { LossKind } from '../../src/spec/loss-kinds';
+import { expectClose, randomArray, useGpu, runDispatches } from './harness';
 
 const U = 2 ** -24; // f32 unit roundoff
 

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MatmulKernel, NaiveMatmulKernel, vec4Aligned, type MatmulArgs, type MatmulVariant } from '../../src/gpu/kernels/matmul';
-import { runDispatches } from '../../src/gpu/dispatch';
 import { matmulReference } from '../../src/reference/matmul';
-import { expectClose, randomArray, useGpu } from './harness';
+import { expectClose, randomArray, useGpu, runDispatches } from './harness';
 
 /** A case: shape, optional sub-block layout (offset, extra ld) per operand, bias and accumulate. */
 interface Case {

@@ -8,19 +8,11 @@ import { Trainer, type LayerParameters, type TrainingData } from '../../src/engi
 import { activationForward } from '../../src/reference/activation';
 import { dropoutMaskBits } from '../../src/reference/dropout';
 import { matmulReference } from '../../src/reference/matmul';
-import { rngKey } from '../../src/reference/philox';
-import {
-  LayerCount,
-  NEVER,
-  UNIT_HISTORY_WORDS,
-  UnitHistoryField as F,
-  bitmapWords,
-  deadScan,
-  dropRunUpdate,
-  droppedFraction,
-  historyUpdate,
-  initialUnitHistory,
-} from '../../src/reference/unitstats';
+import { rngKey } from '../../src/spec/rng-streams';
+import { LayerCount } from '../../src/spec/layer-counts';
+import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField as F, initialUnitHistory } from '../../src/spec/unit-history';
+import { bitmapWords } from '../../src/spec/bitmaps';
+import { deadScan, dropRunUpdate, droppedFraction, historyUpdate } from '../../src/reference/unitstats';
 import { smallClassification, smallSpec } from '../engine-fixtures';
 import { expectBitExact, useGpu } from './harness';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { OptimizerKernel, type OptimizerSpec } from '../../src/gpu/kernels/optimizer';
-import { runDispatches } from '../../src/gpu/dispatch';
+import { OptimizerKernel } from '../../src/gpu/kernels/optimizer';
+import type { OptimizerSpec } from '../../src/spec/optimizers';
 import { biasCorrection, optimizerStep } from '../../src/reference/optimizer';
-import { expectClose, randomArray, useGpu, writeStepState } from './harness';
+import { expectClose, randomArray, useGpu, writeStepState, runDispatches } from './harness';
 
 const SPECS: Array<[string, OptimizerSpec]> = [
   ['sgd', { kind: 'sgd' }],

@@ -5,7 +5,7 @@ import type { ModelSpec } from '../../src/engine/model-spec';
 import { Observatory, type ObservatoryOptions, type Snapshot } from '../../src/engine/observatory';
 import { Trainer, type TrainerState } from '../../src/engine/trainer';
 import { checkpointFromSafetensors, checkpointToSafetensors, type Checkpoint } from '../../src/io/checkpoint';
-import { UnitHistoryField } from '../../src/reference/unitstats';
+import { UnitHistoryField } from '../../src/spec/unit-history';
 import { smallClassification, smallSpec } from '../engine-fixtures';
 import { expectBitExact, useGpu } from './harness';
 

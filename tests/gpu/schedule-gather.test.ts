@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GatherKernel } from '../../src/gpu/kernels/gather';
 import { ScheduleKernel, STEP_STATE_BYTES } from '../../src/gpu/kernels/schedule';
-import { runDispatches } from '../../src/gpu/dispatch';
 import { batchIndices, gatherRows } from '../../src/reference/gather';
-import { rngKey } from '../../src/reference/philox';
-import { StepStateReference, initialStepState, type ScheduleParams } from '../../src/reference/schedule';
-import { expectBitExact, expectClose, randomArray, useGpu } from './harness';
+import { rngKey } from '../../src/spec/rng-streams';
+import { StepStateReference } from '../../src/reference/schedule';
+import { initialStepState } from '../../src/spec/step-state';
+import type { ScheduleParams } from '../../src/spec/lr-schedule';
+import { expectBitExact, expectClose, randomArray, useGpu, runDispatches } from './harness';
 
 describe('step schedule on the GPU', () => {
   const t = useGpu();

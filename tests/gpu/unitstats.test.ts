@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { runDispatches, type Dispatch } from '../../src/gpu/dispatch';
+import type { Dispatch } from '../../src/gpu/dispatch';
 import { DropoutKernel } from '../../src/gpu/kernels/dropout';
 import { ScheduleKernel, STEP_STATE_BYTES } from '../../src/gpu/kernels/schedule';
 import { UnitStatsKernel, deadScanRowsPerWorkgroup } from '../../src/gpu/kernels/unitstats';
-import { rngKey } from '../../src/reference/philox';
-import {
-  LAYER_COUNTS,
-  LayerCount,
-  NEVER,
-  UNIT_HISTORY_WORDS,
-  UnitHistoryField as F,
-  bitmapWords,
-  deadScan,
-  dropRunUpdate,
-  droppedFraction,
-  historyUpdate,
-  initialUnitHistory,
-} from '../../src/reference/unitstats';
-import { expectBitExact, randomArray, useGpu, writeStepState } from './harness';
+import { rngKey } from '../../src/spec/rng-streams';
+import { LAYER_COUNTS, LayerCount } from '../../src/spec/layer-counts';
+import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField as F, initialUnitHistory } from '../../src/spec/unit-history';
+import { bitmapWords } from '../../src/spec/bitmaps';
+import { deadScan, dropRunUpdate, droppedFraction, historyUpdate } from '../../src/reference/unitstats';
+import { expectBitExact, randomArray, useGpu, writeStepState, runDispatches } from './harness';
 
 const KEY = rngKey(99, 'dropout', 1);
 const SENTINEL = 0xdeadbeef;

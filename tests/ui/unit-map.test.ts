@@ -3,7 +3,7 @@
 import { decode } from 'fast-png';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField, initialUnitHistory } from '../../src/reference/unitstats';
+import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField, initialUnitHistory } from '../../src/spec/unit-history';
 import {
   countStates,
   EMPTY_COLOR,

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  activationBackward,
-  activationDerivative,
-  activationDerivativeScalar,
-  activationForward,
-  activationScalar,
-  type ActivationSpec,
-} from '../../src/reference/activation';
+import { activationBackward, activationDerivative, activationDerivativeScalar, activationForward, activationScalar } from '../../src/reference/activation';
+import type { ActivationSpec } from '../../src/spec/activations';
 
 const SPECS: ActivationSpec[] = [
   { kind: 'identity' },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { dropoutBackward, dropoutForward, dropoutKeep, dropoutMaskBits, dropoutScale, dropoutThreshold } from '../../src/reference/dropout';
-import { philox4x32, rngKey } from '../../src/reference/philox';
+import { dropoutBackward, dropoutForward, dropoutKeep, dropoutMaskBits } from '../../src/reference/dropout';
+import { dropoutScale, dropoutThreshold } from '../../src/spec/dropout-rate';
+import { philox4x32 } from '../../src/reference/philox';
+import { rngKey } from '../../src/spec/rng-streams';
 
 const KEY = rngKey(7, 'dropout', 1);
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { initDraw, initNormalAt, initReference, initUniformAt } from '../../src/reference/init';
-import { openUnitFloat, philox4x32, rngKey, unitFloat } from '../../src/reference/philox';
+import { initDraw } from '../../src/spec/init-schemes';
+import { initNormalAt, initReference, initUniformAt } from '../../src/reference/init';
+import { openUnitFloat, philox4x32, unitFloat } from '../../src/reference/philox';
+import { rngKey } from '../../src/spec/rng-streams';
 
 const KEY = rngKey(5, 'initWeights', 0);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lossForward, type LossKind } from '../../src/reference/loss';
+import { lossForward } from '../../src/reference/loss';
+import type { LossKind } from '../../src/spec/loss-kinds';
 import { randomArray } from '../gpu/harness';
 
 function targetsFor(kind: LossKind, rows: number, cols: number, seed: number): number[] {

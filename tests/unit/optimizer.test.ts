@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { biasCorrection, optimizerStateCount, optimizerStep, type OptimizerSpec } from '../../src/reference/optimizer';
+import { biasCorrection, optimizerStep } from '../../src/reference/optimizer';
+import { optimizerStateCount, type OptimizerSpec } from '../../src/spec/optimizers';
 
 function step(spec: OptimizerSpec, w: number[], g: number[], lr: number, state: { s1?: Float32Array; s2?: Float32Array } = {}, stepIndex = 0) {
   const param = Float32Array.from(w);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../../src/config';
-import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField, initialUnitHistory } from '../../src/reference/unitstats';
+import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField, initialUnitHistory } from '../../src/spec/unit-history';
 import { answerSeedQuestion, expectedLongestDropRun, summarizeUnitHistory, type LayerHistorySummary } from '../../src/report/seed-answer';
 
 function history(units: { dead?: boolean; firstDeath?: number; revivals?: number; longest?: number }[]): Uint32Array {

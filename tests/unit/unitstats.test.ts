@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { dropoutKeep, dropoutMaskBits, dropoutThreshold } from '../../src/reference/dropout';
-import { rngKey } from '../../src/reference/philox';
-import {
-  LayerCount,
-  NEVER,
-  UNIT_HISTORY_WORDS,
-  UnitHistoryField as F,
-  deadScan,
-  dropRunUpdate,
-  droppedFraction,
-  historyUpdate,
-  initialUnitHistory,
-} from '../../src/reference/unitstats';
+import { dropoutKeep, dropoutMaskBits } from '../../src/reference/dropout';
+import { dropoutThreshold } from '../../src/spec/dropout-rate';
+import { rngKey } from '../../src/spec/rng-streams';
+import { LayerCount } from '../../src/spec/layer-counts';
+import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField as F, initialUnitHistory } from '../../src/spec/unit-history';
+import { deadScan, dropRunUpdate, droppedFraction, historyUpdate } from '../../src/reference/unitstats';
 
 const KEY = rngKey(3, 'dropout', 2);
 

@@ -20,7 +20,7 @@ import {
   type WeightInitKind,
 } from '../../config';
 import { acquireNodeGpu } from '../../gpu/dawn';
-import type { InitScheme } from '../../reference/init';
+import type { InitScheme } from '../../spec/init-schemes';
 import { BornDeadRunner, type BornDeadSpec } from '../../engine/borndead';
 import { wilsonInterval } from '../../engine/borndead-stats';
 

@@ -5,9 +5,7 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
-import { ACTIVATION_KIND_CODES, activationAlpha, type ActivationKind, type ActivationSpec } from '../../reference/activation';
-
-export type { ActivationKind, ActivationSpec };
+import { ACTIVATION_KIND_CODES, activationAlpha, type ActivationKind, type ActivationSpec } from '../../spec/activations';
 
 /** Elements one workgroup covers (256 invocations x 4): keep in step with WG * PER_THREAD in the shader. */
 const ELEMENTS_PER_WORKGROUP = 1024;

@@ -1,7 +1,7 @@
 // Born-dead trials on the GPU (shaders/borndead.wgsl): batched init (one dispatch draws a matrix for every trial,
 // each from its own seed), batched forward pass and dead verdict. The activations come from the activation kernel.
 import source from '../../../shaders/borndead.wgsl?raw';
-import { initDraw, type InitScheme } from '../../reference/init';
+import { initDraw, type InitScheme } from '../../spec/init-schemes';
 import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';

@@ -1,7 +1,7 @@
 // Inverted dropout on the GPU (shaders/dropout.wgsl): forward, backward and the per-unit mask bitmap,
 // all recomputing the mask from (key, step, sample, unit); the step is read from the StepState buffer.
 import source from '../../../shaders/dropout.wgsl?raw';
-import { dropoutScale, dropoutThreshold } from '../../reference/dropout.js';
+import { dropoutScale, dropoutThreshold } from '../../spec/dropout-rate.js';
 import type { MatrixRef } from '../buffers.js';
 import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';

@@ -6,9 +6,7 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
-import { NO_INDEX, type FiniteCount } from '../../reference/finite';
-
-export { NO_INDEX, type FiniteCount };
+import { NO_INDEX, type FiniteCount } from '../../spec/finite-count';
 
 /** u32 words per result slot: bad count, first bad index. */
 export const FINITE_SLOT_WORDS = 2;

@@ -2,13 +2,11 @@
 // rngKey(seed, 'initWeights' | 'initBias', layer). The RNG index of an element is its global position,
 // so initialising a matrix block by block (column shards, row ranges) gives the same numbers as one pass.
 import source from '../../../shaders/init.wgsl?raw';
-import { initDraw, type InitScheme } from '../../reference/init.js';
+import { initDraw, type InitScheme } from '../../spec/init-schemes.js';
 import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
-
-export type { InitScheme } from '../../reference/init.js';
 
 const WORKGROUP_SIZE = 256;
 const U32_MAX = 0xffffffff;

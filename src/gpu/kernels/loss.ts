@@ -5,9 +5,7 @@ import type { GpuContext } from '../device';
 import { composeDispatches, prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
-import type { LossKind } from '../../reference/loss';
-
-export type { LossKind };
+import type { LossKind } from '../../spec/loss-kinds';
 
 const KIND_CODES: Readonly<Record<LossKind, number>> = { softmax_ce: 0, mse: 1 };
 /** Widest output handled one row per invocation; wider rows get a workgroup each. */

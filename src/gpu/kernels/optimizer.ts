@@ -2,13 +2,11 @@
 // lr and the bias corrections are read from the StepState buffer each step; everything else is fixed
 // per prepared dispatch. Semantics are documented in shaders/optimizer.wgsl and src/reference/optimizer.ts.
 import source from '../../../shaders/optimizer.wgsl?raw';
-import { optimizerStateCount, validateOptimizerSpec, type OptimizerSpec } from '../../reference/optimizer.js';
+import { optimizerStateCount, validateOptimizerSpec, type OptimizerSpec } from '../../spec/optimizers.js';
 import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
-
-export type { OptimizerSpec } from '../../reference/optimizer.js';
 
 const WORKGROUP_SIZE = 256;
 const ENTRY_POINTS = ['sgd', 'momentum', 'adam', 'adamw'] as const;

@@ -4,9 +4,8 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
-import { STEP_STATE_WORDS, initialStepState, type ScheduleParams } from '../../reference/schedule';
-
-export { initialStepState };
+import { STEP_STATE_WORDS, initialStepState } from '../../spec/step-state';
+import type { ScheduleParams } from '../../spec/lr-schedule';
 
 /** Bytes of the StepState buffer (shaders/schedule.wgsl); other kernels read its first 16. */
 export const STEP_STATE_BYTES = STEP_STATE_WORDS * 4;

@@ -22,15 +22,15 @@
 //   history                             width x 8 u32 (struct UnitHistory; see UnitHistoryField)
 //   counts                              4 u32 per layer at countsOffset (see LayerCount)
 import source from '../../../shaders/unitstats.wgsl?raw';
-import { dropoutThreshold } from '../../reference/dropout.js';
-import { LAYER_COUNTS, UNIT_HISTORY_WORDS, bitmapWords } from '../../reference/unitstats.js';
+import { dropoutThreshold } from '../../spec/dropout-rate.js';
+import { LAYER_COUNTS } from '../../spec/layer-counts.js';
+import { UNIT_HISTORY_WORDS } from '../../spec/unit-history.js';
+import { bitmapWords } from '../../spec/bitmaps.js';
 import type { MatrixRef } from '../buffers.js';
 import type { GpuContext } from '../device.js';
 import { composeDispatches, prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
-
-export { LAYER_COUNTS, LayerCount, NEVER, UNIT_HISTORY_WORDS, UnitHistoryField, initialUnitHistory } from '../../reference/unitstats.js';
 
 const U32_MAX = 0xffffffff;
 /** dead_scan_count: 32 columns (one word) x 8 row lanes per workgroup. */

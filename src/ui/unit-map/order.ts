@@ -1,7 +1,7 @@
 // "Order by death step": a permutation of a layer's units that puts the units that died first at the top-left of the
 // map, then later deaths, then the units that never died, each group in index order. Computed in the worker from the
 // per-unit history (Observatory.readUnitHistory), sent to the page as a Uint32Array.
-import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField } from '../../reference/unitstats';
+import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField } from '../../spec/unit-history';
 
 /** Unit indices need 20 bits (1,048,576 units); the death step (a u32) goes above them in a float64 key. */
 const INDEX_SPACE = 2 ** 21;

@@ -1,5 +1,5 @@
-// One unit's history, read out of a layer's UnitHistory words (src/reference/unitstats.ts) for the hover tooltip.
-import { UNIT_HISTORY_WORDS, UnitHistoryField } from '../../reference/unitstats';
+// One unit's history, read out of a layer's UnitHistory words (src/spec/unit-history.ts) for the hover tooltip.
+import { UNIT_HISTORY_WORDS, UnitHistoryField } from '../../spec/unit-history';
 import type { UnitRecord } from '../protocol';
 import { stepOrNull } from '../unit-map/order';
 

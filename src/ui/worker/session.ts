@@ -18,7 +18,7 @@ import { NoAdapterError, type GpuContext } from '../../gpu/device';
 import { type CheckpointState, checkpointToSafetensors } from '../../io/checkpoint';
 import { metricsFromSnapshot, type MetricsRow } from '../../report/metrics';
 import { summarizeUnitHistory } from '../../report/seed-answer';
-import { UNIT_HISTORY_WORDS } from '../../reference/unitstats';
+import { UNIT_HISTORY_WORDS } from '../../spec/unit-history';
 import { type RunState, type TimelineColumn, transferablesOf, type WorkerCommand, type WorkerEvent } from '../protocol';
 import { timelineColumn } from '../timeline/columns';
 import { deathOrder } from '../unit-map/order';
