@@ -1,39 +1,30 @@
-// The engine side of the simulator: one training run (Trainer + Observatory) driven by the page's commands
-// (src/ui/protocol.ts). It runs inside the Worker (./engine-worker.ts) in the browser and, with Dawn, in Node tests:
-// the GPU and the way events leave are injected.
-//
-// - Training runs in chunks of `stepsPerFrame` steps; between chunks the loop yields so commands are handled (pause,
-//   hover, interval changes) and GPU readbacks that need a quiet queue (state, checkpoints, histories) take their turn
-//   (one lock: a chunk, a state read and a rebuild never interleave).
-// - Snapshots become metrics rows and timeline columns at once; frames leave under the page's flow control.
-// - For device loss, the run's state (trainer + observatory) is read between chunks every `saveEvery` snapshots:
-//   every snapshot while the state is under STATE_BYTES_PER_SNAPSHOT, proportionally rarer for large nets (a net
-//   of 600 MB of parameters and optimizer state saves every 150 snapshots). Resume rebuilds on a new device from it.
+// The engine side of the simulator: one training run driven by the page's commands (src/ui/protocol.ts). It runs
+// inside the Worker (./engine-worker.ts) in the browser and, with Dawn, in Node tests: the GPU and the way events leave
+// are injected. The session handles commands and the run's state machine; each other concern has its own object:
+//   LiveRun          the run on the GPU (trainer, observatory) and its snapshot stream
+//   Lock             a chunk, a readback and a rebuild never interleave
+//   FrameOutbox      the page's snapshot sink: rows, timeline columns and bitmaps under the page's flow control
+//   RunClock         training time (pauses do not count) and throughput
+//   DeviceLossSaver  the state a lost device resumes from
+//   HistoryReports   seed answer, death orders and hover records, from the per-unit histories
+// Training runs in chunks of `stepsPerFrame` steps; between chunks the loop yields so commands are handled (pause,
+// hover, interval changes) and GPU readbacks that need a quiet queue (state, checkpoints, histories) take their turn.
 import { type RunConfig } from '../../config';
-import { generateDataset, probeSet, type ProbeSet } from '../../data';
-import { modelSpecFromConfig } from '../../engine/from-config';
-import { Observatory, type Snapshot } from '../../engine/observatory';
-import { Trainer } from '../../engine/trainer';
+import type { Snapshot } from '../../engine/observatory';
 import { NoAdapterError, type GpuContext } from '../../gpu/device';
 import { type CheckpointState, checkpointToSafetensors } from '../../io/checkpoint';
-import { metricsFromSnapshot, type MetricsRow } from '../../report/metrics';
-import { summarizeUnitHistory } from '../../report/seed-answer';
-import { UNIT_HISTORY_WORDS } from '../../spec/unit-history';
-import { type RunState, type TimelineColumn, transferablesOf, type WorkerCommand, type WorkerEvent } from '../protocol';
-import { timelineColumn } from '../timeline/columns';
-import { deathOrder } from '../unit-map/order';
-import { unitRecord } from './history';
+import { type RunState, transferablesOf, type WorkerCommand, type WorkerEvent } from '../protocol';
+import { DeviceLossSaver } from './device-loss-saver';
+import { FrameOutbox } from './frame-outbox';
+import { HistoryReports } from './history-reports';
+import { LiveRun } from './live-run';
+import { Lock } from './lock';
+import { RunClock } from './run-clock';
 
-/** Bytes of saved state per snapshot that device-loss recovery may read back (see the header). */
-export const STATE_BYTES_PER_SNAPSHOT = 4 * 2 ** 20;
-/** Staging buffers per observatory: snapshots taken faster than they come back beyond this are skipped (counted). */
-const RING_SIZE = 8;
-/** Chunks remembered to time snapshots (they come back from the GPU a little after their chunk). */
-const CHUNKS_KEPT = 64;
+export { STATE_BYTES_PER_SNAPSHOT } from './device-loss-saver';
+
 /** Least time between two progress reports while running. */
 const STATE_POST_INTERVAL_MS = 200;
-/** Least time between two history reads for the seed answer and death orders. */
-const MIN_SUMMARY_INTERVAL_MS = 1000;
 
 export interface SessionHost {
   /** A fresh GPU device (called at start and again after a loss). */
@@ -44,28 +35,9 @@ export interface SessionHost {
   yieldToEvents(): Promise<void>;
 }
 
-/** Runs tasks one at a time, in call order. */
-class Lock {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
-interface Run {
-  config: RunConfig;
-  trainer: Trainer;
-  observatory: Observatory;
-  probe: ProbeSet;
-  /** Ends when the observatory is closed or destroyed. */
-  consumer: Promise<void>;
-}
-
 export class EngineSession {
   private gpu: GpuContext | null = null;
-  private run: Run | null = null;
+  private run: LiveRun | null = null;
   private state: RunState = 'starting';
   private snapshotEvery = 100;
   private stepsPerFrame = 20;
@@ -77,48 +49,29 @@ export class EngineSession {
   private looping = false;
   /** `step` command: pause when the trainer reaches this step. */
   private stopAt: number | null = null;
-
-  // Frames
-  private credit = true;
-  private rows: MetricsRow[] = [];
-  private columns: TimelineColumn[] = [];
-  private latest: Snapshot | null = null;
-  private coalesced = 0;
-  /** Step of the last row sent: after a resume, snapshots replayed up to it are not sent twice. */
-  private lastRowStep = -1;
-
-  // Clock: training time only (pauses do not count).
-  private activeMs = 0;
-  private runningSince: number | null = null;
-  private previous: { step: number; seconds: number } | null = null;
-  private chunkRate: number | null = null;
-  /** Recent chunks: steps [from, to] trained between these training-clock times (for snapshot timing). */
-  private chunks: { from: number; to: number; fromSeconds: number; toSeconds: number }[] = [];
   private lastStatePost = -Infinity;
+  /** The step the status line shows; without a run (lost device, rebuilding) the last one trained. */
   private lastStep = 0;
 
-  // Device loss
-  private saved: CheckpointState | null = null;
-  private snapshotsSinceSave = 0;
-  private saveEvery = 1;
-  /** The config of the run being built or trained (what `resume` rebuilds after a loss). */
-  private config: RunConfig | null = null;
+  private readonly clock: RunClock;
+  private readonly outbox: FrameOutbox;
+  private readonly saver = new DeviceLossSaver();
+  private readonly histories: HistoryReports;
 
-  // Histories
-  private histories = new Map<number, { step: number; words: Uint32Array }>();
-  private orderLayers = new Set<number>();
-  private lastSummaryAt = -Infinity;
-  private summaryIntervalMs = MIN_SUMMARY_INTERVAL_MS;
-  private summaryPending = false;
-
-  constructor(private readonly host: SessionHost) {}
+  constructor(private readonly host: SessionHost) {
+    this.clock = new RunClock(() => host.now());
+    this.outbox = new FrameOutbox(
+      (frame) => this.post(frame),
+      (step) => this.clock.snapshotTiming(step),
+    );
+    this.histories = new HistoryReports({ now: () => host.now(), post: (event) => this.post(event), withRun: (task) => this.withRun(task) });
+  }
 
   /** Queues a command; errors become `error` events. */
   handle(command: WorkerCommand): Promise<void> {
     // Flow control and pausing must not wait behind a rebuild.
     if (command.type === 'ack') {
-      this.credit = true;
-      this.flush();
+      this.outbox.ack();
       return Promise.resolve();
     }
     if (command.type === 'pause') {
@@ -133,68 +86,62 @@ export class EngineSession {
 
   private async dispatch(command: WorkerCommand): Promise<void> {
     switch (command.type) {
-      case 'configure': {
+      case 'configure':
         this.stepsPerFrame = command.stepsPerFrame;
-        const run = this.run;
-        if (run && onlyLiveFieldsDiffer(run.config, command.config) && this.state !== 'error' && this.state !== 'lost') {
-          // Steps and the snapshot interval change nothing that is trained: the run goes on.
-          run.config = command.config;
-          this.config = command.config;
-          if (command.snapshotEvery !== this.snapshotEvery) {
-            this.snapshotEvery = command.snapshotEvery;
-            await this.replaceObservatory();
-          }
-          if (this.state === 'finished' && run.trainer.step < command.config.steps) this.setState('paused');
-          else if (this.state !== 'running' && run.trainer.step >= command.config.steps) this.setState('finished');
-          else this.postState();
-          return;
-        }
-        this.snapshotEvery = command.snapshotEvery;
-        await this.rebuild(command.config, null);
-        return;
-      }
+        return this.configure(command.config, command.snapshotEvery);
       case 'reset':
-        if (!this.run) return;
-        await this.rebuild(this.run.config, null);
+        if (this.run) await this.rebuild(this.run.config, null);
         return;
       case 'run':
-        this.start(null);
-        return;
+        return this.start(null);
       case 'step':
-        if (!this.run) return;
-        this.start(Math.min(this.run.config.steps, (Math.floor(this.run.trainer.step / this.snapshotEvery) + 1) * this.snapshotEvery));
-        return;
-      case 'pause':
+        // One snapshot interval: up to the next snapshot step.
+        if (this.run) this.start(Math.min(this.run.config.steps, (Math.floor(this.run.step / this.snapshotEvery) + 1) * this.snapshotEvery));
         return;
       case 'options':
         if (command.stepsPerFrame !== undefined) this.stepsPerFrame = command.stepsPerFrame;
-        if (command.snapshotEvery !== undefined && command.snapshotEvery !== this.snapshotEvery) {
-          this.snapshotEvery = command.snapshotEvery;
-          await this.replaceObservatory();
-        }
+        if (command.snapshotEvery !== undefined) await this.setSnapshotEvery(command.snapshotEvery);
         this.postState();
         return;
       case 'unit-info':
-        await this.unitInfo(command.id, command.layer, command.unit);
-        return;
+        return this.histories.unitInfo(command.id, command.layer, command.unit);
       case 'order':
-        if (command.enabled) this.orderLayers.add(command.layer);
-        else this.orderLayers.delete(command.layer);
-        if (command.enabled) await this.refreshHistories();
-        return;
+        return this.histories.setOrder(command.layer, command.enabled);
       case 'checkpoint':
-        await this.checkpoint(command.id);
-        return;
+        return this.checkpoint(command.id);
       case 'resume':
-        await this.resume();
-        return;
+        return this.resume();
       case 'lose-device':
         // Destroying the device makes it "lost" with reason "destroyed"; the handler treats it like a real loss.
         this.gpu?.device.destroy();
         return;
+      case 'pause':
       case 'ack':
-        return;
+        return; // handled on arrival
     }
+  }
+
+  private async configure(config: RunConfig, snapshotEvery: number): Promise<void> {
+    const run = this.run;
+    if (!run || !onlyLiveFieldsDiffer(run.config, config) || this.state === 'error' || this.state === 'lost') {
+      this.snapshotEvery = snapshotEvery;
+      await this.rebuild(config, null);
+      return;
+    }
+    // Steps and the snapshot interval change nothing that is trained: the run goes on.
+    run.config = config;
+    this.saver.track(config);
+    await this.setSnapshotEvery(snapshotEvery);
+    if (this.state === 'finished' && !run.finished) this.setState('paused');
+    else if (this.state !== 'running' && run.finished) this.setState('finished');
+    else this.postState();
+  }
+
+  /** A new interval takes a new observatory, which carries over the per-unit history. */
+  private async setSnapshotEvery(every: number): Promise<void> {
+    if (every === this.snapshotEvery) return;
+    this.snapshotEvery = every;
+    await this.withRun((run) => run.replaceObservatory(every));
   }
 
   // ----------------------------------------------------------------------------------------------------------------
@@ -202,48 +149,32 @@ export class EngineSession {
 
   private async rebuild(config: RunConfig, saved: CheckpointState | null): Promise<void> {
     this.stopAt = null;
-    this.config = config;
+    this.saver.track(config);
     this.setState('starting', false);
     await this.teardown();
     const generation = this.generation;
     if (!this.gpu) this.gpu = await this.acquire();
     const gpu = this.gpu;
-    const data = generateDataset(config);
-    const probe = probeSet(data, config.snapshot.probeSize, config.seed);
-    const trainer = await Trainer.create(gpu, { ...modelSpecFromConfig(config), probeRows: probe.samples }, data);
-    let observatory: Observatory;
-    try {
-      if (saved) trainer.writeState(saved.trainer);
-      observatory = await Observatory.create(trainer, { every: this.snapshotEvery, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: RING_SIZE });
-      if (saved?.observatory) observatory.writeState(saved.observatory);
-    } catch (error) {
-      trainer.destroy();
-      throw error;
-    }
+    const run = await LiveRun.open(gpu, config, this.snapshotEvery, saved);
     if (generation !== this.generation) {
-      observatory.destroy();
-      trainer.destroy();
+      run.destroy();
       return;
     }
-    this.run = { config, trainer, observatory, probe, consumer: this.consume(observatory, generation) };
-    this.saveEvery = Math.max(1, Math.ceil(stateBytes(trainer, config) / STATE_BYTES_PER_SNAPSHOT));
-    if (!saved) {
-      this.rows = [];
-      this.columns = [];
-      this.latest = null;
-      this.coalesced = 0;
-      this.lastRowStep = -1;
-      this.activeMs = 0;
-      this.previous = null;
-      this.chunks = [];
-      this.saved = null;
-      this.histories.clear();
-      this.lastSummaryAt = -Infinity;
+    const fresh = saved === null;
+    this.run = run;
+    this.saver.opened(run.stateBytes, fresh);
+    if (fresh) {
+      this.outbox.clear();
+      this.clock.reset();
+      this.histories.reset();
+    } else {
+      this.clock.forgetChunkRate();
     }
-    this.chunkRate = null;
-    this.snapshotsSinceSave = 0;
-    this.post({ type: 'ready', adapter: gpu.adapter, step: trainer.step, widths: config.hidden.map((h) => h.width), resumed: saved !== null });
-    this.setState(trainer.step >= config.steps ? 'finished' : 'paused');
+    run.streamTo((snapshot) => {
+      if (generation === this.generation) this.onSnapshot(snapshot);
+    });
+    this.post({ type: 'ready', adapter: gpu.adapter, step: run.step, widths: run.widths, resumed: !fresh });
+    this.setState(run.finished ? 'finished' : 'paused');
   }
 
   private async acquire(): Promise<GpuContext> {
@@ -258,33 +189,18 @@ export class EngineSession {
     const run = this.run;
     this.run = null;
     if (!run) return;
-    await this.lock.run(async () => {
-      run.observatory.destroy();
-      run.trainer.destroy();
-    });
-    await run.consumer;
+    await this.lock.run(async () => run.destroy());
+    await run.closed();
   }
 
-  /** A new observatory with the current interval, carrying over the per-unit history (between chunks). */
-  private async replaceObservatory(): Promise<void> {
-    const run = this.run;
-    if (!run) return;
+  /** Runs `task` on the current run when the GPU queue is its own; false when the run is gone by then. */
+  private withRun(task: (run: LiveRun) => Promise<void>): Promise<boolean> {
     const generation = this.generation;
-    await this.lock.run(async () => {
-      if (generation !== this.generation) return;
-      const state = await run.observatory.readState();
-      run.observatory.close();
-      await run.consumer;
-      run.observatory.destroy();
-      const observatory = await Observatory.create(run.trainer, {
-        every: this.snapshotEvery,
-        probeInputs: run.probe.inputs,
-        probeRows: run.probe.samples,
-        ringSize: RING_SIZE,
-      });
-      observatory.writeState(state);
-      run.observatory = observatory;
-      run.consumer = this.consume(observatory, generation);
+    return this.lock.run(async () => {
+      const run = this.run;
+      if (!run || generation !== this.generation) return false;
+      await task(run);
+      return true;
     });
   }
 
@@ -294,7 +210,7 @@ export class EngineSession {
   private start(stopAt: number | null): void {
     const run = this.run;
     if (!run || this.state === 'starting' || this.state === 'lost' || this.state === 'error') return;
-    if (run.trainer.step >= run.config.steps) {
+    if (run.finished) {
       this.setState('finished');
       return;
     }
@@ -310,25 +226,12 @@ export class EngineSession {
       while (this.state === 'running' && generation === this.generation && this.run) {
         const run = this.run;
         const target = Math.min(run.config.steps, this.stopAt ?? run.config.steps);
-        const remaining = target - run.trainer.step;
-        if (remaining <= 0) {
+        if (run.step >= target) {
           this.stopAt = null;
-          this.setState(run.trainer.step >= run.config.steps ? 'finished' : 'paused');
+          this.setState(run.finished ? 'finished' : 'paused');
           break;
         }
-        const chunk = Math.min(this.stepsPerFrame, remaining);
-        await this.lock.run(async () => {
-          if (generation !== this.generation) return;
-          const started = this.host.now();
-          const from = run.trainer.step;
-          const fromSeconds = this.elapsedSeconds();
-          await run.observatory.train(chunk);
-          const ms = this.host.now() - started;
-          this.chunkRate = ms > 0 ? (1000 * chunk) / ms : null;
-          this.chunks.push({ from, to: run.trainer.step, fromSeconds, toSeconds: this.elapsedSeconds() });
-          if (this.chunks.length > CHUNKS_KEPT) this.chunks.shift();
-          if (this.snapshotsSinceSave >= this.saveEvery) await this.saveState(run);
-        });
+        await this.trainChunk(Math.min(this.stepsPerFrame, target - run.step));
         // Progress while running: a few times a second is enough for the status line (each one re-renders it).
         if (this.state === 'running' && this.host.now() - this.lastStatePost >= STATE_POST_INTERVAL_MS) this.postState();
         await this.host.yieldToEvents();
@@ -338,177 +241,58 @@ export class EngineSession {
     } finally {
       this.looping = false;
     }
-    // The final numbers (pause or finish) are the ones the seed answer should speak about.
-    if (generation === this.generation && this.run && (this.state === 'paused' || this.state === 'finished')) {
-      void this.refreshHistories();
-      // A paused run is what the user expects "resume" to come back to (large nets keep their slower rhythm).
-      if (this.saveEvery === 1 || this.snapshotsSinceSave >= this.saveEvery) {
-        void this.lock.run(async () => {
-          const run = this.run;
-          if (generation === this.generation && run && this.saved?.trainer.step !== run.trainer.step) await this.saveState(run);
-        });
-      }
-    }
+    if (generation === this.generation && this.run && (this.state === 'paused' || this.state === 'finished')) this.afterStop();
   }
 
-  private async saveState(run: Run): Promise<void> {
-    this.saved = { trainer: await run.trainer.readState(), observatory: await run.observatory.readState() };
-    this.snapshotsSinceSave = 0;
+  /** Trains `steps` steps, then saves the state for device loss if a save is due. */
+  private async trainChunk(steps: number): Promise<void> {
+    await this.withRun(async (run) => {
+      await this.clock.timeChunk(run.step, steps, () => run.train(steps));
+      if (this.saver.due) await this.saver.save(run);
+    });
   }
 
-  /**
-   * Training-clock time when `step` was completed, interpolated inside the chunk that trained it. Snapshots are read
-   * back asynchronously, often several at once: timing them on arrival would make throughput jump around.
-   */
-  private secondsAtStep(step: number): number {
-    for (let i = this.chunks.length - 1; i >= 0; i--) {
-      const c = this.chunks[i];
-      if (step > c.from && step <= c.to) return c.fromSeconds + ((step - c.from) / (c.to - c.from)) * (c.toSeconds - c.fromSeconds);
-    }
-    return this.elapsedSeconds();
-  }
-
-  private elapsedSeconds(): number {
-    const now = this.host.now();
-    return (this.activeMs + (this.runningSince === null ? 0 : now - this.runningSince)) / 1000;
+  /** The run paused or finished: the seed answer speaks about the final numbers, and a resume comes back here. */
+  private afterStop(): void {
+    void this.histories.refresh();
+    if (this.saver.dueAtStop) void this.withRun((run) => this.saver.saveIfNew(run));
   }
 
   private setState(state: RunState, post = true): void {
-    const now = this.host.now();
-    if (this.runningSince !== null && state !== 'running') {
-      this.activeMs += now - this.runningSince;
-      this.runningSince = null;
-    } else if (this.runningSince === null && state === 'running') {
-      this.runningSince = now;
-    }
+    this.clock.setRunning(state === 'running');
     this.state = state;
     if (post) this.postState();
   }
 
   private postState(): void {
     this.lastStatePost = this.host.now();
-    // Without a run (lost device, rebuilding) the step shown is the last one trained.
-    if (this.run) this.lastStep = this.run.trainer.step;
+    if (this.run) this.lastStep = this.run.step;
     this.post({
       type: 'state',
       state: this.state,
       step: this.lastStep,
-      stepsPerSecond: this.state === 'running' ? this.chunkRate : null,
+      stepsPerSecond: this.state === 'running' ? this.clock.chunkRate : null,
       snapshotEvery: this.snapshotEvery,
       stepsPerFrame: this.stepsPerFrame,
     });
   }
 
   // ----------------------------------------------------------------------------------------------------------------
-  // Snapshots and frames
-
-  private consume(observatory: Observatory, generation: number): Promise<void> {
-    return (async () => {
-      for await (const snapshot of observatory.snapshots()) {
-        if (generation === this.generation) this.onSnapshot(snapshot);
-      }
-    })();
-  }
+  // Snapshots, checkpoints, device loss
 
   private onSnapshot(snapshot: Snapshot): void {
-    this.snapshotsSinceSave++;
-    if (snapshot.step > this.lastRowStep) {
-      const seconds = this.secondsAtStep(snapshot.step);
-      const prev = this.previous;
-      const rate = prev && snapshot.step > prev.step && seconds > prev.seconds ? (snapshot.step - prev.step) / (seconds - prev.seconds) : null;
-      this.previous = { step: snapshot.step, seconds };
-      this.rows.push(metricsFromSnapshot(snapshot, { elapsedSeconds: seconds, stepsPerSecond: rate }));
-      this.columns.push({ step: snapshot.step, layers: snapshot.layers.map((l) => timelineColumn(l)) });
-      this.lastRowStep = snapshot.step;
-    }
-    if (this.latest) this.coalesced++;
-    this.latest = snapshot;
-    this.flush();
-    if (this.host.now() - this.lastSummaryAt >= this.summaryIntervalMs) void this.refreshHistories();
-  }
-
-  /** Posts what accumulated since the last frame, if the page gave the credit back. */
-  private flush(): void {
-    if (!this.credit || (this.rows.length === 0 && this.latest === null)) return;
-    const s = this.latest;
-    const event: WorkerEvent = {
-      type: 'frame',
-      rows: this.rows,
-      columns: this.columns,
-      snapshot: s && { step: s.step, layers: s.layers.map(({ width, dead, dropped, revived }) => ({ width, dead, dropped, revived })), buffer: s.buffer },
-      coalesced: this.coalesced,
-    };
-    this.rows = [];
-    this.columns = [];
-    this.latest = null;
-    this.coalesced = 0;
-    this.credit = false;
-    this.post(event);
-  }
-
-  // ----------------------------------------------------------------------------------------------------------------
-  // Histories: seed answer, death orders, hover
-
-  private async readHistory(run: Run, layer: number): Promise<Uint32Array> {
-    const cached = this.histories.get(layer);
-    if (cached && cached.step === run.trainer.step) return cached.words;
-    const words = await run.observatory.readUnitHistory(layer);
-    this.histories.set(layer, { step: run.trainer.step, words });
-    return words;
-  }
-
-  private async refreshHistories(): Promise<void> {
-    if (this.summaryPending) return;
-    this.summaryPending = true;
-    const generation = this.generation;
-    try {
-      await this.lock.run(async () => {
-        const run = this.run;
-        if (!run || generation !== this.generation) return;
-        const started = this.host.now();
-        const layers = [];
-        for (let l = 1; l <= run.config.hidden.length; l++) {
-          const width = run.config.hidden[l - 1].width;
-          const words = await this.readHistory(run, l);
-          layers.push(summarizeUnitHistory(words, width));
-          if (this.orderLayers.has(l)) this.post({ type: 'order', layer: l, step: run.trainer.step, permutation: deathOrder(words, width) });
-        }
-        this.post({ type: 'summary', step: run.trainer.step, layers });
-        const ms = this.host.now() - started;
-        this.lastSummaryAt = this.host.now();
-        // Reading a million-unit layer's history takes a while: keep it to a small share of the time.
-        this.summaryIntervalMs = Math.max(MIN_SUMMARY_INTERVAL_MS, 20 * ms);
-      });
-    } finally {
-      this.summaryPending = false;
-    }
-  }
-
-  private async unitInfo(id: number, layer: number, unit: number): Promise<void> {
-    const generation = this.generation;
-    await this.lock.run(async () => {
-      const run = this.run;
-      if (!run || generation !== this.generation) return;
-      const width = run.config.hidden[layer - 1]?.width;
-      if (width === undefined || unit >= width)
-        throw new RangeError(`unit-info: unit ${unit} of layer ${layer} does not exist (layers 1..${run.config.hidden.length})`);
-      const words = await this.readHistory(run, layer);
-      this.post({ type: 'unit-info', id, layer, unit, step: run.trainer.step, record: unitRecord(words, unit) });
-    });
+    this.saver.countSnapshot();
+    this.outbox.receive(snapshot);
+    this.histories.refreshIfDue();
   }
 
   private async checkpoint(id: number): Promise<void> {
-    const generation = this.generation;
-    await this.lock.run(async () => {
-      const run = this.run;
-      if (!run || generation !== this.generation) throw new Error('checkpoint: there is no run to save');
-      const state: CheckpointState = { trainer: await run.trainer.readState(), observatory: await run.observatory.readState() };
+    const saved = await this.withRun(async (run) => {
+      const state = await run.readState();
       this.post({ type: 'checkpoint', id, step: state.trainer.step, bytes: checkpointToSafetensors(state, run.config) });
     });
+    if (!saved) throw new Error('checkpoint: there is no run to save');
   }
-
-  // ----------------------------------------------------------------------------------------------------------------
-  // Device loss
 
   private onDeviceLost(gpu: GpuContext, info: GPUDeviceLostInfo): void {
     if (gpu !== this.gpu) return;
@@ -517,20 +301,19 @@ export class EngineSession {
     this.lock = new Lock(); // a chunk in flight on the dead device may never settle
     const run = this.run;
     this.run = null;
-    run?.observatory.destroy();
-    run?.trainer.destroy();
+    run?.destroy();
     this.stopAt = null;
     this.setState('lost', false);
     const detail = info.message ? `: ${info.message.replace(/\.$/, '')}` : '';
-    this.post({ type: 'device-lost', message: `The GPU device was lost${detail} (reason: ${info.reason}).`, resumeStep: this.saved?.trainer.step ?? null });
+    this.post({ type: 'device-lost', message: `The GPU device was lost${detail} (reason: ${info.reason}).`, resumeStep: this.saver.resumeStep });
     this.postState();
   }
 
   private async resume(): Promise<void> {
     if (this.state !== 'lost') return;
-    if (!this.config) throw new Error('resume: there is no run to resume');
     // Without a saved state the run starts over from step 0 (same seed: the same run).
-    await this.rebuild(this.config, this.saved);
+    const { config, saved } = this.saver.resumePoint();
+    await this.rebuild(config, saved);
   }
 
   // ----------------------------------------------------------------------------------------------------------------
@@ -558,14 +341,4 @@ export class EngineSession {
 function onlyLiveFieldsDiffer(a: RunConfig, b: RunConfig): boolean {
   const strip = (c: RunConfig) => JSON.stringify({ ...c, steps: 0, snapshot: { ...c.snapshot, every: 0 } });
   return strip(a) === strip(b);
-}
-
-/** Bytes a saved state reads back: parameters and optimizer state of every layer, and the unit histories. */
-function stateBytes(trainer: Trainer, config: RunConfig): number {
-  const widths = [config.inputSize, ...config.hidden.map((h) => h.width), config.outputSize];
-  let params = 0;
-  for (let l = 1; l < widths.length; l++) params += widths[l - 1] * widths[l] + widths[l];
-  const copies = { sgd: 1, momentum: 2, adam: 3, adamw: 3 }[trainer.spec.optimizer.kind];
-  const history = config.hidden.reduce((n, h) => n + h.width * UNIT_HISTORY_WORDS, 0);
-  return 4 * (params * copies + history + trainer.lossHistoryCapacity);
 }

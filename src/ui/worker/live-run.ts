@@ -1,0 +1,111 @@
+// One run built on the GPU for the session: trainer, observatory and probe set, and the task that hands the
+// observatory's snapshots to the session's sink. The observatory can be replaced (a new snapshot interval) without
+// losing the per-unit history. Its GPU work must go through the session's lock (one chunk or readback at a time).
+import { type RunConfig } from '../../config';
+import { generateDataset, probeSet, type ProbeSet } from '../../data';
+import { modelSpecFromConfig } from '../../engine/from-config';
+import { Observatory, type Snapshot } from '../../engine/observatory';
+import { Trainer } from '../../engine/trainer';
+import type { GpuContext } from '../../gpu/device';
+import type { CheckpointState } from '../../io/checkpoint';
+import { stateBytes } from './device-loss-saver';
+
+/** Staging buffers per observatory: snapshots taken faster than they come back beyond this are skipped (counted). */
+const RING_SIZE = 8;
+
+export class LiveRun {
+  /** Where snapshots go; null until streamTo. */
+  private sink: ((snapshot: Snapshot) => void) | null = null;
+  /** Hands the current observatory's snapshots to the sink; ends when that observatory is closed or destroyed. */
+  private consumer: Promise<void> = Promise.resolve();
+
+  private constructor(
+    /** May change while the run goes on in what it does not train differently (steps, snapshot interval). */
+    public config: RunConfig,
+    private readonly trainer: Trainer,
+    private observatory: Observatory,
+    private readonly probe: ProbeSet,
+  ) {}
+
+  /** Builds the run at step 0, or at the step of `saved`, taking a snapshot every `every` steps. */
+  static async open(gpu: GpuContext, config: RunConfig, every: number, saved: CheckpointState | null): Promise<LiveRun> {
+    const data = generateDataset(config);
+    const probe = probeSet(data, config.snapshot.probeSize, config.seed);
+    const trainer = await Trainer.create(gpu, { ...modelSpecFromConfig(config), probeRows: probe.samples }, data);
+    let observatory: Observatory;
+    try {
+      if (saved) trainer.writeState(saved.trainer);
+      observatory = await Observatory.create(trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: RING_SIZE });
+      if (saved?.observatory) observatory.writeState(saved.observatory);
+    } catch (error) {
+      trainer.destroy();
+      throw error;
+    }
+    return new LiveRun(config, trainer, observatory, probe);
+  }
+
+  /** Starts handing snapshots (the step-0 one first, on a fresh run) to `sink`, this observatory's and the next ones'. */
+  streamTo(sink: (snapshot: Snapshot) => void): void {
+    this.sink = sink;
+    this.consumer = this.consume(sink);
+  }
+
+  /** Training steps completed. */
+  get step(): number {
+    return this.trainer.step;
+  }
+
+  get finished(): boolean {
+    return this.trainer.step >= this.config.steps;
+  }
+
+  /** Hidden layer widths, first to last. */
+  get widths(): number[] {
+    return this.config.hidden.map((h) => h.width);
+  }
+
+  /** Bytes a saved state of this run reads back. */
+  get stateBytes(): number {
+    return stateBytes(this.config, this.trainer.spec.optimizer, this.trainer.lossHistoryCapacity);
+  }
+
+  train(steps: number): Promise<void> {
+    return this.observatory.train(steps);
+  }
+
+  readUnitHistory(layer: number): Promise<Uint32Array> {
+    return this.observatory.readUnitHistory(layer);
+  }
+
+  async readState(): Promise<CheckpointState> {
+    return { trainer: await this.trainer.readState(), observatory: await this.observatory.readState() };
+  }
+
+  /** A new observatory with another snapshot interval, carrying over the per-unit history (between chunks). */
+  async replaceObservatory(every: number): Promise<void> {
+    const state = await this.observatory.readState();
+    this.observatory.close();
+    await this.consumer;
+    this.observatory.destroy();
+    const { probe } = this;
+    const observatory = await Observatory.create(this.trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: RING_SIZE });
+    observatory.writeState(state);
+    this.observatory = observatory;
+    if (this.sink) this.consumer = this.consume(this.sink);
+  }
+
+  /** Frees the GPU buffers (snapshots still on their way are dropped). */
+  destroy(): void {
+    this.observatory.destroy();
+    this.trainer.destroy();
+  }
+
+  /** Resolves once the last snapshot was handed over (after destroy). */
+  async closed(): Promise<void> {
+    await this.consumer;
+  }
+
+  private async consume(sink: (snapshot: Snapshot) => void): Promise<void> {
+    for await (const snapshot of this.observatory.snapshots()) sink(snapshot);
+  }
+}
