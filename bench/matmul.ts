@@ -7,7 +7,7 @@ import type { GpuContext } from '../src/gpu/device';
 import type { Dispatch } from '../src/gpu/dispatch';
 import { MatmulKernel, NaiveMatmulKernel, type MatmulVariant } from '../src/gpu/kernels/matmul';
 import { makeCase, type CaseResult, type Ratio } from './schema';
-import { ratioOf, type BenchTask, type SuiteContext } from './suite';
+import { ratioOf, type BenchTask, type SuiteContext } from './task';
 import type { Tf } from './tfjs-mlp';
 import { timePasses, timeWall } from './timing';
 

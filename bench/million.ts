@@ -2,7 +2,7 @@
 // training steps per second with the observatory off and snapshotting every 100 / 10 steps.
 // Quick mode uses 16,384 units so a smoke run stays in seconds on a CPU adapter.
 import { measureMonitoring } from './monitoring';
-import type { BenchTask, SuiteContext } from './suite';
+import type { BenchTask, SuiteContext } from './task';
 import { describeMlp, type MlpShape } from './train';
 
 export const MILLION_MLP: MlpShape = { name: 'million', widths: [64, 1_048_576, 10], batch: 32, dropout: 0.5 };

@@ -6,7 +6,7 @@
 import { Observatory } from '../src/engine/observatory';
 import { Trainer } from '../src/engine/trainer';
 import { makeCase, type CaseResult, type Ratio } from './schema';
-import { ratioOf, type BenchTask, type SuiteContext } from './suite';
+import { ratioOf, type BenchTask, type SuiteContext } from './task';
 import { median } from './stats';
 import { timePasses } from './timing';
 import { TINY_WIDE_MLP, WIDE_MLP, benchData, describeMlp, gpuStepSamplesMs, mlpCaseId, mlpSpec, type MlpShape } from './train';

@@ -3,7 +3,7 @@
 // for the reader. Sizes: a snapshot of the 1M-unit layer (three bitmaps of 2^20 bits) and larger blocks.
 // Wall clock by nature (mapping is host work); MB = 10^6 bytes.
 import { makeCase, type CaseResult } from './schema';
-import type { BenchTask, SuiteContext } from './suite';
+import type { BenchTask, SuiteContext } from './task';
 import { timeWall } from './timing';
 
 const RING = 3;

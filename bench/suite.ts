@@ -18,24 +18,9 @@ import {
   type CaseResult,
   type Ratio,
 } from './schema';
+import type { BenchTask, SuiteContext } from './task';
 import type { Tf } from './tfjs-mlp';
 import { trainTasks } from './train';
-
-/** What a case needs from its host. */
-export interface SuiteContext {
-  gpu: GpuContext;
-  /** TF.js with its WebGPU backend ready, or null (TF.js cases are then left out and noted). */
-  tf: Tf | null;
-  /** Tiny shapes and few repeats: a smoke run, not a measurement. */
-  quick: boolean;
-}
-
-/** One unit of work: measures one or more cases (and may name ratios between them). */
-export interface BenchTask {
-  group: BenchGroup;
-  label: string;
-  run(): Promise<{ cases: CaseResult[]; ratios?: Ratio[] }>;
-}
 
 export interface HostInfo {
   host: 'node' | 'browser';
@@ -143,9 +128,4 @@ function tfjsInfo(tf: Tf): { version: string; backend: string; adapter?: string 
   const info = (tf.findBackend(backend) as { adapterInfo?: { vendor?: unknown; architecture?: unknown } } | null)?.adapterInfo;
   const adapter = info && typeof info.vendor === 'string' && typeof info.architecture === 'string' ? `${info.vendor} / ${info.architecture}` : undefined;
   return { version: tf.version.tfjs, backend, ...(adapter ? { adapter } : {}) };
-}
-
-/** A ratio of two measured cases' medians. */
-export function ratioOf(name: string, numerator: CaseResult, denominator: CaseResult, goal?: number): Ratio {
-  return { name, numerator: numerator.id, denominator: denominator.id, value: numerator.median / denominator.median, ...(goal ? { goal } : {}) };
 }

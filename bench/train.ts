@@ -6,7 +6,7 @@ import type { GpuContext } from '../src/gpu/device';
 import { Trainer, type TrainingData } from '../src/engine/trainer';
 import type { ModelSpec } from '../src/engine/model-spec';
 import { makeCase, type CaseResult, type Ratio } from './schema';
-import { ratioOf, type BenchTask, type SuiteContext } from './suite';
+import { ratioOf, type BenchTask, type SuiteContext } from './task';
 import { TfMlp, tfBatch, type Tf } from './tfjs-mlp';
 import { timePasses, timeWall } from './timing';
 
