@@ -1,6 +1,14 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
+/** Tests that drive the built page in headless Chromium. */
+const E2E_TESTS = ['tests/e2e/**/*.test.ts', 'tests/**/*.e2e.test.ts'];
+/**
+ * Tests that need a WebGPU adapter in Node (Dawn). Every other test is a unit test: it must pass on a machine where
+ * no adapter can be had. Most CLI tests run the bin on Dawn; the three listed in the `!(...)` only parse and write.
+ */
+const GPU_TESTS = ['tests/gpu/**/*.test.ts', 'tests/cli/!(main|run-options|run-outputs).test.ts', 'tests/**/*.gpu.test.ts'];
+
 export default defineConfig({
   build: {
     target: 'es2022',
@@ -12,11 +20,16 @@ export default defineConfig({
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
   test: {
-    include: ['tests/**/*.test.ts'],
     // One Dawn device per test file; software Vulkan is slow, and two cores are all CI has.
     pool: 'forks',
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Three suites by what a test needs (`npm run test:unit`, `test:gpu`, `test:e2e`; `npm test` runs all three).
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: [...GPU_TESTS, ...E2E_TESTS] } },
+      { extends: true, test: { name: 'gpu', include: GPU_TESTS } },
+      { extends: true, test: { name: 'e2e', include: E2E_TESTS } },
+    ],
   },
 });
