@@ -3,15 +3,20 @@
 //   A. the shipped renderer: <du-unit-map> paints an ImageData through a Uint32Array view (colors.ts paintUnitMap),
 //      putImageData into an offscreen canvas, drawImage under the zoom/pan transform;
 //   B. WebGL2: the three packed bitmaps uploaded as R32UI textures, decoded bit by bit in a fragment shader.
-// Not part of `npm test` (a measurement, not a check). Run:
-//   node --import tsx --import ./scripts/register-wgsl.mjs tests/e2e/render-bench.ts
-// It prints ms per frame (median and 90th percentile) and writes tests/e2e/artifacts/render-bench.json.
+// Then the page's main thread while the app trains ("dropout only", small enough for SwiftShader): the long tasks
+// (over 50 ms, the Long Tasks API's threshold) in a window of TRAINING_SECONDS, their count, p95 and maximum, and how
+// long a click on Pause takes to show. The e2e test checks only that the page answers; these are the figures.
+// Not part of `npm test` (a measurement, not a check). Run: `npm run bench:render`.
+// It prints ms per frame (median and 90th percentile), the long tasks, and writes tests/e2e/artifacts/render-bench.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { ARTIFACTS, launchChromium, serveBuiltApp } from './app-server';
+import { DROPOUT_ONLY } from './app-urls';
 
 const UNITS = 1_048_576;
 const FRAMES = 120;
+const TRAINING_SECONDS = 10;
 
 interface Result {
   approach: string;
@@ -20,15 +25,84 @@ interface Result {
   note: string;
 }
 
+interface TrainingResult {
+  seconds: number;
+  /** Training steps done in the window (the run must still be running at its end). */
+  steps: number;
+  longTasks: number;
+  longTaskP95Ms: number;
+  longTaskMaxMs: number;
+  /** From the click on Pause to the page showing "paused" (page, Worker and back). */
+  pauseMs: number;
+}
+
 function stats(samples: number[]): { median: number; p90: number } {
   const s = [...samples].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], p90: s[Math.floor(s.length * 0.9)] };
+}
+
+/** The q-quantile of the samples (nearest rank), 0 when there are none. */
+function quantile(samples: number[], q: number): number {
+  if (samples.length === 0) return 0;
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+}
+
+/** The app training "dropout only" (with more steps, so it outlasts the window): main-thread long tasks while it trains. */
+async function measureTraining(browser: Browser, url: string): Promise<TrainingResult> {
+  const query = new URLSearchParams(DROPOUT_ONLY);
+  query.set('steps', '1000000');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.addInitScript('globalThis.__name = (f) => f;');
+    await page.addInitScript(() => {
+      const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+      w.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(`${url}?${query}`);
+    await page.waitForSelector('du-app[data-state="paused"]', { timeout: 120_000 });
+    const appData = () => page.evaluate(() => ({ ...document.querySelector('du-app')!.dataset }));
+    await page.click('du-app button[data-action="start"]');
+    // Past the first snapshots: pipelines compiled, charts and maps created.
+    await page.waitForFunction(() => Number(document.querySelector('du-app')?.dataset.snapshotStep || -1) >= 30, null, { timeout: 120_000 });
+    const before = await appData();
+    const from = await page.evaluate(() => performance.now());
+    await page.waitForTimeout(TRAINING_SECONDS * 1000);
+    const to = await page.evaluate(() => performance.now());
+    const after = await appData();
+    if (after.state !== 'running') throw new Error(`the run stopped during the window (state ${after.state}, step ${after.step})`);
+    const durations = await page.evaluate(
+      ([from, to]) =>
+        (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks
+          .filter((t) => t.start >= from && t.start <= to)
+          .map((t) => t.duration),
+      [from, to],
+    );
+    const clicked = performance.now();
+    await page.click('du-app button[data-action="pause"]');
+    await page.waitForSelector('du-app[data-state="paused"]', { timeout: 120_000 });
+    const pauseMs = performance.now() - clicked;
+    return {
+      seconds: (to - from) / 1000,
+      steps: Number(after.step) - Number(before.step),
+      longTasks: durations.length,
+      longTaskP95Ms: quantile(durations, 0.95),
+      longTaskMaxMs: Math.max(0, ...durations),
+      pauseMs,
+    };
+  } finally {
+    await page.close();
+  }
 }
 
 async function main(): Promise<void> {
   const server = await serveBuiltApp();
   const browser = await launchChromium();
   const results: Result[] = [];
+  let training: TrainingResult;
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     // tsx keeps function names with a `__name` helper that page.evaluate's serialized functions do not carry.
@@ -181,14 +255,23 @@ async function main(): Promise<void> {
       });
     }
     await page.close();
+    training = await measureTraining(browser, server.url);
   } finally {
     await browser.close();
     await server.close();
   }
   for (const r of results)
     console.log(`${r.approach.padEnd(58)} median ${r.medianMs.toFixed(2).padStart(7)} ms  p90 ${r.p90Ms.toFixed(2).padStart(7)} ms  (${r.note})`);
+  const t = training;
+  console.log(
+    `training (dropout only, ${t.steps} steps in ${t.seconds.toFixed(1)} s): ${t.longTasks} main-thread tasks over 50 ms, ` +
+      `p95 ${t.longTaskP95Ms.toFixed(0)} ms, max ${t.longTaskMaxMs.toFixed(0)} ms; Pause shown after ${t.pauseMs.toFixed(0)} ms`,
+  );
   await mkdir(ARTIFACTS, { recursive: true });
-  await writeFile(join(ARTIFACTS, 'render-bench.json'), JSON.stringify({ units: UNITS, frames: FRAMES, date: new Date().toISOString(), results }, null, 2));
+  await writeFile(
+    join(ARTIFACTS, 'render-bench.json'),
+    JSON.stringify({ units: UNITS, frames: FRAMES, date: new Date().toISOString(), results, training }, null, 2),
+  );
 }
 
 main().then(

@@ -1,0 +1,12 @@
+// The runs the end-to-end test and the render benchmark open, as URL queries of the app.
+
+/**
+ * Small enough for SwiftShader, large enough for the phenomena (checked first with the engine on lavapipe, 400 steps):
+ * - dropout only, 64 units: seed 4 has no dead unit at any snapshot. Seeds 1 and 2 have one unit of layer 2 dead (born
+ *   dead at seed 2: a ReLU unit whose 64 weights leave it <= 0 for every probe input), seed 3 a few that die and revive;
+ *   the full preset (512 units, seed 1) also has one born-dead unit in layer 2. Dropout kills none in any of them.
+ * - learning rate too high, 128 units at lr 1: about a quarter of layer 2 dies within 20 steps (at lr 0.5 a 128-unit
+ *   net loses only a few units, and those revive).
+ */
+export const DROPOUT_ONLY = '?preset=dropout_only&hidden=64:relu:0.5*2&seed=4&snap=10&probe=64&steps=1000';
+export const LR_TOO_HIGH = '?preset=lr_too_high&hidden=128:relu:0.5*2&lr=1&snap=10&probe=128&steps=400';
