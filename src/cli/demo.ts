@@ -2,11 +2,11 @@
 // observatory on, and prints what it did: the adapter, the network, then at regular snapshots the loss,
 // throughput and, per hidden layer, how many units are dead, dropped (sample 0) and revived.
 import { PRESET_NAMES, PRESETS, type PresetName } from '../config';
-import { generateDataset, probeSet } from '../data';
+import { runData } from '../data';
 import { acquireNodeGpu } from '../gpu/dawn';
 import { modelSpecFromConfig } from '../engine/from-config';
-import { Observatory, type Snapshot } from '../engine/observatory';
-import { Trainer } from '../engine/trainer';
+import type { Snapshot } from '../engine/observatory';
+import { openRun } from '../engine/open-run';
 
 function usage(message: string): never {
   console.error(`${message}\nusage: npm run demo -- [preset] [steps]\npresets: ${PRESET_NAMES.join(', ')}`);
@@ -40,12 +40,10 @@ async function main(): Promise<void> {
   );
   console.log(`network: ${shape}; ${spec.loss}, ${spec.optimizer.kind} lr ${config.lr}, batch ${spec.batch}, seed ${spec.seed}`);
 
-  const dataset = generateDataset(config);
-  const probe = probeSet(dataset, config.snapshot.probeSize, config.seed);
-  const trainer = await Trainer.create(gpu, { ...spec, probeRows: probe.samples }, dataset);
   const reports = 10;
   const every = Math.max(1, Math.round(steps / reports));
-  const observatory = await Observatory.create(trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: reports + 2 });
+  const run = await openRun(gpu, { config, data: runData(config), snapshotEvery: every });
+  const { trainer, observatory, probe } = run;
   console.log(`observatory: a snapshot every ${every} steps on ${probe.samples} probe inputs; per layer dead/dropped/revived units`);
   try {
     const started = performance.now();
@@ -53,7 +51,7 @@ async function main(): Promise<void> {
     print(await observatory.next()); // step 0: the network before training
     // Chunks start at multiples of `every`, so each full chunk ends with exactly one snapshot.
     while (trainer.step < steps) {
-      await observatory.train(Math.min(every, steps - trainer.step));
+      await trainer.train(Math.min(every, steps - trainer.step));
       if (trainer.step % every === 0) print(await observatory.next());
     }
     const widths = spec.hidden.map((h) => h.width).join(', ');
@@ -61,8 +59,7 @@ async function main(): Promise<void> {
       `dead: pre-activation <= 0 on every probe input; dropped: masked for sample 0 at that step; revived: dead at an earlier snapshot, alive now (layer widths ${widths})`,
     );
   } finally {
-    observatory.destroy();
-    trainer.destroy();
+    run.destroy();
     gpu.device.destroy();
   }
 }

@@ -11,10 +11,10 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, toJson, type RunConfig } from '../config';
-import { generateDataset, probeSet } from '../data';
-import { modelSpecFromConfig } from '../engine/from-config';
-import { Observatory, type Snapshot } from '../engine/observatory';
-import { Trainer } from '../engine/trainer';
+import { runData } from '../data';
+import type { Snapshot } from '../engine/observatory';
+import { openRun, SNAPSHOT_RING_SIZE, type OpenedRun } from '../engine/open-run';
+import type { NonFiniteParameters } from '../engine/parameter-check';
 import { acquireNodeGpu } from '../gpu/dawn';
 import type { GpuContext } from '../gpu/device';
 import { writeFileAtomic, checkpointFileName, latestCheckpoint, pruneCheckpoints } from '../io/atomic-file';
@@ -26,7 +26,6 @@ import { renderReportMarkdown } from '../report/report-md';
 import { configSummary } from './config-summary';
 import { MetricsWriter, readMetricsRows, truncateMetrics } from './outputs/metrics-writer';
 import { UNIT_PALETTE, unitCodes, unitMapInterval, unitMapNpy, unitMapPng } from './outputs/unit-maps';
-import { ParameterCheck, type NonFiniteParameters } from './parameter-check';
 import { createProgress, type Progress, type ProgressMode } from './progress';
 import {
   claimRunDir,
@@ -77,8 +76,6 @@ export interface RunJobResult {
   recoveries?: number;
 }
 
-/** Snapshots in flight per chunk (the observatory's ring): a chunk spans at most this many snapshot intervals. */
-const RING_SIZE = 6;
 /**
  * Target wall time of one chunk. Chunks end with a wait for the GPU, so longer is faster, but a signal is only
  * honoured between chunks: a few seconds keeps Ctrl-C prompt even for nets that take seconds per step.
@@ -86,8 +83,6 @@ const RING_SIZE = 6;
 const CHUNK_SECONDS = 2;
 /** Consecutive device losses without a checkpoint in between before the run gives up. */
 const MAX_RECOVERIES = 3;
-/** Loss history kept on the GPU: at least one snapshot interval, so every step's loss is checked (up to this cap). */
-const MAX_LOSS_HISTORY = 1 << 16;
 
 class DeviceLostError extends Error {
   override name = 'DeviceLostError';
@@ -171,12 +166,7 @@ function manifestOf(o: RunJobOptions, status: RunManifest['status'], step: numbe
 }
 
 /** The engine objects of one device: rebuilt from the latest checkpoint after a device loss. */
-interface Session {
-  trainer: Trainer;
-  observatory: Observatory;
-  check: ParameterCheck;
-  destroy(): void;
-}
+type Session = OpenedRun;
 
 /** Where the run stands, across device losses. */
 interface RunState {
@@ -197,10 +187,7 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
   const mapEvery = unitMapInterval(target, every);
   const lastSnapshotStep = Math.floor(target / every) * every;
 
-  const dataset = generateDataset(config);
-  const probe = probeSet(dataset, config.snapshot.probeSize, config.seed);
-  const spec = { ...modelSpecFromConfig(config), probeRows: probe.samples };
-  const lossHistoryCapacity = Math.max(4096, Math.min(every, MAX_LOSS_HISTORY));
+  const data = runData(config);
 
   let gpu = options.gpu ?? (await acquireNodeGpu());
   let ownGpu = !options.gpu;
@@ -231,45 +218,22 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
     // A checkpoint at step 0 (a run stopped before its first chunk) holds nothing a fresh start would not redo.
     const found = await latestCheckpoint(paths.checkpoints);
     const latest = found && found.step > 0 ? found : null;
-    const trainer = await Trainer.create(gpu, spec, dataset, { lossHistoryCapacity });
-    let observatory: Observatory | undefined;
-    let check: ParameterCheck | undefined;
-    try {
-      let restored: ReturnType<typeof checkpointFromSafetensors> | null = null;
-      if (latest) {
-        restored = checkpointFromSafetensors(new Uint8Array(await readFile(latest.path)));
-        if (JSON.stringify(restored.config) !== JSON.stringify(config))
-          throw new RunDirError(`${latest.path} belongs to another configuration than ${paths.config}`);
-        if (!restored.observatory) throw new RunDirError(`${latest.path} has no observatory state (unit history): it was not written by a run`);
-        trainer.writeState(restored.trainer);
-      }
-      observatory = await Observatory.create(trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: RING_SIZE });
-      if (restored?.observatory) observatory.writeState(restored.observatory);
-      check = await ParameterCheck.create(trainer);
-    } catch (error) {
-      observatory?.destroy();
-      trainer.destroy();
-      throw error;
+    let restored: ReturnType<typeof checkpointFromSafetensors> | null = null;
+    if (latest) {
+      restored = checkpointFromSafetensors(new Uint8Array(await readFile(latest.path)));
+      if (JSON.stringify(restored.config) !== JSON.stringify(config))
+        throw new RunDirError(`${latest.path} belongs to another configuration than ${paths.config}`);
+      if (!restored.observatory) throw new RunDirError(`${latest.path} has no observatory state (unit history): it was not written by a run`);
     }
+    const run = await openRun(gpu, { config, data, saved: restored });
     // What the checkpoint does not cover is produced again (an empty folder starts from scratch).
     await metrics.writer?.close();
     metrics.writer = null;
     await truncateMetrics(paths, latest ? latest.step : -1, { csv, layerCount });
     metrics.writer = await MetricsWriter.open(paths, { csv, layerCount });
-    state.checkedStep = trainer.step;
+    state.checkedStep = run.trainer.step;
     state.badLossStep = null;
-    const obs = observatory;
-    const chk = check;
-    return {
-      trainer,
-      observatory: obs,
-      check: chk,
-      destroy() {
-        chk.destroy();
-        obs.destroy();
-        trainer.destroy();
-      },
-    };
+    return run;
   };
 
   let runStart = performance.now();
@@ -281,7 +245,7 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
       const bad = snapshot.losses.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) state.badLossStep = first + bad + 1;
       else if (first > state.checkedStep) {
-        // Only when the interval is longer than the GPU's loss history (MAX_LOSS_HISTORY): some losses were never seen.
+        // Only when the interval is longer than the GPU's loss history (lossHistoryCapacity in src/engine/open-run.ts): some losses were never seen.
         note(`note: losses of steps ${state.checkedStep + 1}..${first} were not kept on the GPU and could not be checked`);
       }
     }
@@ -323,7 +287,7 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
     }
     progress?.update(trainer.step, state.last);
     // Steps per chunk, adapted to the measured speed (the chunking does not change the results, only when we wait).
-    let chunkSteps = spec.stepsPerSubmit;
+    let chunkSteps = s.spec.stepsPerSubmit;
     while (trainer.step < target) {
       if (options.signal?.aborted) {
         await checkTailLosses(s);
@@ -331,13 +295,14 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
         return { status: 'interrupted', message: abortReason(options.signal) };
       }
       const start = trainer.step;
-      let end = Math.min(target, start + chunkSteps, (Math.floor(start / every) + RING_SIZE) * every);
+      // Within the staging ring: every snapshot of the chunk is read after it, so none is skipped.
+      let end = Math.min(target, start + chunkSteps, (Math.floor(start / every) + SNAPSHOT_RING_SIZE) * every);
       if (options.checkpointEvery > 0) end = Math.min(end, (Math.floor(start / options.checkpointEvery) + 1) * options.checkpointEvery);
       const began = performance.now();
       const skippedBefore = observatory.skipped;
-      await observatory.train(end - start);
+      await trainer.train(end - start);
       const rate = (end - start) / Math.max(1e-9, (performance.now() - began) / 1000);
-      chunkSteps = Math.max(spec.stepsPerSubmit, Math.round(rate * CHUNK_SECONDS));
+      chunkSteps = Math.max(s.spec.stepsPerSubmit, Math.round(rate * CHUNK_SECONDS));
       const expected = Math.floor(end / every) - Math.floor(start / every) - (observatory.skipped - skippedBefore);
       for (let k = 0; k < expected; k++) {
         const snapshot = await observatory.next();
@@ -348,7 +313,7 @@ async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunMan
       if (lost) throw new DeviceLostError('device lost');
       progress?.update(trainer.step, state.last);
       await checkTailLosses(s);
-      const bad = await s.check.firstBadLayer();
+      const bad = await trainer.firstNonFiniteLayer();
       if (state.badLossStep !== null || bad) return { status: 'non-finite', bad };
       if (options.checkpointEvery > 0 && trainer.step % options.checkpointEvery === 0 && trainer.step < target) await writeCheckpoint(s, 'running');
     }

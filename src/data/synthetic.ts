@@ -17,11 +17,17 @@
 
 import type { RunConfig } from '../config/schema';
 import { rngKey } from '../spec/rng-streams';
-import type { Dataset } from './dataset';
+import { probeSet, type Dataset, type ProbeSet } from './dataset';
 import { PhiloxStream } from './rng';
 
 /** Sub-streams of the 'dataset' RNG stream. */
 const SUB = { inputs: 0, weights1: 1, weights2: 2, noise: 3, centres: 4, projection: 5, mask: 6, values: 7 } as const;
+
+/** A run's data set and its probe set (the observatory's fixed subset), both drawn from the run's seed. */
+export function runData(config: RunConfig): { dataset: Dataset; probe: ProbeSet } {
+  const dataset = generateDataset(config);
+  return { dataset, probe: probeSet(dataset, config.snapshot.probeSize, config.seed) };
+}
 
 /** The data set a config describes. Throws for dataset.kind 'file' (load it with src/data/npy or csv). */
 export function generateDataset(config: RunConfig): Dataset {

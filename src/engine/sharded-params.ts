@@ -3,7 +3,7 @@
 // [fanIn, fanOut] row-major, writes scatter it back. Used for parameters and optimizer state alike.
 import { readF32 } from '../gpu/buffers';
 import { activationWidths, type ModelSpec } from './model-spec';
-import type { ActivationBlock, ParamBlock, WeightLayer } from './trainer';
+import type { ActivationBlock, ParamBlock, WeightLayer } from './model-buffers';
 
 const F32 = 4;
 

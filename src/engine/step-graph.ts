@@ -5,7 +5,7 @@
 import type { Dispatch } from '../gpu/dispatch';
 import { rngKey } from '../spec/rng-streams';
 import type { ModelSpec } from './model-spec';
-import type { ActivationBlock, Kernels, TrainingData, WeightLayer } from './trainer';
+import type { ActivationBlock, Kernels, TrainingData, WeightLayer } from './model-buffers';
 
 /** What the step graph is built from: the trainer's buffers and kernels. */
 export interface StepGraphInput {

@@ -3,6 +3,10 @@
 // the step counter, learning rate, minibatch choice and dropout masks are all derived on the GPU from
 // StepState and Philox. What one step runs is built in ./step-graph.ts.
 //
+// The Trainer owns the one training loop (train) and the one place where a command buffer of the run is
+// recorded and submitted (submitChunk). The observatory and other monitoring plug into it as hooks
+// (./training-hooks.ts): per-step dispatches, work after a step, copies, and a call once the chunk is submitted.
+//
 // Wide layers are split into column blocks (src/engine/layout.ts); a weight is then a grid of blocks.
 import { createStorage, readBack, readF32 } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
@@ -19,17 +23,16 @@ import type { OptimizerSpec } from '../spec/optimizers';
 import { ScheduleKernel, STEP_STATE_BYTES } from '../gpu/kernels/schedule';
 import { initialStepState } from '../spec/step-state';
 import { rngKey } from '../spec/rng-streams';
-import { planLayout, type ColumnBlock, type LayoutOptions, type ModelLayout } from './layout';
+import { planLayout, type LayoutOptions, type ModelLayout } from './layout';
+import type { ActivationBlock, Kernels, ModelBuffers, ParamBlock, TrainingData, WeightLayer } from './model-buffers';
 import { activationWidths, type ModelSpec } from './model-spec';
+import { ParameterCheck, type NonFiniteParameters } from './parameter-check';
 import { ShardedParameters } from './sharded-params';
 import { buildTrainingStep } from './step-graph';
+import { ChunkEncoder, type ChunkRecorder, type TrainingHooks } from './training-hooks';
 
-/** A data set as the engine holds it: inputs [samples, inputSize]; targets u32 classes [samples] or f32 [samples, outputSize]. */
-export interface TrainingData {
-  inputs: Float32Array;
-  targets: Float32Array | Uint32Array;
-  samples: number;
-}
+export type { TrainingData } from './model-buffers';
+export type { NonFiniteParameters } from './parameter-check';
 
 export interface TrainerOptions extends LayoutOptions {
   /** Steps of loss history kept on the GPU between reads (default 4096). */
@@ -68,65 +71,23 @@ export interface TrainerState {
   lossHistory: Float32Array;
 }
 
-export interface ParamBlock {
-  value: GPUBuffer;
-  grad: GPUBuffer;
-  state: GPUBuffer[];
-  count: number;
-}
-
-/** One column block of a layer's activations, and the buffers it needs through the step. */
-export interface ActivationBlock extends ColumnBlock {
-  /** Pre-activation Z [batch, width]; kept for act'(Z) in the backward pass. */
-  z: GPUBuffer;
-  /** act(Z) before dropout; reused for dL/dA in the backward pass. Absent without dropout. */
-  h?: GPUBuffer;
-  /** Layer output Y (after dropout): the next layer's input; reused for dL/dZ in the backward pass. */
-  y: GPUBuffer;
-  /** dL/dY, written by the next layer's backward pass. */
-  g: GPUBuffer;
-}
-
-export interface WeightLayer {
-  /** weights[i][j]: rows from input block i, columns from output block j. */
-  weights: ParamBlock[][];
-  bias: ParamBlock[];
-}
-
-/** The kernels, created once per trainer (pipelines are cached per device). */
-export interface Kernels {
-  matmul: MatmulKernel;
-  bias: BiasKernel;
-  activation: ActivationKernel;
-  dropout: DropoutKernel;
-  loss: LossKernel;
-  optimizer: OptimizerKernel;
-  init: InitKernel;
-  gather: GatherKernel;
-  schedule: ScheduleKernel;
-}
-
-export interface TrainerInternals {
-  /** Per activation (0 = input, 1..L hidden, L+1 logits), its column blocks. */
-  blocks: readonly ActivationBlock[][];
-  /** Per weight layer, its parameter blocks. */
-  layers: readonly WeightLayer[];
-  kernels: Kernels;
-  /** Mean loss of step t at element t % lossHistoryCapacity. */
-  lossHistory: GPUBuffer;
-}
-
 const F32 = 4;
 
 export class Trainer {
   readonly layout: ModelLayout;
-  private readonly buffers: GPUBuffer[] = [];
+  /** Every buffer the trainer allocated (it frees them on destroy). */
+  private readonly allocated: GPUBuffer[] = [];
   private readonly dispatches: Dispatch[] = [];
   /** One training step, up to (not including) end_step; then end_step. */
   private stepBody: Dispatch[] = [];
   private stepEnd!: Dispatch;
   private completedSteps = 0;
+  /** Work done of the submitted chunks not yet waited for (at most maxSubmitsInFlight). */
   private readonly inFlight: Promise<void>[] = [];
+  private readonly maxSubmitsInFlight: number;
+  private readonly hooks: TrainingHooks[] = [];
+  /** Built on first use (only runs that checkpoint need it). */
+  private parameterCheck: ParameterCheck | null = null;
   private destroyed = false;
 
   // Buffers the outside world reads.
@@ -143,7 +104,8 @@ export class Trainer {
   private constructor(
     readonly gpu: GpuContext,
     readonly spec: ModelSpec,
-    private readonly kernels: Kernels,
+    /** The kernels, created once per trainer; graphs built beside the step reuse them. */
+    readonly kernels: Kernels,
     data: TrainingData,
     options: TrainerOptions,
   ) {
@@ -179,8 +141,6 @@ export class Trainer {
     }
   }
 
-  private readonly maxSubmitsInFlight: number;
-
   static async create(gpu: GpuContext, spec: ModelSpec, data: TrainingData, options: TrainerOptions = {}): Promise<Trainer> {
     validateData(spec, data);
     const kernelOptions = { maxWorkgroupsPerDimension: options.maxWorkgroupsPerDimension };
@@ -206,7 +166,7 @@ export class Trainer {
 
   private alloc(label: string, elements: number): GPUBuffer {
     const buffer = createStorage(this.gpu.device, `Trainer.${label}`, elements * F32);
-    this.buffers.push(buffer);
+    this.allocated.push(buffer);
     return buffer;
   }
 
@@ -264,8 +224,6 @@ export class Trainer {
   private initializeParameters(): void {
     const { spec, kernels: k } = this;
     const widths = activationWidths(spec);
-    const encoder = this.gpu.device.createCommandEncoder({ label: 'Trainer.init' });
-    const pass = encoder.beginComputePass({ label: 'Trainer.init' });
     const once: Dispatch[] = [];
     this.layers.forEach((layer, index) => {
       const l = index + 1;
@@ -308,53 +266,99 @@ export class Trainer {
         );
       });
     });
-    for (const d of once) d.encode(pass);
-    pass.end();
-    this.gpu.device.queue.submit([encoder.finish()]);
+    this.submitChunk('Trainer.init', (chunk) => once.forEach((d) => chunk.dispatch(d)));
     for (const d of once) d.destroy();
   }
 
-  /**
-   * Records one training step into an open compute pass. `beforeEnd` runs inside the step, while
-   * StepState still names it (the observatory's per-step drop runs and dropout mask bitmaps).
-   */
-  encodeStep(pass: GPUComputePassEncoder, beforeEnd: readonly Dispatch[] = []): void {
-    for (const d of this.stepBody) d.encode(pass);
-    for (const d of beforeEnd) d.encode(pass);
-    this.stepEnd.encode(pass);
+  /** The model's GPU buffers, for graphs built beside the step (observatory, statistics) with `kernels`. */
+  get buffers(): ModelBuffers {
+    const { blocks, layers, stepState, lossHistory, lossHistoryCapacity } = this;
+    return { blocks, layers, stepState, lossHistory, lossHistoryCapacity };
   }
 
-  /** Marks `count` steps as recorded with encodeStep and submitted by the caller. */
-  noteStepsSubmitted(count: number): void {
-    this.completedSteps += count;
-  }
-
-  /** Buffers and kernels the observatory builds on. Not for general use: the layout may change. */
-  internals(): TrainerInternals {
-    return { blocks: this.blocks, layers: this.layers, kernels: this.kernels, lossHistory: this.lossHistory };
+  /** Plugs work into every chunk train() records from now on; returns the function that unplugs it. */
+  addHooks(hooks: TrainingHooks): () => void {
+    this.assertAlive();
+    this.hooks.push(hooks);
+    return () => {
+      const i = this.hooks.indexOf(hooks);
+      if (i >= 0) this.hooks.splice(i, 1);
+    };
   }
 
   /**
-   * Trains `steps` steps: K (spec.stepsPerSubmit) per command buffer, waiting only when
-   * maxSubmitsInFlight buffers are queued, and once at the end.
+   * Trains `steps` steps: K (spec.stepsPerSubmit) per command buffer with every hook's work recorded into it,
+   * waiting only when more than maxSubmitsInFlight buffers are queued, and once at the end.
    */
   async train(steps: number): Promise<void> {
     this.assertAlive();
-    const { device } = this.gpu;
+    if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`steps to train must be an integer >= 0, got ${steps}`);
+    const { queue } = this.gpu.device;
     let remaining = steps;
     while (remaining > 0) {
       const count = Math.min(this.spec.stepsPerSubmit, remaining);
-      const encoder = device.createCommandEncoder({ label: 'Trainer.steps' });
-      const pass = encoder.beginComputePass({ label: 'Trainer.steps' });
-      for (let s = 0; s < count; s++) this.encodeStep(pass);
-      pass.end();
-      device.queue.submit([encoder.finish()]);
+      const first = this.completedSteps + 1;
+      this.submitChunk('Trainer.steps', (chunk) => {
+        for (let step = first; step < first + count; step++) this.recordStep(chunk, step);
+      });
       this.completedSteps += count;
       remaining -= count;
-      this.inFlight.push(device.queue.onSubmittedWorkDone());
+      this.inFlight.push(queue.onSubmittedWorkDone());
       if (this.inFlight.length > this.maxSubmitsInFlight) await this.inFlight.shift();
     }
     await this.drain();
+  }
+
+  /**
+   * Records work that is not a training step (the observatory's step-0 snapshot) and submits it as a chunk
+   * of its own, through the same seam as training chunks; hooks are told with afterSubmit.
+   */
+  submitWork(label: string, record: (chunk: ChunkRecorder) => void): void {
+    this.assertAlive();
+    this.submitChunk(label, record);
+  }
+
+  /**
+   * The one place where a command buffer of the run is recorded and submitted. A wrapper that every chunk
+   * needs (GPU error scopes around its encode and submit, say) goes here, and so does holding back what hooks
+   * do after the submit (mapping snapshots) until such a wrapper says the chunk ran clean.
+   */
+  private submitChunk(label: string, record: (chunk: ChunkRecorder) => void): void {
+    const chunk = new ChunkEncoder(this.gpu.device, label);
+    record(chunk);
+    this.gpu.device.queue.submit([chunk.finish()]);
+    for (const hooks of this.hooks) hooks.afterSubmit?.();
+  }
+
+  /** Records training step `step` (1-based) with the hooks' work inside and after it. */
+  private recordStep(chunk: ChunkRecorder, step: number): void {
+    for (const d of this.stepBody) chunk.dispatch(d);
+    for (const hooks of this.hooks) for (const d of hooks.insideStep?.(step) ?? []) chunk.dispatch(d);
+    chunk.dispatch(this.stepEnd);
+    for (const hooks of this.hooks) hooks.afterStep?.(step, chunk);
+  }
+
+  /** For benchmarks: records one training step, without any hook's work, into an open compute pass. */
+  encodeStep(pass: GPUComputePassEncoder): void {
+    for (const d of this.stepBody) d.encode(pass);
+    this.stepEnd.encode(pass);
+  }
+
+  /**
+   * The first weight layer holding a NaN or ±Infinity parameter, or null when every parameter is finite:
+   * one GPU pass over every block and a readback of 2 words per block (./parameter-check.ts).
+   */
+  async firstNonFiniteLayer(): Promise<NonFiniteParameters | null> {
+    this.assertAlive();
+    if (!this.parameterCheck) {
+      const created = await ParameterCheck.create(this.gpu, this.layers);
+      if (this.destroyed || this.parameterCheck) created.destroy();
+      this.assertAlive();
+      this.parameterCheck ??= created;
+    }
+    const check = this.parameterCheck;
+    this.submitChunk('Trainer.parameterCheck', (chunk) => check.record(chunk));
+    return check.read();
   }
 
   /** Waits until everything submitted so far has run. */
@@ -490,10 +494,12 @@ export class Trainer {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.hooks.length = 0;
+    this.parameterCheck?.destroy();
     for (const d of this.dispatches) d.destroy();
-    for (const b of this.buffers) b.destroy();
+    for (const b of this.allocated) b.destroy();
     this.dispatches.length = 0;
-    this.buffers.length = 0;
+    this.allocated.length = 0;
     this.stepBody = [];
   }
 }

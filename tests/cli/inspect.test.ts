@@ -49,7 +49,7 @@ describe('inspect', () => {
     const probe = probeSet(dataset, config.snapshot.probeSize, config.seed);
     const tr = await Trainer.create(t.gpu, { ...modelSpecFromConfig(config), probeRows: probe.samples }, dataset);
     const obs = await Observatory.create(tr, { every: 4, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: 4 });
-    await obs.train(12);
+    await tr.train(12);
     obs.close();
     let snapshots = 0;
     for await (const snapshot of obs.snapshots()) snapshots += snapshot.step >= 0 ? 1 : 0;

@@ -201,7 +201,7 @@ describe('Observatory on the GPU', () => {
     const chunked: Snapshot[] = [];
     const transitions = { dead: 0, revived: 0 };
     for (let step = 0; step <= STEPS; step += EVERY) {
-      if (step > 0) await observatory.train(EVERY);
+      if (step > 0) await trainer.train(EVERY);
       const params = await trainer.readParameters();
       const snapshot = await nextSnapshot(observatory);
       chunked.push(snapshot);
@@ -257,7 +257,7 @@ describe('Observatory on the GPU', () => {
     // identical snapshots, and the same final history.
     const whole = await Trainer.create(t.gpu, { ...spec, stepsPerSubmit: 16 }, data);
     const wholeObservatory = await Observatory.create(whole, { every: EVERY, probeInputs: probe, probeRows: PROBE, ringSize: STEPS / EVERY + 1 });
-    await wholeObservatory.train(STEPS);
+    await whole.train(STEPS);
     const snapshots = await drain(wholeObservatory);
     expect(snapshots.map((s) => s.step)).toEqual(chunked.map((s) => s.step));
     snapshots.forEach((s, i) => expectSnapshotsEqual(s, chunked[i], `one-call step ${s.step}`));
@@ -270,7 +270,7 @@ describe('Observatory on the GPU', () => {
     // The probe set walked in slices of 5 rows (24 = 5+5+5+5+4): the same snapshots and histories.
     const sliced = await Trainer.create(t.gpu, { ...spec, stepsPerSubmit: 16, probeChunkRows: 5 }, data);
     const slicedObservatory = await Observatory.create(sliced, { every: EVERY, probeInputs: probe, probeRows: PROBE, ringSize: STEPS / EVERY + 1 });
-    await slicedObservatory.train(STEPS);
+    await sliced.train(STEPS);
     const slicedSnapshots = await drain(slicedObservatory);
     expect(slicedSnapshots.map((s) => s.step)).toEqual(chunked.map((s) => s.step));
     slicedSnapshots.forEach((s, i) => expectSnapshotsEqual(s, chunked[i], `probe in slices of 5 rows, step ${s.step}`));
@@ -315,7 +315,7 @@ describe('Observatory on the GPU', () => {
       probeRows: PROBE,
       ringSize: SNAPSHOTS,
     });
-    await observatory.train(STEPS);
+    await trainer.train(STEPS);
     const snapshots = await drain(observatory);
     expect(observatory.skipped).toBe(0);
     expect(snapshots.map((s) => s.step)).toEqual(Array.from({ length: SNAPSHOTS }, (_, i) => i * EVERY));
@@ -448,7 +448,7 @@ describe('Observatory on the GPU', () => {
     const deadCounts = async (lr: number) => {
       const trainer = await Trainer.create(t.gpu, { ...base, schedule: sgdSchedule(lr) }, data);
       const observatory = await Observatory.create(trainer, { every: 20, probeInputs: probe, probeRows: PROBE, ringSize: 6 });
-      await observatory.train(100);
+      await trainer.train(100);
       const snapshots = await drain(observatory);
       expect(snapshots.map((s) => s.step)).toEqual([0, 20, 40, 60, 80, 100]);
       // everDead never decreases and bounds dead; revived = everDead - dead (each unit is one or the other).
@@ -524,14 +524,14 @@ describe('Observatory on the GPU', () => {
     expect(bitSet(born.layers[1].dead, TARGET)).toBe(true);
 
     // Still dead after a few lr-0 steps.
-    await observatory.train(EVERY);
+    await trainer.train(EVERY);
     const still = await nextSnapshot(observatory);
     expect(still.step).toBe(EVERY);
     expect(countsArray(still.layers[1].counts)).toEqual([1, 0, 1, 0]);
 
     // Only layer 1 changes: a1[0] now peaks at 1 + 0.5 = 1.5 on the probe, so TARGET's z peaks at 0.5 > 0.
     trainer.writeParameters([layer1(0.5), layer2, output]);
-    await observatory.train(EVERY);
+    await trainer.train(EVERY);
     const revived = await nextSnapshot(observatory);
     expect(revived.step).toBe(2 * EVERY);
     expect(countsArray(revived.layers[0].counts), 'layer 1: alive throughout').toEqual([0, 0, 0, 0]);
@@ -547,7 +547,7 @@ describe('Observatory on the GPU', () => {
     for (let u = 0; u < 40; u++) if (u !== TARGET) expect(unit(u), `unit ${u}`).toEqual([NEVER, 0, 0, NEVER, 0]);
 
     // Revived stays set while the unit lives; one revival, not two.
-    await observatory.train(EVERY);
+    await trainer.train(EVERY);
     const later = await nextSnapshot(observatory);
     expect(countsArray(later.layers[1].counts)).toEqual([0, 1, 1, 0]);
     const laterHistory = await observatory.readUnitHistory(2);
@@ -561,7 +561,7 @@ describe('Observatory on the GPU', () => {
     const trainer = await Trainer.create(t.gpu, smallSpec({ probeRows: 8, stepsPerSubmit: 8 }), data);
     const observatory = await Observatory.create(trainer, { every: EVERY, probeInputs: data.inputs.slice(0, 40), probeRows: 8, ringSize: 2 });
     // No reader: the step-0 snapshot and the step-5 one take both staging buffers; 10, 15, ..., 40 are skipped.
-    await observatory.train(40);
+    await trainer.train(40);
     expect(trainer.step).toBe(40);
     const total = 40 / EVERY + 1;
     expect(observatory.skipped).toBe(total - 2);
@@ -571,7 +571,7 @@ describe('Observatory on the GPU', () => {
 
     // Now with the ring free again: the next snapshot carries the number skipped before it, and its losses
     // cover only the steps since the last (skipped) snapshot.
-    await observatory.train(EVERY);
+    await trainer.train(EVERY);
     const third = await nextSnapshot(observatory);
     expect([third.step, third.skipped, observatory.skipped]).toEqual([45, total - 2, total - 2]);
     expectBitExact(new Uint32Array(third.losses.slice().buffer), new Uint32Array((await trainer.readLosses(40, EVERY)).buffer), 'losses after the skips');
@@ -584,7 +584,7 @@ describe('Observatory on the GPU', () => {
     const trainer = await Trainer.create(t.gpu, smallSpec({ probeRows: 8 }), data);
     const observatory = await Observatory.create(trainer, { every: 4, probeInputs: data.inputs.slice(0, 40), probeRows: 8 });
     await nextSnapshot(observatory);
-    await observatory.train(4);
+    await trainer.train(4);
     const s = await nextSnapshot(observatory);
     const views = [...s.layers.flatMap((l) => [l.dead, l.dropped, l.revived]), s.losses];
     for (const v of views) expect(v.buffer).toBe(s.buffer);
@@ -606,7 +606,7 @@ describe('Observatory on the GPU', () => {
     for (let i = 0; i < 3; i++) {
       const trainer = await Trainer.create(t.gpu, smallSpec({ probeRows: 8, shardColumns: 32, hidden: [{ ...smallSpec().hidden[0], width: 70 }] }), data);
       const observatory = await Observatory.create(trainer, { every: 2, probeInputs: data.inputs.slice(0, 40), probeRows: 8 });
-      await observatory.train(6);
+      await trainer.train(6);
       if (i === 1) await observatory.next(); // one released, the rest left mapped
       observatory.destroy();
       expect(await observatory.next(), 'no snapshot after destroy').toBeNull();

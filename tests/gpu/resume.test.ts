@@ -151,7 +151,7 @@ describe('resuming a run from a checkpoint', () => {
 
     const straightTrainer = await Trainer.create(t.gpu, spec, data);
     const straight = await Observatory.create(straightTrainer, options);
-    await straight.train(total);
+    await straightTrainer.train(total);
     const expectedSnapshots = await drain(straight);
     const expectedObservatory = await straight.readState();
     const expectedTrainer = await straightTrainer.readState();
@@ -161,7 +161,7 @@ describe('resuming a run from a checkpoint', () => {
 
     const firstTrainer = await Trainer.create(t.gpu, spec, data);
     const first = await Observatory.create(firstTrainer, options);
-    await first.train(k);
+    await firstTrainer.train(k);
     const snapshots = await drain(first);
     const saved = await checkpoint(firstTrainer, first);
     first.destroy();
@@ -179,7 +179,7 @@ describe('resuming a run from a checkpoint', () => {
     );
     expect(() => resumed.writeState({ ...saved.observatory!, lastSnapshotStep: 18 })).toThrow(/last snapshot step 18 is not in \[-1, 17\]/);
     resumed.writeState(saved.observatory!);
-    await resumed.train(total - k);
+    await trainer.train(total - k);
     snapshots.push(...(await drain(resumed)));
     expectSameState(await trainer.readState(), expectedTrainer, 'resumed trainer');
     const actualObservatory = await resumed.readState();

@@ -2,16 +2,13 @@
 // observatory's snapshots to the session's sink. The observatory can be replaced (a new snapshot interval) without
 // losing the per-unit history. Its GPU work must go through the session's lock (one chunk or readback at a time).
 import { type RunConfig } from '../../config';
-import { generateDataset, probeSet, type ProbeSet } from '../../data';
-import { modelSpecFromConfig } from '../../engine/from-config';
-import { Observatory, type Snapshot } from '../../engine/observatory';
-import { Trainer } from '../../engine/trainer';
+import { runData, type ProbeSet } from '../../data';
+import type { Observatory, Snapshot } from '../../engine/observatory';
+import { openObservatory, openRun } from '../../engine/open-run';
+import type { Trainer } from '../../engine/trainer';
 import type { GpuContext } from '../../gpu/device';
 import type { CheckpointState } from '../../io/checkpoint';
 import { stateBytes } from './device-loss-saver';
-
-/** Staging buffers per observatory: snapshots taken faster than they come back beyond this are skipped (counted). */
-const RING_SIZE = 8;
 
 export class LiveRun {
   /** Where snapshots go; null until streamTo. */
@@ -29,18 +26,7 @@ export class LiveRun {
 
   /** Builds the run at step 0, or at the step of `saved`, taking a snapshot every `every` steps. */
   static async open(gpu: GpuContext, config: RunConfig, every: number, saved: CheckpointState | null): Promise<LiveRun> {
-    const data = generateDataset(config);
-    const probe = probeSet(data, config.snapshot.probeSize, config.seed);
-    const trainer = await Trainer.create(gpu, { ...modelSpecFromConfig(config), probeRows: probe.samples }, data);
-    let observatory: Observatory;
-    try {
-      if (saved) trainer.writeState(saved.trainer);
-      observatory = await Observatory.create(trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: RING_SIZE });
-      if (saved?.observatory) observatory.writeState(saved.observatory);
-    } catch (error) {
-      trainer.destroy();
-      throw error;
-    }
+    const { trainer, observatory, probe } = await openRun(gpu, { config, data: runData(config), snapshotEvery: every, saved });
     return new LiveRun(config, trainer, observatory, probe);
   }
 
@@ -70,7 +56,7 @@ export class LiveRun {
   }
 
   train(steps: number): Promise<void> {
-    return this.observatory.train(steps);
+    return this.trainer.train(steps);
   }
 
   readUnitHistory(layer: number): Promise<Uint32Array> {
@@ -87,8 +73,7 @@ export class LiveRun {
     this.observatory.close();
     await this.consumer;
     this.observatory.destroy();
-    const { probe } = this;
-    const observatory = await Observatory.create(this.trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: RING_SIZE });
+    const observatory = await openObservatory(this.trainer, this.probe, every);
     observatory.writeState(state);
     this.observatory = observatory;
     if (this.sink) this.consumer = this.consume(this.sink);

@@ -1,0 +1,229 @@
+// The observatory's GPU work as fixed lists of dispatches over its own buffers and the trainer's (see
+// ./observatory.ts for when each list runs), built once like the step is (./step-graph.ts):
+//   per step, inside it (layers with dropout): drop runs of probe sample 0 (current and longest);
+//   inside the last step before a snapshot: sample 0's dropout mask bitmaps, per-unit dropped counts over the batch;
+//   after that step ends: probe forward pass without dropout -> dead bitmap (pre-activation <= 0 on every probe
+//   row) -> per-unit history (first death, deaths, revivals, last change) -> revived bitmap and counts.
+import { createStorage, uploadStorage } from '../gpu/buffers';
+import { composeDispatches, type Dispatch } from '../gpu/dispatch';
+import type { UnitStatsKernel } from '../gpu/kernels/unitstats';
+import { bitmapWords } from '../spec/bitmaps';
+import { LAYER_COUNTS } from '../spec/layer-counts';
+import { rngKey } from '../spec/rng-streams';
+import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
+import type { Kernels, ModelBuffers } from './model-buffers';
+import { probeChunkRows, type ModelSpec } from './model-spec';
+
+/** What the observatory graph is built from. */
+export interface ObservatoryGraphInput {
+  device: GPUDevice;
+  spec: ModelSpec;
+  /** The trainer's kernels and buffers (the probe pass reads the live parameters). */
+  kernels: Kernels;
+  model: ModelBuffers;
+  stats: UnitStatsKernel;
+  /** Probe inputs [rows, inputSize]. */
+  probeInputs: Float32Array;
+  probeRows: number;
+  /** Registers a buffer the observatory owns and frees with itself. */
+  own(buffer: GPUBuffer): GPUBuffer;
+  /** Registers a dispatch the observatory destroys with itself. */
+  keep(dispatch: Dispatch): Dispatch;
+}
+
+/** One hidden layer's statistics on the GPU. */
+export interface LayerStatsBuffers {
+  /** 1 bit per unit, bitmapWords(width) words each. */
+  dead: GPUBuffer;
+  dropped: GPUBuffer;
+  revived: GPUBuffer;
+  /** Per unit: probe rows with a positive pre-activation at the last snapshot. */
+  active: GPUBuffer;
+  /** Per unit: UNIT_HISTORY_WORDS words (see UnitHistoryField). */
+  history: GPUBuffer;
+  /** Per unit: batch rows that dropped it at the snapshot's last step (layers with dropout only). */
+  droppedCounts?: GPUBuffer;
+}
+
+export interface ObservatoryGraph {
+  /** Per hidden layer, LAYER_COUNTS words (see LayerCount). */
+  counts: GPUBuffer;
+  layers: LayerStatsBuffers[];
+  /** Run once before anything else: clears every unit history. */
+  setup: Dispatch[];
+  /** Inside every step: drop runs. */
+  perStep: Dispatch[];
+  /** Inside the last step before a snapshot: sample 0's dropout masks and per-unit dropped counts over the batch. */
+  maskBits: Dispatch[];
+  /** After the snapshot's step ends: probe pass, dead scan, history, counts. */
+  snapshotWork: Dispatch;
+}
+
+const U32 = 4;
+
+export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGraph {
+  const { device, spec, stats, model } = g;
+  const alloc = (label: string, words: number) => g.own(createStorage(device, `Observatory.${label}`, words * U32));
+  const hiddenCount = spec.hidden.length;
+  const counts = alloc('counts', hiddenCount * LAYER_COUNTS);
+  const setup: Dispatch[] = [];
+  const perStep: Dispatch[] = [];
+  const maskBits: Dispatch[] = [];
+
+  const layers = spec.hidden.map((hidden, i): LayerStatsBuffers => {
+    const l = i + 1;
+    const width = hidden.width;
+    const words = bitmapWords(width);
+    const layer: LayerStatsBuffers = {
+      dead: alloc(`dead${l}`, words),
+      dropped: alloc(`dropped${l}`, words),
+      revived: alloc(`revived${l}`, words),
+      active: alloc(`active${l}`, width),
+      history: alloc(`history${l}`, width * UNIT_HISTORY_WORDS),
+    };
+    setup.push(stats.prepareResetHistory({ label: `Observatory.resetHistory${l}`, cols: width, history: layer.history }));
+    if (hidden.dropout > 0) {
+      layer.droppedCounts = alloc(`droppedCounts${l}`, width);
+      const dropout = dropoutStats(g, l, layer.history, layer.dropped, layer.droppedCounts);
+      perStep.push(dropout.perStep);
+      maskBits.push(...dropout.maskBits);
+    }
+    return layer;
+  });
+
+  const work: Dispatch[] = [g.keep(stats.prepareClearCounts({ label: 'Observatory.clearCounts', counts, count: hiddenCount * LAYER_COUNTS }))];
+  work.push(...probePass(g, layers));
+  layers.forEach((layer, i) => {
+    work.push(
+      g.keep(
+        stats.prepareHistoryUpdate({
+          label: `Observatory.history${i + 1}`,
+          stepState: model.stepState,
+          cols: spec.hidden[i].width,
+          deadBits: layer.dead,
+          droppedBits: layer.dropped,
+          history: layer.history,
+          revivedBits: layer.revived,
+          counts,
+          countsOffset: i * LAYER_COUNTS,
+        }),
+      ),
+    );
+  });
+  return { counts, layers, setup, perStep, maskBits, snapshotWork: composeDispatches('Observatory.snapshot', work) };
+}
+
+/** Hidden layer l's dropout statistics: its drop runs (every step), its mask bitmap and dropped counts (a snapshot's step). */
+function dropoutStats(
+  g: ObservatoryGraphInput,
+  l: number,
+  history: GPUBuffer,
+  droppedBits: GPUBuffer,
+  droppedCounts: GPUBuffer,
+): { perStep: Dispatch; maskBits: Dispatch[] } {
+  const { spec, stats, kernels, model } = g;
+  const { width, dropout: p } = spec.hidden[l - 1];
+  // The trainer's own dropout stream of this layer: the statistics see the very masks training used.
+  const key = rngKey(spec.seed, 'dropout', l);
+  const stepState = model.stepState;
+  return {
+    perStep: g.keep(stats.prepareDropRun({ label: `Observatory.dropRun${l}`, p, key, stepState, cols: width, history })),
+    maskBits: [
+      g.keep(kernels.dropout.prepareMaskBits({ label: `Observatory.maskBits${l}`, p, key, stepState, sample: 0, cols: width, bits: droppedBits })),
+      g.keep(
+        stats.prepareDroppedFraction({
+          label: `Observatory.droppedFraction${l}`,
+          p,
+          key,
+          stepState,
+          rows: spec.batch,
+          cols: width,
+          droppedCounts,
+        }),
+      ),
+    ],
+  };
+}
+
+/**
+ * Probe forward without dropout, a slice of probeChunkRows rows at a time through every layer (so the buffers
+ * hold a slice, not the whole probe set): per block Zp = Ap_prev · W + b, dead scan, Ap = act(Zp).
+ */
+function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[]): Dispatch[] {
+  const { device, spec, kernels, stats, model } = g;
+  const { blocks } = model;
+  const hiddenCount = spec.hidden.length;
+  const rows = g.probeRows;
+  const work: Dispatch[] = [];
+  const alloc = (label: string, elements: number) => g.own(createStorage(device, `Observatory.${label}`, elements * U32));
+  const probe = g.own(uploadStorage(device, 'Observatory.probe', g.probeInputs));
+  const chunkRows = Math.min(rows, probeChunkRows(spec));
+  const zs = blocks.map((layerBlocks, l) =>
+    layerBlocks.map((out) => (l >= 1 && l <= hiddenCount ? alloc(`probeZ${l}.${out.offset}`, chunkRows * out.width) : undefined)),
+  );
+  const as = blocks.map((layerBlocks, l) =>
+    layerBlocks.map((out) => (l >= 1 && l < hiddenCount ? alloc(`probeA${l}.${out.offset}`, chunkRows * out.width) : undefined)),
+  );
+  for (let first = 0; first < rows; first += chunkRows) {
+    const sliceRows = Math.min(chunkRows, rows - first);
+    const slice = { first: first === 0, last: first + sliceRows === rows };
+    const at = `${first}`;
+    let previous: { buffer: GPUBuffer; width: number; offset: number }[] = [{ buffer: probe, width: spec.inputSize, offset: first * spec.inputSize }];
+    for (let l = 1; l <= hiddenCount; l++) {
+      const hidden = spec.hidden[l - 1];
+      const outputs: { buffer: GPUBuffer; width: number; offset: number }[] = [];
+      for (const [j, out] of blocks[l].entries()) {
+        const z = zs[l][j]!;
+        previous.forEach((inp, i) => {
+          work.push(
+            g.keep(
+              kernels.matmul.prepare({
+                label: `Observatory.probe${l}.${i}.${out.offset}@${at}`,
+                variant: 'nn',
+                m: sliceRows,
+                n: out.width,
+                k: inp.width,
+                a: { buffer: inp.buffer, offset: inp.offset, ld: inp.width },
+                b: { buffer: model.layers[l - 1].weights[i][j].value, ld: out.width },
+                c: { buffer: z, ld: out.width },
+                bias: i === 0 ? { buffer: model.layers[l - 1].bias[j].value } : undefined,
+                accumulate: i > 0,
+              }),
+            ),
+          );
+        });
+        work.push(
+          g.keep(
+            stats.prepareDeadScan({
+              label: `Observatory.deadScan${l}.${out.offset}@${at}`,
+              z: { buffer: z, ld: out.width },
+              rows: sliceRows,
+              cols: out.width,
+              unitOffset: out.offset,
+              deadBits: layers[l - 1].dead,
+              activeCounts: layers[l - 1].active,
+              slice,
+            }),
+          ),
+        );
+        if (l < hiddenCount) {
+          const a = as[l][j]!;
+          work.push(
+            g.keep(
+              kernels.activation.prepareForward({
+                label: `Observatory.probeAct${l}.${out.offset}@${at}`,
+                activation: hidden.activation,
+                z,
+                a,
+                count: sliceRows * out.width,
+              }),
+            ),
+          );
+          outputs.push({ buffer: a, width: out.width, offset: 0 });
+        }
+      }
+      previous = outputs;
+    }
+  }
+  return work;
+}

@@ -1,0 +1,34 @@
+// A snapshot: what the observatory reads back at a snapshot step (./observatory.ts), and what every host
+// consumes, through a SnapshotSink (./snapshot-sink.ts).
+
+export interface LayerCounts {
+  /** Units dead at this snapshot. */
+  dead: number;
+  /** Units alive now that were dead at an earlier snapshot. */
+  revived: number;
+  /** Units dead at this or any earlier snapshot. */
+  everDead: number;
+  /** Units dropped for probe sample 0 at the snapshot's last step. */
+  dropped: number;
+}
+
+export interface LayerSnapshot {
+  width: number;
+  /** 1 bit per unit: bit (u % 32) of word (u / 32). */
+  dead: Uint32Array;
+  dropped: Uint32Array;
+  revived: Uint32Array;
+  counts: LayerCounts;
+}
+
+export interface Snapshot {
+  /** Training steps completed when the snapshot was taken (0: before the first step). */
+  step: number;
+  layers: LayerSnapshot[];
+  /** Mean loss of each step since the previous snapshot (at most lossHistoryCapacity of them). */
+  losses: Float32Array;
+  /** Snapshots skipped before this one because every staging buffer was busy (a slow reader). */
+  skipped: number;
+  /** The single buffer every array above views: transfer it to move a snapshot across a Worker boundary. */
+  buffer: ArrayBuffer;
+}
