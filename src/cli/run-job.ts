@@ -23,9 +23,10 @@ import { metricsFromSnapshot, type MetricsRow } from '../report/metrics';
 import { answerSeedQuestion, summarizeUnitHistory, type LayerHistorySummary, type SeedAnswer } from '../report/seed-answer';
 import { RunChartData } from '../report/charts-run';
 import { renderReportMarkdown } from '../report/report-md';
+import { PRECEDENCE, UNIT_STATES } from '../report/unit-states';
 import { configSummary } from './config-summary';
 import { MetricsWriter, readMetricsRows, truncateMetrics } from './outputs/metrics-writer';
-import { UNIT_PALETTE, unitCodes, unitMapInterval, unitMapNpy, unitMapPng } from './outputs/unit-maps';
+import { unitMapInterval, writeUnitMaps } from './outputs/unit-maps';
 import { createProgress, type Progress, type ProgressMode } from './progress';
 import {
   claimRunDir,
@@ -438,16 +439,6 @@ function failedMarkdown(message: string, lastGood: number | null): string {
   ].join('\n');
 }
 
-async function writeUnitMaps(paths: RunPaths, snapshot: Snapshot, kind: UnitMapKind): Promise<void> {
-  for (const [i, layer] of snapshot.layers.entries()) {
-    const codes = unitCodes(layer);
-    const dir = join(paths.maps, `L${i + 1}`);
-    await mkdir(dir, { recursive: true });
-    if (kind === 'png' || kind === 'both') await writeFileAtomic(join(paths.dir, unitMapFile(i + 1, snapshot.step, 'png')), unitMapPng(codes));
-    if (kind === 'npy' || kind === 'both') await writeFileAtomic(join(paths.dir, unitMapFile(i + 1, snapshot.step, 'npy')), unitMapNpy(codes));
-  }
-}
-
 /** The newest unit map PNG of each layer (steps are zero-padded in the names, so the last name sorts highest). */
 async function latestUnitMaps(paths: RunPaths, layerCount: number, maxStep: number): Promise<{ layer: number; step: number; file: string }[]> {
   const out: { layer: number; step: number; file: string }[] = [];
@@ -498,7 +489,7 @@ async function writeReport(paths: RunPaths, f: ReportFacts): Promise<void> {
       ? [
           {
             file: 'maps/L<l>/step-<step>.{png,npy}',
-            what: 'unit maps; .npy: uint8 per unit, 0 alive, 1 dead, 2 dropped, 3 revived (precedence dead > revived > dropped)',
+            what: `unit maps; .npy: uint8 per unit, ${UNIT_STATES.map((s) => `${s.code} ${s.name}`).join(', ')} (precedence ${PRECEDENCE.join(' > ')})`,
           },
         ]
       : []),
@@ -517,7 +508,6 @@ async function writeReport(paths: RunPaths, f: ReportFacts): Promise<void> {
     adapter: f.adapter,
     charts: charts.map((c) => ({ file: `charts/${c.file}`, title: c.title })),
     unitMaps: f.unitMaps === 'png' || f.unitMaps === 'both' ? await latestUnitMaps(paths, f.config.hidden.length, f.step) : [],
-    palette: UNIT_PALETTE,
     files,
   });
   await writeFileAtomic(paths.report, new TextEncoder().encode(markdown));

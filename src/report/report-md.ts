@@ -4,6 +4,7 @@
 import type { RunConfig } from '../config';
 import type { MetricsRow } from './metrics';
 import type { LayerHistorySummary, SeedAnswer } from './seed-answer';
+import { EMPTY_COLOR, UNIT_STATES } from './unit-states';
 
 export interface ReportInput {
   config: RunConfig;
@@ -25,8 +26,6 @@ export interface ReportInput {
   charts: { file: string; title: string }[];
   /** The latest unit map PNG per hidden layer, relative to the run folder. */
   unitMaps: { layer: number; step: number; file: string }[];
-  /** Unit map colours (see src/cli/outputs/unit-maps.ts). */
-  palette: readonly { name: string; hex: string }[];
   /** Other outputs worth pointing at, relative to the run folder, with a word on each. */
   files: { file: string; what: string }[];
 }
@@ -94,8 +93,8 @@ export function renderReportMarkdown(input: ReportInput): string {
 
   if (input.unitMaps.length) {
     out.push('## Unit maps', '');
-    const legend = input.palette.map((p) => `${p.name} \`${p.hex}\``).join(', ');
-    out.push(`One cell per unit, row-major on a near-square grid (unit 0 top left); colours: ${legend}; white cells are padding.`, '');
+    const legend = UNIT_STATES.map((s) => `${s.name} \`${s.colour}\``).join(', ');
+    out.push(`One cell per unit, row-major on a near-square grid (unit 0 top left); colours: ${legend}; \`${EMPTY_COLOR}\` cells are padding.`, '');
     for (const m of input.unitMaps) out.push(`**L${m.layer}** at step ${n(m.step)}:`, '', `![unit map of layer ${m.layer} at step ${m.step}](${m.file})`, '');
   }
 

@@ -11,6 +11,7 @@ import { parseRunConfig, type RunConfig } from '../config';
 import type { AdapterSummary } from '../gpu/device';
 import type { MetricsRow } from '../report/metrics';
 import type { SeedAnswerInput } from '../report/seed-answer';
+import { STATE_COLORS, STATE_NAMES, UNIT_STATES } from '../report/unit-states';
 import { downloadBlob } from './download';
 import './no-webgpu';
 import './panels/charts';
@@ -24,7 +25,6 @@ import { controlStyles } from './styles';
 import './timeline/timeline';
 import type { DuTimeline } from './timeline/timeline';
 import { TrainingController } from './training-controller';
-import { STATE_COLORS, STATE_LABELS, UNIT_STATES } from './unit-map/colors';
 import './unit-map/unit-map';
 import type { DuUnitMap, OrderChangeDetail, UnitHoverDetail, UnitInfo } from './unit-map/unit-map';
 import { configFromUrl, urlWithConfig } from './url-state';
@@ -228,7 +228,7 @@ export class DuApp extends LitElement {
         border-radius: 3px;
         border: 1px solid rgba(0, 0, 0, 0.12);
       }
-      ${unsafeCSS(UNIT_STATES.map((s) => `.swatch.${s} { background: ${STATE_COLORS[s]}; }`).join('\n'))}
+      ${unsafeCSS(STATE_NAMES.map((s) => `.swatch.${s} { background: ${STATE_COLORS[s]}; }`).join('\n'))}
       .layers {
         display: grid;
         grid-template-columns: repeat(auto-fill, minmax(380px, 1fr));
@@ -598,8 +598,12 @@ export class DuApp extends LitElement {
           <section class="card"><du-seed-answer .input=${this.seedInput}></du-seed-answer></section>
           <section class="card legend" aria-label="Colour legend">
             <span>Each cell is one unit, at the latest snapshot:</span>
-            ${UNIT_STATES.map((s) => html`<span class="key"><span class="swatch ${s}"></span>${STATE_LABELS[s]}</span>`)}
-            <span>Dead = pre-activation ≤ 0 on every probe input; dropped = masked by dropout for probe sample 0; revived = dead before, alive now.</span>
+            ${UNIT_STATES.map((s) => html`<span class="key"><span class="swatch ${s.name}"></span>${s.label}</span>`)}
+            <span
+              >${UNIT_STATES.filter((s) => s.meaning)
+                .map((s) => `${s.name} = ${s.meaning}`)
+                .join('; ')}.</span
+            >
           </section>
           ${this.renderLayers()}
           <section class="card">

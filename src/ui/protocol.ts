@@ -12,6 +12,7 @@ import { RunConfigSchema, type RunConfig } from '../config';
 import type { AdapterSummary } from '../gpu/device';
 import type { MetricsRow } from '../report/metrics';
 import type { LayerHistorySummary } from '../report/seed-answer';
+import type { UnitBitmaps } from '../report/unit-states';
 
 /** Largest snapshot interval and steps-per-frame the toolbar accepts (the GPU step counter is a u32). */
 export const MAX_SNAPSHOT_EVERY = 1_000_000;
@@ -98,13 +99,8 @@ export function parseWorkerCommand(data: unknown): WorkerCommand {
 
 export type RunState = 'starting' | 'paused' | 'running' | 'finished' | 'lost' | 'error';
 
-/** One hidden layer of the newest snapshot: 1 bit per unit (bit u % 32 of word u / 32). */
-export interface FrameLayer {
-  width: number;
-  dead: Uint32Array;
-  dropped: Uint32Array;
-  revived: Uint32Array;
-}
+/** One hidden layer of the newest snapshot: one bitmap per unit state (1 bit per unit, bit u % 32 of word u / 32). */
+export type FrameLayer = UnitBitmaps;
 
 export interface FrameSnapshot {
   step: number;
@@ -114,8 +110,8 @@ export interface FrameSnapshot {
 }
 
 /**
- * A timeline column: per hidden layer, `rows` buckets of consecutive units, each with the fraction of its units that
- * are dead, revived (and not dead) and dropped (and neither), as bytes 0..255: [dead, revived, dropped] per row.
+ * A timeline column: per hidden layer, `rows` buckets of consecutive units, each with the fraction of its units in each
+ * state of PRECEDENCE (src/report/unit-states.ts; a unit counts in its first state only), as bytes 0..255.
  */
 export interface TimelineColumn {
   step: number;

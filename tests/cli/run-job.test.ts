@@ -10,7 +10,8 @@ import { checkpointFromSafetensors } from '../../src/io/checkpoint';
 import { listCheckpoints } from '../../src/io/atomic-file';
 import { runJob } from '../../src/cli/run-job';
 import { readManifest } from '../../src/cli/run-dir';
-import { UNIT_PALETTE, UnitCode, unitGrid } from '../../src/cli/outputs/unit-maps';
+import { imageGrid } from '../../src/report/unit-map-png';
+import { rgbOf, UnitCode, UNIT_STATES } from '../../src/report/unit-states';
 import { metricsRows, tempDir, tinyConfig, useRunGpu } from './run-fixtures';
 
 describe('runJob', () => {
@@ -76,10 +77,10 @@ describe('runJob', () => {
         expect(count(UnitCode.revived), `L${l} step ${row.step}: revived`).toBe(m.revived);
         expect(count(UnitCode.dropped)).toBeLessThanOrEqual(m.dropped);
         const png = decode(await readFile(`${stem}.png`));
-        const { cols, scale } = unitGrid(width);
+        const { cols, scale } = imageGrid(width);
         codes.forEach((code, u) => {
           const at = (Math.floor(u / cols) * scale * png.width + (u % cols) * scale) * png.channels;
-          expect(Array.from(png.data.slice(at, at + 3)), `L${l} unit ${u} pixel`).toEqual([...UNIT_PALETTE[code].rgb]);
+          expect(Array.from(png.data.slice(at, at + 3)), `L${l} unit ${u} pixel`).toEqual(rgbOf(UNIT_STATES[code].colour));
         });
       }
     }

@@ -8,7 +8,9 @@ import { toJson } from '../../src/config';
 import { parseNpy } from '../../src/data/npy';
 import { metricsFromJsonLine, type MetricsRow } from '../../src/report/metrics';
 import { MetricsWriter, readMetricsRows, truncateMetrics } from '../../src/cli/outputs/metrics-writer';
-import { UNIT_PALETTE, UnitCode, unitCodes, unitGrid, unitMapImage, unitMapInterval, unitMapNpy, unitMapPng } from '../../src/cli/outputs/unit-maps';
+import { unitMapInterval, unitMapNpy } from '../../src/cli/outputs/unit-maps';
+import { imageGrid, unitMapImage, unitMapPng } from '../../src/report/unit-map-png';
+import { rgbOf, UnitCode, unitCodes, UNIT_STATES } from '../../src/report/unit-states';
 import { claimRunDir, readManifest, runPaths, unitMapFile, writeManifest } from '../../src/cli/run-dir';
 import { removeTempDirs, tempDir, tinyConfig } from './run-fixtures';
 
@@ -40,23 +42,23 @@ describe('unit maps', () => {
   });
 
   it('lays units on a near-square grid, scaled up when small, padding in white', () => {
-    expect(unitGrid(1)).toEqual({ cols: 1, rows: 1, scale: 256 });
-    expect(unitGrid(20)).toEqual({ cols: 5, rows: 4, scale: 51 });
-    expect(unitGrid(1_048_576)).toEqual({ cols: 1024, rows: 1024, scale: 1 });
-    expect(() => unitGrid(0)).toThrow(/positive integer, got 0/);
+    expect(imageGrid(1)).toEqual({ cols: 1, rows: 1, scale: 256 });
+    expect(imageGrid(20)).toEqual({ cols: 5, rows: 4, scale: 51 });
+    expect(imageGrid(1_048_576)).toEqual({ cols: 1024, rows: 1024, scale: 1 });
+    expect(() => imageGrid(0)).toThrow(/positive integer, got 0/);
     const codes = Uint8Array.from([0, 1, 2, 3, 1]); // 3 x 2 grid, last cell padding
     const image = unitMapImage(codes);
-    const { scale } = unitGrid(5);
+    const { scale } = imageGrid(5);
     expect([image.width, image.height]).toEqual([3 * scale, 2 * scale]);
     const pixel = (cell: number) => {
       const at = (Math.floor(cell / 3) * scale * image.width + (cell % 3) * scale) * 3;
       return Array.from(image.data.slice(at, at + 3));
     };
-    codes.forEach((c, u) => expect(pixel(u)).toEqual([...UNIT_PALETTE[c].rgb]));
+    codes.forEach((c, u) => expect(pixel(u)).toEqual(rgbOf(UNIT_STATES[c].colour)));
     expect(pixel(5)).toEqual([255, 255, 255]);
     // The last pixel of a cell still has the cell's colour (whole squares, no gaps).
     const end = ((scale - 1) * image.width + (scale - 1)) * 3;
-    expect(Array.from(image.data.slice(end, end + 3))).toEqual([...UNIT_PALETTE[0].rgb]);
+    expect(Array.from(image.data.slice(end, end + 3))).toEqual(rgbOf(UNIT_STATES[0].colour));
   });
 
   it('encodes PNG and .npy files that decode to the same codes', () => {

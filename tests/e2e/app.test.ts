@@ -11,7 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointFromSafetensors } from '../../src/io/checkpoint';
 import { metricsCsvHeader } from '../../src/report/metrics';
-import { rgbOf, STATE_COLORS } from '../../src/ui/unit-map/colors';
+import { imageGrid } from '../../src/report/unit-map-png';
+import { rgbOf, STATE_COLORS } from '../../src/report/unit-states';
 import { type AppServer, ARTIFACTS, launchChromium, serveBuiltApp } from './app-server';
 import { DROPOUT_ONLY, LR_TOO_HIGH } from './app-urls';
 
@@ -70,7 +71,7 @@ async function mapState(page: Page): Promise<{ dead: number; dropped: number; re
       for (let i = 0; i < data.length; i += 4) {
         for (const [k, [r, g, b]] of Object.entries(colors)) if (data[i] === r && data[i + 1] === g && data[i + 2] === b) pixels[k]++;
       }
-      return { dead: num('[data-dead]'), dropped: num('[data-dropped]'), revived: num('[data-revived]'), pixels };
+      return { dead: num('[data-count="dead"]'), dropped: num('[data-count="dropped"]'), revived: num('[data-count="revived"]'), pixels };
     });
   }, colors);
 }
@@ -140,7 +141,7 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     await page.waitForFunction(
       () =>
         [...document.querySelector('du-app')!.shadowRoot!.querySelectorAll('du-unit-map')].some(
-          (m) => Number(m.shadowRoot!.querySelector('[data-dead]')?.textContent ?? 0) > 0,
+          (m) => Number(m.shadowRoot!.querySelector('[data-count="dead"]')?.textContent ?? 0) > 0,
         ),
       null,
       { timeout: 90_000 },
@@ -223,9 +224,10 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     const pngPath = join(ARTIFACTS, png.suggestedFilename());
     await png.saveAs(pngPath);
     const image = decode(await readFile(pngPath));
-    expect([image.width, image.height]).toEqual([8, 8]);
+    const { scale } = imageGrid(64);
+    expect([image.width, image.height]).toEqual([8 * scale, 8 * scale]);
     const palette = new Set(Object.values(STATE_COLORS).map((c) => rgbOf(c).join(',')));
-    for (let i = 0; i < image.data.length; i += 4) expect(palette.has(`${image.data[i]},${image.data[i + 1]},${image.data[i + 2]}`)).toBe(true);
+    for (let i = 0; i < image.data.length; i += image.channels) expect(palette.has(`${image.data[i]},${image.data[i + 1]},${image.data[i + 2]}`)).toBe(true);
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.locator('du-app du-charts').locator('button', { hasText: 'CSV' }).click()]);
     const csvPath = join(ARTIFACTS, 'metrics.csv');

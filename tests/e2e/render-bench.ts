@@ -1,6 +1,6 @@
 // How to draw a 1,048,576-unit map (1024 × 1024) every frame in Chromium: measures two ways on this machine's
 // headless Chromium, with new random bitmaps every frame (the worst case: a snapshot per frame).
-//   A. the shipped renderer: <du-unit-map> paints an ImageData through a Uint32Array view (colors.ts paintUnitMap),
+//   A. the shipped renderer: <du-unit-map> paints an ImageData through a Uint32Array view (src/report/unit-states.ts paintUnitMap),
 //      putImageData into an offscreen canvas, drawImage under the zoom/pan transform;
 //   B. WebGL2: the three packed bitmaps uploaded as R32UI textures, decoded bit by bit in a fragment shader.
 // Then the page's main thread while the app trains ("dropout only", small enough for SwiftShader): the long tasks

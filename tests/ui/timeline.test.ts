@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucketShape, CELL_BYTES, timelineColumn, TIMELINE_ROWS } from '../../src/ui/timeline/columns';
 import { TimelineRaster } from '../../src/ui/timeline/raster';
-import { EMPTY_COLOR, rgbOf, STATE_COLORS, type UnitState, UNIT_STATES } from '../../src/ui/unit-map/colors';
+import { EMPTY_COLOR, rgbOf, STATE_COLORS, STATE_NAMES, type UnitState } from '../../src/report/unit-states';
 
 function bitmaps(states: UnitState[]) {
   const words = Math.ceil(states.length / 32);
@@ -32,7 +32,7 @@ describe('timeline columns', () => {
 
   it('counts like a unit-by-unit reference on random layers, buckets crossing word boundaries included', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...UNIT_STATES), { minLength: 1, maxLength: 400 }), fc.integer({ min: 1, max: 40 }), (states, maxRows) => {
+      fc.property(fc.array(fc.constantFrom(...STATE_NAMES), { minLength: 1, maxLength: 400 }), fc.integer({ min: 1, max: 40 }), (states, maxRows) => {
         const column = timelineColumn(bitmaps(states), maxRows);
         const { rows, unitsPerRow } = bucketShape(states.length, maxRows);
         expect(column.length).toBe(rows * CELL_BYTES);

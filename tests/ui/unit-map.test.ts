@@ -3,6 +3,7 @@
 import { decode } from 'fast-png';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { imageGrid, unitMapPng } from '../../src/report/unit-map-png';
 import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField, initialUnitHistory } from '../../src/spec/unit-history';
 import {
   countStates,
@@ -12,12 +13,12 @@ import {
   pixelOf,
   rgbOf,
   STATE_COLORS,
+  STATE_NAMES,
+  unitCodes,
   type UnitState,
-  unitState,
-  UNIT_STATES,
-} from '../../src/ui/unit-map/colors';
+  unitStateOf,
+} from '../../src/report/unit-states';
 import { deathOrder } from '../../src/ui/unit-map/order';
-import { unitMapPng } from '../../src/ui/unit-map/png';
 import { cellAt, fitView, MAX_SCALE, panBy, zoomAt } from '../../src/ui/unit-map/view';
 import { unitRecord } from '../../src/ui/worker/history';
 
@@ -31,13 +32,13 @@ function bitmaps(states: UnitState[]): { width: number; dead: Uint32Array; dropp
   return out;
 }
 
-const colorName = new Map([...UNIT_STATES.map((s) => [pixelOf(STATE_COLORS[s]), s] as const), [pixelOf(EMPTY_COLOR), 'empty'] as const]);
+const colorName = new Map([...STATE_NAMES.map((s) => [pixelOf(STATE_COLORS[s]), s] as const), [pixelOf(EMPTY_COLOR), 'empty'] as const]);
 
 describe('unit map colours', () => {
   it('gives the four states four different opaque colours', () => {
-    const pixels = UNIT_STATES.map((s) => pixelOf(STATE_COLORS[s]));
+    const pixels = STATE_NAMES.map((s) => pixelOf(STATE_COLORS[s]));
     expect(new Set(pixels).size).toBe(4);
-    for (const s of UNIT_STATES) {
+    for (const s of STATE_NAMES) {
       const bytes = new Uint8Array(new Uint32Array([pixelOf(STATE_COLORS[s])]).buffer);
       expect([...bytes]).toEqual([...rgbOf(STATE_COLORS[s]), 255]);
     }
@@ -63,13 +64,13 @@ describe('unit map colours', () => {
     const pixels = new Uint32Array(4);
     paintUnitMap(pixels, map);
     expect([...pixels].map((p) => colorName.get(p))).toEqual(['dead', 'revived', 'dropped', 'alive']);
-    expect([0, 1, 2, 3].map((u) => unitState(map.dead, map.dropped, map.revived, u))).toEqual(['dead', 'revived', 'dropped', 'alive']);
+    expect([0, 1, 2, 3].map((u) => unitStateOf(map, u))).toEqual(['dead', 'revived', 'dropped', 'alive']);
     expect(countStates(map)).toEqual({ dead: 1, revived: 1, dropped: 1, alive: 1 });
   });
 
   it('agrees with unitState and countStates on random bitmaps, ordered or not', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...UNIT_STATES), { minLength: 1, maxLength: 300 }), fc.integer(), (states, seed) => {
+      fc.property(fc.array(fc.constantFrom(...STATE_NAMES), { minLength: 1, maxLength: 300 }), fc.integer(), (states, seed) => {
         const map = bitmaps(states);
         // Stray bits past the width must not be shown or counted.
         const last = map.width % 32;
@@ -79,7 +80,7 @@ describe('unit map colours', () => {
         paintUnitMap(pixels, map);
         states.forEach((s, u) => expect(colorName.get(pixels[u])).toBe(s));
         const counts = countStates(map);
-        for (const s of UNIT_STATES) expect(counts[s]).toBe(states.filter((x) => x === s).length);
+        for (const s of STATE_NAMES) expect(counts[s]).toBe(states.filter((x) => x === s).length);
         // A permutation: cell i shows unit order[i].
         const order = Uint32Array.from(states.keys()).sort((a, b) => ((a * 7919 + seed) % 101) - ((b * 7919 + seed) % 101) || a - b);
         paintUnitMap(pixels, map, order);
@@ -165,17 +166,23 @@ describe('zoom, pan and hit testing', () => {
 });
 
 describe('PNG export', () => {
-  it('writes one pixel per cell in the map colours', () => {
+  it('writes each cell in the map colours, small layers scaled up, in the order shown', () => {
     const map = bitmaps(['dead', 'alive', 'dropped', 'revived', 'alive']);
-    const { cols, rows } = gridShape(5);
-    const pixels = new Uint32Array(cols * rows);
-    paintUnitMap(pixels, map);
-    const png = decode(unitMapPng(pixels, cols, rows));
-    expect([png.width, png.height, png.channels]).toEqual([3, 2, 4]);
-    const rgb = (i: number) => [...png.data.slice(4 * i, 4 * i + 3)];
-    expect([0, 1, 2, 3, 4, 5].map(rgb)).toEqual(
-      ['dead', 'alive', 'dropped', 'revived', 'alive'].map((s) => rgbOf(STATE_COLORS[s as UnitState])).concat([rgbOf(EMPTY_COLOR)]),
-    );
-    expect(() => unitMapPng(pixels, 2, 2)).toThrow(/6 pixels do not make a 2×2 image/);
+    const { cols, rows, scale } = imageGrid(5);
+    expect([cols, rows]).toEqual([3, 2]);
+    const png = decode(unitMapPng(unitCodes(map)));
+    expect([png.width, png.height, png.channels]).toEqual([3 * scale, 2 * scale, 3]);
+    /** The colour at the top-left pixel of each cell. */
+    const cells = (image: typeof png) =>
+      [0, 1, 2, 3, 4, 5].map((cell) => {
+        const at = 3 * (Math.floor(cell / cols) * scale * image.width + (cell % cols) * scale);
+        return [...image.data.slice(at, at + 3)];
+      });
+    const colours = (states: string[]) => states.map((s) => rgbOf(STATE_COLORS[s as UnitState])).concat([rgbOf(EMPTY_COLOR)]);
+    expect(cells(png)).toEqual(colours(['dead', 'alive', 'dropped', 'revived', 'alive']));
+    // Cell i shows unit order[i].
+    const reversed = decode(unitMapPng(unitCodes(map, Uint32Array.from([4, 3, 2, 1, 0]))));
+    expect(cells(reversed)).toEqual(colours(['alive', 'revived', 'dropped', 'alive', 'dead']));
+    expect(() => unitMapPng(Uint8Array.from([0, 9]))).toThrow(/unit 1 has code 9, not a unit state/);
   });
 });

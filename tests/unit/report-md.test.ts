@@ -30,7 +30,6 @@ function input(overrides: Partial<ReportInput> = {}): ReportInput {
     rows: 201,
     charts: [{ file: 'charts/dead.svg', title: 'Dead units' }],
     unitMaps: [{ layer: 2, step: 20_000, file: 'maps/L2/step-0000020000.png' }],
-    palette: [{ name: 'dead', hex: '#111111' }],
     files: [{ file: 'metrics.jsonl', what: 'rows' }],
     ...overrides,
   };

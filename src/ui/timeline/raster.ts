@@ -1,7 +1,7 @@
 // The timeline raster of one layer: unit buckets (rows) × snapshots (columns), in a fixed number of columns whatever
 // the run's length. When the columns are full, neighbouring pairs are averaged into one and each column then stands
 // for twice as many snapshots, so memory stays bounded and the whole horizon stays in one picture.
-import { rgbOf, STATE_COLORS, EMPTY_COLOR } from '../unit-map/colors';
+import { EMPTY_COLOR, PRECEDENCE, rgbOf, STATE_COLORS } from '../../report/unit-states';
 import { bucketShape, CELL_BYTES } from './columns';
 
 /** Columns kept per layer. */
@@ -10,7 +10,7 @@ export const TIMELINE_CAPACITY = 480;
 export class TimelineRaster {
   readonly rows: number;
   readonly unitsPerRow: number;
-  /** Column c holds rows × [dead, revived, dropped] fractions at c · rows · 3. */
+  /** Column c holds rows × CELL_BYTES fractions (one per state of PRECEDENCE) at c · rows · CELL_BYTES. */
   private readonly cells: Float32Array;
   /** First and last snapshot step of each committed column. */
   private readonly firstSteps: number[] = [];
@@ -96,14 +96,12 @@ export class TimelineRaster {
     this.strideValue *= 2;
   }
 
-  /** Fractions [dead, revived, dropped] of row r in column c (the partial column included). */
-  cell(c: number, r: number): [number, number, number] {
+  /** Fractions of row r in column c (the partial column included), one per state of PRECEDENCE. */
+  cell(c: number, r: number): number[] {
     const i = r * CELL_BYTES;
-    if (c === this.firstSteps.length && this.partialCount > 0) {
-      return [this.partial[i] / this.partialCount, this.partial[i + 1] / this.partialCount, this.partial[i + 2] / this.partialCount];
-    }
+    if (c === this.firstSteps.length && this.partialCount > 0) return Array.from(this.partial.subarray(i, i + CELL_BYTES), (v) => v / this.partialCount);
     const at = c * this.rows * CELL_BYTES + i;
-    return [this.cells[at], this.cells[at + 1], this.cells[at + 2]];
+    return Array.from(this.cells.subarray(at, at + CELL_BYTES));
   }
 
   /**
@@ -116,9 +114,7 @@ export class TimelineRaster {
     if (pixels.length !== width * this.rows) throw new RangeError(`timeline image needs ${width * this.rows} pixels, got ${pixels.length}`);
     const bytes = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength);
     const alive = rgbOf(STATE_COLORS.alive);
-    const dead = rgbOf(STATE_COLORS.dead);
-    const revived = rgbOf(STATE_COLORS.revived);
-    const dropped = rgbOf(STATE_COLORS.dropped);
+    const colours = PRECEDENCE.map((s) => rgbOf(STATE_COLORS[s]));
     const empty = rgbOf(EMPTY_COLOR);
     const columns = this.columns;
     const n = this.rows * CELL_BYTES;
@@ -134,14 +130,23 @@ export class TimelineRaster {
           bytes[p + 1] = empty[1];
           bytes[p + 2] = empty[2];
         } else {
+          // Alive takes what the other states leave; each channel is the fraction-weighted mix.
           const i = base + r * CELL_BYTES;
-          const d = source[i] * scale;
-          const v = source[i + 1] * scale;
-          const x = source[i + 2] * scale;
-          const a = Math.max(0, 1 - d - v - x);
-          bytes[p] = a * alive[0] + d * dead[0] + v * revived[0] + x * dropped[0];
-          bytes[p + 1] = a * alive[1] + d * dead[1] + v * revived[1] + x * dropped[1];
-          bytes[p + 2] = a * alive[2] + d * dead[2] + v * revived[2] + x * dropped[2];
+          let red = 0;
+          let green = 0;
+          let blue = 0;
+          let rest = 1;
+          for (let j = 0; j < CELL_BYTES; j++) {
+            const f = source[i + j] * scale;
+            rest -= f;
+            red += f * colours[j][0];
+            green += f * colours[j][1];
+            blue += f * colours[j][2];
+          }
+          rest = Math.max(0, rest);
+          bytes[p] = red + rest * alive[0];
+          bytes[p + 1] = green + rest * alive[1];
+          bytes[p + 2] = blue + rest * alive[2];
         }
         bytes[p + 3] = 255;
       }

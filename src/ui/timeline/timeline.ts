@@ -1,9 +1,9 @@
 // <du-timeline>: one hidden layer's history as a raster: unit buckets top to bottom, snapshots left to right, each cell
-// coloured by the share of its units that are dead, revived or dropped (the unit map's colours, mixed). Death shows as
-// dark bands that stay, revival as magenta, dropout as an even amber tint that never accumulates.
+// coloured by the share of its units in each state (the unit map's colours, mixed). Death shows as dark bands that
+// stay, revival as orange, dropout as an even blue tint that never accumulates.
 import { css, html, LitElement, type PropertyValues, type TemplateResult, unsafeCSS } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import { EMPTY_COLOR } from '../unit-map/colors';
+import { EMPTY_COLOR, PRECEDENCE } from '../../report/unit-states';
 import { TimelineRaster, TIMELINE_CAPACITY } from './raster';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -155,12 +155,12 @@ export class DuTimeline extends LitElement {
       this.pointer = null;
       return;
     }
-    const [d, v, x] = raster.cell(c, r);
+    const shares = raster.cell(c, r);
     const from = r * raster.unitsPerRow;
     const to = Math.min(raster.width, from + raster.unitsPerRow) - 1;
     const when = steps[0] === steps[1] ? `step ${fmt(steps[0])}` : `steps ${fmt(steps[0])}–${fmt(steps[1])}`;
     const pct = (f: number) => `${Math.round(100 * f)} %`;
-    this.pointer = `units ${fmt(from)}–${fmt(to)}, ${when}: dead ${pct(d)}, revived ${pct(v)}, dropped ${pct(x)}`;
+    this.pointer = `units ${fmt(from)}–${fmt(to)}, ${when}: ${PRECEDENCE.map((s, j) => `${s} ${pct(shares[j])}`).join(', ')}`;
   }
 
   override render(): TemplateResult {

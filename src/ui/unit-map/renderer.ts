@@ -1,13 +1,12 @@
 // Draws a unit map: the bitmaps are painted once per new snapshot into an RGBA image of the grid (one pixel per unit,
-// through a Uint32Array view: see colors.ts), and every animation frame that needs it the image is drawn onto the
+// through a Uint32Array view: src/report/unit-states.ts paintUnitMap), and every animation frame that needs it the image is drawn onto the
 // visible canvas under the zoom/pan view (drawImage: scaled by the browser's compositor path, not by JS).
 //
 // Measured in headless Chromium 156 on this project's 2-core machine (tests/e2e/render-bench.ts, 1024×1024 layer, new
 // random bitmaps every frame, machine shared with other work, load average about 6): this renderer 10.2 ms per frame
 // (median; 14.9 ms p90; painting the ImageData 9.4 ms of it); the three packed bitmaps as WebGL2 R32UI textures decoded
 // in a fragment shader 60.8 ms (software GL here). Both well under a frame on a GPU machine; this one needs no GL.
-import { gridShape, paintUnitMap, type UnitMapBitmaps } from './colors';
-import { unitMapPng } from './png';
+import { gridShape, paintUnitMap, type UnitBitmaps } from '../../report/unit-states';
 import type { View } from './view';
 
 export class UnitMapRenderer {
@@ -38,7 +37,7 @@ export class UnitMapRenderer {
   }
 
   /** Paints a snapshot's bitmaps (cell i shows unit order[i] when an order is given). */
-  paint(map: UnitMapBitmaps, order: Uint32Array | null): void {
+  paint(map: UnitBitmaps, order: Uint32Array | null): void {
     paintUnitMap(this.pixels, map, order);
     this.sourceContext.putImageData(this.image, 0, 0);
   }
@@ -53,10 +52,5 @@ export class UnitMapRenderer {
     context.setTransform(view.scale, 0, 0, view.scale, view.x, view.y);
     context.drawImage(this.source, 0, 0);
     context.setTransform(1, 0, 0, 1, 0, 0);
-  }
-
-  /** The current image as PNG bytes, one pixel per unit. */
-  png(): Uint8Array {
-    return unitMapPng(this.pixels, this.cols, this.rows);
   }
 }

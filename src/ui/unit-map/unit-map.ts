@@ -1,11 +1,12 @@
-// <du-unit-map>: one hidden layer's units as a near-square grid, one cell per unit, coloured alive / dropped this step /
-// revived / dead (colors.ts). Redrawn in requestAnimationFrame from the newest snapshot while the worker trains; zoom
+// <du-unit-map>: one hidden layer's units as a near-square grid, one cell per unit, coloured by state
+// (src/report/unit-states.ts). Redrawn in requestAnimationFrame from the newest snapshot while the worker trains; zoom
 // with the wheel, pan by dragging, double-click to fit; hovering a cell shows the unit's index and history.
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult, unsafeCSS } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { downloadBlob } from '../download';
 import type { FrameLayer, UnitRecord } from '../protocol';
-import { countStates, STATE_COLORS, STATE_LABELS, type UnitState, unitState, UNIT_STATES } from './colors';
+import { unitMapPng } from '../../report/unit-map-png';
+import { countStates, PRECEDENCE, STATE_COLORS, STATE_LABELS, STATE_NAMES, unitCodes, type UnitState, unitStateOf } from '../../report/unit-states';
 import { UnitMapRenderer } from './renderer';
 import { cellAt, fitView, panBy, type View, zoomAt } from './view';
 
@@ -171,7 +172,7 @@ export class DuUnitMap extends LitElement {
         margin-right: 3px;
         vertical-align: -1px;
       }
-      ${unsafeCSS(UNIT_STATES.map((s) => `.swatch.${s} { background: ${STATE_COLORS[s]}; }`).join('\n'))}
+      ${unsafeCSS(STATE_NAMES.map((s) => `.swatch.${s} { background: ${STATE_COLORS[s]}; }`).join('\n'))}
     `,
   ];
 
@@ -195,9 +196,9 @@ export class DuUnitMap extends LitElement {
     this.schedule();
   }
 
-  /** The unit map as PNG bytes (one pixel per unit), or null before the first snapshot. */
+  /** The unit map as PNG bytes (the CLI's unit map file of the same snapshot, in the order shown), or null before the first snapshot. */
   png(): Uint8Array | null {
-    return this.data && this.renderer ? this.renderer.png() : null;
+    return this.data ? unitMapPng(unitCodes(this.data, this.activeOrder())) : null;
   }
 
   override connectedCallback(): void {
@@ -386,7 +387,7 @@ export class DuUnitMap extends LitElement {
     const hover = this.hover;
     const data = this.data;
     if (!hover || !data) return nothing;
-    const s = unitState(data.dead, data.dropped, data.revived, hover.unit);
+    const s = unitStateOf(data, hover.unit);
     const info = this.unitInfo && this.unitInfo.layer === this.layer && this.unitInfo.unit === hover.unit ? this.unitInfo : null;
     const r = info?.record;
     const history = r
@@ -407,22 +408,26 @@ export class DuUnitMap extends LitElement {
     return html`<header>
         <h3>Layer ${this.layer} · ${fmt(this.width)} units</h3>
         <span class="counts" data-counts>
-          ${c
-            ? html`<span class="swatch dead"></span>dead <b data-dead>${fmt(c.dead)}</b> · <span class="swatch revived"></span>revived
-                <b data-revived>${fmt(c.revived)}</b> · <span class="swatch dropped"></span>dropped <b data-dropped>${fmt(c.dropped)}</b>`
-            : 'no snapshot yet'}
+          ${c ? PRECEDENCE.map((s, i) => html`${i ? ' · ' : ''}<span class="swatch ${s}"></span>${s} <b data-count=${s}>${fmt(c[s])}</b>`) : 'no snapshot yet'}
         </span>
         <span class="spacer"></span>
         <label title="Units that died first come first, then later deaths, then units that never died"
           ><input type="checkbox" .checked=${this.orderByDeath} @change=${this.toggleOrder} /> order by death step</label
         >
         <button type="button" @click=${this.fit} title="Show the whole layer (double-click the map does the same)">Fit</button>
-        <button type="button" ?disabled=${this.step === null} @click=${this.savePng} title="Save this map as a PNG, one pixel per unit">PNG</button>
+        <button
+          type="button"
+          ?disabled=${this.step === null}
+          @click=${this.savePng}
+          title="Save this map as a PNG (the same file the CLI writes for this snapshot)"
+        >
+          PNG
+        </button>
       </header>
       <div class="stage">
         <canvas
           role="img"
-          aria-label=${`Unit map of layer ${this.layer}: ${c ? `${c.dead} dead, ${c.revived} revived, ${c.dropped} dropped of ${this.width} units` : 'no snapshot yet'}`}
+          aria-label=${`Unit map of layer ${this.layer}: ${c ? `${PRECEDENCE.map((s) => `${c[s]} ${s}`).join(', ')} of ${this.width} units` : 'no snapshot yet'}`}
           @pointerdown=${this.onPointerDown}
           @pointermove=${this.onPointerMove}
           @pointerup=${this.onPointerUp}

@@ -4,6 +4,7 @@
 // kept; the ones replaced are counted in the next frame's `coalesced`.
 import type { Snapshot } from '../../engine/observatory';
 import { metricsFromSnapshot, type MetricsRow } from '../../report/metrics';
+import { bitmapsOf } from '../../report/unit-states';
 import type { TimelineColumn, WorkerEvent } from '../protocol';
 import { timelineColumn } from '../timeline/columns';
 import type { SnapshotTiming } from './run-clock';
@@ -59,7 +60,7 @@ export class FrameOutbox {
       type: 'frame',
       rows: this.rows,
       columns: this.columns,
-      snapshot: s && { step: s.step, layers: s.layers.map(({ width, dead, dropped, revived }) => ({ width, dead, dropped, revived })), buffer: s.buffer },
+      snapshot: s && { step: s.step, layers: s.layers.map(bitmapsOf), buffer: s.buffer },
       coalesced: this.coalesced,
     };
     this.rows = [];
