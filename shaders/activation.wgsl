@@ -35,9 +35,10 @@ const GELU_C: f32 = 0.044715;
 const GELU_Z_CLAMP: f32 = 20.0;
 const GELU_T_CLAMP: f32 = 80.0;           // bound on |2u|
 
-// Elements per workgroup: 256 invocations x 4 elements, strided by 256 so neighbours stay adjacent.
-const WG: u32 = 256u;
-const PER_THREAD: u32 = 4u;
+// Elements per workgroup: WG invocations x PER_THREAD elements, strided by WG so neighbours stay adjacent.
+// Set by the host (src/gpu/kernels/activation.ts), whose dispatch counts use the same numbers.
+override WG: u32;
+override PER_THREAD: u32;
 
 struct Params {
   count: u32,

@@ -2,12 +2,13 @@
 // Matrices may be column blocks of a wider buffer: element (r, c) lives at offset + r * ld + c.
 // Mirrors src/reference/bias.ts.
 
-// Column-sum workgroup shape: TX adjacent columns (coalesced loads) x (256 / TX) row lanes. The host
-// picks TX per layer width so that narrow layers do not idle lanes and mid-size ones still spread over
-// enough workgroups; each lane sums every (256 / TX)-th row, then the lanes are tree-reduced.
-override TX: u32 = 64u;
-const WG: u32 = 256u;
-const PER_THREAD: u32 = 4u;
+// Workgroup shapes, set by the host (src/gpu/kernels/bias.ts), whose dispatch counts use the same numbers.
+// add: WG invocations x PER_THREAD elements. grad: TX adjacent columns (coalesced loads) x (WG / TX) row
+// lanes; the host picks TX per layer width so that narrow layers do not idle lanes and mid-size ones still
+// spread over enough workgroups; each lane sums every (WG / TX)-th row, then the lanes are tree-reduced.
+override WG: u32;
+override PER_THREAD: u32;
+override TX: u32;
 
 struct Params {
   rows: u32,
@@ -24,7 +25,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> dy: array<f32>;        // [rows, ld] at mat_offset (grad)
 @group(0) @binding(4) var<storage, read_write> db: array<f32>;  // [cols] at vec_offset (grad)
 
-var<workgroup> partial: array<f32, WG>;  // [256 / TX, TX]
+var<workgroup> partial: array<f32, WG>;  // [WG / TX, TX]
 
 // One invocation per element (4 per thread), linear over rows * cols so any shape fills the workgroups.
 @compute @workgroup_size(WG)
@@ -42,8 +43,8 @@ fn add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
 }
 
-// One workgroup per block of TX columns, all rows. NOTE: f32 sums; lane sums run over rows / (256 / TX)
-// terms and the tree adds log2(256 / TX) levels, so the rounding error stays near that many ULPs of sum |dy|.
+// One workgroup per block of TX columns, all rows. NOTE: f32 sums; lane sums run over rows / (WG / TX)
+// terms and the tree adds log2(WG / TX) levels, so the rounding error stays near that many ULPs of sum |dy|.
 @compute @workgroup_size(TX, WG / TX)
 fn grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {

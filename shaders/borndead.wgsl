@@ -34,7 +34,8 @@ struct InitTrialsParams {
 
 const INIT_TRIALS_UNIFORM: u32 = 0u;
 const INIT_TRIALS_NORMAL: u32 = 1u;
-const BORNDEAD_WG: u32 = 64u;
+// Invocations per workgroup, set by the host (src/gpu/kernels/borndead.ts) from its dispatch constant.
+override WG: u32;
 const F32_LOWEST: f32 = -3.4028234663852886e38;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -46,10 +47,10 @@ const F32_LOWEST: f32 = -3.4028234663852886e38;
 @group(0) @binding(6) var<uniform> init_params: InitTrialsParams;
 @group(0) @binding(7) var<storage, read_write> init_dst: array<f32>; // [trials, count] at t * stride
 
-@compute @workgroup_size(BORNDEAD_WG)
+@compute @workgroup_size(WG)
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let index = linear_workgroup(wid, nwg) * BORNDEAD_WG + lid;
+  let index = linear_workgroup(wid, nwg) * WG + lid;
   if (index >= init_params.trials * init_params.count) {
     return;
   }
@@ -67,10 +68,10 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 // One invocation per (t, r, block of 4 units): x[t, r, k] is loaded once for 4 multiply-adds (loads cost more
 // than arithmetic on CPU adapters). Past the last unit, loads are clamped in bounds and the results dropped.
-@compute @workgroup_size(BORNDEAD_WG)
+@compute @workgroup_size(WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
-  let index = linear_workgroup(wid, nwg) * BORNDEAD_WG + lid;
+  let index = linear_workgroup(wid, nwg) * WG + lid;
   let blocks = (params.fan_out + 3u) / 4u;
   let per_trial = params.rows * blocks;
   if (index >= params.trials * per_trial) {
@@ -94,10 +95,10 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   }
 }
 
-@compute @workgroup_size(BORNDEAD_WG)
+@compute @workgroup_size(WG)
 fn verdict(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
-  let t = linear_workgroup(wid, nwg) * BORNDEAD_WG + lid;
+  let t = linear_workgroup(wid, nwg) * WG + lid;
   if (t >= params.trials) {
     return;
   }

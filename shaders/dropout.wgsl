@@ -7,8 +7,6 @@
 // exact integer comparison, so CPU and GPU cannot disagree about a mask bit; x * scale is one correctly
 // rounded f32 multiply.
 
-struct StepState { step: u32, lr: f32, bias_correction1: f32, bias_correction2: f32 }
-
 struct DropoutParams {
   rows: u32,
   cols: u32,            // units in this block
@@ -27,7 +25,7 @@ struct DropoutParams {
 }
 
 @group(0) @binding(0) var<uniform> params: DropoutParams;
-// 16 bytes, filled by the engine each step: `step` selects the mask
+// StepState (shaders/step_state.wgsl), advanced on the GPU each step: `step` selects the mask
 @group(0) @binding(1) var<storage, read> step_state: StepState;
 // [rows, in_ld] row-major from in_offset; columns [0, cols) are this block's units
 @group(0) @binding(2) var<storage, read> src: array<f32>;
@@ -36,7 +34,8 @@ struct DropoutParams {
 // [ceil(cols / 32)] u32 words: bit (u % 32) of word (u / 32) set <=> block column u is dropped
 @group(0) @binding(4) var<storage, read_write> bits: array<u32>;
 
-const DROPOUT_WG: u32 = 256u;
+// Invocations per workgroup, set by the host (src/gpu/kernels/dropout.ts) from its dispatch constant.
+override WG: u32;
 
 // Keep flags of units 4·group .. 4·group + 3 for one sample at this step (shaders/dropout_mask.wgsl).
 fn keeps_of(sample: u32, group: u32) -> vec4<bool> {
@@ -62,24 +61,24 @@ fn dropout_apply(index: u32) {
 }
 
 // dst = mask ⊙ src · scale
-@compute @workgroup_size(DROPOUT_WG)
+@compute @workgroup_size(WG)
 fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
            @builtin(local_invocation_index) lid: u32) {
-  dropout_apply(linear_workgroup(wid, nwg) * DROPOUT_WG + lid);
+  dropout_apply(linear_workgroup(wid, nwg) * WG + lid);
 }
 
 // dX = mask ⊙ dY · scale: the same formula with the same mask (same key, step, sample, unit).
-@compute @workgroup_size(DROPOUT_WG)
+@compute @workgroup_size(WG)
 fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
-  dropout_apply(linear_workgroup(wid, nwg) * DROPOUT_WG + lid);
+  dropout_apply(linear_workgroup(wid, nwg) * WG + lid);
 }
 
 // One invocation per output word (32 units of one sample): the per-unit "dropped this step" bitmap.
-@compute @workgroup_size(DROPOUT_WG)
+@compute @workgroup_size(WG)
 fn mask_bits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
-  let w = linear_workgroup(wid, nwg) * DROPOUT_WG + lid;
+  let w = linear_workgroup(wid, nwg) * WG + lid;
   if (w >= params.invocations) {
     return;
   }

@@ -4,8 +4,9 @@
 // NOTE: the data is read as raw u32 bits and tested on the exponent field (all ones = NaN or Inf). A float
 // comparison such as `x != x` may be folded away by a compiler that assumes no NaNs; bits cannot be.
 
-const WG: u32 = 256u;
-const PER_THREAD: u32 = 4u;
+// Elements per workgroup: WG invocations x PER_THREAD; set by the host (src/gpu/kernels/finite.ts).
+override WG: u32;
+override PER_THREAD: u32;
 const EXPONENT: u32 = 0x7f800000u;
 
 struct Params {

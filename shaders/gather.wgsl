@@ -3,13 +3,6 @@
 // 'batchOrder' key: stateless, so any step's batch can be recomputed (the CPU reference does).
 // Mirrors src/reference/gather.ts.
 
-struct StepState {
-  step: u32,
-  lr: f32,
-  bias_correction1: f32,
-  bias_correction2: f32,
-}
-
 struct Params {
   batch: u32,
   samples: u32,
@@ -27,7 +20,11 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> batch_inputs: array<f32>;  // [batch, input_size]
 @group(0) @binding(6) var<storage, read_write> batch_targets: array<u32>; // [batch, target_size]
 
-@compute @workgroup_size(64)
+// Invocations per workgroup of each entry point, set by the host (src/gpu/kernels/gather.ts).
+override CHOOSE_WG: u32;
+override COPY_WG: u32;
+
+@compute @workgroup_size(CHOOSE_WG)
 fn choose(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b = gid.x;
   if (b >= params.batch) { return; }
@@ -36,10 +33,10 @@ fn choose(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // One thread per (row, column) of the batch; targets ride along in the first target_size threads of each row.
-@compute @workgroup_size(256)
+@compute @workgroup_size(COPY_WG)
 fn copy_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
-  let i = linear_workgroup(wid, nwg) * 256u + lid;
+  let i = linear_workgroup(wid, nwg) * COPY_WG + lid;
   let width = max(params.input_size, params.target_size);
   if (i >= params.batch * width) { return; }
   let row = i / width;

@@ -21,7 +21,8 @@ struct InitParams {
 const INIT_UNIFORM: u32 = 0u;
 const INIT_NORMAL: u32 = 1u;
 const INIT_CONSTANT: u32 = 2u;
-const INIT_WG: u32 = 256u;
+// Invocations per workgroup, set by the host (src/gpu/kernels/init.ts) from its dispatch constant.
+override WG: u32;
 
 @group(0) @binding(0) var<uniform> params: InitParams;
 // [rows, ld] row-major from offset; columns [0, cols) are written
@@ -39,10 +40,10 @@ fn init_normal(i: u32) -> f32 {
   return init_normal_draw(init_key(), i, params.scale);
 }
 
-@compute @workgroup_size(INIT_WG)
+@compute @workgroup_size(WG)
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let index = linear_workgroup(wid, nwg) * INIT_WG + lid;
+  let index = linear_workgroup(wid, nwg) * WG + lid;
   if (index >= params.rows * params.cols) {
     return;
   }

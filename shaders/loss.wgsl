@@ -14,19 +14,14 @@
 // mse (KIND 1): row_loss[r] = mean_c (y[r, c] - t[r, c])^2, so loss = mean over all rows * cols elements;
 //   grad[r, c] = 2 (y[r, c] - t[r, c]) / (rows * cols).
 
-struct StepState {
-  step: u32,
-  lr: f32,
-  bias_correction1: f32,
-  bias_correction2: f32,
-}
-
 override KIND: u32 = 0u;
 const KIND_SOFTMAX_CE: u32 = 0u;
 const KIND_MSE: u32 = 1u;
 
-const WG: u32 = 256u;
-const SMALL_WG: u32 = 64u;
+// Invocations per workgroup (row_loss_wide, mean_loss; a power of two for the tree reductions) and per
+// row_loss_small workgroup, set by the host (src/gpu/kernels/loss.ts), whose dispatch counts use them.
+override WG: u32;
+override SMALL_WG: u32;
 
 struct Params {
   rows: u32,
@@ -158,7 +153,7 @@ fn row_loss_wide(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
-// NOTE: each invocation sums every 256th row in f32, then a tree: about rows / 256 + 8 roundings per term.
+// NOTE: each invocation sums every WG-th row in f32, then a tree: about rows / WG + log2(WG) roundings per term.
 @compute @workgroup_size(WG)
 fn mean_loss(@builtin(local_invocation_index) lid: u32) {
   var sum = 0.0;

@@ -18,7 +18,7 @@
 
 override VARIANT: u32 = 0u;        // 0: nn, 1: nt (B stored [n,k]), 2: tn (A stored [k,m])
 override ALIGNED: bool = false;    // vec4 views usable: offsets and lds multiples of 4
-override WG: u32 = 8u;             // lanes per workgroup, all sharing the same rows
+override WG: u32;                 // lanes per workgroup, all sharing the same rows (set by the host)
 const ROWS: u32 = 16u;             // rows per tile (register block height)
 const COLS4: u32 = 2u;             // vec4s of columns per lane (register block width / 4)
 

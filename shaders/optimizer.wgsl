@@ -9,8 +9,6 @@
 // NOTE: a shader compiler may contract a*b + c into an FMA, so the GPU can differ from the reference by an
 // ulp or so per operation; tests compare with a tolerance, not bit for bit.
 
-struct StepState { step: u32, lr: f32, bias_correction1: f32, bias_correction2: f32 }
-
 struct OptimizerParams {
   count: u32,
   weight_decay: f32,
@@ -22,20 +20,21 @@ struct OptimizerParams {
 }
 
 @group(0) @binding(0) var<uniform> params: OptimizerParams;
-// 16 bytes, filled by the engine each step: lr and bias corrections of this step
+// StepState (shaders/step_state.wgsl), filled on the GPU each step: lr and bias corrections of this step
 @group(0) @binding(1) var<storage, read> step_state: StepState;
 @group(0) @binding(2) var<storage, read_write> param: array<f32>;   // [count]
 @group(0) @binding(3) var<storage, read> grad: array<f32>;          // [count]
 @group(0) @binding(4) var<storage, read_write> state1: array<f32>;  // [count] momentum buffer / Adam m
 @group(0) @binding(5) var<storage, read_write> state2: array<f32>;  // [count] Adam v
 
-const OPT_WG: u32 = 256u;
+// Invocations per workgroup, set by the host (src/gpu/kernels/optimizer.ts) from its dispatch constant.
+override WG: u32;
 
 fn opt_index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return linear_workgroup(wid, nwg) * OPT_WG + lid;
+  return linear_workgroup(wid, nwg) * WG + lid;
 }
 
-@compute @workgroup_size(OPT_WG)
+@compute @workgroup_size(WG)
 fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
        @builtin(local_invocation_index) lid: u32) {
   let i = opt_index(wid, nwg, lid);
@@ -47,7 +46,7 @@ fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   param[i] = w - step_state.lr * g;
 }
 
-@compute @workgroup_size(OPT_WG)
+@compute @workgroup_size(WG)
 fn momentum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
   let i = opt_index(wid, nwg, lid);
@@ -77,7 +76,7 @@ fn adam_update(i: u32, w: f32, g: f32) -> f32 {
   return w - step_state.lr * (m_hat / denom);
 }
 
-@compute @workgroup_size(OPT_WG)
+@compute @workgroup_size(WG)
 fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = opt_index(wid, nwg, lid);
@@ -88,7 +87,7 @@ fn adam(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   param[i] = adam_update(i, w, grad[i] + params.weight_decay * w);
 }
 
-@compute @workgroup_size(OPT_WG)
+@compute @workgroup_size(WG)
 fn adamw(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
          @builtin(local_invocation_index) lid: u32) {
   let i = opt_index(wid, nwg, lid);

@@ -1,19 +1,8 @@
 // The training step counter and everything derived from it, kept on the GPU so that the CPU can
 // record thousands of steps without writing a byte: `begin_step` fills StepState for step t
 // (learning rate after warm-up and schedule, Adam bias corrections), `end_step` advances t.
+// StepState itself is declared in shaders/step_state.wgsl.
 // Mirrors src/reference/schedule.ts.
-
-struct StepState {
-  step: u32,              // 0-based index of the step being computed
-  lr: f32,                // scheduled learning rate for this step
-  bias_correction1: f32,  // 1 - beta1^(step+1)
-  bias_correction2: f32,  // 1 - beta2^(step+1)
-  // Only this file sees the fields below (other kernels declare the first four): running powers
-  // beta^step. NOTE: f32 pow(0.999, 2) is off by ~1e-4 relative after the 1 - x cancellation; a running
-  // product is exact per step (IEEE multiply) and reproducible bit for bit by the CPU reference.
-  beta1_power: f32,
-  beta2_power: f32,
-}
 
 struct Params {
   kind: u32,          // 0 constant, 1 step decay, 2 cosine

@@ -10,8 +10,6 @@
 // Bitmaps: bit (u % 32) of word (u / 32) for global unit u; bits past the layer width are 0.
 // Counts and bits are integers, so atomics leave no trace of scheduling order: results are deterministic.
 
-struct StepState { step: u32, lr: f32, bias_correction1: f32, bias_correction2: f32 }
-
 // 8 words per unit. NEVER (0xFFFFFFFF) marks "no such step yet".
 struct UnitHistory {
   first_death_step: u32,   // snapshot step of the first alive -> dead transition
@@ -44,7 +42,7 @@ struct Params {
 const NEVER: u32 = 0xFFFFFFFFu;
 
 @group(0) @binding(0) var<uniform> params: Params;
-// 16 bytes: `step` is the step being computed during a step, the number of completed steps after end_step
+// StepState (shaders/step_state.wgsl): `step` is the step being computed during a step, the number of completed steps after end_step
 @group(0) @binding(1) var<storage, read> step_state: StepState;
 // [rows, ld] row-major from z_offset: probe pre-activations; columns [0, cols) are this block's units
 @group(0) @binding(2) var<storage, read> z: array<f32>;
@@ -71,10 +69,14 @@ const NEVER: u32 = 0xFFFFFFFFu;
 // slices of rows by the engine) chunks add into zeroed counts with u32 atomics and dead_scan_pack makes
 // the words afterwards.
 
-const SCAN_TILE: u32 = 32u;
-const SCAN_LANES: u32 = 8u;
+// Workgroup shapes, all set by the host (src/gpu/kernels/unitstats.ts), whose dispatch counts use the same
+// numbers. SCAN_TILE is 32 (a tile's dead flags are one bitmap word); WG, the invocations of the 1-D entry
+// points, is a multiple of 32 (whole bitmap words per workgroup).
+override SCAN_TILE: u32;
+override SCAN_LANES: u32;
+override WG: u32;
 
-var<workgroup> scan_partial: array<u32, 256>;  // [SCAN_LANES, SCAN_TILE]
+var<workgroup> scan_partial: array<u32, SCAN_TILE * SCAN_LANES>;  // [SCAN_LANES, SCAN_TILE]
 var<workgroup> scan_word: atomic<u32>;
 
 fn is_active(at: u32) -> u32 {
@@ -135,30 +137,30 @@ fn dead_scan_count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 }
 
 // Zeroes the block's counts before chunks add into them (several chunks only).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn dead_scan_clear(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                    @builtin(local_invocation_index) lid: u32) {
-  let c = linear_workgroup(wid, nwg) * 256u + lid;
+  let c = linear_workgroup(wid, nwg) * WG + lid;
   if (c < params.cols) {
     atomicStore(&active_counts[params.unit_offset + c], 0u);
   }
 }
 
-var<workgroup> pack_words: array<atomic<u32>, 8>;
+var<workgroup> pack_words: array<atomic<u32>, WG / 32u>;
 
-// One invocation per unit of the block, 8 words per workgroup: dead <=> no active probe row.
-@compute @workgroup_size(256)
+// One invocation per unit of the block, WG / 32 words per workgroup: dead <=> no active probe row.
+@compute @workgroup_size(WG)
 fn dead_scan_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
   let wg = linear_workgroup(wid, nwg);
-  if (wg * 256u >= params.cols) { return; }
-  let c = wg * 256u + lid;
+  if (wg * WG >= params.cols) { return; }
+  let c = wg * WG + lid;
   if (c < params.cols && atomicLoad(&active_counts[params.unit_offset + c]) == 0u) {
     atomicOr(&pack_words[lid >> 5u], 1u << (lid & 31u));
   }
   workgroupBarrier();
-  let w = wg * 8u + lid;
-  if (lid < 8u && w * 32u < params.cols) {
+  let w = wg * (WG / 32u) + lid;
+  if (lid < WG / 32u && w * 32u < params.cols) {
     dead_bits[(params.unit_offset >> 5u) + w] = atomicLoad(&pack_words[lid]);
   }
 }
@@ -167,7 +169,7 @@ fn dead_scan_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 // History at a snapshot, one invocation per unit of the whole layer. The snapshot is labelled with
 // step_state.step: encoded after a step's end_step, that is the number of completed steps.
 
-var<workgroup> history_words: array<atomic<u32>, 16>;  // [0, 8): revived, [8, 16): ever dead
+var<workgroup> history_words: array<atomic<u32>, WG / 16u>;  // [0, WG / 32): revived, [WG / 32, WG / 16): ever dead
 var<workgroup> history_totals: array<atomic<u32>, 4>;
 
 fn valid_bits(w: u32) -> u32 {
@@ -175,12 +177,12 @@ fn valid_bits(w: u32) -> u32 {
   return select((1u << left) - 1u, 0xFFFFFFFFu, left >= 32u);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn history_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
   let wg = linear_workgroup(wid, nwg);
-  if (wg * 256u >= params.cols) { return; }
-  let u = wg * 256u + lid;
+  if (wg * WG >= params.cols) { return; }
+  let u = wg * WG + lid;
   if (u < params.cols) {
     let snapshot = step_state.step;
     let dead = ((dead_bits[u >> 5u] >> (u & 31u)) & 1u) != 0u;
@@ -204,18 +206,18 @@ fn history_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
       atomicOr(&history_words[lid >> 5u], bit);
     }
     if (ever) {
-      atomicOr(&history_words[8u + (lid >> 5u)], bit);
+      atomicOr(&history_words[WG / 32u + (lid >> 5u)], bit);
     }
   }
   workgroupBarrier();
-  let w = wg * 8u + lid;
-  if (lid < 8u && w * 32u < params.cols) {
+  let w = wg * (WG / 32u) + lid;
+  if (lid < WG / 32u && w * 32u < params.cols) {
     let valid = valid_bits(w);
     let revived = atomicLoad(&history_words[lid]);
     revived_bits[w] = revived;
     atomicAdd(&history_totals[0], countOneBits(dead_bits[w] & valid));
     atomicAdd(&history_totals[1], countOneBits(revived));
-    atomicAdd(&history_totals[2], countOneBits(atomicLoad(&history_words[8u + lid])));
+    atomicAdd(&history_totals[2], countOneBits(atomicLoad(&history_words[WG / 32u + lid])));
     atomicAdd(&history_totals[3], countOneBits(dropped_bits[w] & valid));
   }
   workgroupBarrier();
@@ -228,20 +230,20 @@ fn history_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
 }
 
 // Every unit "never dead, never dropped": the state before the first step.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reset_history(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_index) lid: u32) {
-  let u = linear_workgroup(wid, nwg) * 256u + lid;
+  let u = linear_workgroup(wid, nwg) * WG + lid;
   if (u < params.cols) {
     history[u] = UnitHistory(NEVER, 0u, 0u, NEVER, 0u, 0u, 0u, 0u);
   }
 }
 
 // Zeroes counts[counts_offset, counts_offset + invocations) before the layers' history updates add.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn clear_counts(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
-  let i = linear_workgroup(wid, nwg) * 64u + lid;
+  let i = linear_workgroup(wid, nwg) * WG + lid;
   if (i < params.invocations) {
     atomicStore(&counts[params.counts_offset + i], 0u);
   }
@@ -261,10 +263,10 @@ fn in_block(unit: u32) -> bool {
 
 // Per training step (encoded inside the step, so step_state.step is the step being computed): the
 // run of consecutive drops of each unit for sample 0. One invocation per group of 4 units.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn drop_run(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
-  let g = linear_workgroup(wid, nwg) * 256u + lid;
+  let g = linear_workgroup(wid, nwg) * WG + lid;
   if (g >= params.invocations) { return; }
   let group = (params.unit_offset >> 2u) + g;
   let drops = drops_of(group, 0u);
@@ -280,11 +282,12 @@ fn drop_run(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 }
 
 // Rows of the batch that dropped each unit at step_state.step (fraction = count / rows); encode it
-// inside the step whose masks it describes. A workgroup is 32 groups of 4 units x 8 row lanes.
-const FRACTION_GROUPS: u32 = 32u;
-const FRACTION_LANES: u32 = 8u;
+// inside the step whose masks it describes. A workgroup is FRACTION_GROUPS groups of 4 units x FRACTION_LANES
+// row lanes (set by the host).
+override FRACTION_GROUPS: u32;
+override FRACTION_LANES: u32;
 
-var<workgroup> fraction_partial: array<vec4<u32>, 256>;  // [FRACTION_LANES, FRACTION_GROUPS]
+var<workgroup> fraction_partial: array<vec4<u32>, FRACTION_GROUPS * FRACTION_LANES>;  // [FRACTION_LANES, FRACTION_GROUPS]
 
 @compute @workgroup_size(FRACTION_GROUPS, FRACTION_LANES)
 fn dropped_fraction(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

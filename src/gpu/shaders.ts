@@ -1,11 +1,12 @@
-// Turns shaders/*.wgsl into pipelines. WGSL has no #include, so shared code (common helpers, the
-// Philox RNG) is concatenated here, in one place. Pipelines are cached per device and override set.
+// Turns shaders/*.wgsl into pipelines. WGSL has no #include, so shared code (common helpers, the StepState
+// struct, the Philox RNG) is concatenated here, in one place. Pipelines are cached per device and override set.
 import common from '../../shaders/common.wgsl?raw';
 import dropoutMask from '../../shaders/dropout_mask.wgsl?raw';
 import initDraw from '../../shaders/init_draw.wgsl?raw';
 import philox from '../../shaders/philox.wgsl?raw';
+import stepState from '../../shaders/step_state.wgsl?raw';
 
-export const SHARED_SOURCES = { common, philox, dropoutMask, initDraw } as const;
+export const SHARED_SOURCES = { common, stepState, philox, dropoutMask, initDraw } as const;
 
 export interface PipelineSpec {
   /** Label prefix, e.g. 'Matmul'; the pipeline is labelled 'Matmul.forward'. */
@@ -19,7 +20,8 @@ export interface PipelineSpec {
   usesDropoutMask?: boolean;
   /** Prepend shaders/philox.wgsl and shaders/init_draw.wgsl (the init distributions' draws). */
   usesInitDraw?: boolean;
-  constants?: Record<string, number>;
+  /** Values of the module's `override` constants (workgroup sizes among them: the host's dispatch math uses the same numbers). */
+  constants?: Readonly<Record<string, number>>;
   /** WGSL extensions to `enable` (e.g. 'subgroups'); the directives go before every other line. */
   enables?: string[];
 }
@@ -41,7 +43,7 @@ function shaderModule(device: GPUDevice, spec: PipelineSpec): GPUShaderModule {
   const key = `${spec.family}|${sharedSources(spec).length}|${enables}`;
   let module = modules.get(key);
   if (!module) {
-    const code = [enables, common, ...sharedSources(spec), spec.source].join('\n');
+    const code = [enables, common, stepState, ...sharedSources(spec), spec.source].join('\n');
     module = device.createShaderModule({ label: spec.family, code });
     modules.set(key, module);
   }

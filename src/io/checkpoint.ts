@@ -12,6 +12,8 @@
 // observatory.last_snapshot_step and observatory.skipped.
 import type { ObservatoryState } from '../engine/observatory';
 import type { LayerState, TrainerState } from '../engine/trainer';
+import { STEP_STATE_WORDS } from '../spec/step-state';
+import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafetensorsLimits, type Tensor } from './safetensors';
 
 export { CheckpointError };
@@ -19,8 +21,6 @@ export { CheckpointError };
 export const CHECKPOINT_FORMAT = 'deadunits-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 
-const STEP_STATE_WORDS = 8;
-const UNIT_HISTORY_WORDS = 8;
 const MAX_STEP = 0xffff_ffff;
 
 /** Names of the optimizer state buffers, in the order of the optimizer kernel's state1, state2. */

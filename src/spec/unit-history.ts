@@ -1,21 +1,25 @@
 // The observatory's per-unit history (struct UnitHistory in shaders/unitstats.wgsl): eight u32 words per unit.
+import { wgslStruct } from './wgsl-struct';
 
 /** "No such step": first_death_step and last_change_step of a unit that never changed. */
 export const NEVER = 0xffffffff;
 
-/** u32 words per unit in the history buffer. */
-export const UNIT_HISTORY_WORDS = 8;
+export const UNIT_HISTORY = wgslStruct('unitstats.wgsl', 'UnitHistory', {
+  firstDeathStep: 'u32',
+  deaths: 'u32',
+  revivals: 'u32',
+  lastChangeStep: 'u32',
+  wasDead: 'u32',
+  dropRun: 'u32',
+  longestDropRun: 'u32',
+  _pad: 'u32',
+});
 
-/** Word index of each UnitHistory field inside a unit's 8 words. */
-export const UnitHistoryField = {
-  firstDeathStep: 0,
-  deaths: 1,
-  revivals: 2,
-  lastChangeStep: 3,
-  wasDead: 4,
-  dropRun: 5,
-  longestDropRun: 6,
-} as const;
+/** u32 words per unit in the history buffer. */
+export const UNIT_HISTORY_WORDS = UNIT_HISTORY.byteSize / 4;
+
+/** Word index of each UnitHistory field inside a unit's words. */
+export const UnitHistoryField = UNIT_HISTORY.index;
 
 /** The history before any snapshot or step: never dead, never dropped. */
 export function initialUnitHistory(units: number): Uint32Array {

@@ -4,6 +4,7 @@ import { dropoutBackward, dropoutForward, dropoutMaskBits } from '../../src/refe
 import { dropoutScale } from '../../src/spec/dropout-rate';
 import { rngKey } from '../../src/spec/rng-streams';
 import { expectBitExact, randomArray, useGpu, writeStepState, runDispatches } from './harness';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 
 /** Bit patterns, so -0/+0 and NaN payloads count as differences too. */
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -25,7 +26,7 @@ describe('dropout on the GPU', () => {
     const ld = cols + pad;
     const inData = new Float32Array(pad + rows * ld).fill(NaN);
     for (let r = 0; r < rows; r++) inData.set(x.subarray(r * cols, (r + 1) * cols), pad + r * ld);
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     writeStepState(t.device, stepState, { step });
     const input = t.f32('input', inData);
     // Sentinels everywhere, plus a spare row: the kernel must write exactly its block.
@@ -58,7 +59,7 @@ describe('dropout on the GPU', () => {
   }
 
   async function maskBits(opts: { p: number; step: number; sample: number; cols: number; unitOffset?: number; k?: DropoutKernel }) {
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     writeStepState(t.device, stepState, { step: opts.step });
     const words = Math.ceil(opts.cols / 32);
     const bits = t.u32('bits', new Array(words + 1).fill(0xdeadbeef)); // + 1 sentinel word
@@ -208,7 +209,7 @@ describe('dropout on the GPU', () => {
 
   it('rejects p outside [0, 1) with a RangeError naming p', () => {
     const buffer = t.zeros('x', 4);
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     const m = { buffer, ld: 1 };
     const args = { label: 'Dropout.forward', key: KEY, stepState, rows: 1, cols: 1, input: m, output: { buffer: t.zeros('y', 4), ld: 1 } };
     expect(() => kernel.prepareForward({ ...args, p: 1 })).toThrow(RangeError);

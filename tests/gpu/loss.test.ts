@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LossKernel } from '../../src/gpu/kernels/loss';
 import { lossForward } from '../../src/reference/loss';
 import type { LossKind } from '../../src/spec/loss-kinds';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 import { expectClose, randomArray, useGpu, runDispatches } from './harness';
 
 const U = 2 ** -24; // f32 unit roundoff
@@ -49,7 +50,7 @@ describe('LossKernel', () => {
     const targetsBuf = kind === 'mse' ? t.f32('targets', targets) : t.u32('targets', targets);
     const grad = t.zeros('grad', rows * cols);
     const rowLoss = t.zeros('rowLoss', rows);
-    const stepState = t.u32('stepState', [step, 0, 0, 0]);
+    const stepState = t.u32('stepState', [step, ...new Array(STEP_STATE_WORDS - 1).fill(0)]);
     const history = t.f32('history', new Array(capacity).fill(-1));
     const d = kernel.prepare({
       label: 'Loss',

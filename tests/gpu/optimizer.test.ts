@@ -3,6 +3,7 @@ import { OptimizerKernel } from '../../src/gpu/kernels/optimizer';
 import type { OptimizerSpec } from '../../src/spec/optimizers';
 import { biasCorrection, optimizerStep } from '../../src/reference/optimizer';
 import { expectClose, randomArray, useGpu, writeStepState, runDispatches } from './harness';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 
 const SPECS: Array<[string, OptimizerSpec]> = [
   ['sgd', { kind: 'sgd' }],
@@ -39,7 +40,7 @@ describe('optimizer on the GPU', () => {
     const param = t.f32('param', withTail(w));
     const grad = t.f32('grad', withTail(new Float32Array(count)));
     const states = Array.from({ length: OptimizerKernel.stateBuffersNeeded(spec) }, (_, i) => t.f32(`state${i + 1}`, withTail(new Float32Array(count))));
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     const d = k.prepare({ label: `Optimizer.${spec.kind}`, spec, param, grad, state1: states[0], state2: states[1], count, stepState });
 
     const ref = { param: Float32Array.from(w), state1: new Float32Array(count), state2: new Float32Array(count) };
@@ -91,7 +92,7 @@ describe('optimizer on the GPU', () => {
     const w = randomArray(33, 1);
     const param = t.f32('param', w);
     const grad = t.f32('grad', randomArray(33, 2));
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     writeStepState(t.device, stepState, { step: 0, lr: 0, bc1: 1, bc2: 1 });
     const d = kernel.prepare({ label: 'Optimizer.sgd', spec: { kind: 'sgd' }, param, grad, count: 33, stepState });
     runDispatches(t.device, 'lr 0', [d]);

@@ -4,7 +4,7 @@ import { ScheduleKernel, STEP_STATE_BYTES } from '../../src/gpu/kernels/schedule
 import { batchIndices, gatherRows } from '../../src/reference/gather';
 import { rngKey } from '../../src/spec/rng-streams';
 import { StepStateReference } from '../../src/reference/schedule';
-import { initialStepState } from '../../src/spec/step-state';
+import { initialStepState, STEP_STATE_WORDS } from '../../src/spec/step-state';
 import type { ScheduleParams } from '../../src/spec/lr-schedule';
 import { expectBitExact, expectClose, randomArray, useGpu, runDispatches } from './harness';
 
@@ -52,7 +52,7 @@ describe('minibatch gather on the GPU', () => {
     const key = rngKey(42, 'batchOrder');
     const inputs = randomArray(samples * inputSize, 1);
     const targets = new Uint32Array(samples * targetSize).map((_, i) => i * 7 + 1);
-    const state = t.zeros('stepState', 4);
+    const state = t.zeros('stepState', STEP_STATE_WORDS);
     const bufs = {
       inputs: t.f32('inputs', inputs),
       targets: t.u32('targets', targets),

@@ -9,6 +9,7 @@ import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField as F, initialUnitHistory } 
 import { bitmapWords } from '../../src/spec/bitmaps';
 import { deadScan, dropRunUpdate, droppedFraction, historyUpdate } from '../../src/reference/unitstats';
 import { expectBitExact, randomArray, useGpu, writeStepState, runDispatches } from './harness';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 
 const KEY = rngKey(99, 'dropout', 1);
 const SENTINEL = 0xdeadbeef;
@@ -52,7 +53,7 @@ describe('unit statistics on the GPU', () => {
   }
 
   function stepStateAt(step: number): GPUBuffer {
-    const buffer = t.zeros('stepState', 4);
+    const buffer = t.zeros('stepState', STEP_STATE_WORDS);
     writeStepState(t.device, buffer, { step });
     return buffer;
   }
@@ -241,7 +242,7 @@ describe('unit statistics on the GPU', () => {
         droppedBits: t.zeros('droppedBits', words),
         revivedBits: t.u32('revivedBits', new Array(words + 1).fill(SENTINEL)),
         counts: t.u32('counts', new Array(3 * LAYER_COUNTS).fill(SENTINEL)),
-        stepState: t.zeros('stepState', 4),
+        stepState: t.zeros('stepState', STEP_STATE_WORDS),
       };
     }
 
@@ -510,7 +511,7 @@ describe('unit statistics on the GPU', () => {
     });
 
     it('rejects p outside [0, 1) with a RangeError naming p', () => {
-      const stepState = t.zeros('stepState', 4);
+      const stepState = t.zeros('stepState', STEP_STATE_WORDS);
       const buffer = t.zeros('x', 8);
       expect(() => kernel.prepareDroppedFraction({ label: 'f', p: 1, key: KEY, stepState, rows: 1, cols: 1, droppedCounts: buffer })).toThrow(/p = 1/);
       expect(() => kernel.prepareDropRun({ label: 'r', p: -0.5, key: KEY, stepState, cols: 1, history: buffer })).toThrow(/p = -0.5/);

@@ -5,10 +5,14 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
+import { wgslStruct } from '../../spec/wgsl-struct';
 import { ACTIVATION_KIND_CODES, activationAlpha, type ActivationKind, type ActivationSpec } from '../../spec/activations';
 
-/** Elements one workgroup covers (256 invocations x 4): keep in step with WG * PER_THREAD in the shader. */
-const ELEMENTS_PER_WORKGROUP = 1024;
+/** The shader's workgroup overrides: WG invocations, PER_THREAD elements each. */
+const WORKGROUP = { WG: 256, PER_THREAD: 4 } as const;
+const ELEMENTS_PER_WORKGROUP = WORKGROUP.WG * WORKGROUP.PER_THREAD;
+
+export const ACTIVATION_PARAMS = wgslStruct('activation.wgsl', 'Params', { count: 'u32', alpha: 'f32' });
 
 export interface ActivationForwardArgs {
   label: string;
@@ -46,7 +50,7 @@ export class ActivationKernel {
     const kinds = Object.keys(ACTIVATION_KIND_CODES) as ActivationKind[];
     const compiled = await Promise.all(
       kinds.map(async (kind) => {
-        const spec = { family: 'Activation', source, constants: { KIND: ACTIVATION_KIND_CODES[kind] } };
+        const spec = { family: 'Activation', source, constants: { ...WORKGROUP, KIND: ACTIVATION_KIND_CODES[kind] } };
         const [forward, backward] = await Promise.all([
           computePipeline(gpu.device, { ...spec, entryPoint: 'forward' }),
           computePipeline(gpu.device, { ...spec, entryPoint: 'backward' }),
@@ -72,10 +76,7 @@ export class ActivationKernel {
     if (!Number.isInteger(count) || count < 0 || count > 0xffffffff - ELEMENTS_PER_WORKGROUP) {
       throw new RangeError(`${label}: count ${count} is not a valid element count`);
     }
-    const params = createUniform(this.device, `${label}.params`, [
-      ['u32', count],
-      ['f32', activationAlpha(spec)],
-    ]);
+    const params = createUniform(this.device, `${label}.params`, ACTIVATION_PARAMS, { count, alpha: activationAlpha(spec) });
     return prepareDispatch(this.device, {
       label,
       pipeline,

@@ -4,6 +4,7 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
+import { wgslStruct } from '../../spec/wgsl-struct';
 
 /** A matrix that may be a column block of a bigger buffer: element (r, c) at offset + r * ld + c. */
 export interface MatrixBlock {
@@ -43,10 +44,20 @@ export interface BiasGradArgs {
   accumulate?: boolean;
 }
 
-/** Elements one `add` workgroup covers (256 invocations x 4). */
-const ADD_ELEMENTS_PER_WORKGROUP = 1024;
-/** Column-block widths of `grad` (the override TX); workgroups are TX x (256 / TX). */
+/** The shader's workgroup overrides: `add` runs WG invocations of PER_THREAD elements, `grad` TX x (WG / TX). */
+const WORKGROUP = { WG: 256, PER_THREAD: 4 } as const;
+const ADD_ELEMENTS_PER_WORKGROUP = WORKGROUP.WG * WORKGROUP.PER_THREAD;
+/** Column-block widths of `grad` (the override TX). */
 const GRAD_WIDTHS = [1, 2, 4, 8, 16, 32, 64] as const;
+
+export const BIAS_PARAMS = wgslStruct('bias.wgsl', 'Params', {
+  rows: 'u32',
+  cols: 'u32',
+  matOffset: 'u32',
+  ld: 'u32',
+  vecOffset: 'u32',
+  accumulate: 'u32',
+});
 
 /**
  * Columns per `grad` workgroup: no wider than the layer (narrow layers would idle lanes), and narrower
@@ -71,8 +82,8 @@ export class BiasKernel {
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<BiasKernel> {
     const spec = { family: 'Bias', source };
     const [add, ...grads] = await Promise.all([
-      computePipeline(gpu.device, { ...spec, entryPoint: 'add' }),
-      ...GRAD_WIDTHS.map((tx) => computePipeline(gpu.device, { ...spec, entryPoint: 'grad', constants: { TX: tx } })),
+      computePipeline(gpu.device, { ...spec, entryPoint: 'add', constants: WORKGROUP }),
+      ...GRAD_WIDTHS.map((tx) => computePipeline(gpu.device, { ...spec, entryPoint: 'grad', constants: { ...WORKGROUP, TX: tx } })),
     ]);
     const gradPipelines = new Map(GRAD_WIDTHS.map((tx, i) => [tx as number, grads[i]]));
     return new BiasKernel(gpu.device, add, gradPipelines, options.maxWorkgroupsPerDimension);
@@ -108,14 +119,14 @@ export class BiasKernel {
   }
 
   private params(label: string, rows: number, cols: number, m: MatrixBlock, v: VectorBlock, accumulate: boolean): GPUBuffer {
-    return createUniform(this.device, `${label}.params`, [
-      ['u32', rows],
-      ['u32', cols],
-      ['u32', m.offset ?? 0],
-      ['u32', m.ld],
-      ['u32', v.offset ?? 0],
-      ['u32', accumulate ? 1 : 0],
-    ]);
+    return createUniform(this.device, `${label}.params`, BIAS_PARAMS, {
+      rows,
+      cols,
+      matOffset: m.offset ?? 0,
+      ld: m.ld,
+      vecOffset: v.offset ?? 0,
+      accumulate: accumulate ? 1 : 0,
+    });
   }
 }
 

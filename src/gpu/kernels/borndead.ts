@@ -6,8 +6,10 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
+import { wgslStruct } from '../../spec/wgsl-struct';
 
-const WORKGROUP_SIZE = 64;
+/** The shader's workgroup override: invocations per workgroup of every entry point. */
+const WORKGROUP = { WG: 64 } as const;
 const U32_MAX = 0xffffffff;
 
 export interface BornDeadShape {
@@ -57,6 +59,27 @@ export interface BornDeadVerdictArgs extends Omit<BornDeadShape, 'fanIn' | 'xStr
   maxPre: GPUBuffer;
 }
 
+export const BORNDEAD_PARAMS = wgslStruct('borndead.wgsl', 'Params', {
+  trials: 'u32',
+  rows: 'u32',
+  fanIn: 'u32',
+  fanOut: 'u32',
+  xStride: 'u32',
+  wStride: 'u32',
+  preStride: 'u32',
+  bias: 'f32',
+});
+
+export const BORNDEAD_INIT_PARAMS = wgslStruct('borndead.wgsl', 'InitTrialsParams', {
+  trials: 'u32',
+  count: 'u32',
+  stride: 'u32',
+  key0: 'u32',
+  key1: 'u32',
+  kind: 'u32',
+  scale: 'f32',
+});
+
 function checkU32(label: string, name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > U32_MAX) throw new RangeError(`${label}: ${name} must be a u32, got ${v}`);
 }
@@ -75,7 +98,7 @@ export class BornDeadKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<BornDeadKernel> {
-    const spec = { family: 'BornDead', source, usesInitDraw: true };
+    const spec = { family: 'BornDead', source, usesInitDraw: true, constants: WORKGROUP };
     const [init, forward, verdict] = await Promise.all([
       computePipeline(gpu.device, { ...spec, entryPoint: 'init' }),
       computePipeline(gpu.device, { ...spec, entryPoint: 'forward' }),
@@ -87,16 +110,8 @@ export class BornDeadKernel {
   private params(label: string, s: BornDeadShape, bias: number): GPUBuffer {
     for (const [name, v] of Object.entries(s)) checkU32(label, name, v);
     if (s.trials * s.rows * s.fanOut > U32_MAX) throw new RangeError(`${label}: ${s.trials} x ${s.rows} x ${s.fanOut} outputs exceed 2^32`);
-    return createUniform(this.device, `${label}.params`, [
-      ['u32', s.trials],
-      ['u32', s.rows],
-      ['u32', s.fanIn],
-      ['u32', s.fanOut],
-      ['u32', s.xStride],
-      ['u32', s.wStride],
-      ['u32', s.preStride],
-      ['f32', bias],
-    ]);
+    const { trials, rows, fanIn, fanOut, xStride, wStride, preStride } = s;
+    return createUniform(this.device, `${label}.params`, BORNDEAD_PARAMS, { trials, rows, fanIn, fanOut, xStride, wStride, preStride, bias });
   }
 
   /** Trial t's matrix from the stream (key[0] + t, key[1]), for every trial at once. Constant schemes are not drawn. */
@@ -113,20 +128,20 @@ export class BornDeadKernel {
       throw new RangeError(`${label}: ${(error as Error).message}`);
     }
     if (draw.distribution === 'constant') throw new RangeError(`${label}: a constant init needs no random draws`);
-    const params = createUniform(this.device, `${label}.params`, [
-      ['u32', trials],
-      ['u32', count],
-      ['u32', target.stride],
-      ['u32', args.key[0]],
-      ['u32', args.key[1]],
-      ['u32', draw.distribution === 'uniform' ? 0 : 1],
-      ['f32', draw.scale],
-    ]);
+    const params = createUniform(this.device, `${label}.params`, BORNDEAD_INIT_PARAMS, {
+      trials,
+      count,
+      stride: target.stride,
+      key0: args.key[0],
+      key1: args.key[1],
+      kind: draw.distribution === 'uniform' ? 0 : 1,
+      scale: draw.scale,
+    });
     return prepareDispatch(this.device, {
       label,
       pipeline: this.init,
       buffers: [null, null, null, null, null, null, params, target.buffer],
-      workgroups: Math.ceil((trials * count) / WORKGROUP_SIZE),
+      workgroups: Math.ceil((trials * count) / WORKGROUP.WG),
       owned: [params],
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
@@ -148,7 +163,7 @@ export class BornDeadKernel {
       label,
       pipeline: this.forward,
       buffers: [params, args.x, args.w, args.pre],
-      workgroups: Math.ceil((trials * rows * Math.ceil(fanOut / 4)) / WORKGROUP_SIZE),
+      workgroups: Math.ceil((trials * rows * Math.ceil(fanOut / 4)) / WORKGROUP.WG),
       owned: [params],
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
@@ -168,7 +183,7 @@ export class BornDeadKernel {
       label,
       pipeline: this.verdict,
       buffers: [params, null, null, args.pre, args.alive, args.maxPre],
-      workgroups: Math.ceil(trials / WORKGROUP_SIZE),
+      workgroups: Math.ceil(trials / WORKGROUP.WG),
       owned: [params],
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });

@@ -7,8 +7,11 @@ import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
+import { checkStepStateBuffer } from './schedule.js';
 
-const WORKGROUP_SIZE = 256;
+/** The shader's workgroup override: invocations per workgroup of every entry point. */
+const WORKGROUP = { WG: 256 } as const;
 const U32_MAX = 0xffffffff;
 
 export interface DropoutArgs {
@@ -17,7 +20,7 @@ export interface DropoutArgs {
   p: number;
   /** rngKey(seed, 'dropout', layer). */
   key: readonly [number, number];
-  /** StepState storage buffer (16 bytes); its `step` selects the mask. */
+  /** The StepState buffer (STEP_STATE_BYTES); its `step` selects the mask. */
   stepState: GPUBuffer;
   /** Batch rows; row r is sample r of the Philox counter. */
   rows: number;
@@ -41,6 +44,23 @@ export interface DropoutMaskBitsArgs {
   /** Output: ceil(cols / 32) u32 words; bit (u % 32) of word (u / 32) set <=> block column u dropped. */
   bits: GPUBuffer;
 }
+
+export const DROPOUT_PARAMS = wgslStruct('dropout.wgsl', 'DropoutParams', {
+  rows: 'u32',
+  cols: 'u32',
+  unitOffset: 'u32',
+  groupsPerRow: 'u32',
+  inOffset: 'u32',
+  inLd: 'u32',
+  outOffset: 'u32',
+  outLd: 'u32',
+  threshold: 'u32',
+  scale: 'f32',
+  key0: 'u32',
+  key1: 'u32',
+  sample: 'u32',
+  invocations: 'u32',
+});
 
 function checkU32(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > U32_MAX) throw new RangeError(`${name} must be a u32, got ${value}`);
@@ -71,7 +91,8 @@ export class DropoutKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<DropoutKernel> {
-    const pipeline = (entryPoint: string) => computePipeline(gpu.device, { family: 'Dropout', source, entryPoint, usesDropoutMask: true });
+    const pipeline = (entryPoint: string) =>
+      computePipeline(gpu.device, { family: 'Dropout', source, entryPoint, usesDropoutMask: true, constants: WORKGROUP });
     const [forward, backward, maskBits] = await Promise.all([pipeline('forward'), pipeline('backward'), pipeline('mask_bits')]);
     return new DropoutKernel(gpu.device, { forward, backward, maskBits }, options.maxWorkgroupsPerDimension);
   }
@@ -91,6 +112,7 @@ export class DropoutKernel {
     const { label, cols, unitOffset = 0, sample } = args;
     checkUnits(label, cols, unitOffset);
     checkU32(`${label}: sample`, sample);
+    checkStepStateBuffer(label, args.stepState);
     const words = Math.ceil(cols / 32);
     if (words * 4 > args.bits.size) throw new RangeError(`${label}: bits needs ${words} words but its buffer holds ${args.bits.size / 4}`);
     const params = this.params(label, args, { rows: 0, cols, unitOffset, groupsPerRow: 0, sample, invocations: words });
@@ -98,7 +120,7 @@ export class DropoutKernel {
       label,
       pipeline: this.pipelines.maskBits,
       buffers: [params, args.stepState, null, null, args.bits],
-      workgroups: Math.ceil(words / WORKGROUP_SIZE),
+      workgroups: Math.ceil(words / WORKGROUP.WG),
       owned: [params],
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
@@ -108,6 +130,7 @@ export class DropoutKernel {
     const { label, rows, cols, unitOffset = 0 } = args;
     checkUnits(label, cols, unitOffset);
     checkU32(`${label}: rows`, rows);
+    checkStepStateBuffer(label, args.stepState);
     checkMatrix(label, 'input', args.input, rows, cols);
     checkMatrix(label, 'output', args.output, rows, cols);
     if (args.input.buffer === args.output.buffer) {
@@ -130,7 +153,7 @@ export class DropoutKernel {
       label,
       pipeline,
       buffers: [params, args.stepState, args.input.buffer, args.output.buffer],
-      workgroups: Math.ceil(invocations / WORKGROUP_SIZE),
+      workgroups: Math.ceil(invocations / WORKGROUP.WG),
       owned: [params],
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
@@ -160,21 +183,21 @@ export class DropoutKernel {
     }
     checkU32(`${label}: key[0]`, args.key[0]);
     checkU32(`${label}: key[1]`, args.key[1]);
-    return createUniform(this.device, `${label}.params`, [
-      ['u32', shape.rows],
-      ['u32', shape.cols],
-      ['u32', shape.unitOffset],
-      ['u32', shape.groupsPerRow],
-      ['u32', shape.input?.offset ?? 0],
-      ['u32', shape.input?.ld ?? 0],
-      ['u32', shape.output?.offset ?? 0],
-      ['u32', shape.output?.ld ?? 0],
-      ['u32', threshold],
-      ['f32', scale],
-      ['u32', args.key[0]],
-      ['u32', args.key[1]],
-      ['u32', shape.sample],
-      ['u32', shape.invocations],
-    ]);
+    return createUniform(this.device, `${label}.params`, DROPOUT_PARAMS, {
+      rows: shape.rows,
+      cols: shape.cols,
+      unitOffset: shape.unitOffset,
+      groupsPerRow: shape.groupsPerRow,
+      inOffset: shape.input?.offset ?? 0,
+      inLd: shape.input?.ld ?? 0,
+      outOffset: shape.output?.offset ?? 0,
+      outLd: shape.output?.ld ?? 0,
+      threshold,
+      scale,
+      key0: args.key[0],
+      key1: args.key[1],
+      sample: shape.sample,
+      invocations: shape.invocations,
+    });
   }
 }

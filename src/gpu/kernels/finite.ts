@@ -6,12 +6,16 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
+import { wgslStruct } from '../../spec/wgsl-struct';
 import { NO_INDEX, type FiniteCount } from '../../spec/finite-count';
 
 /** u32 words per result slot: bad count, first bad index. */
 export const FINITE_SLOT_WORDS = 2;
-/** Elements one workgroup covers (256 invocations x 4). */
-const ELEMENTS_PER_WORKGROUP = 1024;
+/** The shader's workgroup overrides: WG invocations, PER_THREAD elements each. */
+const WORKGROUP = { WG: 256, PER_THREAD: 4 } as const;
+const ELEMENTS_PER_WORKGROUP = WORKGROUP.WG * WORKGROUP.PER_THREAD;
+
+export const FINITE_PARAMS = wgslStruct('finite.wgsl', 'Params', { count: 'u32', offset: 'u32', slot: 'u32' });
 
 export interface FiniteCheckArgs {
   label: string;
@@ -45,7 +49,7 @@ export class FiniteKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<FiniteKernel> {
-    const pipeline = await computePipeline(gpu.device, { family: 'Finite', source, entryPoint: 'count_nonfinite' });
+    const pipeline = await computePipeline(gpu.device, { family: 'Finite', source, entryPoint: 'count_nonfinite', constants: WORKGROUP });
     return new FiniteKernel(gpu.device, pipeline, options.maxWorkgroupsPerDimension);
   }
 
@@ -56,11 +60,7 @@ export class FiniteKernel {
       throw new RangeError(`${a.label}: ${a.count} elements at offset ${offset} do not fit 32-bit indexing`);
     }
     if (!Number.isInteger(a.slot) || a.slot < 0) throw new RangeError(`${a.label}: slot must be a non-negative integer, got ${a.slot}`);
-    const params = createUniform(this.device, `${a.label}.params`, [
-      ['u32', a.count],
-      ['u32', offset],
-      ['u32', a.slot],
-    ]);
+    const params = createUniform(this.device, `${a.label}.params`, FINITE_PARAMS, { count: a.count, offset, slot: a.slot });
     return prepareDispatch(this.device, {
       label: a.label,
       pipeline: this.pipeline,

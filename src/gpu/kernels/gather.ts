@@ -4,10 +4,25 @@ import type { GpuContext } from '../device';
 import { composeDispatches, prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
+import { wgslStruct } from '../../spec/wgsl-struct';
+import { checkStepStateBuffer } from './schedule';
+
+/** The shader's workgroup overrides: invocations per workgroup of `choose` (one per batch row) and `copy_rows`. */
+const WORKGROUP = { CHOOSE_WG: 64, COPY_WG: 256 } as const;
+
+export const GATHER_PARAMS = wgslStruct('gather.wgsl', 'Params', {
+  batch: 'u32',
+  samples: 'u32',
+  inputSize: 'u32',
+  targetSize: 'u32',
+  key0: 'u32',
+  key1: 'u32',
+});
 
 export interface GatherArgs {
   label: string;
   key: readonly [number, number];
+  /** The StepState buffer (STEP_STATE_BYTES): its `step` picks the batch. */
   stepState: GPUBuffer;
   batch: number;
   samples: number;
@@ -31,7 +46,7 @@ export class GatherKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<GatherKernel> {
-    const spec = { family: 'Gather', source, usesPhilox: true };
+    const spec = { family: 'Gather', source, usesPhilox: true, constants: WORKGROUP };
     const [choose, copy] = await Promise.all([
       computePipeline(gpu.device, { ...spec, entryPoint: 'choose' }),
       computePipeline(gpu.device, { ...spec, entryPoint: 'copy_rows' }),
@@ -40,26 +55,27 @@ export class GatherKernel {
   }
 
   prepare(a: GatherArgs): Dispatch {
-    const params = createUniform(this.device, `${a.label}.params`, [
-      ['u32', a.batch],
-      ['u32', a.samples],
-      ['u32', a.inputSize],
-      ['u32', a.targetSize],
-      ['u32', a.key[0]],
-      ['u32', a.key[1]],
-    ]);
+    checkStepStateBuffer(a.label, a.stepState);
+    const params = createUniform(this.device, `${a.label}.params`, GATHER_PARAMS, {
+      batch: a.batch,
+      samples: a.samples,
+      inputSize: a.inputSize,
+      targetSize: a.targetSize,
+      key0: a.key[0],
+      key1: a.key[1],
+    });
     const choose = prepareDispatch(this.device, {
       label: `${a.label}.choose`,
       pipeline: this.choose,
       buffers: [a.stepState, params, a.indices],
-      workgroups: Math.ceil(a.batch / 64),
+      workgroups: Math.ceil(a.batch / WORKGROUP.CHOOSE_WG),
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
     const copy = prepareDispatch(this.device, {
       label: `${a.label}.copy_rows`,
       pipeline: this.copy,
       buffers: [null, params, a.indices, a.inputs, a.targets, a.batchInputs, a.batchTargets],
-      workgroups: Math.ceil((a.batch * Math.max(a.inputSize, a.targetSize)) / 256),
+      workgroups: Math.ceil((a.batch * Math.max(a.inputSize, a.targetSize)) / WORKGROUP.COPY_WG),
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
     return composeDispatches(a.label, [choose, copy], [params]);

@@ -7,10 +7,27 @@ import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
 
-const WORKGROUP_SIZE = 256;
+/** The shader's workgroup override: invocations per workgroup. */
+const WORKGROUP = { WG: 256 } as const;
 const U32_MAX = 0xffffffff;
 const DISTRIBUTION = { uniform: 0, normal: 1, constant: 2 } as const;
+
+export const INIT_PARAMS = wgslStruct('init.wgsl', 'InitParams', {
+  rows: 'u32',
+  cols: 'u32',
+  globalCols: 'u32',
+  rowOffset: 'u32',
+  colOffset: 'u32',
+  offset: 'u32',
+  ld: 'u32',
+  key0: 'u32',
+  key1: 'u32',
+  kind: 'u32',
+  scale: 'f32',
+  value: 'f32',
+});
 
 export interface InitArgs {
   label: string;
@@ -43,7 +60,7 @@ export class InitKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<InitKernel> {
-    const pipeline = await computePipeline(gpu.device, { family: 'Init', source, entryPoint: 'init', usesInitDraw: true });
+    const pipeline = await computePipeline(gpu.device, { family: 'Init', source, entryPoint: 'init', usesInitDraw: true, constants: WORKGROUP });
     return new InitKernel(gpu.device, pipeline, options.maxWorkgroupsPerDimension);
   }
 
@@ -66,25 +83,25 @@ export class InitKernel {
     } catch (error) {
       throw new RangeError(`${label}: ${(error as Error).message}`);
     }
-    const params = createUniform(this.device, `${label}.params`, [
-      ['u32', rows],
-      ['u32', cols],
-      ['u32', globalCols],
-      ['u32', rowOffset],
-      ['u32', colOffset],
-      ['u32', offset],
-      ['u32', target.ld],
-      ['u32', args.key[0]],
-      ['u32', args.key[1]],
-      ['u32', DISTRIBUTION[draw.distribution]],
-      ['f32', draw.distribution === 'constant' ? 0 : draw.scale],
-      ['f32', draw.distribution === 'constant' ? draw.scale : 0],
-    ]);
+    const params = createUniform(this.device, `${label}.params`, INIT_PARAMS, {
+      rows,
+      cols,
+      globalCols,
+      rowOffset,
+      colOffset,
+      offset,
+      ld: target.ld,
+      key0: args.key[0],
+      key1: args.key[1],
+      kind: DISTRIBUTION[draw.distribution],
+      scale: draw.distribution === 'constant' ? 0 : draw.scale,
+      value: draw.distribution === 'constant' ? draw.scale : 0,
+    });
     return prepareDispatch(this.device, {
       label,
       pipeline: this.pipeline,
       buffers: [params, target.buffer],
-      workgroups: Math.ceil((rows * cols) / WORKGROUP_SIZE),
+      workgroups: Math.ceil((rows * cols) / WORKGROUP.WG),
       owned: [params],
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });

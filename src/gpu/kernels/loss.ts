@@ -5,12 +5,17 @@ import type { GpuContext } from '../device';
 import { composeDispatches, prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
+import { wgslStruct } from '../../spec/wgsl-struct';
+import { checkStepStateBuffer } from './schedule';
 import type { LossKind } from '../../spec/loss-kinds';
 
 const KIND_CODES: Readonly<Record<LossKind, number>> = { softmax_ce: 0, mse: 1 };
 /** Widest output handled one row per invocation; wider rows get a workgroup each. */
 const SMALL_MAX_COLS = 64;
-const SMALL_WG = 64;
+/** The shader's workgroup overrides: row_loss_wide and mean_loss run WG invocations (a power of two), row_loss_small SMALL_WG. */
+const WORKGROUP = { WG: 256, SMALL_WG: 64 } as const;
+
+export const LOSS_PARAMS = wgslStruct('loss.wgsl', 'Params', { rows: 'u32', cols: 'u32', capacity: 'u32', gradScale: 'f32' });
 
 export interface LossArgs {
   label: string;
@@ -25,7 +30,7 @@ export interface LossArgs {
   grad: GPUBuffer;
   /** [rows] out, scratch: per-row loss. */
   rowLoss: GPUBuffer;
-  /** StepState (16 bytes): history slot = step % capacity. */
+  /** The StepState buffer (STEP_STATE_BYTES): history slot = step % capacity. */
   stepState: GPUBuffer;
   /** [capacity] f32 ring: the batch mean loss of step t lands in history[t % capacity]. */
   history: { buffer: GPUBuffer; capacity: number };
@@ -46,7 +51,7 @@ export class LossKernel {
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<LossKernel> {
     const compile = async (kind: LossKind): Promise<Pipelines> => {
-      const spec = { family: 'Loss', source, constants: { KIND: KIND_CODES[kind] } };
+      const spec = { family: 'Loss', source, constants: { ...WORKGROUP, KIND: KIND_CODES[kind] } };
       const [small, wide, mean] = await Promise.all(
         ['row_loss_small', 'row_loss_wide', 'mean_loss'].map((entryPoint) => computePipeline(gpu.device, { ...spec, entryPoint })),
       );
@@ -65,20 +70,16 @@ export class LossKernel {
     if (!(Number.isInteger(a.history.capacity) && a.history.capacity >= 1)) {
       throw new RangeError(`${a.label}: history capacity ${a.history.capacity} must be a positive integer`);
     }
+    checkStepStateBuffer(a.label, a.stepState);
     const pipelines = this.pipelines[a.kind];
     const gradScale = a.kind === 'mse' ? 2 / (a.rows * a.cols) : 1 / a.rows;
-    const params = createUniform(this.device, `${a.label}.params`, [
-      ['u32', a.rows],
-      ['u32', a.cols],
-      ['u32', a.history.capacity],
-      ['f32', gradScale],
-    ]);
+    const params = createUniform(this.device, `${a.label}.params`, LOSS_PARAMS, { rows: a.rows, cols: a.cols, capacity: a.history.capacity, gradScale });
     const small = a.cols <= SMALL_MAX_COLS;
     const rowPass = prepareDispatch(this.device, {
       label: `${a.label}.${small ? 'row_loss_small' : 'row_loss_wide'}`,
       pipeline: small ? pipelines.small : pipelines.wide,
       buffers: [params, a.logits, a.targets, a.grad, a.rowLoss],
-      workgroups: small ? Math.ceil(a.rows / SMALL_WG) : a.rows,
+      workgroups: small ? Math.ceil(a.rows / WORKGROUP.SMALL_WG) : a.rows,
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
     const meanPass = prepareDispatch(this.device, {

@@ -8,6 +8,7 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
+import { wgslStruct } from '../../spec/wgsl-struct';
 
 export type { MatrixRef };
 
@@ -47,6 +48,39 @@ const VARIANT_CODE: Record<MatmulVariant, number> = { nn: 0, nt: 1, tn: 2 };
 const TILE_ROWS = 16;
 /** Columns per lane: 4 * COLS4 in shaders/matmul.wgsl (16 measured no faster than 8). */
 const LANE_COLS = 8;
+/** The naive kernel's tile: TILE x TILE outputs and invocations per workgroup (its override TILE). */
+const NAIVE_TILE = 16;
+
+export const MATMUL_PARAMS = wgslStruct('matmul.wgsl', 'Params', {
+  m: 'u32',
+  n: 'u32',
+  k: 'u32',
+  lda: 'u32',
+  ldb: 'u32',
+  ldc: 'u32',
+  aOff: 'u32',
+  bOff: 'u32',
+  cOff: 'u32',
+  biasOff: 'u32',
+  tilesN: 'u32',
+  tiles: 'u32',
+  hasBias: 'u32',
+  accumulate: 'u32',
+});
+
+export const MATMUL_NAIVE_PARAMS = wgslStruct('matmul_naive.wgsl', 'Params', {
+  m: 'u32',
+  n: 'u32',
+  k: 'u32',
+  lda: 'u32',
+  ldb: 'u32',
+  ldc: 'u32',
+  aOff: 'u32',
+  bOff: 'u32',
+  cOff: 'u32',
+  tilesN: 'u32',
+  tiles: 'u32',
+});
 
 /** Shapes of the stored operands, for bounds checks: [rows, cols] as laid out in memory. */
 function storedShapes(args: Pick<MatmulArgs, 'variant' | 'm' | 'n' | 'k'>): { a: [number, number]; b: [number, number] } {
@@ -150,22 +184,22 @@ export class MatmulKernel {
     const [tileRows, tileCols] = this.tile;
     const tilesN = Math.ceil(n / tileCols);
     const tiles = Math.ceil(m / tileRows) * tilesN;
-    const params = createUniform(this.device, `${label}.params`, [
-      ['u32', m],
-      ['u32', n],
-      ['u32', k],
-      ['u32', args.a.ld],
-      ['u32', args.b.ld],
-      ['u32', args.c.ld],
-      ['u32', args.a.offset ?? 0],
-      ['u32', args.b.offset ?? 0],
-      ['u32', args.c.offset ?? 0],
-      ['u32', biasOffset],
-      ['u32', tilesN],
-      ['u32', tiles],
-      ['u32', args.bias ? 1 : 0],
-      ['u32', args.accumulate ? 1 : 0],
-    ]);
+    const params = createUniform(this.device, `${label}.params`, MATMUL_PARAMS, {
+      m,
+      n,
+      k,
+      lda: args.a.ld,
+      ldb: args.b.ld,
+      ldc: args.c.ld,
+      aOff: args.a.offset ?? 0,
+      bOff: args.b.offset ?? 0,
+      cOff: args.c.offset ?? 0,
+      biasOff: biasOffset,
+      tilesN,
+      tiles,
+      hasBias: args.bias ? 1 : 0,
+      accumulate: args.accumulate ? 1 : 0,
+    });
     return prepareDispatch(this.device, {
       label,
       pipeline: this.pipelines[variant][aligned ? 1 : 0],
@@ -190,7 +224,12 @@ export class NaiveMatmulKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<NaiveMatmulKernel> {
-    const pipeline = await computePipeline(gpu.device, { family: 'MatmulNaive', source: naiveSource, entryPoint: 'matmul_naive' });
+    const pipeline = await computePipeline(gpu.device, {
+      family: 'MatmulNaive',
+      source: naiveSource,
+      entryPoint: 'matmul_naive',
+      constants: { TILE: NAIVE_TILE },
+    });
     return new NaiveMatmulKernel(gpu.device, pipeline, options.maxWorkgroupsPerDimension);
   }
 
@@ -201,21 +240,21 @@ export class NaiveMatmulKernel {
     checkMatrix(label, 'a', args.a, m, k);
     checkMatrix(label, 'b', args.b, k, n);
     checkMatrix(label, 'c', args.c, m, n);
-    const tilesN = Math.ceil(n / 16);
-    const tiles = Math.ceil(m / 16) * tilesN;
-    const params = createUniform(this.device, `${label}.params`, [
-      ['u32', m],
-      ['u32', n],
-      ['u32', k],
-      ['u32', args.a.ld],
-      ['u32', args.b.ld],
-      ['u32', args.c.ld],
-      ['u32', args.a.offset ?? 0],
-      ['u32', args.b.offset ?? 0],
-      ['u32', args.c.offset ?? 0],
-      ['u32', tilesN],
-      ['u32', tiles],
-    ]);
+    const tilesN = Math.ceil(n / NAIVE_TILE);
+    const tiles = Math.ceil(m / NAIVE_TILE) * tilesN;
+    const params = createUniform(this.device, `${label}.params`, MATMUL_NAIVE_PARAMS, {
+      m,
+      n,
+      k,
+      lda: args.a.ld,
+      ldb: args.b.ld,
+      ldc: args.c.ld,
+      aOff: args.a.offset ?? 0,
+      bOff: args.b.offset ?? 0,
+      cOff: args.c.offset ?? 0,
+      tilesN,
+      tiles,
+    });
     return prepareDispatch(this.device, {
       label,
       pipeline: this.pipeline,

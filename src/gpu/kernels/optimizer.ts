@@ -7,9 +7,22 @@ import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
+import { checkStepStateBuffer } from './schedule.js';
 
-const WORKGROUP_SIZE = 256;
+/** The shader's workgroup override: invocations (parameters) per workgroup. */
+const WORKGROUP = { WG: 256 } as const;
 const ENTRY_POINTS = ['sgd', 'momentum', 'adam', 'adamw'] as const;
+
+export const OPTIMIZER_PARAMS = wgslStruct('optimizer.wgsl', 'OptimizerParams', {
+  count: 'u32',
+  weightDecay: 'f32',
+  momentum: 'f32',
+  nesterov: 'u32',
+  beta1: 'f32',
+  beta2: 'f32',
+  eps: 'f32',
+});
 
 export interface OptimizerArgs {
   label: string;
@@ -23,7 +36,7 @@ export interface OptimizerArgs {
   /** [count] f32: Adam's v; zero before the first step. */
   state2?: GPUBuffer;
   count: number;
-  /** StepState storage buffer (16 bytes): lr, bias_correction1, bias_correction2. */
+  /** The StepState buffer (STEP_STATE_BYTES): lr, bias_correction1, bias_correction2. */
   stepState: GPUBuffer;
 }
 
@@ -35,7 +48,9 @@ export class OptimizerKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<OptimizerKernel> {
-    const compiled = await Promise.all(ENTRY_POINTS.map((entryPoint) => computePipeline(gpu.device, { family: 'Optimizer', source, entryPoint })));
+    const compiled = await Promise.all(
+      ENTRY_POINTS.map((entryPoint) => computePipeline(gpu.device, { family: 'Optimizer', source, entryPoint, constants: WORKGROUP })),
+    );
     const pipelines = Object.fromEntries(ENTRY_POINTS.map((k, i) => [k, compiled[i]])) as Record<OptimizerSpec['kind'], GPUComputePipeline>;
     return new OptimizerKernel(gpu.device, pipelines, options.maxWorkgroupsPerDimension);
   }
@@ -53,6 +68,7 @@ export class OptimizerKernel {
     } catch (error) {
       throw new RangeError(`${label}: ${(error as Error).message}`);
     }
+    checkStepStateBuffer(label, args.stepState);
     const needed = optimizerStateCount(spec);
     const state = [args.state1, args.state2].slice(0, needed);
     if (state.some((b) => !b)) throw new RangeError(`${label}: ${spec.kind} needs ${needed} state buffer(s) (state1${needed > 1 ? ', state2' : ''})`);
@@ -65,20 +81,21 @@ export class OptimizerKernel {
     for (const [name, buffer] of buffers) {
       if (buffer && buffer.size < count * 4) throw new RangeError(`${label}: ${name} holds ${buffer.size / 4} elements, count is ${count}`);
     }
-    const params = createUniform(this.device, `${label}.params`, [
-      ['u32', count],
-      ['f32', spec.weightDecay ?? 0],
-      ['f32', spec.kind === 'momentum' ? spec.momentum : 0],
-      ['u32', spec.kind === 'momentum' && spec.nesterov ? 1 : 0],
-      ['f32', spec.kind === 'adam' || spec.kind === 'adamw' ? spec.beta1 : 0],
-      ['f32', spec.kind === 'adam' || spec.kind === 'adamw' ? spec.beta2 : 0],
-      ['f32', spec.kind === 'adam' || spec.kind === 'adamw' ? spec.eps : 0],
-    ]);
+    const adam = spec.kind === 'adam' || spec.kind === 'adamw';
+    const params = createUniform(this.device, `${label}.params`, OPTIMIZER_PARAMS, {
+      count,
+      weightDecay: spec.weightDecay ?? 0,
+      momentum: spec.kind === 'momentum' ? spec.momentum : 0,
+      nesterov: spec.kind === 'momentum' && spec.nesterov ? 1 : 0,
+      beta1: adam ? spec.beta1 : 0,
+      beta2: adam ? spec.beta2 : 0,
+      eps: adam ? spec.eps : 0,
+    });
     return prepareDispatch(this.device, {
       label,
       pipeline: this.pipelines[spec.kind],
       buffers: [params, args.stepState, args.param, args.grad, state[0] ?? null, state[1] ?? null],
-      workgroups: Math.ceil(count / WORKGROUP_SIZE),
+      workgroups: Math.ceil(count / WORKGROUP.WG),
       owned: [params],
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });

@@ -4,13 +4,31 @@ import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
-import { STEP_STATE_WORDS, initialStepState } from '../../spec/step-state';
+import { STEP_STATE } from '../../spec/step-state';
 import type { ScheduleParams } from '../../spec/lr-schedule';
+import { wgslStruct } from '../../spec/wgsl-struct';
 
-/** Bytes of the StepState buffer (shaders/schedule.wgsl); other kernels read its first 16. */
-export const STEP_STATE_BYTES = STEP_STATE_WORDS * 4;
+/** Bytes of the StepState buffer (struct StepState in shaders/step_state.wgsl, padded to 16 bytes). */
+export const STEP_STATE_BYTES = STEP_STATE.bufferSize;
+
+/** A StepState buffer must hold the whole struct: every kernel that reads it binds all of it. */
+export function checkStepStateBuffer(label: string, buffer: GPUBuffer): void {
+  if (buffer.size < STEP_STATE.byteSize) throw new RangeError(`${label}: stepState holds ${buffer.size} bytes; StepState needs ${STEP_STATE.byteSize}`);
+}
 
 const KIND_CODES = { constant: 0, step: 1, cosine: 2 } as const;
+
+export const SCHEDULE_PARAMS = wgslStruct('schedule.wgsl', 'Params', {
+  kind: 'u32',
+  baseLr: 'f32',
+  warmupSteps: 'u32',
+  totalSteps: 'u32',
+  decayEvery: 'u32',
+  gamma: 'f32',
+  minLr: 'f32',
+  beta1: 'f32',
+  beta2: 'f32',
+});
 
 export class ScheduleKernel {
   private constructor(
@@ -30,17 +48,18 @@ export class ScheduleKernel {
 
   /** begin_step then, after the caller's step, end_step: both share one uniform block. */
   prepare(label: string, stepState: GPUBuffer, p: ScheduleParams): { begin: Dispatch; end: Dispatch } {
-    const params = createUniform(this.device, `${label}.params`, [
-      ['u32', KIND_CODES[p.kind]],
-      ['f32', p.baseLr],
-      ['u32', p.warmupSteps],
-      ['u32', Math.min(p.totalSteps, 0xffffffff)],
-      ['u32', Math.max(1, p.decayEvery)],
-      ['f32', p.gamma],
-      ['f32', p.minLr],
-      ['f32', p.beta1],
-      ['f32', p.beta2],
-    ]);
+    checkStepStateBuffer(label, stepState);
+    const params = createUniform(this.device, `${label}.params`, SCHEDULE_PARAMS, {
+      kind: KIND_CODES[p.kind],
+      baseLr: p.baseLr,
+      warmupSteps: p.warmupSteps,
+      totalSteps: Math.min(p.totalSteps, 0xffffffff),
+      decayEvery: Math.max(1, p.decayEvery),
+      gamma: p.gamma,
+      minLr: p.minLr,
+      beta1: p.beta1,
+      beta2: p.beta2,
+    });
     return {
       begin: prepareDispatch(this.device, { label: `${label}.begin`, pipeline: this.begin, buffers: [stepState, params], workgroups: 1, owned: [params] }),
       end: prepareDispatch(this.device, { label: `${label}.end`, pipeline: this.end, buffers: [stepState, params], workgroups: 1 }),

@@ -31,17 +31,21 @@ import type { GpuContext } from '../device.js';
 import { composeDispatches, prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
+import { checkStepStateBuffer } from './schedule.js';
 
 const U32_MAX = 0xffffffff;
-/** dead_scan_count: 32 columns (one word) x 8 row lanes per workgroup. */
-const SCAN_TILE = 32;
-const SCAN_LANES = 8;
+/**
+ * The shader's workgroup overrides. dead_scan_count: SCAN_TILE columns (one bitmap word, so 32) x SCAN_LANES row
+ * lanes. dropped_fraction: FRACTION_GROUPS groups of 4 units x FRACTION_LANES row lanes. Every other entry point:
+ * WG units (a multiple of 32: whole bitmap words) or counters.
+ */
+const WORKGROUP = { SCAN_TILE: 32, SCAN_LANES: 8, FRACTION_GROUPS: 32, FRACTION_LANES: 8, WG: 256 } as const;
+const { SCAN_TILE, SCAN_LANES, FRACTION_GROUPS, WG } = WORKGROUP;
 /** Rows one scan workgroup covers at least, once the probe set is split into chunks. */
 const MIN_CHUNK_ROWS = 256;
 /** Enough scan workgroups to fill a large GPU; below this, tall probe sets are split along rows. */
 const TARGET_SCAN_WORKGROUPS = 1024;
-/** dropped_fraction: groups of 4 units per workgroup. */
-const FRACTION_GROUPS = 32;
 
 export interface DeadScanArgs {
   label: string;
@@ -159,6 +163,24 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
 /** Binding indices of shaders/unitstats.wgsl. */
 const B = { params: 0, stepState: 1, z: 2, activeCounts: 3, deadBits: 4, droppedBits: 5, history: 6, revivedBits: 7, counts: 8, droppedCounts: 9 } as const;
 
+export const UNITSTATS_PARAMS = wgslStruct('unitstats.wgsl', 'Params', {
+  rows: 'u32',
+  cols: 'u32',
+  unitOffset: 'u32',
+  zOffset: 'u32',
+  ld: 'u32',
+  colTiles: 'u32',
+  chunkRows: 'u32',
+  chunks: 'u32',
+  threshold: 'u32',
+  key0: 'u32',
+  key1: 'u32',
+  countsOffset: 'u32',
+  invocations: 'u32',
+  singlePass: 'u32',
+});
+
+/** UNITSTATS_PARAMS by meaning: each entry point reads only some fields, the others are 0. */
 interface ParamFields {
   rows?: number;
   cols: number;
@@ -223,7 +245,7 @@ export class UnitStatsKernel {
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<UnitStatsKernel> {
     const compiled = await Promise.all(
-      ENTRY_POINTS.map((entryPoint) => computePipeline(gpu.device, { family: 'UnitStats', source, entryPoint, usesDropoutMask: true })),
+      ENTRY_POINTS.map((entryPoint) => computePipeline(gpu.device, { family: 'UnitStats', source, entryPoint, usesDropoutMask: true, constants: WORKGROUP })),
     );
     const pipelines = Object.fromEntries(ENTRY_POINTS.map((e, i) => [e, compiled[i]])) as Record<EntryPoint, GPUComputePipeline>;
     return new UnitStatsKernel(gpu.device, pipelines, options.maxWorkgroupsPerDimension);
@@ -290,9 +312,9 @@ export class UnitStatsKernel {
     const count = part('dead_scan_count', workgroups, buffers);
     if (singlePass) return composeDispatches(label, [count], [params]);
     const parts: Dispatch[] = [];
-    if (first) parts.push(part('dead_scan_clear', Math.ceil(cols / 256), countsOnly));
+    if (first) parts.push(part('dead_scan_clear', Math.ceil(cols / WG), countsOnly));
     parts.push(count);
-    if (last) parts.push(part('dead_scan_pack', Math.ceil(cols / 256), [params, null, null, a.activeCounts, a.deadBits]));
+    if (last) parts.push(part('dead_scan_pack', Math.ceil(cols / WG), [params, null, null, a.activeCounts, a.deadBits]));
     return composeDispatches(label, parts, [params]);
   }
 
@@ -311,7 +333,7 @@ export class UnitStatsKernel {
     checkWords(label, 'revivedBits', a.revivedBits, words);
     checkWords(label, 'history', a.history, cols * UNIT_HISTORY_WORDS);
     checkWords(label, 'counts', a.counts, countsOffset + LAYER_COUNTS);
-    checkWords(label, 'stepState', a.stepState, 4);
+    checkStepStateBuffer(label, a.stepState);
     checkDistinct(label, {
       stepState: a.stepState,
       deadBits: a.deadBits,
@@ -329,7 +351,7 @@ export class UnitStatsKernel {
     buffers[B.history] = a.history;
     buffers[B.revivedBits] = a.revivedBits;
     buffers[B.counts] = a.counts;
-    return this.single(label, 'history_update', params, buffers, Math.ceil(cols / 256));
+    return this.single(label, 'history_update', params, buffers, Math.ceil(cols / WG));
   }
 
   /** Per step: consecutive-drop runs of sample 0 (history.drop_run, history.longest_drop_run). */
@@ -337,7 +359,7 @@ export class UnitStatsKernel {
     const { label, cols, unitOffset = 0 } = a;
     checkUnits(label, cols, unitOffset);
     checkWords(label, 'history', a.history, (unitOffset + cols) * UNIT_HISTORY_WORDS);
-    checkWords(label, 'stepState', a.stepState, 4);
+    checkStepStateBuffer(label, a.stepState);
     checkDistinct(label, { stepState: a.stepState, history: a.history });
     const groups = philoxGroups(cols, unitOffset);
     const params = this.params(label, { cols, unitOffset, ...this.mask(label, a), invocations: groups });
@@ -345,7 +367,7 @@ export class UnitStatsKernel {
     buffers[B.params] = params;
     buffers[B.stepState] = a.stepState;
     buffers[B.history] = a.history;
-    return this.single(label, 'drop_run', params, buffers, Math.ceil(groups / 256));
+    return this.single(label, 'drop_run', params, buffers, Math.ceil(groups / WG));
   }
 
   /** droppedCounts[u] = batch rows whose dropout mask dropped unit u at the current step. */
@@ -354,7 +376,7 @@ export class UnitStatsKernel {
     checkUnits(label, cols, unitOffset);
     checkU32(`${label}: rows`, rows);
     checkWords(label, 'droppedCounts', a.droppedCounts, unitOffset + cols);
-    checkWords(label, 'stepState', a.stepState, 4);
+    checkStepStateBuffer(label, a.stepState);
     checkDistinct(label, { stepState: a.stepState, droppedCounts: a.droppedCounts });
     const groups = philoxGroups(cols, unitOffset);
     const params = this.params(label, { rows, cols, unitOffset, ...this.mask(label, a), invocations: groups });
@@ -375,7 +397,7 @@ export class UnitStatsKernel {
     const buffers: (GPUBuffer | null)[] = new Array(B.counts + 1).fill(null);
     buffers[B.params] = params;
     buffers[B.counts] = a.counts;
-    return this.single(label, 'clear_counts', params, buffers, Math.ceil(count / 64));
+    return this.single(label, 'clear_counts', params, buffers, Math.ceil(count / WG));
   }
 
   /** Writes initialUnitHistory(cols) on the GPU: never dead, no transitions, no drop runs. */
@@ -387,7 +409,7 @@ export class UnitStatsKernel {
     const buffers: (GPUBuffer | null)[] = new Array(B.history + 1).fill(null);
     buffers[B.params] = params;
     buffers[B.history] = a.history;
-    return this.single(label, 'reset_history', params, buffers, Math.ceil(cols / 256));
+    return this.single(label, 'reset_history', params, buffers, Math.ceil(cols / WG));
   }
 
   private single(label: string, entry: EntryPoint, params: GPUBuffer, buffers: ReadonlyArray<GPUBuffer | null>, workgroups: number): Dispatch {
@@ -414,21 +436,21 @@ export class UnitStatsKernel {
   }
 
   private params(label: string, f: ParamFields): GPUBuffer {
-    return createUniform(this.device, `${label}.params`, [
-      ['u32', f.rows ?? 0],
-      ['u32', f.cols],
-      ['u32', f.unitOffset ?? 0],
-      ['u32', f.zOffset ?? 0],
-      ['u32', f.ld ?? 0],
-      ['u32', f.colTiles ?? 0],
-      ['u32', f.chunkRows ?? 0],
-      ['u32', f.chunks ?? 0],
-      ['u32', f.threshold ?? 0],
-      ['u32', f.key?.[0] ?? 0],
-      ['u32', f.key?.[1] ?? 0],
-      ['u32', f.countsOffset ?? 0],
-      ['u32', f.invocations],
-      ['u32', f.singlePass ? 1 : 0],
-    ]);
+    return createUniform(this.device, `${label}.params`, UNITSTATS_PARAMS, {
+      rows: f.rows ?? 0,
+      cols: f.cols,
+      unitOffset: f.unitOffset ?? 0,
+      zOffset: f.zOffset ?? 0,
+      ld: f.ld ?? 0,
+      colTiles: f.colTiles ?? 0,
+      chunkRows: f.chunkRows ?? 0,
+      chunks: f.chunks ?? 0,
+      threshold: f.threshold ?? 0,
+      key0: f.key?.[0] ?? 0,
+      key1: f.key?.[1] ?? 0,
+      countsOffset: f.countsOffset ?? 0,
+      invocations: f.invocations,
+      singlePass: f.singlePass ? 1 : 0,
+    });
   }
 }
