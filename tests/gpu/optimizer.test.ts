@@ -102,7 +102,7 @@ describe('optimizer on the GPU', () => {
 
   it('rejects missing state buffers and bad hyperparameters', () => {
     const b = t.zeros('b', 8);
-    const base = { label: 'Optimizer.bad', param: b, grad: t.zeros('g', 8), count: 8, stepState: t.zeros('s', 4) };
+    const base = { label: 'Optimizer.bad', param: b, grad: t.zeros('g', 8), count: 8, stepState: t.zeros('s', STEP_STATE_WORDS) };
     expect(() => kernel.prepare({ ...base, spec: { kind: 'momentum', momentum: 0.9 } })).toThrow(/state/);
     expect(() => kernel.prepare({ ...base, spec: { kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8 }, state1: t.zeros('m', 8) })).toThrow(/state/);
     expect(() => kernel.prepare({ ...base, spec: { kind: 'adam', beta1: 1, beta2: 0.999, eps: 1e-8 }, state1: b, state2: b })).toThrow(/beta1/);

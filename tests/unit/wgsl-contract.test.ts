@@ -146,7 +146,7 @@ describe('workgroup sizes', () => {
       const overrides = [s, ...(APPENDED_TO[s.file] ? [byFile.get(APPENDED_TO[s.file])!] : [])].flatMap((f) => f.reflection.overrides);
       for (const ep of s.reflection.entryPoints.filter((e) => e.stage === 'compute')) {
         if (ep.workgroupSize.every((arg) => arg === '1' || arg === '1u')) continue; // a single invocation: nothing to keep in step
-        for (const name of ep.workgroupSize.join(' ').match(/[A-Za-z_]\w*|\d\w*/g) ?? []) {
+        for (const name of new Set(ep.workgroupSize.join(' ').match(/[A-Za-z_]\w*|\d\w*/g))) {
           const o = overrides.find((x) => x.name === name);
           if (!o) problems.push(`${s.file} ${ep.name}: @workgroup_size(${ep.workgroupSize.join(', ')}) uses ${name}, not an override constant`);
           else if (o.init !== undefined) problems.push(`${s.file} ${ep.name}: override ${name} has a default (${o.init}); the host must set it`);
