@@ -13,7 +13,28 @@ function layer(h: RunConfig['hidden'][number]): string {
 export function configSummary(config: RunConfig): string {
   const net = [String(config.inputSize), ...config.hidden.map(layer), String(config.outputSize)].join(' -> ');
   const train = `${config.loss}, ${config.optimizer.kind} lr ${config.lr}${config.schedule.kind === 'constant' ? '' : ` ${config.schedule.kind}`}, batch ${config.batchSize}, ${config.steps} steps, seed ${config.seed}`;
-  return `${net}; ${train}, ${config.dataset.kind}${config.dataset.kind === 'file' ? `(${config.dataset.name})` : `(${config.dataset.samples})`}`;
+  return `${net}; ${train}, ${dataSummary(config)}${regimeSummary(config)}`;
+}
+
+function dataSummary(config: RunConfig): string {
+  const d = config.dataset;
+  if (d.kind === 'file') return `file(${d.name})`;
+  if (d.kind === 'slowly_changing') return `slowly_changing(${config.inputSize - 1} bits, ${d.flipping} flipping)`;
+  return `${d.kind}(${d.samples})`;
+}
+
+/** Task switches and cures, where the run has them: `, tasks of 10000 steps (permuted inputs), continual backprop 0.0001`. */
+function regimeSummary(config: RunConfig): string {
+  const parts: string[] = [];
+  const t = config.tasks;
+  if (t.every > 0) {
+    const changes = [t.permuteInputs && 'permuted inputs', t.shuffleLabels && 'shuffled labels', t.resetOutput && 'output reset'].filter(Boolean);
+    parts.push(`tasks of ${t.every} steps${changes.length ? ` (${changes.join(', ')})` : ''}`);
+  }
+  if (config.continualBackprop.replacementRate > 0) parts.push(`continual backprop ${config.continualBackprop.replacementRate}`);
+  const sp = config.shrinkPerturb;
+  if (sp.shrink > 0 || sp.noise > 0) parts.push(`shrink ${sp.shrink} perturb ${sp.noise}${sp.every > 1 ? ` every ${sp.every}` : ''}`);
+  return parts.map((p) => `, ${p}`).join('');
 }
 
 /** The preset this config equals field for field, if any. */

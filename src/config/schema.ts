@@ -28,6 +28,8 @@ export interface Range {
 
 /** Largest data set kept resident: samples × inputSize (and samples × outputSize) values, 128 MiB of f32. */
 export const DATASET_MAX_VALUES = 2 ** 25;
+/** Continual backprop replaces at most this many units of a layer in one step (the GPU selects them one by one). */
+export const MAX_REPLACEMENTS_PER_STEP = 64;
 /** Rough cap on the multiply-adds needed to generate a synthetic data set on the CPU (a few seconds in JS). */
 export const GENERATION_MAX_WORK = 2 ** 31;
 /** The GPU's step counter (StepState.step, and the Philox counter word of dropout and batches) is a u32. */
@@ -67,6 +69,15 @@ export const LIMITS = {
   spread: { min: 0, max: 100, minOpen: true },
   turns: { min: 0, max: 10, minOpen: true },
   density: { min: 0, max: 1, minOpen: true },
+  flipping: { min: 0, max: 65_535, int: true },
+  teacherBeta: { min: 0, max: 1 },
+  taskEvery: { min: 0, max: MAX_STEPS, int: true },
+  replacementRate: { min: 0, max: 0.1 },
+  utilityDecay: { min: 0, max: 1, maxOpen: true },
+  maturity: { min: 0, max: MAX_STEPS, int: true },
+  shrink: { min: 0, max: 1, maxOpen: true },
+  perturbNoise: { min: 0, max: 10 },
+  perturbEvery: { min: 1, max: MAX_STEPS, int: true },
 } as const satisfies Record<string, Range>;
 
 export function formatRange(r: Range): string {
@@ -217,7 +228,7 @@ export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
 // ---------------------------------------------------------------------------------------------------------------
 // Data sets
 
-export const DATASETS = ['teacher', 'gaussian_mixture', 'spirals', 'sparse', 'file'] as const;
+export const DATASETS = ['teacher', 'gaussian_mixture', 'spirals', 'sparse', 'slowly_changing', 'file'] as const;
 export type DatasetKind = (typeof DATASETS)[number];
 const samples = num(LIMITS.samples).default(4096);
 export const DatasetSchema = z.discriminatedUnion('kind', [
@@ -229,6 +240,20 @@ export const DatasetSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('spirals'), samples, turns: num(LIMITS.turns).default(1.5), noise: num(LIMITS.noise).default(0.05) }),
   /** Sparse inputs (a `density` fraction of nonzeros), labels from a random linear teacher. */
   z.strictObject({ kind: z.literal('sparse'), samples, density: num(LIMITS.density).default(0.05), classes: num(LIMITS.classes).default(10) }),
+  /**
+   * Slowly-changing regression (Dohare et al.), streamed: generated on the GPU every step, never resident.
+   * inputSize = m + 1 bits: `flipping` bits fixed within a task (one of them, chosen at random, flips at every task
+   * switch, see `tasks.every`), the other m − flipping bits drawn afresh every step, the last bit always 1. Target:
+   * a fixed teacher of `teacherWidth` linear threshold units with weights in {−1, +1} (on all m + 1 bits) and
+   * output weights and bias in {−1, +1}; unit i fires when its weighted sum exceeds beta·(m + 1) − S_i, S_i its
+   * number of −1 weights.
+   */
+  z.strictObject({
+    kind: z.literal('slowly_changing'),
+    flipping: num(LIMITS.flipping).default(15),
+    teacherWidth: num(LIMITS.teacherWidth).default(100),
+    beta: num(LIMITS.teacherBeta).default(0.7),
+  }),
   /** A user-loaded file; the arrays are passed to the engine separately (see src/data). `name` is for display. */
   z.strictObject({
     kind: z.literal('file'),
@@ -245,7 +270,12 @@ export type LossKind = (typeof LOSSES)[number];
 
 /** The loss a data set calls for: mse for teacher regression, softmax cross-entropy for the classifiers. */
 export function naturalLoss(kind: DatasetKind): LossKind {
-  return kind === 'teacher' ? 'mse' : 'softmax_ce';
+  return kind === 'teacher' || kind === 'slowly_changing' ? 'mse' : 'softmax_ce';
+}
+
+/** Data sets generated on the GPU step by step (no resident samples, no host-side generation). */
+export function isStreamed(kind: DatasetKind): kind is 'slowly_changing' {
+  return kind === 'slowly_changing';
 }
 
 /** The output size a data set fixes, or undefined where it does not (teacher: any; file: from the arrays). */
@@ -254,6 +284,47 @@ export function datasetClasses(d: { kind: DatasetKind; classes?: number }): numb
   if (d.kind === 'spirals') return 2;
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Non-stationary training: tasks and the cures for loss of plasticity
+
+const flag = (name: string) => z.boolean({ error: (iss) => `${showValue(iss.input)} is not true or false (${name})` }).default(false);
+
+/**
+ * Task switches: task k covers steps [k·every, (k+1)·every); every = 0 is one task for the whole run (stationary).
+ * At each switch, whatever the flags ask changes: slowly_changing flips one of its flipping bits (always), a fresh
+ * Philox permutation of the input features (`permuteInputs`), a fresh relabelling of the classes (`shuffleLabels`),
+ * a re-initialised output layer (`resetOutput`). Task 0 already has its own permutation / relabelling.
+ */
+export const TasksSchema = z.strictObject({
+  every: num(LIMITS.taskEvery).default(0),
+  permuteInputs: flag('tasks.permuteInputs'),
+  shuffleLabels: flag('tasks.shuffleLabels'),
+  resetOutput: flag('tasks.resetOutput'),
+});
+export type TasksConfig = z.infer<typeof TasksSchema>;
+
+/**
+ * Continual backprop (generate-and-test), off while replacementRate = 0. Per hidden unit, utility
+ * u ← decay·u + (1 − decay)·mean|activation|·Σ|outgoing weights| (bias-corrected by 1 − decay^age); each step,
+ * replacementRate × (units with age ≥ maturity) is added to a per-layer accumulator and its whole part is the number
+ * of lowest-utility mature units re-initialised: incoming weights from the layer's init, bias to its init value,
+ * outgoing weights 0, their optimizer state 0, age and utility 0.
+ */
+export const ContinualBackpropSchema = z.strictObject({
+  replacementRate: num(LIMITS.replacementRate).default(0),
+  decay: num(LIMITS.utilityDecay).default(0.99),
+  maturity: num(LIMITS.maturity).default(100),
+});
+export type ContinualBackpropConfig = z.infer<typeof ContinualBackpropSchema>;
+
+/** Shrink & Perturb, off while shrink = noise = 0: every `every` steps, every parameter p ← (1 − shrink)·p + noise·N(0, 1). */
+export const ShrinkPerturbSchema = z.strictObject({
+  shrink: num(LIMITS.shrink).default(0),
+  noise: num(LIMITS.perturbNoise).default(0),
+  every: num(LIMITS.perturbEvery).default(1),
+});
+export type ShrinkPerturbConfig = z.infer<typeof ShrinkPerturbSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The run
@@ -282,6 +353,9 @@ const RunObjectSchema = z.strictObject({
   lr: num(LIMITS.lr).default(0.01),
   schedule: ScheduleSchema.default({ kind: 'constant', warmupSteps: 0 }),
   weightDecay: num(LIMITS.weightDecay).default(0),
+  tasks: TasksSchema.default({ every: 0, permuteInputs: false, shuffleLabels: false, resetOutput: false }),
+  continualBackprop: ContinualBackpropSchema.default({ replacementRate: 0, decay: 0.99, maturity: 100 }),
+  shrinkPerturb: ShrinkPerturbSchema.default({ shrink: 0, noise: 0, every: 1 }),
   batchSize: num(LIMITS.batchSize).default(64),
   dataset: DatasetSchema.default({ kind: 'gaussian_mixture', samples: 4096, classes: 10, spread: 1 }),
   seed: num(LIMITS.seed).default(1),
@@ -306,7 +380,7 @@ function fillDerived(input: unknown): unknown {
   const out = { ...o };
   if (out.loss === undefined) out.loss = naturalLoss(kind);
   if (out.outputSize === undefined) {
-    if (kind === 'teacher') out.outputSize = 1;
+    if (kind === 'teacher' || kind === 'slowly_changing') out.outputSize = 1;
     else if (kind === 'spirals') out.outputSize = 2;
     else if (kind !== 'file') out.outputSize = ds.classes === undefined ? 10 : ds.classes;
   }
@@ -334,7 +408,8 @@ export const RunConfigSchema = z.preprocess(
     if (d.kind === 'spirals' && ok(c.inputSize, LIMITS.inputSize) && c.inputSize < 2) {
       issue(['inputSize'], c.inputSize, `${c.inputSize} is too small for dataset.kind = "spirals" (needs >= 2)`);
     }
-    if (d.kind !== 'file' && ok(d.samples, LIMITS.samples)) {
+    if (d.kind === 'slowly_changing') checkSlowlyChanging(c, d, ok, issue);
+    if (d.kind !== 'file' && d.kind !== 'slowly_changing' && ok(d.samples, LIMITS.samples)) {
       if (ok(c.inputSize, LIMITS.inputSize) && ok(c.outputSize, LIMITS.outputSize)) {
         const width = Math.max(c.inputSize, c.outputSize);
         const values = d.samples * width;
@@ -369,8 +444,63 @@ export const RunConfigSchema = z.preprocess(
     if (steps !== undefined && ok(c.snapshot.every, LIMITS.snapshotEvery) && c.snapshot.every > steps) {
       issue(['snapshot', 'every'], c.snapshot.every, `${c.snapshot.every} is larger than steps = ${steps}`);
     }
+    checkTasksAndCures(c, ok, issue);
   }),
 );
+
+type Ok = (v: unknown, r: Range) => v is number;
+type Issue = (path: (string | number)[], input: unknown, message: string) => void;
+
+function checkSlowlyChanging(c: { inputSize: number; outputSize: number }, d: { flipping?: unknown; teacherWidth?: unknown }, ok: Ok, issue: Issue): void {
+  if (!ok(c.inputSize, LIMITS.inputSize)) return;
+  if (c.inputSize < 2) {
+    issue(
+      ['inputSize'],
+      c.inputSize,
+      `${c.inputSize} is too small for dataset.kind = "slowly_changing" (needs >= 2: at least one bit and the constant last bit)`,
+    );
+    return;
+  }
+  if (ok(d.flipping, LIMITS.flipping) && d.flipping > c.inputSize - 1) {
+    issue(['dataset', 'flipping'], d.flipping, `${d.flipping} is larger than inputSize - 1 = ${c.inputSize - 1} (the bits before the constant last one)`);
+  }
+  if (ok(d.teacherWidth, LIMITS.teacherWidth) && c.inputSize * d.teacherWidth > DATASET_MAX_VALUES) {
+    issue(
+      ['dataset', 'teacherWidth'],
+      d.teacherWidth,
+      `${d.teacherWidth} teacher units × inputSize ${c.inputSize} = ${c.inputSize * d.teacherWidth} teacher weights exceed the limit of ${DATASET_MAX_VALUES}`,
+    );
+  }
+  if (ok(c.outputSize, LIMITS.outputSize) && c.outputSize !== 1) {
+    issue(['outputSize'], c.outputSize, `${c.outputSize} does not match dataset.kind = "slowly_changing" (one regression target)`);
+  }
+}
+
+function checkTasksAndCures(c: z.infer<typeof RunObjectSchema>, ok: Ok, issue: Issue): void {
+  const t = c.tasks;
+  if (typeof t === 'object' && t !== null && t.every === 0) {
+    for (const key of ['permuteInputs', 'shuffleLabels', 'resetOutput'] as const) {
+      if (t[key] === true) issue(['tasks', key], true, `true needs task switches: set tasks.every >= 1 (steps per task)`);
+    }
+  }
+  if (t?.shuffleLabels === true && c.loss === 'mse') {
+    issue(['tasks', 'shuffleLabels'], true, 'true needs class labels (loss "softmax_ce"); this run is a regression (loss "mse")');
+  }
+  const rate = c.continualBackprop?.replacementRate;
+  if (ok(rate, LIMITS.replacementRate) && rate > 0 && Array.isArray(c.hidden)) {
+    c.hidden.forEach((layer, l) => {
+      if (!ok(layer?.width, LIMITS.width)) return;
+      const perStep = rate * layer.width;
+      if (perStep > MAX_REPLACEMENTS_PER_STEP) {
+        issue(
+          ['continualBackprop', 'replacementRate'],
+          rate,
+          `${rate} × hidden[${l}].width ${layer.width} = ${perStep} replacements per step exceeds ${MAX_REPLACEMENTS_PER_STEP} per layer`,
+        );
+      }
+    });
+  }
+}
 
 /** The validated run configuration (every default filled in). */
 export type RunConfig = z.infer<typeof RunConfigSchema>;
@@ -388,6 +518,7 @@ export function generationWork(c: Pick<RunConfig, 'inputSize' | 'outputSize' | '
       return d.samples * c.inputSize * 2;
     case 'sparse':
       return d.samples * c.inputSize * (1 + d.density * d.classes);
+    case 'slowly_changing':
     case 'file':
       return 0;
   }

@@ -93,13 +93,25 @@ const PARAMS: readonly ParamSpec[] = [
   { name: 'batch', path: ['batchSize'], type: 'number' },
   { name: 'data', path: ['dataset', 'kind'], type: 'string', always: true },
   { name: 'samples', path: ['dataset', 'samples'], type: 'number', variant: DATA('teacher', 'gaussian_mixture', 'spirals', 'sparse') },
-  { name: 'teacher_width', path: ['dataset', 'teacherWidth'], type: 'number', variant: DATA('teacher') },
+  { name: 'teacher_width', path: ['dataset', 'teacherWidth'], type: 'number', variant: DATA('teacher', 'slowly_changing') },
+  { name: 'flipping', path: ['dataset', 'flipping'], type: 'number', variant: DATA('slowly_changing') },
+  { name: 'beta', path: ['dataset', 'beta'], type: 'number', variant: DATA('slowly_changing') },
   { name: 'noise', path: ['dataset', 'noise'], type: 'number', variant: DATA('teacher', 'spirals') },
   { name: 'classes', path: ['dataset', 'classes'], type: 'number', variant: DATA('gaussian_mixture', 'sparse') },
   { name: 'spread', path: ['dataset', 'spread'], type: 'number', variant: DATA('gaussian_mixture') },
   { name: 'turns', path: ['dataset', 'turns'], type: 'number', variant: DATA('spirals') },
   { name: 'density', path: ['dataset', 'density'], type: 'number', variant: DATA('sparse') },
   { name: 'file', path: ['dataset', 'name'], type: 'string', variant: DATA('file'), always: true },
+  { name: 'task_every', path: ['tasks', 'every'], type: 'number' },
+  { name: 'permute', path: ['tasks', 'permuteInputs'], type: 'bool' },
+  { name: 'shuffle', path: ['tasks', 'shuffleLabels'], type: 'bool' },
+  { name: 'reset_out', path: ['tasks', 'resetOutput'], type: 'bool' },
+  { name: 'cbp', path: ['continualBackprop', 'replacementRate'], type: 'number' },
+  { name: 'cbp_decay', path: ['continualBackprop', 'decay'], type: 'number' },
+  { name: 'cbp_maturity', path: ['continualBackprop', 'maturity'], type: 'number' },
+  { name: 'shrink', path: ['shrinkPerturb', 'shrink'], type: 'number' },
+  { name: 'perturb', path: ['shrinkPerturb', 'noise'], type: 'number' },
+  { name: 'snp_every', path: ['shrinkPerturb', 'every'], type: 'number' },
   { name: 'seed', path: ['seed'], type: 'number', always: true },
   { name: 'steps', path: ['steps'], type: 'number', always: true },
   { name: 'per_submit', path: ['stepsPerSubmit'], type: 'number' },
@@ -135,7 +147,7 @@ function defaultFor(spec: ParamSpec, config: RunConfig): unknown {
   if (spec.name === 'loss') return naturalLoss(config.dataset.kind);
   if (spec.name === 'out') {
     const d = config.dataset;
-    return d.kind === 'teacher' ? 1 : d.kind === 'spirals' ? 2 : d.kind === 'file' ? undefined : d.classes;
+    return d.kind === 'teacher' || d.kind === 'slowly_changing' ? 1 : d.kind === 'spirals' ? 2 : d.kind === 'file' ? undefined : d.classes;
   }
   if (spec.path.length === 2 && spec.path[1] !== 'kind') {
     if (head === 'optimizer') return getPath(OptimizerSchema.parse({ kind: config.optimizer.kind }), spec.path.slice(1));

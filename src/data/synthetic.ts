@@ -43,6 +43,8 @@ export function generateDataset(config: RunConfig): Dataset {
       return spirals(d.samples, config.inputSize, d.turns, d.noise, stream);
     case 'sparse':
       return sparse(d.samples, config.inputSize, d.classes, d.density, stream);
+    case 'slowly_changing':
+      throw new Error('dataset.kind is "slowly_changing": it is streamed, generated on the GPU step by step (shaders/slowly_changing.wgsl), not from the host');
     case 'file':
       throw new Error(
         `dataset.kind is "file" (${d.name}): its arrays come from the loaded file (parseNpy / parseCsv, then datasetFromArrays), not from the seed`,

@@ -11,6 +11,7 @@ import {
   fromQueryString,
   generationWork,
   LIMITS,
+  MAX_REPLACEMENTS_PER_STEP,
   parseRunConfig,
   queryParamForField,
   type Range,
@@ -91,8 +92,22 @@ const datasetArb = fc.oneof(
   fc.record({ kind: fc.constant('gaussian_mixture' as const), samples: samplesArb, classes: inRangeArb(LIMITS.classes), spread: inRangeArb(LIMITS.spread) }),
   fc.record({ kind: fc.constant('spirals' as const), samples: samplesArb, turns: inRangeArb(LIMITS.turns), noise: inRangeArb(LIMITS.noise) }),
   fc.record({ kind: fc.constant('sparse' as const), samples: samplesArb, density: inRangeArb(LIMITS.density), classes: inRangeArb(LIMITS.classes) }),
+  fc.record({
+    kind: fc.constant('slowly_changing' as const),
+    flipping: fc.oneof(inRangeArb(LIMITS.flipping, 20), inRangeArb(LIMITS.flipping)),
+    teacherWidth: inRangeArb(LIMITS.teacherWidth),
+    beta: inRangeArb(LIMITS.teacherBeta),
+  }),
   fc.record({ kind: fc.constant('file' as const), name: fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }) }),
 );
+
+const tasksArb = fc.record({ every: inRangeArb(LIMITS.taskEvery), permuteInputs: fc.boolean(), shuffleLabels: fc.boolean(), resetOutput: fc.boolean() });
+const cbpArb = fc.record({
+  replacementRate: fc.oneof(fc.constant(0), inRangeArb(LIMITS.replacementRate)),
+  decay: inRangeArb(LIMITS.utilityDecay),
+  maturity: inRangeArb(LIMITS.maturity),
+});
+const snpArb = fc.record({ shrink: inRangeArb(LIMITS.shrink), noise: inRangeArb(LIMITS.perturbNoise), every: inRangeArb(LIMITS.perturbEvery) });
 
 /** Valid configs: fields drawn independently, then the cross-field rules repaired (never by rejection). */
 const configArb: fc.Arbitrary<RunConfig> = fc
@@ -110,6 +125,9 @@ const configArb: fc.Arbitrary<RunConfig> = fc
     weightDecay: inRangeArb(LIMITS.weightDecay),
     batchSize: inRangeArb(LIMITS.batchSize),
     dataset: datasetArb,
+    tasks: tasksArb,
+    continualBackprop: cbpArb,
+    shrinkPerturb: snpArb,
     seed: inRangeArb(LIMITS.seed),
     steps: fc.oneof(inRangeArb(LIMITS.steps, 1000), inRangeArb(LIMITS.steps)),
     stepsPerSubmit: inRangeArb(LIMITS.stepsPerSubmit),
@@ -118,11 +136,22 @@ const configArb: fc.Arbitrary<RunConfig> = fc
   })
   .map(({ teacherOut, fileOut, fileLoss, shardColumns, ...c }) => {
     const d = c.dataset;
-    const outputSize = d.kind === 'teacher' ? teacherOut : d.kind === 'spirals' ? 2 : d.kind === 'file' ? fileOut : d.classes;
-    const loss = d.kind === 'teacher' ? 'mse' : d.kind === 'file' ? fileLoss : 'softmax_ce';
-    const inputSize = d.kind === 'spirals' ? Math.max(2, c.inputSize) : c.inputSize;
+    const outputSize =
+      d.kind === 'teacher' ? teacherOut : d.kind === 'slowly_changing' ? 1 : d.kind === 'spirals' ? 2 : d.kind === 'file' ? fileOut : d.classes;
+    const loss = d.kind === 'teacher' || d.kind === 'slowly_changing' ? 'mse' : d.kind === 'file' ? fileLoss : 'softmax_ce';
+    const inputSize = d.kind === 'spirals' || d.kind === 'slowly_changing' ? Math.max(2, c.inputSize) : c.inputSize;
     const config = { ...c, inputSize, outputSize, loss, ...(shardColumns === undefined ? {} : { shardColumns }) } as RunConfig;
-    if (d.kind !== 'file') {
+    if (d.kind === 'slowly_changing') {
+      d.flipping = Math.min(d.flipping, inputSize - 1);
+      d.teacherWidth = Math.min(d.teacherWidth, Math.floor(DATASET_MAX_VALUES / inputSize));
+    }
+    const t = config.tasks;
+    if (t.every === 0) t.permuteInputs = t.shuffleLabels = t.resetOutput = false;
+    if (loss === 'mse') t.shuffleLabels = false;
+    const cbp = config.continualBackprop;
+    const widest = Math.max(...config.hidden.map((h) => h.width));
+    if (cbp.replacementRate * widest > MAX_REPLACEMENTS_PER_STEP) cbp.replacementRate = MAX_REPLACEMENTS_PER_STEP / widest;
+    if (d.kind !== 'file' && d.kind !== 'slowly_changing') {
       d.samples = Math.min(d.samples, Math.floor(DATASET_MAX_VALUES / Math.max(inputSize, outputSize)));
       while (generationWork(config) > 2 ** 31) d.samples = Math.max(1, Math.floor(d.samples / 2));
       config.batchSize = Math.min(config.batchSize, d.samples);
@@ -194,12 +223,21 @@ function rangeOf(path: readonly (string | number)[], parent: Record<string, unkn
     case 'probeSize':
     case 'samples':
     case 'teacherWidth':
-    case 'noise':
     case 'classes':
     case 'spread':
     case 'turns':
     case 'density':
+    case 'flipping':
+    case 'replacementRate':
+    case 'maturity':
+    case 'shrink':
       return LIMITS[key];
+    case 'beta':
+      return LIMITS.teacherBeta;
+    case 'noise':
+      return top === 'shrinkPerturb' ? LIMITS.perturbNoise : LIMITS.noise;
+    case 'decay':
+      return LIMITS.utilityDecay;
     case 'dropout':
     case 'inputDropout':
       return LIMITS.dropout;
@@ -215,7 +253,7 @@ function rangeOf(path: readonly (string | number)[], parent: Record<string, unkn
     case 'value':
       return LIMITS.biasValue;
     case 'every':
-      return top === 'snapshot' ? LIMITS.snapshotEvery : LIMITS.decayEvery;
+      return top === 'snapshot' ? LIMITS.snapshotEvery : top === 'tasks' ? LIMITS.taskEvery : top === 'shrinkPerturb' ? LIMITS.perturbEvery : LIMITS.decayEvery;
   }
   return undefined;
 }

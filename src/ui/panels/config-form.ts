@@ -60,6 +60,8 @@ const DATASET_NOTES: Record<DatasetKind, string> = {
   gaussian_mixture: 'Gaussian blobs, one per class.',
   spirals: 'Two interleaved spirals (2 classes), embedded in inputSize dimensions.',
   sparse: 'Sparse inputs, labels from a random linear teacher.',
+  slowly_changing:
+    'Slowly-changing regression: inputSize − 1 random bits plus a constant 1; the first "flipping" bits stay fixed within a task and one of them flips at each task switch. Target: a fixed teacher of threshold units with ±1 weights.',
   file: 'File data sets (.npy / .csv) are only available from the command line (deadunits run); the browser cannot load them.',
 };
 
