@@ -13,6 +13,16 @@ export const RngPurpose = {
   batchOrder: 4,
   dataset: 5,
   probeSet: 6,
+  /** Slowly-changing regression: the bit that flips at each task switch, and the bits drawn every step. */
+  bitflip: 7,
+  /** Task switches: the input permutation (layer 0) and the class relabelling (layer 1) of each task. */
+  taskPermutation: 8,
+  /** Task switches: the re-initialised output layer (layer = its weight layer index). */
+  taskReset: 9,
+  /** Continual backprop: the incoming weights of replaced units (layer = the unit's layer). */
+  cbpInit: 10,
+  /** Shrink & Perturb: the noise added to every parameter (layer = the weight layer). */
+  perturb: 11,
 } as const;
 export type RngPurpose = keyof typeof RngPurpose;
 
