@@ -3,15 +3,15 @@
 import { initDraw, type InitScheme } from '../spec/init-schemes';
 import { openUnitFloat, philox4x32, unitFloat, type Key } from '../spec/philox';
 
-/** Uniform in [-limit, limit): counter (i >> 2, 0, 0, 0), word i & 3. Exact in f32 (see shaders/init.wgsl). */
-export function initUniformAt(key: Key, i: number, limit: number): number {
-  const u = unitFloat(philox4x32([i >>> 2, 0, 0, 0], key)[i & 3]);
+/** Uniform in [-limit, limit): counter (i >> 2, 0, draw, 0), word i & 3 (draw: see init_uniform_draw_at). Exact in f32 (see shaders/init.wgsl). */
+export function initUniformAt(key: Key, i: number, limit: number, draw = 0): number {
+  const u = unitFloat(philox4x32([i >>> 2, 0, draw >>> 0, 0], key)[i & 3]);
   return Math.fround((2 * u - 1) * limit);
 }
 
-/** N(0, std²) by Box-Muller: counter (i >> 1, 1, 0, 0), words 2(i & 1) and 2(i & 1) + 1. f64 then one rounding. */
-export function initNormalAt(key: Key, i: number, std: number): number {
-  const words = philox4x32([i >>> 1, 1, 0, 0], key);
+/** N(0, std²) by Box-Muller: counter (i >> 1, 1, draw, 0), words 2(i & 1) and 2(i & 1) + 1. f64 then one rounding. */
+export function initNormalAt(key: Key, i: number, std: number, draw = 0): number {
+  const words = philox4x32([i >>> 1, 1, draw >>> 0, 0], key);
   const pair = (i & 1) * 2;
   const u1 = openUnitFloat(words[pair]);
   const u2 = unitFloat(words[pair + 1]);
