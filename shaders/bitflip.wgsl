@@ -8,13 +8,6 @@
 //   the random bits of probe row r:            (r, 0, block, 1)
 //   the bit that flips when task k begins:     (k, 0, 0, 2), word 0, scaled to [0, flipping)
 
-struct StepState {
-  step: u32,
-  lr: f32,
-  bias_correction1: f32,
-  bias_correction2: f32,
-}
-
 struct BitflipParams {
   rows: u32,            // batch rows (inputs, targets) or probe rows (probe)
   input_size: u32,      // m + 1

@@ -11,13 +11,6 @@
 // Scores are non-negative, so their bits order as the numbers do; (bits, index) is a strict total order and the
 // choice is the same whatever the reduction order. Mirrors src/reference/cbp.ts (selection bit for bit).
 
-struct StepState {
-  step: u32,
-  lr: f32,
-  bias_correction1: f32,
-  bias_correction2: f32,
-}
-
 struct CbpParams {
   rows: u32,          // activity: batch rows; reset_units: rows of the parameter block
   cols: u32,          // activity, outgoing, reset_units: columns of the block

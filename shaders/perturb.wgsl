@@ -5,13 +5,6 @@
 // is row fan_in of the same index space (as if it were the weight of a constant input), so shards and biases never
 // share a number. Mirrors src/reference/perturb.ts (up to the GPU's log/cos and a possible FMA contraction).
 
-struct StepState {
-  step: u32,
-  lr: f32,
-  bias_correction1: f32,
-  bias_correction2: f32,
-}
-
 struct PerturbParams {
   rows: u32,
   cols: u32,

@@ -8,13 +8,6 @@
 // holds n - 1, each round function a Philox word under counter (half, k, round, 0), and "cycle walking" (apply
 // again until the value falls below n), which keeps it a permutation of [0, n). Mirrors src/reference/tasks.ts.
 
-struct StepState {
-  step: u32,
-  lr: f32,
-  bias_correction1: f32,
-  bias_correction2: f32,
-}
-
 struct TaskParams {
   rows: u32,
   cols: u32,         // permute_columns: features; relabel: classes; reset_block: block columns

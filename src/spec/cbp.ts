@@ -1,9 +1,12 @@
 // Continual backprop's GPU state and its fixed-point replacement count (shaders/cbp.wgsl; CPU oracle
 // src/reference/cbp.ts), shared by the engine, which allocates and checkpoints it, and the oracle.
 
-/** Words per unit of the per-layer unit buffer: utility, power (decay^age), age, score bits, activity, outgoing. */
-export const CBP_UNIT_WORDS = 6;
-export const CbpUnitWord = { utility: 0, power: 1, age: 2, score: 3, activity: 4, outgoing: 5 } as const;
+import { wgslStruct } from './wgsl-struct';
+
+/** One unit of the per-layer unit buffer (struct CbpUnit): utility, power (decay^age), age, score bits, activity, outgoing. */
+export const CBP_UNIT = wgslStruct('cbp.wgsl', 'CbpUnit', { utility: 'f32', power: 'f32', age: 'u32', score: 'u32', activity: 'f32', outgoing: 'f32' });
+export const CBP_UNIT_WORDS = CBP_UNIT.byteSize / 4;
+export const CbpUnitWord = CBP_UNIT.index;
 
 /** Selection buffer words before the chosen units: count, accumulator whole part, its fraction, eligible units. */
 export const CBP_SELECTION_HEADER = 4;

@@ -4,6 +4,7 @@ import { BitflipKernel } from '../../src/gpu/kernels/bitflip';
 import { bitflipBatchInputs, bitflipBitsAt, bitflipProbeInputs, bitflipSwitch, bitflipTargets } from '../../src/reference/bitflip';
 import { bitflipProbeRows } from '../../src/spec/bitflip';
 import { rngKey } from '../../src/spec/rng-streams';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 import { expectBitExact, runDispatches, useGpu, writeStepState } from './harness';
 
 describe('slowly-changing regression on the GPU', () => {
@@ -22,7 +23,7 @@ describe('slowly-changing regression on the GPU', () => {
       const kernel = await BitflipKernel.create(t.gpu, { maxWorkgroupsPerDimension: 3 });
       const problem = makeBitflipProblem(7, inputSize, flipping, width, 0.7);
       const key = rngKey(7, 'bitflip');
-      const stepState = t.zeros('stepState', 4);
+      const stepState = t.zeros('stepState', STEP_STATE_WORDS);
       const flipBits = t.u32('flipBits', flipping > 0 ? problem.initialBits : [0]);
       const teacher = t.f32('teacher', problem.teacher);
       const inputs = t.zeros('inputs', batch * inputSize);
@@ -71,7 +72,7 @@ describe('slowly-changing regression on the GPU', () => {
       teacherWidth: 10,
       taskEvery: 5,
       key,
-      stepState: t.zeros('stepState', 4),
+      stepState: t.zeros('stepState', STEP_STATE_WORDS),
       flipBits,
       teacher: t.f32('teacher', problem.teacher),
     });

@@ -3,6 +3,7 @@ import { CbpKernel } from '../../src/gpu/kernels/cbp';
 import { CbpUnits, cbpActivity, cbpIncomingColumn, cbpOutgoing, cbpSelect, cbpUtility } from '../../src/reference/cbp';
 import { CBP_CHOSEN, CBP_SELECTION_HEADER, CBP_UNIT_WORDS, cbpInitialUnits, cbpMaxReplace, cbpRateFixed } from '../../src/spec/cbp';
 import { rngKey } from '../../src/spec/rng-streams';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 import type { InitScheme } from '../../src/spec/init-schemes';
 import { expectBitExact, expectClose, randomArray, runDispatches, useGpu, writeStepState } from './harness';
 
@@ -167,7 +168,7 @@ describe('continual backprop on the GPU', () => {
       const chosen = [40, 3, 31];
       const maxReplace = 4;
       const selection = t.u32('selection', [chosen.length, 0, 0, 0, ...chosen, 0]);
-      const stepState = t.zeros('stepState', 4);
+      const stepState = t.zeros('stepState', STEP_STATE_WORDS);
       writeStepState(t.device, stepState, { step: 777 });
       const key = rngKey(11, 'cbpInit', 1);
       const unitState = t.u32('units', cbpInitialUnits(units));

@@ -2,6 +2,7 @@ import { describe, it } from 'vitest';
 import { PerturbKernel } from '../../src/gpu/kernels/perturb';
 import { shrinkPerturbAt } from '../../src/reference/perturb';
 import { rngKey } from '../../src/spec/rng-streams';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 import { expectBitExact, expectClose, randomArray, runDispatches, useGpu, writeStepState } from './harness';
 
 describe('Shrink & Perturb on the GPU', () => {
@@ -17,7 +18,7 @@ describe('Shrink & Perturb on the GPU', () => {
     const args = { key: rngKey(3, 'perturb', 2), shrink: 1e-2, noise: 0.05, ...shape };
     const initial = randomArray(shape.rows * shape.cols, 4);
     const buffer = t.f32('param', initial);
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     const d = kernel.prepare({ label: 'perturb', stepState, param: { buffer, ld: shape.cols }, ...args });
     let want = initial;
     for (let step = 0; step < 6; step++) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TasksKernel } from '../../src/gpu/kernels/tasks';
 import { permuteColumns, relabel, resetBlockAt, taskAt, taskPermutation } from '../../src/reference/tasks';
 import { rngKey } from '../../src/spec/rng-streams';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 import type { InitScheme } from '../../src/spec/init-schemes';
 import { expectBitExact, expectClose, randomArray, runDispatches, useGpu, writeStepState } from './harness';
 
@@ -38,7 +39,7 @@ describe('task switches on the GPU', () => {
     const kernel = await TasksKernel.create(t.gpu, { maxWorkgroupsPerDimension: 2 });
     const key = rngKey(9, 'taskPermutation', 0);
     const input = randomArray(rows * cols, 3);
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     const src = t.f32('src', input);
     const dst = t.zeros('dst', rows * cols);
     for (const completed of [false, true]) {
@@ -58,7 +59,7 @@ describe('task switches on the GPU', () => {
     const key = rngKey(9, 'taskPermutation', 1);
     const rows = 70;
     const classes = 10;
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     const original = Uint32Array.from({ length: rows }, (_, i) => (i * 7) % classes);
     for (const step of [0, 4, 5, 12]) {
       const labels = t.u32('labels', original);
@@ -77,7 +78,7 @@ describe('task switches on the GPU', () => {
     // A column block (offset 32) of a 37 x 70 matrix, as a sharded layer holds it.
     const [rows, cols, globalCols, colOffset] = [37, 38, 70, 32];
     const initial = randomArray(rows * cols, 1);
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     for (const states of [0, 1, 2]) {
       const param = t.f32('param', initial);
       const stateBuffers = Array.from({ length: states }, (_, s) => t.f32(`state${s}`, randomArray(rows * cols, 10 + s)));

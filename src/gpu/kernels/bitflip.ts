@@ -6,9 +6,22 @@ import type { GpuContext } from '../device.js';
 import { composeDispatches, prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
+import { checkStepStateBuffer } from './schedule.js';
 
 /** Threads per workgroup of batch_inputs / probe_inputs (one per input bit) and of teacher_targets (one row). */
 export const BITFLIP_WORKGROUPS = { INPUTS_WG: 256, TARGETS_WG: 64 } as const;
+
+export const BITFLIP_PARAMS = wgslStruct('bitflip.wgsl', 'BitflipParams', {
+  rows: 'u32',
+  inputSize: 'u32',
+  flipping: 'u32',
+  teacherWidth: 'u32',
+  taskEvery: 'u32',
+  exhaustive: 'u32',
+  key0: 'u32',
+  key1: 'u32',
+});
 
 export interface BitflipProblemBuffers {
   /** m + 1. */
@@ -61,16 +74,17 @@ export class BitflipKernel {
 
   private params(label: string, p: BitflipProblemBuffers, rows: number, exhaustive: boolean): GPUBuffer {
     checkProblem(label, p);
-    return createUniform(this.device, `${label}.params`, [
-      ['u32', rows],
-      ['u32', p.inputSize],
-      ['u32', p.flipping],
-      ['u32', p.teacherWidth],
-      ['u32', p.taskEvery],
-      ['u32', exhaustive ? 1 : 0],
-      ['u32', p.key[0]],
-      ['u32', p.key[1]],
-    ]);
+    checkStepStateBuffer(label, p.stepState);
+    return createUniform(this.device, `${label}.params`, BITFLIP_PARAMS, {
+      rows,
+      inputSize: p.inputSize,
+      flipping: p.flipping,
+      teacherWidth: p.teacherWidth,
+      taskEvery: p.taskEvery,
+      exhaustive: exhaustive ? 1 : 0,
+      key0: p.key[0],
+      key1: p.key[1],
+    });
   }
 
   /**

@@ -9,6 +9,8 @@ import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
+import { checkStepStateBuffer } from './schedule.js';
 
 export const CBP_WORKGROUPS = { CBP_WG: 64, SELECT_WG: 256 } as const;
 const DISTRIBUTION = { uniform: 0, normal: 1, constant: 2 } as const;
@@ -66,11 +68,41 @@ interface ResetCommon extends LayerArgs {
 
 export type ResetArgs =
   /** A block of W_l: chosen units among columns [unitOffset, unitOffset + cols) get fresh draws (rowOffset: the block's first global row). */
-  | (ResetCommon & { mode: 'incoming'; unitOffset: number; rowOffset: number; scheme: InitScheme; fanIn: number; fanOut: number; key: readonly [number, number] })
+  | (ResetCommon & {
+      mode: 'incoming';
+      unitOffset: number;
+      rowOffset: number;
+      scheme: InitScheme;
+      fanIn: number;
+      fanOut: number;
+      key: readonly [number, number];
+    })
   /** A bias block of layer l: chosen units among its columns get `value`. */
   | (ResetCommon & { mode: 'bias'; unitOffset: number; value: number })
   /** A block of W_{l+1}: chosen units among its rows [unitOffset, unitOffset + rows) get 0. */
   | (ResetCommon & { mode: 'outgoing'; unitOffset: number });
+
+export const CBP_PARAMS = wgslStruct('cbp.wgsl', 'CbpParams', {
+  rows: 'u32',
+  cols: 'u32',
+  ld: 'u32',
+  unitOffset: 'u32',
+  accumulate: 'u32',
+  invRows: 'f32',
+  units: 'u32',
+  decay: 'f32',
+  maturity: 'u32',
+  rateFixed: 'u32',
+  maxReplace: 'u32',
+  mode: 'u32',
+  rowOffset: 'u32',
+  kind: 'u32',
+  scale: 'f32',
+  states: 'u32',
+  key0: 'u32',
+  key1: 'u32',
+});
+type ParamField = keyof typeof CBP_PARAMS.fields;
 
 type Entry = 'activity' | 'outgoing' | 'utility' | 'selectUnits' | 'resetUnits';
 
@@ -83,20 +115,27 @@ export class CbpKernel {
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<CbpKernel> {
     const pipeline = (entryPoint: string) => computePipeline(gpu.device, { family: 'Cbp', source, entryPoint, usesInitDraw: true, constants: CBP_WORKGROUPS });
-    const [activity, outgoing, utility, selectUnits, resetUnits] = await Promise.all(['activity', 'outgoing', 'utility', 'select_units', 'reset_units'].map(pipeline));
+    const [activity, outgoing, utility, selectUnits, resetUnits] = await Promise.all(
+      ['activity', 'outgoing', 'utility', 'select_units', 'reset_units'].map(pipeline),
+    );
     return new CbpKernel(gpu.device, { activity, outgoing, utility, selectUnits, resetUnits }, options.maxWorkgroupsPerDimension);
   }
 
   private params(label: string, f: Partial<Record<ParamField, number>>): GPUBuffer {
-    return createUniform(
-      this.device,
-      `${label}.params`,
-      PARAM_FIELDS.map(([name, type]) => [type, f[name] ?? 0] as const),
-    );
+    // Fields an entry point does not read are 0.
+    const values = Object.fromEntries(CBP_PARAMS.fieldNames.map((name) => [name, f[name] ?? 0])) as Record<ParamField, number>;
+    return createUniform(this.device, `${label}.params`, CBP_PARAMS, values);
   }
 
   private dispatch(label: string, entry: Entry, buffers: (GPUBuffer | null)[], workgroups: number, owned: GPUBuffer[]): Dispatch {
-    return prepareDispatch(this.device, { label, pipeline: this.pipelines[entry], buffers, workgroups, owned, maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension });
+    return prepareDispatch(this.device, {
+      label,
+      pipeline: this.pipelines[entry],
+      buffers,
+      workgroups,
+      owned,
+      maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
+    });
   }
 
   /** activity[unitOffset + c] = mean over rows of |acts[r, c]|. */
@@ -104,9 +143,18 @@ export class CbpKernel {
     checkLayer(a);
     checkMatrix(a.label, 'acts', a.acts, a.rows, a.cols);
     if (a.unitOffset + a.cols > a.units) throw new RangeError(`${a.label}: units [${a.unitOffset}, ${a.unitOffset + a.cols}) exceed the layer's ${a.units}`);
-    const params = this.params(a.label, { rows: a.rows, cols: a.cols, ld: a.acts.ld, unitOffset: a.unitOffset, invRows: Math.fround(1 / a.rows), units: a.units });
+    const params = this.params(a.label, {
+      rows: a.rows,
+      cols: a.cols,
+      ld: a.acts.ld,
+      unitOffset: a.unitOffset,
+      invRows: Math.fround(1 / a.rows),
+      units: a.units,
+    });
     if ((a.acts.offset ?? 0) !== 0) throw new RangeError(`${a.label}: acts must start at offset 0`);
-    return this.dispatch(a.label, 'activity', [null, params, a.acts.buffer, null, null, null, a.unitState], Math.ceil(a.cols / CBP_WORKGROUPS.CBP_WG), [params]);
+    return this.dispatch(a.label, 'activity', [null, params, a.acts.buffer, null, null, null, a.unitState], Math.ceil(a.cols / CBP_WORKGROUPS.CBP_WG), [
+      params,
+    ]);
   }
 
   /** outgoing[unitOffset + r] (+)= Σ_c |W[r, c]|. */
@@ -114,8 +162,17 @@ export class CbpKernel {
     checkLayer(a);
     checkMatrix(a.label, 'weights', a.weights, a.rows, a.cols);
     if ((a.weights.offset ?? 0) !== 0) throw new RangeError(`${a.label}: weights must start at offset 0`);
-    const params = this.params(a.label, { rows: a.rows, cols: a.cols, ld: a.weights.ld, unitOffset: a.unitOffset, accumulate: a.accumulate ? 1 : 0, units: a.units });
-    return this.dispatch(a.label, 'outgoing', [null, params, null, a.weights.buffer, null, null, a.unitState], Math.ceil(a.rows / CBP_WORKGROUPS.CBP_WG), [params]);
+    const params = this.params(a.label, {
+      rows: a.rows,
+      cols: a.cols,
+      ld: a.weights.ld,
+      unitOffset: a.unitOffset,
+      accumulate: a.accumulate ? 1 : 0,
+      units: a.units,
+    });
+    return this.dispatch(a.label, 'outgoing', [null, params, null, a.weights.buffer, null, null, a.unitState], Math.ceil(a.rows / CBP_WORKGROUPS.CBP_WG), [
+      params,
+    ]);
   }
 
   prepareUtility(a: UtilityArgs): Dispatch {
@@ -135,6 +192,7 @@ export class CbpKernel {
 
   prepareReset(a: ResetArgs): Dispatch {
     checkLayer(a);
+    checkStepStateBuffer(a.label, a.stepState);
     checkSelection(a.label, a.selection, a.maxReplace);
     checkMatrix(a.label, 'block', a.block, a.rows, a.cols);
     if ((a.block.offset ?? 0) !== 0) throw new RangeError(`${a.label}: block must start at offset 0`);
@@ -165,55 +223,17 @@ export class CbpKernel {
     const spares = [0, 1].filter((s) => a.states[s] === undefined).map((s) => createStorage(this.device, `${a.label}.noState${s + 1}`, 16));
     const [state1, state2] = [a.states[0] ?? spares[0], a.states[1] ?? spares[spares.length - 1]];
     const workgroups = Math.ceil((a.maxReplace * span) / CBP_WORKGROUPS.CBP_WG);
-    return this.dispatch(a.label, 'resetUnits', [a.stepState, params, null, a.block.buffer, state1, state2, null, a.selection], workgroups, [params, ...spares]);
+    return this.dispatch(a.label, 'resetUnits', [a.stepState, params, null, a.block.buffer, state1, state2, null, a.selection], workgroups, [
+      params,
+      ...spares,
+    ]);
   }
 }
 
-type ParamField =
-  | 'rows'
-  | 'cols'
-  | 'ld'
-  | 'unitOffset'
-  | 'accumulate'
-  | 'invRows'
-  | 'units'
-  | 'decay'
-  | 'maturity'
-  | 'rateFixed'
-  | 'maxReplace'
-  | 'mode'
-  | 'rowOffset'
-  | 'kind'
-  | 'scale'
-  | 'states'
-  | 'key0'
-  | 'key1';
-
-/** struct CbpParams, in WGSL order. */
-const PARAM_FIELDS: ReadonlyArray<readonly [ParamField, 'u32' | 'f32']> = [
-  ['rows', 'u32'],
-  ['cols', 'u32'],
-  ['ld', 'u32'],
-  ['unitOffset', 'u32'],
-  ['accumulate', 'u32'],
-  ['invRows', 'f32'],
-  ['units', 'u32'],
-  ['decay', 'f32'],
-  ['maturity', 'u32'],
-  ['rateFixed', 'u32'],
-  ['maxReplace', 'u32'],
-  ['mode', 'u32'],
-  ['rowOffset', 'u32'],
-  ['kind', 'u32'],
-  ['scale', 'f32'],
-  ['states', 'u32'],
-  ['key0', 'u32'],
-  ['key1', 'u32'],
-];
-
 function checkLayer(a: LayerArgs): void {
   if (!Number.isInteger(a.units) || a.units < 1) throw new RangeError(`${a.label}: units must be a positive integer, got ${a.units}`);
-  if (a.unitState.size < a.units * CBP_UNIT_WORDS * 4) throw new RangeError(`${a.label}: the unit buffer holds ${a.unitState.size} bytes; ${a.units} units need ${a.units * CBP_UNIT_WORDS * 4}`);
+  if (a.unitState.size < a.units * CBP_UNIT_WORDS * 4)
+    throw new RangeError(`${a.label}: the unit buffer holds ${a.unitState.size} bytes; ${a.units} units need ${a.units * CBP_UNIT_WORDS * 4}`);
 }
 
 function checkSelection(label: string, selection: GPUBuffer, maxReplace: number): void {

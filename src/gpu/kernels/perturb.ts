@@ -6,9 +6,25 @@ import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
+import { checkStepStateBuffer } from './schedule.js';
 
 export const PERTURB_WORKGROUPS = { PERTURB_WG: 256 } as const;
 const U32_MAX = 0xffffffff;
+
+export const PERTURB_PARAMS = wgslStruct('perturb.wgsl', 'PerturbParams', {
+  rows: 'u32',
+  cols: 'u32',
+  ld: 'u32',
+  globalCols: 'u32',
+  rowOffset: 'u32',
+  colOffset: 'u32',
+  every: 'u32',
+  keep: 'f32',
+  noise: 'f32',
+  key0: 'u32',
+  key1: 'u32',
+});
 
 export interface PerturbArgs {
   label: string;
@@ -58,19 +74,20 @@ export class PerturbKernel {
     if ((rowOffset + a.rows) * a.globalCols > U32_MAX + 1) throw new RangeError(`${a.label}: ${rowOffset + a.rows} x ${a.globalCols} exceeds 2^32 elements`);
     const needed = a.rows === 0 || a.cols === 0 ? 0 : (a.rows - 1) * a.param.ld + a.cols;
     if (needed * 4 > a.param.buffer.size) throw new RangeError(`${a.label}: param needs ${needed} elements but its buffer holds ${a.param.buffer.size / 4}`);
-    const params = createUniform(this.device, `${a.label}.params`, [
-      ['u32', a.rows],
-      ['u32', a.cols],
-      ['u32', a.param.ld],
-      ['u32', a.globalCols],
-      ['u32', rowOffset],
-      ['u32', colOffset],
-      ['u32', a.every],
-      ['f32', Math.fround(1 - a.shrink)],
-      ['f32', a.noise],
-      ['u32', a.key[0]],
-      ['u32', a.key[1]],
-    ]);
+    checkStepStateBuffer(a.label, a.stepState);
+    const params = createUniform(this.device, `${a.label}.params`, PERTURB_PARAMS, {
+      rows: a.rows,
+      cols: a.cols,
+      ld: a.param.ld,
+      globalCols: a.globalCols,
+      rowOffset,
+      colOffset,
+      every: a.every,
+      keep: Math.fround(1 - a.shrink),
+      noise: a.noise,
+      key0: a.key[0],
+      key1: a.key[1],
+    });
     return prepareDispatch(this.device, {
       label: a.label,
       pipeline: this.pipeline,

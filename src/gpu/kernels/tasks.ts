@@ -8,10 +8,27 @@ import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
+import { checkStepStateBuffer } from './schedule.js';
 
 export const TASKS_WORKGROUPS = { TASKS_WG: 64 } as const;
 const WG = TASKS_WORKGROUPS.TASKS_WG;
 const DISTRIBUTION = { uniform: 0, normal: 1, constant: 2 } as const;
+
+export const TASK_PARAMS = wgslStruct('tasks.wgsl', 'TaskParams', {
+  rows: 'u32',
+  cols: 'u32',
+  taskEvery: 'u32',
+  completed: 'u32',
+  key0: 'u32',
+  key1: 'u32',
+  globalCols: 'u32',
+  rowOffset: 'u32',
+  colOffset: 'u32',
+  kind: 'u32',
+  scale: 'f32',
+  states: 'u32',
+});
 
 interface TaskArgs {
   label: string;
@@ -75,20 +92,21 @@ export class TasksKernel {
     fields: Partial<Record<'rows' | 'cols' | 'completed' | 'globalCols' | 'rowOffset' | 'colOffset' | 'kind' | 'states', number>>,
     scale = 0,
   ) {
-    return createUniform(this.device, `${a.label}.params`, [
-      ['u32', fields.rows ?? 0],
-      ['u32', fields.cols ?? 0],
-      ['u32', a.taskEvery],
-      ['u32', fields.completed ?? 0],
-      ['u32', a.key[0]],
-      ['u32', a.key[1]],
-      ['u32', fields.globalCols ?? 0],
-      ['u32', fields.rowOffset ?? 0],
-      ['u32', fields.colOffset ?? 0],
-      ['u32', fields.kind ?? 0],
-      ['f32', scale],
-      ['u32', fields.states ?? 0],
-    ]);
+    checkStepStateBuffer(a.label, a.stepState);
+    return createUniform(this.device, `${a.label}.params`, TASK_PARAMS, {
+      rows: fields.rows ?? 0,
+      cols: fields.cols ?? 0,
+      taskEvery: a.taskEvery,
+      completed: fields.completed ?? 0,
+      key0: a.key[0],
+      key1: a.key[1],
+      globalCols: fields.globalCols ?? 0,
+      rowOffset: fields.rowOffset ?? 0,
+      colOffset: fields.colOffset ?? 0,
+      kind: fields.kind ?? 0,
+      scale,
+      states: fields.states ?? 0,
+    });
   }
 
   private dispatch(label: string, entry: Entry, buffers: (GPUBuffer | null)[], threads: number, owned: GPUBuffer[]): Dispatch {
