@@ -53,7 +53,7 @@ async function measureReadback(ctx: SuiteContext, plan: ReadbackPlan): Promise<{
         encoder.copyBufferToBuffer(source, 0, slots[i], 0, plan.bytes);
         device.queue.submit([encoder.finish()]);
         busy[i] = slots[i].mapAsync(GPUMapMode.READ).then(() => {
-          // The copy out of the mapped range is part of what a reader pays (Observatory.take does the same).
+          // The copy out of the mapped range is part of what a reader pays (SnapshotRing.take in src/engine/snapshot-ring.ts does the same).
           const bytes = new Uint8Array(slots[i].getMappedRange().slice(0));
           checksum += bytes[bytes.length - 1];
           copies++;

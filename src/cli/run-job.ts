@@ -8,38 +8,29 @@
 //   and produced again), losing at most one checkpoint interval of work;
 // - an aborted `signal` finishes the chunk in flight, writes a checkpoint and returns 'interrupted'.
 // Same seed, same adapter: a run interrupted and resumed (or recovered) ends bit-identical to an uninterrupted one.
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+//
+// RunJob drives the pieces, each in its own module: the engine objects on the current device (./run-session.ts),
+// the device and its replacement after a loss (./device-recovery.ts), the snapshot sinks (the divergence watch,
+// metrics rows, unit maps), checkpoints, progress, and the report (./outputs/).
+import { mkdir } from 'node:fs/promises';
 import { ConfigError, toJson, type RunConfig } from '../config';
-import { runData } from '../data';
-import type { Snapshot } from '../engine/observatory';
-import { openRun, SNAPSHOT_RING_SIZE, type OpenedRun } from '../engine/open-run';
-import type { NonFiniteParameters } from '../engine/parameter-check';
-import { acquireNodeGpu } from '../gpu/dawn';
+import { runData, type Dataset, type ProbeSet } from '../data';
+import { SNAPSHOT_RING_SIZE, type RunData } from '../engine/open-run';
+import { SnapshotSinks } from '../engine/snapshot-sink';
 import type { GpuContext } from '../gpu/device';
-import { writeFileAtomic, checkpointFileName, latestCheckpoint, pruneCheckpoints } from '../io/atomic-file';
-import { checkpointFromSafetensors, checkpointToSafetensors } from '../io/checkpoint';
-import { metricsFromSnapshot, type MetricsRow } from '../report/metrics';
-import { answerSeedQuestion, summarizeUnitHistory, type LayerHistorySummary, type SeedAnswer } from '../report/seed-answer';
-import { RunChartData } from '../report/charts-run';
-import { renderReportMarkdown } from '../report/report-md';
-import { PRECEDENCE, UNIT_STATES } from '../report/unit-states';
-import { configSummary } from './config-summary';
-import { MetricsWriter, readMetricsRows, truncateMetrics } from './outputs/metrics-writer';
-import { unitMapInterval, writeUnitMaps } from './outputs/unit-maps';
-import { createProgress, type Progress, type ProgressMode } from './progress';
-import {
-  claimRunDir,
-  readManifest,
-  readRunConfig,
-  runPaths,
-  RunDirError,
-  unitMapFile,
-  writeManifest,
-  type RunManifest,
-  type RunPaths,
-  type UnitMapKind,
-} from './run-dir';
+import { writeFileAtomic } from '../io/atomic-file';
+import type { MetricsRow } from '../report/metrics';
+import { answerSeedQuestion, type LayerHistorySummary, type SeedAnswer } from '../report/seed-answer';
+import { DeviceRecovery } from './device-recovery';
+import { divergenceMessage, DivergenceWatch, type Divergence } from './divergence-watch';
+import { Checkpoints, type ManifestFields } from './outputs/checkpoints';
+import { MetricsSink } from './outputs/metrics-sink';
+import { ProgressOutput } from './outputs/progress-output';
+import { clearFailure, recordFailure, writeReport, type RunEndStatus } from './outputs/run-report';
+import { UnitMapSink } from './outputs/unit-map-sink';
+import type { ProgressMode } from './progress';
+import { claimRunDir, readManifest, readRunConfig, runPaths, RunDirError, writeManifest, type RunManifest, type RunPaths, type UnitMapKind } from './run-dir';
+import { RunSession } from './run-session';
 
 export interface RunJobOptions {
   /** Validated. */
@@ -66,7 +57,7 @@ export interface RunJobOptions {
 }
 
 export interface RunJobResult {
-  status: 'completed' | 'interrupted' | 'non-finite';
+  status: RunEndStatus;
   step: number;
   outDir: string;
   last: MetricsRow | null;
@@ -82,12 +73,6 @@ export interface RunJobResult {
  * honoured between chunks: a few seconds keeps Ctrl-C prompt even for nets that take seconds per step.
  */
 const CHUNK_SECONDS = 2;
-/** Consecutive device losses without a checkpoint in between before the run gives up. */
-const MAX_RECOVERIES = 3;
-
-class DeviceLostError extends Error {
-  override name = 'DeviceLostError';
-}
 
 /** Starts a run in `options.outDir` (or continues it, when the folder holds this same run). */
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
@@ -117,7 +102,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await mkdir(paths.checkpoints, { recursive: true });
   const manifest = manifestOf(options, 'running', 0);
   await writeManifest(outDir, manifest);
-  return execute(config, paths, manifest, options);
+  return new RunJob(config, paths, manifest, options).run();
 }
 
 /** Continues the run in `outDir` from its latest checkpoint, with the options it was started with unless given here. */
@@ -140,7 +125,7 @@ export async function resumeJob(outDir: string, options: Partial<Omit<RunJobOpti
       `${outDir} stopped on a non-finite value (${manifest.message ?? 'see FAILED.md'}); resuming would repeat it bit for bit (same seed, same data): change the configuration (e.g. a lower lr) and start a new run`,
     );
   }
-  return execute(config, runPaths(outDir), manifestOf(full, 'running', manifest.step), full);
+  return new RunJob(config, runPaths(outDir), manifestOf(full, 'running', manifest.step), full).run();
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -154,7 +139,7 @@ function checkOptions(o: RunJobOptions): void {
     throw new RangeError(`keepCheckpoints must be an integer >= 1, got ${o.keepCheckpoints}`);
 }
 
-function manifestOf(o: RunJobOptions, status: RunManifest['status'], step: number, message?: string): Omit<RunManifest, 'format' | 'version'> {
+function manifestOf(o: RunJobOptions, status: RunManifest['status'], step: number, message?: string): ManifestFields {
   return {
     checkpointEvery: o.checkpointEvery,
     keepCheckpoints: o.keepCheckpoints,
@@ -166,234 +151,154 @@ function manifestOf(o: RunJobOptions, status: RunManifest['status'], step: numbe
   };
 }
 
-/** The engine objects of one device: rebuilt from the latest checkpoint after a device loss. */
-type Session = OpenedRun;
+/** How training on one session ended. */
+type Outcome = { status: 'completed' } | { status: 'interrupted'; message: string } | { status: 'non-finite'; divergence: Divergence };
 
-/** Where the run stands, across device losses. */
-interface RunState {
-  last: MetricsRow | null;
-  /** First step whose loss was NaN / Infinity (1-based: the n-th training step), once seen. */
-  badLossStep: number | null;
-  /** Step of the latest snapshot handled (its losses have been checked up to here). */
-  checkedStep: number;
-}
+/** One run job: trains the run in `paths` to its end, through device losses, into its outputs. */
+class RunJob {
+  private readonly log: (line: string) => void;
+  private readonly data: RunData<Dataset, ProbeSet>;
+  private readonly divergence: DivergenceWatch;
+  private readonly metrics: MetricsSink;
+  /** Every snapshot goes through these, in this order. */
+  private readonly snapshots: SnapshotSinks;
+  private readonly checkpoints: Checkpoints;
+  /** Created once the device is there (a bar drawn before a failed device acquisition would be left behind). */
+  private progress: ProgressOutput | null = null;
+  private session: RunSession | null = null;
 
-async function execute(config: RunConfig, paths: RunPaths, manifest: Omit<RunManifest, 'format' | 'version'>, options: RunJobOptions): Promise<RunJobResult> {
-  const log = options.log ?? (() => undefined);
-  const every = config.snapshot.every;
-  const target = config.steps;
-  const layerCount = config.hidden.length;
-  const csv = options.csv ?? false;
-  const unitMaps = options.unitMaps ?? 'png';
-  const mapEvery = unitMapInterval(target, every);
-  const lastSnapshotStep = Math.floor(target / every) * every;
+  constructor(
+    private readonly config: RunConfig,
+    private readonly paths: RunPaths,
+    private readonly manifest: ManifestFields,
+    private readonly options: RunJobOptions,
+  ) {
+    this.log = options.log ?? (() => undefined);
+    this.data = runData(config);
+    const files = { csv: options.csv ?? false, layerCount: config.hidden.length };
+    this.divergence = new DivergenceWatch((line) => this.note(line));
+    this.metrics = new MetricsSink(paths, files, () => this.session!.timing());
+    const unitMaps = new UnitMapSink(paths, options.unitMaps ?? 'png', config.steps, config.snapshot.every);
+    this.snapshots = new SnapshotSinks(this.divergence, this.metrics, unitMaps);
+    this.checkpoints = new Checkpoints(paths, config, manifest, options.checkpointEvery, options.keepCheckpoints);
+  }
 
-  const data = runData(config);
+  /** A message during the run (through the progress bar, if any). */
+  private note(line: string): void {
+    if (this.progress) this.progress.note(line);
+    else this.log(line);
+  }
 
-  let gpu = options.gpu ?? (await acquireNodeGpu());
-  let ownGpu = !options.gpu;
-  let session: Session | null = null;
-  let lost = false;
-  let offLost = () => {};
-  const watch = (g: GpuContext) => {
-    offLost();
-    lost = false;
-    const off = g.onLost(() => {
-      lost = true;
-      // Wakes a reader waiting for snapshots that will never come back from a dead device.
-      session?.observatory.destroy();
-    });
-    offLost = () => void off();
-  };
-  watch(gpu);
-
-  const state: RunState = { last: null, badLossStep: null, checkedStep: 0 };
-  const metrics: { writer: MetricsWriter | null } = { writer: null };
-  let progress: Progress | null = null;
-  let recoveries = 0;
-  let lostInARow = 0;
-  // Messages during training go through the bar (so it is not torn) when there is one, else to the caller's log.
-  const note = (line: string) => (progress && (options.progress ?? 'none') !== 'none' ? progress.log(line) : log(line));
-
-  const openSession = async (): Promise<Session> => {
-    // A checkpoint at step 0 (a run stopped before its first chunk) holds nothing a fresh start would not redo.
-    const found = await latestCheckpoint(paths.checkpoints);
-    const latest = found && found.step > 0 ? found : null;
-    let restored: ReturnType<typeof checkpointFromSafetensors> | null = null;
-    if (latest) {
-      restored = checkpointFromSafetensors(new Uint8Array(await readFile(latest.path)));
-      if (JSON.stringify(restored.config) !== JSON.stringify(config))
-        throw new RunDirError(`${latest.path} belongs to another configuration than ${paths.config}`);
-      if (!restored.observatory) throw new RunDirError(`${latest.path} has no observatory state (unit history): it was not written by a run`);
+  async run(): Promise<RunJobResult> {
+    const recovery = await DeviceRecovery.start(
+      this.options.gpu,
+      () => this.session?.abandonSnapshots(),
+      (line) => this.note(line),
+    );
+    try {
+      this.progress = new ProgressOutput(this.options.progress ?? 'none', this.config.steps, this.manifest.step, this.log);
+      const outcome = await this.trainThroughLosses(recovery);
+      return await this.finish(outcome, recovery.gpu, recovery.recoveries);
+    } finally {
+      this.progress?.stop();
+      await this.snapshots.close();
+      this.session?.destroy();
+      recovery.close();
     }
-    const run = await openRun(gpu, { config, data, saved: restored });
-    // What the checkpoint does not cover is produced again (an empty folder starts from scratch).
-    await metrics.writer?.close();
-    metrics.writer = null;
-    await truncateMetrics(paths, latest ? latest.step : -1, { csv, layerCount });
-    metrics.writer = await MetricsWriter.open(paths, { csv, layerCount });
-    state.checkedStep = run.trainer.step;
-    state.badLossStep = null;
-    return run;
-  };
+  }
 
-  let runStart = performance.now();
-  const handleSnapshot = async (snapshot: Snapshot, stepsPerSecond: number | null): Promise<void> => {
-    const row = metricsFromSnapshot(snapshot, { elapsedSeconds: (performance.now() - runStart) / 1000, stepsPerSecond });
-    // The snapshot's losses are those of steps (step - count, step]: the n-th entry is training step first + n + 1.
-    const first = snapshot.step - snapshot.losses.length;
-    if (state.badLossStep === null) {
-      const bad = snapshot.losses.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) state.badLossStep = first + bad + 1;
-      else if (first > state.checkedStep) {
-        // Only when the interval is longer than the GPU's loss history (lossHistoryCapacity in src/engine/open-run.ts): some losses were never seen.
-        note(`note: losses of steps ${state.checkedStep + 1}..${first} were not kept on the GPU and could not be checked`);
-      }
-    }
-    state.checkedStep = snapshot.step;
-    state.last = row;
-    await metrics.writer!.append(row);
-    if (unitMaps !== 'none' && (snapshot.step % mapEvery === 0 || snapshot.step === lastSnapshotStep)) {
-      await writeUnitMaps(paths, snapshot, unitMaps);
-    }
-  };
-
-  /** Losses of steps after the latest snapshot (a run or chunk that does not end on a snapshot step). */
-  const checkTailLosses = async (s: Session) => {
-    const from = state.checkedStep;
-    const count = s.trainer.step - from;
-    if (count <= 0 || state.badLossStep !== null || count > s.trainer.lossHistoryCapacity) return;
-    const losses = await s.trainer.readLosses(from, count);
-    const bad = losses.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) state.badLossStep = from + bad + 1;
-    state.checkedStep = s.trainer.step;
-  };
-
-  const writeCheckpoint = async (s: Session, status: RunManifest['status']) => {
-    const bytes = checkpointToSafetensors({ trainer: await s.trainer.readState(), observatory: await s.observatory.readState() }, config);
-    await writeFileAtomic(join(paths.checkpoints, checkpointFileName(s.trainer.step)), bytes);
-    await pruneCheckpoints(paths.checkpoints, options.keepCheckpoints);
-    await writeManifest(paths.dir, { ...manifest, status, step: s.trainer.step });
-    lostInARow = 0;
-  };
-
-  /** Trains to the end (or until interrupted / diverged) on the current session. Throws DeviceLostError on a lost device. */
-  const trainLoop = async (s: Session): Promise<{ status: RunJobResult['status']; message?: string; bad?: NonFiniteParameters | null }> => {
-    const { trainer, observatory } = s;
-    if (trainer.step === 0) {
-      // The step-0 snapshot (taken by Observatory.create): the network before training.
-      const snapshot = await observatory.next();
-      if (!snapshot) throw new DeviceLostError('the step-0 snapshot never came back');
-      await handleSnapshot(snapshot, null);
-    }
-    progress?.update(trainer.step, state.last);
-    // Steps per chunk, adapted to the measured speed (the chunking does not change the results, only when we wait).
-    let chunkSteps = s.spec.stepsPerSubmit;
-    while (trainer.step < target) {
-      if (options.signal?.aborted) {
-        await checkTailLosses(s);
-        await writeCheckpoint(s, 'interrupted');
-        return { status: 'interrupted', message: abortReason(options.signal) };
-      }
-      const start = trainer.step;
-      // Within the staging ring: every snapshot of the chunk is read after it, so none is skipped.
-      let end = Math.min(target, start + chunkSteps, (Math.floor(start / every) + SNAPSHOT_RING_SIZE) * every);
-      if (options.checkpointEvery > 0) end = Math.min(end, (Math.floor(start / options.checkpointEvery) + 1) * options.checkpointEvery);
-      const began = performance.now();
-      const skippedBefore = observatory.skipped;
-      await trainer.train(end - start);
-      const rate = (end - start) / Math.max(1e-9, (performance.now() - began) / 1000);
-      chunkSteps = Math.max(s.spec.stepsPerSubmit, Math.round(rate * CHUNK_SECONDS));
-      const expected = Math.floor(end / every) - Math.floor(start / every) - (observatory.skipped - skippedBefore);
-      for (let k = 0; k < expected; k++) {
-        const snapshot = await observatory.next();
-        if (!snapshot) throw new DeviceLostError('snapshots stopped coming back');
-        await handleSnapshot(snapshot, rate);
-      }
-      await options.testHooks?.afterChunk?.({ step: trainer.step, gpu });
-      if (lost) throw new DeviceLostError('device lost');
-      progress?.update(trainer.step, state.last);
-      await checkTailLosses(s);
-      const bad = await trainer.firstNonFiniteLayer();
-      if (state.badLossStep !== null || bad) return { status: 'non-finite', bad };
-      if (options.checkpointEvery > 0 && trainer.step % options.checkpointEvery === 0 && trainer.step < target) await writeCheckpoint(s, 'running');
-    }
-    await writeCheckpoint(s, 'completed');
-    return { status: 'completed' };
-  };
-
-  try {
-    progress = createProgress({ mode: options.progress ?? 'none', total: target, start: manifest.step });
-    let outcome: Awaited<ReturnType<typeof trainLoop>>;
+  /** Opens a session and trains to the end; after a device loss, again on a new device from the latest checkpoint. */
+  private async trainThroughLosses(recovery: DeviceRecovery): Promise<Outcome> {
     for (;;) {
       try {
-        session = await openSession();
-        if (session.trainer.step > 0) note(`continuing ${paths.dir} from step ${session.trainer.step}`);
-        runStart = performance.now();
-        outcome = await trainLoop(session);
-        break;
+        const session = await this.openSession(recovery.gpu);
+        if (session.step > 0) this.note(`continuing ${this.paths.dir} from step ${session.step}`);
+        return await this.train(session, recovery);
       } catch (error) {
-        if (!(await wasLost(gpu, lost))) throw error;
-        recoveries++;
-        lostInARow++;
-        if (lostInARow > MAX_RECOVERIES)
-          throw new Error(
-            `the WebGPU device was lost ${lostInARow} times without a checkpoint in between; giving up (last error: ${(error as Error).message})`,
-          );
-        note(`WebGPU device lost (${(error as Error).message}); acquiring a new one and continuing from the latest checkpoint`);
-        const old = session;
-        session = null;
-        try {
+        if (!(await recovery.wasLost())) throw error;
+        await recovery.replace(error as Error, () => {
+          const old = this.session;
+          this.session = null;
           old?.destroy();
-        } catch {
-          // Destroying objects of a lost device may fail; they are gone either way.
-        }
-        offLost();
-        if (ownGpu) gpu.device.destroy();
-        gpu = await acquireNodeGpu();
-        ownGpu = true;
-        watch(gpu);
+        });
       }
     }
-    const s = session!;
-    const step = s.trainer.step;
-    let message = outcome.message;
-    const status = outcome.status;
-    if (status === 'non-finite') {
-      message = nonFiniteMessage(state.badLossStep, outcome.bad ?? null, step);
-      const latest = await latestCheckpoint(paths.checkpoints);
-      await writeFileAtomic(paths.failed, new TextEncoder().encode(failedMarkdown(message, latest ? latest.step : null)));
-      await writeManifest(paths.dir, { ...manifest, status, step: latest ? latest.step : 0, message });
-    } else {
-      await unlink(paths.failed).catch(() => undefined);
+  }
+
+  private async openSession(gpu: GpuContext): Promise<RunSession> {
+    const session = await RunSession.open(gpu, this.config, this.data, this.paths);
+    this.session = session;
+    await this.metrics.reopen(session.resumedFrom);
+    this.divergence.restart(session.step);
+    return session;
+  }
+
+  /** Trains to the end, until interrupted or diverged. Throws DeviceLostError on a lost device. */
+  private async train(session: RunSession, recovery: DeviceRecovery): Promise<Outcome> {
+    const { trainer, spec } = session.run;
+    const target = this.config.steps;
+    const signal = this.options.signal;
+    if (trainer.step === 0) await session.deliverInitialSnapshot(this.snapshots);
+    this.progress?.update(trainer.step, this.metrics.last);
+    // Steps per chunk, adapted to the measured speed (the chunking does not change the results, only when we wait).
+    let chunkSteps = spec.stepsPerSubmit;
+    while (trainer.step < target) {
+      if (signal?.aborted) {
+        await this.divergence.checkTailLosses(trainer);
+        await this.writeCheckpoint(session, recovery, 'interrupted');
+        return { status: 'interrupted', message: abortReason(signal) };
+      }
+      const rate = await session.trainChunk(this.chunkEnd(trainer.step, chunkSteps), this.snapshots);
+      chunkSteps = Math.max(spec.stepsPerSubmit, Math.round(rate * CHUNK_SECONDS));
+      await this.options.testHooks?.afterChunk?.({ step: trainer.step, gpu: recovery.gpu });
+      recovery.throwIfLost();
+      this.progress?.update(trainer.step, this.metrics.last);
+      const divergence = await this.divergence.check(trainer);
+      if (divergence) return { status: 'non-finite', divergence };
+      if (this.checkpoints.dueAt(trainer.step) && trainer.step < target) await this.writeCheckpoint(session, recovery, 'running');
     }
-    const layers: LayerHistorySummary[] = [];
-    for (let l = 1; l <= layerCount; l++) layers.push(summarizeUnitHistory(await s.observatory.readUnitHistory(l), config.hidden[l - 1].width));
+    await this.writeCheckpoint(session, recovery, 'completed');
+    return { status: 'completed' };
+  }
+
+  /** Where a chunk from `start` ends: after about `chunkSteps`, within the staging ring (every snapshot of a chunk is read after it, so none is skipped), at the next checkpoint. */
+  private chunkEnd(start: number, chunkSteps: number): number {
+    const every = this.config.snapshot.every;
+    return Math.min(this.config.steps, start + chunkSteps, (Math.floor(start / every) + SNAPSHOT_RING_SIZE) * every, this.checkpoints.nextAfter(start));
+  }
+
+  private async writeCheckpoint(session: RunSession, recovery: DeviceRecovery, status: RunManifest['status']): Promise<void> {
+    await this.checkpoints.write(await session.readState(), status);
+    recovery.checkpointWritten();
+  }
+
+  /** FAILED.md (or its removal), the seed answer, the report and the result. */
+  private async finish(outcome: Outcome, gpu: GpuContext, recoveries: number): Promise<RunJobResult> {
+    const { config, paths } = this;
+    const session = this.session!;
+    const step = session.step;
+    let message: string | undefined;
+    if (outcome.status === 'non-finite') {
+      message = divergenceMessage(outcome.divergence, step);
+      await recordFailure(paths, this.manifest, message);
+    } else {
+      if (outcome.status === 'interrupted') message = outcome.message;
+      await clearFailure(paths);
+    }
+    const status = outcome.status;
+    const layers = await session.layerSummaries();
     const answer = answerSeedQuestion({ config, step, layers });
-    progress.stop();
-    progress = null;
-    await metrics.writer?.close();
-    metrics.writer = null;
+    this.progress?.stop();
+    await this.snapshots.close();
+    const csv = this.options.csv ?? false;
+    const unitMaps = this.options.unitMaps ?? 'png';
     await writeReport(paths, { config, status, step, answer, layers, message, adapter: adapterLine(gpu), csv, unitMaps });
-    log(`${statusWord(status)} at step ${step}: ${answer.headline}`);
-    log(
+    this.log(`${statusWord(status)} at step ${step}: ${answer.headline}`);
+    this.log(
       `outputs in ${paths.dir}: report.md, metrics.jsonl${csv ? ', metrics.csv' : ''}, config.json, checkpoints/${unitMaps !== 'none' ? ', maps/' : ''}, charts/${status === 'non-finite' ? ', FAILED.md' : ''}`,
     );
-    return { status, step, outDir: paths.dir, last: state.last, layers, answer, message, recoveries };
-  } finally {
-    progress?.stop();
-    await metrics.writer?.close();
-    offLost();
-    session?.destroy();
-    if (ownGpu) gpu.device.destroy();
+    return { status, step, outDir: paths.dir, last: this.metrics.last, layers, answer, message, recoveries };
   }
-}
-
-/** After an error: was the device lost? device.lost settles asynchronously, so give it a moment. */
-async function wasLost(gpu: GpuContext, flagged: boolean): Promise<boolean> {
-  if (flagged) return true;
-  const settled = await Promise.race([gpu.device.lost.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500))]);
-  return settled;
 }
 
 function abortReason(signal: AbortSignal): string {
@@ -403,112 +308,11 @@ function abortReason(signal: AbortSignal): string {
   return 'interrupted';
 }
 
-function statusWord(status: RunJobResult['status']): string {
+function statusWord(status: RunEndStatus): string {
   return status === 'completed' ? 'completed' : status === 'interrupted' ? 'interrupted' : 'STOPPED (non-finite)';
 }
 
 function adapterLine(gpu: GpuContext): string {
   const a = gpu.adapter;
   return [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') + (a.isSoftware ? ' (software)' : '');
-}
-
-function nonFiniteMessage(badLossStep: number | null, bad: NonFiniteParameters | null, step: number): string {
-  const parts: string[] = [];
-  if (badLossStep !== null) parts.push(`the loss became non-finite (NaN or Infinity) first at training step ${badLossStep}`);
-  if (bad) {
-    const layer = `weight layer ${bad.layer}`;
-    parts.push(`at step ${step} the first layer with non-finite parameters is ${layer} (${bad.weights} weights, ${bad.bias} biases)`);
-  } else if (badLossStep !== null) parts.push(`at step ${step} every parameter is still finite`);
-  return parts.join('; ') + '.';
-}
-
-function failedMarkdown(message: string, lastGood: number | null): string {
-  return [
-    '# Run stopped: non-finite values',
-    '',
-    message.charAt(0).toUpperCase() + message.slice(1),
-    '',
-    lastGood === null
-      ? 'No checkpoint was written before the values went bad.'
-      : `The last good checkpoint is \`checkpoints/${checkpointFileName(lastGood)}\` (step ${lastGood}); no checkpoint of the bad state was written.`,
-    '',
-    'Weight layers count the hidden layers first (1 = first hidden layer), then the output layer. Typical causes:',
-    'a learning rate too high for the loss and optimizer (try a tenth of it), no warm-up, or huge initial weights.',
-    'Resuming would repeat the divergence bit for bit; change the configuration and start a new run.',
-    '',
-  ].join('\n');
-}
-
-/** The newest unit map PNG of each layer (steps are zero-padded in the names, so the last name sorts highest). */
-async function latestUnitMaps(paths: RunPaths, layerCount: number, maxStep: number): Promise<{ layer: number; step: number; file: string }[]> {
-  const out: { layer: number; step: number; file: string }[] = [];
-  for (let l = 1; l <= layerCount; l++) {
-    const names = await readdir(join(paths.maps, `L${l}`)).catch(() => [] as string[]);
-    const steps = names
-      .map((n) => /^step-(\d+)\.png$/.exec(n))
-      .filter((m) => m !== null)
-      .map((m) => Number(m[1]))
-      .filter((s) => s <= maxStep);
-    if (steps.length) {
-      const step = Math.max(...steps);
-      out.push({ layer: l, step, file: unitMapFile(l, step, 'png') });
-    }
-  }
-  return out;
-}
-
-interface ReportFacts {
-  config: RunConfig;
-  status: RunJobResult['status'];
-  step: number;
-  answer: SeedAnswer;
-  layers: LayerHistorySummary[];
-  message?: string;
-  adapter: string;
-  csv: boolean;
-  unitMaps: UnitMapKind;
-}
-
-/** Charts (streamed from metrics.jsonl, down-sampled) and report.md. */
-async function writeReport(paths: RunPaths, f: ReportFacts): Promise<void> {
-  const data = new RunChartData();
-  let last: MetricsRow | null = null;
-  for await (const row of readMetricsRows(paths.metrics)) {
-    data.push(row);
-    last = row;
-  }
-  const charts = data.charts({ hasDropout: f.config.hidden.some((h) => h.dropout > 0) });
-  await mkdir(paths.charts, { recursive: true });
-  for (const c of charts) await writeFileAtomic(join(paths.charts, c.file), new TextEncoder().encode(c.svg));
-  const files = [
-    { file: 'config.json', what: 'the run configuration (load it with `deadunits run --config`)' },
-    { file: 'metrics.jsonl', what: 'one row per snapshot: loss, per-layer dead / dropped / revived / ever-dead counts, steps/s, skipped snapshots' },
-    ...(f.csv ? [{ file: 'metrics.csv', what: 'the same rows as CSV' }] : []),
-    { file: 'checkpoints/', what: 'safetensors checkpoints (weights, optimizer state, per-unit history); `deadunits resume` continues from the latest' },
-    ...(f.unitMaps !== 'none'
-      ? [
-          {
-            file: 'maps/L<l>/step-<step>.{png,npy}',
-            what: `unit maps; .npy: uint8 per unit, ${UNIT_STATES.map((s) => `${s.code} ${s.name}`).join(', ')} (precedence ${PRECEDENCE.join(' > ')})`,
-          },
-        ]
-      : []),
-    ...(f.status === 'non-finite' ? [{ file: 'FAILED.md', what: 'why the run stopped' }] : []),
-  ];
-  const markdown = renderReportMarkdown({
-    config: f.config,
-    summary: configSummary(f.config),
-    status: f.status,
-    step: f.step,
-    answer: f.answer,
-    layers: f.layers,
-    last,
-    rows: data.rows,
-    message: f.message,
-    adapter: f.adapter,
-    charts: charts.map((c) => ({ file: `charts/${c.file}`, title: c.title })),
-    unitMaps: f.unitMaps === 'png' || f.unitMaps === 'both' ? await latestUnitMaps(paths, f.config.hidden.length, f.step) : [],
-    files,
-  });
-  await writeFileAtomic(paths.report, new TextEncoder().encode(markdown));
 }

@@ -1,0 +1,40 @@
+// Node-only: the run folder's checkpoints (checkpoints/checkpoint-<step>.safetensors, written atomically, the last
+// `keep` kept) and the manifest entry that names the latest one: every `every` steps while training and once at exit.
+import { join } from 'node:path';
+import type { RunConfig } from '../../config';
+import type { CheckpointState } from '../../io/checkpoint';
+import { checkpointFileName, pruneCheckpoints, writeFileAtomic } from '../../io/atomic-file';
+import { checkpointToSafetensors } from '../../io/checkpoint';
+import { writeManifest, type RunManifest, type RunPaths } from '../run-dir';
+
+export type ManifestFields = Omit<RunManifest, 'format' | 'version'>;
+
+export class Checkpoints {
+  constructor(
+    private readonly paths: RunPaths,
+    private readonly config: RunConfig,
+    /** The manifest written with each checkpoint (with its status and step). */
+    private readonly manifest: ManifestFields,
+    /** Steps between checkpoints while training; 0: only at exit. */
+    private readonly every: number,
+    private readonly keep: number,
+  ) {}
+
+  /** The first step after `step` where a checkpoint is due (Infinity when only the exit writes one): chunks end there. */
+  nextAfter(step: number): number {
+    return this.every > 0 ? (Math.floor(step / this.every) + 1) * this.every : Infinity;
+  }
+
+  /** Whether a checkpoint is due at `step` while training. */
+  dueAt(step: number): boolean {
+    return this.every > 0 && step % this.every === 0;
+  }
+
+  /** Writes the state of `step`, prunes old checkpoints and records it in the manifest with `status`. */
+  async write(state: CheckpointState, status: RunManifest['status']): Promise<void> {
+    const step = state.trainer.step;
+    await writeFileAtomic(join(this.paths.checkpoints, checkpointFileName(step)), checkpointToSafetensors(state, this.config));
+    await pruneCheckpoints(this.paths.checkpoints, this.keep);
+    await writeManifest(this.paths.dir, { ...this.manifest, status, step });
+  }
+}

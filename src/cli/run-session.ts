@@ -1,0 +1,100 @@
+// Node-only: the engine objects of a run folder on one device, opened from the folder's latest checkpoint (or
+// fresh) and rebuilt that way after a device loss. It trains in chunks and hands each chunk's snapshots to a sink
+// as soon as the chunk is done, so the observatory's staging ring never fills up.
+import { readFile } from 'node:fs/promises';
+import type { RunConfig } from '../config';
+import type { Dataset, ProbeSet } from '../data';
+import { openRun, type OpenedRun, type RunData } from '../engine/open-run';
+import type { SnapshotSink } from '../engine/snapshot-sink';
+import type { GpuContext } from '../gpu/device';
+import { latestCheckpoint } from '../io/atomic-file';
+import { checkpointFromSafetensors, type CheckpointState } from '../io/checkpoint';
+import { summarizeUnitHistory, type LayerHistorySummary } from '../report/seed-answer';
+import { DeviceLostError } from './device-recovery';
+import { RunDirError, type RunPaths } from './run-dir';
+import type { SnapshotTiming } from './outputs/metrics-sink';
+
+export class RunSession {
+  private readonly openedAt = performance.now();
+  /** Steps per second of the latest chunk; null before the first. */
+  private chunkRate: number | null = null;
+
+  private constructor(
+    readonly run: OpenedRun<Dataset, ProbeSet>,
+    /** Step of the checkpoint it continues from; -1 for a fresh start. */
+    readonly resumedFrom: number,
+  ) {}
+
+  /** Opens the run at the folder's latest checkpoint (one at step 0 holds nothing a fresh start would not redo). */
+  static async open(gpu: GpuContext, config: RunConfig, data: RunData<Dataset, ProbeSet>, paths: RunPaths): Promise<RunSession> {
+    const found = await latestCheckpoint(paths.checkpoints);
+    const latest = found && found.step > 0 ? found : null;
+    let saved: CheckpointState | null = null;
+    if (latest) {
+      const restored = checkpointFromSafetensors(new Uint8Array(await readFile(latest.path)));
+      if (JSON.stringify(restored.config) !== JSON.stringify(config))
+        throw new RunDirError(`${latest.path} belongs to another configuration than ${paths.config}`);
+      if (!restored.observatory) throw new RunDirError(`${latest.path} has no observatory state (unit history): it was not written by a run`);
+      saved = restored;
+    }
+    return new RunSession(await openRun(gpu, { config, data, saved }), latest ? latest.step : -1);
+  }
+
+  /** Training steps completed. */
+  get step(): number {
+    return this.run.trainer.step;
+  }
+
+  /** The timing of a metrics row taken now: seconds since the session opened, the latest chunk's rate. */
+  timing(): SnapshotTiming {
+    return { elapsedSeconds: (performance.now() - this.openedAt) / 1000, stepsPerSecond: this.chunkRate };
+  }
+
+  /** Hands the step-0 snapshot (taken when a fresh run opens: the network before training) to `sink`. */
+  async deliverInitialSnapshot(sink: SnapshotSink): Promise<void> {
+    const snapshot = await this.run.observatory.next();
+    if (!snapshot) throw new DeviceLostError('the step-0 snapshot never came back');
+    await sink.onSnapshot(snapshot);
+  }
+
+  /** Trains up to step `end` and hands the chunk's snapshots to `sink`; returns the chunk's steps per second. */
+  async trainChunk(end: number, sink: SnapshotSink): Promise<number> {
+    const { trainer, observatory } = this.run;
+    const start = trainer.step;
+    const began = performance.now();
+    const skippedBefore = observatory.skipped;
+    await trainer.train(end - start);
+    const rate = (end - start) / Math.max(1e-9, (performance.now() - began) / 1000);
+    this.chunkRate = rate;
+    const every = observatory.every;
+    const expected = Math.floor(end / every) - Math.floor(start / every) - (observatory.skipped - skippedBefore);
+    for (let k = 0; k < expected; k++) {
+      const snapshot = await observatory.next();
+      if (!snapshot) throw new DeviceLostError('snapshots stopped coming back');
+      await sink.onSnapshot(snapshot);
+    }
+    return rate;
+  }
+
+  /** What a checkpoint holds: the trainer's and the observatory's state. */
+  async readState(): Promise<CheckpointState> {
+    return { trainer: await this.run.trainer.readState(), observatory: await this.run.observatory.readState() };
+  }
+
+  /** Per hidden layer, the summary of its units' histories (for the seed answer and the report). */
+  async layerSummaries(): Promise<LayerHistorySummary[]> {
+    const layers: LayerHistorySummary[] = [];
+    const hidden = this.run.config.hidden;
+    for (let l = 1; l <= hidden.length; l++) layers.push(summarizeUnitHistory(await this.run.observatory.readUnitHistory(l), hidden[l - 1].width));
+    return layers;
+  }
+
+  /** Wakes a reader waiting for snapshots from a lost device (they never come back). */
+  abandonSnapshots(): void {
+    this.run.observatory.destroy();
+  }
+
+  destroy(): void {
+    this.run.destroy();
+  }
+}
