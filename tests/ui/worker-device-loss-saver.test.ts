@@ -45,7 +45,7 @@ describe('DeviceLossSaver', () => {
     saver.opened(STATE_BYTES_PER_SNAPSHOT, true);
     expect(saver.due).toBe(false);
     expect(saver.dueAtStop).toBe(true);
-    saver.countSnapshot();
+    saver.onSnapshot();
     expect(saver.due).toBe(true);
     await saver.save(fakeRun(10));
     expect(saver.due).toBe(false);
@@ -55,10 +55,10 @@ describe('DeviceLossSaver', () => {
   it('saves a 600 MiB state every 150 snapshots, also when the run stops', () => {
     const saver = new DeviceLossSaver();
     saver.opened(600 * 2 ** 20, true);
-    for (let i = 0; i < 149; i++) saver.countSnapshot();
+    for (let i = 0; i < 149; i++) saver.onSnapshot();
     expect(saver.due).toBe(false);
     expect(saver.dueAtStop).toBe(false);
-    saver.countSnapshot();
+    saver.onSnapshot();
     expect(saver.due).toBe(true);
     expect(saver.dueAtStop).toBe(true);
   });

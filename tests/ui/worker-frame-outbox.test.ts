@@ -35,7 +35,7 @@ describe('FrameOutbox', () => {
   it('sends the first snapshot at once: its row, its timeline column and its bitmaps', () => {
     const { frames, outbox } = setup();
     const s = snapshot(0);
-    outbox.receive(s);
+    outbox.onSnapshot(s);
     expect(frames).toHaveLength(1);
     const [frame] = frames;
     expect(frame.rows.map((r) => [r.step, r.elapsedSeconds, r.stepsPerSecond])).toEqual([[0, 0, 10]]);
@@ -47,8 +47,8 @@ describe('FrameOutbox', () => {
 
   it('holds one frame in flight: rows and columns queue up in order, only the newest bitmaps travel', () => {
     const { frames, outbox } = setup();
-    outbox.receive(snapshot(0));
-    for (const step of [10, 20, 30]) outbox.receive(snapshot(step));
+    outbox.onSnapshot(snapshot(0));
+    for (const step of [10, 20, 30]) outbox.onSnapshot(snapshot(step));
     expect(frames).toHaveLength(1);
     outbox.ack();
     expect(frames).toHaveLength(2);
@@ -61,24 +61,24 @@ describe('FrameOutbox', () => {
 
   it('sends nothing on an ack with nothing queued, and keeps the credit for the next snapshot', () => {
     const { frames, outbox } = setup();
-    outbox.receive(snapshot(0));
+    outbox.onSnapshot(snapshot(0));
     outbox.ack();
     outbox.ack();
     expect(frames).toHaveLength(1);
-    outbox.receive(snapshot(10));
+    outbox.onSnapshot(snapshot(10));
     expect(frames.map((f) => f.rows.map((r) => r.step))).toEqual([[0], [10]]);
   });
 
   it('does not send a row twice when a resumed run trains through steps already reported, but shows its bitmaps', () => {
     const { frames, timed, outbox } = setup();
     for (const step of [0, 10, 20]) {
-      outbox.receive(snapshot(step));
+      outbox.onSnapshot(snapshot(step));
       outbox.ack();
     }
     // Resumed from a state saved at step 10: steps 20 is trained (and snapshotted) again.
-    outbox.receive(snapshot(20));
+    outbox.onSnapshot(snapshot(20));
     outbox.ack();
-    outbox.receive(snapshot(30));
+    outbox.onSnapshot(snapshot(30));
     expect(frames.flatMap((f) => f.rows.map((r) => r.step))).toEqual([0, 10, 20, 30]);
     expect(frames.flatMap((f) => f.columns.map((c) => c.step))).toEqual([0, 10, 20, 30]);
     expect(frames.map((f) => f.snapshot?.step)).toEqual([0, 10, 20, 20, 30]);
@@ -88,12 +88,12 @@ describe('FrameOutbox', () => {
 
   it('clear() drops what was queued for the old run and takes step 0 again', () => {
     const { frames, outbox } = setup();
-    outbox.receive(snapshot(0));
-    outbox.receive(snapshot(10));
+    outbox.onSnapshot(snapshot(0));
+    outbox.onSnapshot(snapshot(10));
     outbox.clear();
     outbox.ack();
     expect(frames).toHaveLength(1);
-    outbox.receive(snapshot(0));
+    outbox.onSnapshot(snapshot(0));
     expect(frames[1].rows.map((r) => r.step)).toEqual([0]);
     expect(frames[1].coalesced).toBe(0);
   });

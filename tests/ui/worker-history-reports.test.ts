@@ -92,19 +92,19 @@ describe('HistoryReports', () => {
   it('posts a summary after a snapshot at most once a second, and at most 1/20 of the time reading them', async () => {
     const { time, events, reports } = setup(100); // each layer takes 100 ms to read: 200 ms per summary
     const summaries = () => ofType(events, 'summary').length;
-    reports.refreshIfDue();
+    reports.onSnapshot();
     await settled();
     expect(summaries()).toBe(1);
     time.ms += MIN_SUMMARY_INTERVAL_MS;
-    reports.refreshIfDue();
+    reports.onSnapshot();
     expect(summaries()).toBe(1);
     time.ms += 20 * 200 - MIN_SUMMARY_INTERVAL_MS;
-    reports.refreshIfDue();
+    reports.onSnapshot();
     await settled();
     expect(summaries()).toBe(2);
     // reset() (a fresh run) allows one at once.
     reports.reset();
-    reports.refreshIfDue();
+    reports.onSnapshot();
     await settled();
     expect(summaries()).toBe(3);
   });

@@ -3,6 +3,7 @@
 // under STATE_BYTES_PER_SNAPSHOT, proportionally rarer for large nets (a net of 600 MB of parameters and optimizer
 // state saves every 150 snapshots).
 import type { RunConfig } from '../../config';
+import type { SnapshotSink } from '../../engine/snapshot-sink';
 import type { CheckpointState } from '../../io/checkpoint';
 import { optimizerStateCount, type OptimizerSpec } from '../../spec/optimizers';
 import { UNIT_HISTORY_WORDS } from '../../spec/unit-history';
@@ -22,7 +23,8 @@ export interface ResumePoint {
   saved: CheckpointState | null;
 }
 
-export class DeviceLossSaver {
+/** A snapshot sink only to count snapshots: the saves themselves happen between chunks (the session asks `due`). */
+export class DeviceLossSaver implements SnapshotSink {
   private saved: CheckpointState | null = null;
   private snapshotsSinceSave = 0;
   private saveEvery = 1;
@@ -41,7 +43,7 @@ export class DeviceLossSaver {
     if (fresh) this.saved = null;
   }
 
-  countSnapshot(): void {
+  onSnapshot(): void {
     this.snapshotsSinceSave++;
   }
 

@@ -2,7 +2,8 @@
 // newest to show. They leave in `frame` events under the page's flow control (src/ui/protocol.ts): one frame in
 // flight until the page acks it. Meanwhile rows and columns queue up (never dropped) and only the newest bitmaps are
 // kept; the ones replaced are counted in the next frame's `coalesced`.
-import type { Snapshot } from '../../engine/observatory';
+import type { Snapshot } from '../../engine/snapshot';
+import type { SnapshotSink } from '../../engine/snapshot-sink';
 import { metricsFromSnapshot, type MetricsRow } from '../../report/metrics';
 import { bitmapsOf } from '../../report/unit-states';
 import type { TimelineColumn, WorkerEvent } from '../protocol';
@@ -11,7 +12,7 @@ import type { SnapshotTiming } from './run-clock';
 
 export type FrameEvent = Extract<WorkerEvent, { type: 'frame' }>;
 
-export class FrameOutbox {
+export class FrameOutbox implements SnapshotSink {
   private credit = true;
   private rows: MetricsRow[] = [];
   private columns: TimelineColumn[] = [];
@@ -26,7 +27,7 @@ export class FrameOutbox {
     private readonly timing: (step: number) => SnapshotTiming,
   ) {}
 
-  receive(snapshot: Snapshot): void {
+  onSnapshot(snapshot: Snapshot): void {
     if (snapshot.step > this.lastRowStep) {
       this.rows.push(metricsFromSnapshot(snapshot, this.timing(snapshot.step)));
       this.columns.push({ step: snapshot.step, layers: snapshot.layers.map((l) => timelineColumn(l)) });

@@ -1,6 +1,7 @@
 // What the page learns from the per-unit histories: the seed answer (one summary per hidden layer), the death order
 // of the layers whose map is sorted that way, and one unit's record for the hover tooltip. Summaries follow the
 // snapshots, paced so that reading the histories (slow for a million units) stays a small share of the time.
+import type { SnapshotSink } from '../../engine/snapshot-sink';
 import { summarizeUnitHistory } from '../../report/seed-answer';
 import type { WorkerEvent } from '../protocol';
 import { deathOrder } from '../unit-map/order';
@@ -24,7 +25,7 @@ export interface HistoryReportsHost {
   withRun(task: (run: HistoryRun) => Promise<void>): Promise<unknown>;
 }
 
-export class HistoryReports {
+export class HistoryReports implements SnapshotSink {
   private readonly cache = new HistoryCache();
   private readonly orderLayers = new Set<number>();
   private lastSummaryAt = -Infinity;
@@ -34,7 +35,7 @@ export class HistoryReports {
   constructor(private readonly host: HistoryReportsHost) {}
 
   /** After a snapshot: a new summary, unless the last one is too recent. */
-  refreshIfDue(): void {
+  onSnapshot(): void {
     if (this.host.now() - this.lastSummaryAt >= this.summaryIntervalMs) void this.refresh();
   }
 

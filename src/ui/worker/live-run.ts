@@ -3,8 +3,9 @@
 // losing the per-unit history. Its GPU work must go through the session's lock (one chunk or readback at a time).
 import { type RunConfig } from '../../config';
 import { runData, type ProbeSet } from '../../data';
-import type { Observatory, Snapshot } from '../../engine/observatory';
+import type { Observatory } from '../../engine/observatory';
 import { openObservatory, openRun } from '../../engine/open-run';
+import type { SnapshotSink } from '../../engine/snapshot-sink';
 import type { Trainer } from '../../engine/trainer';
 import type { GpuContext } from '../../gpu/device';
 import type { CheckpointState } from '../../io/checkpoint';
@@ -12,7 +13,7 @@ import { stateBytes } from './device-loss-saver';
 
 export class LiveRun {
   /** Where snapshots go; null until streamTo. */
-  private sink: ((snapshot: Snapshot) => void) | null = null;
+  private sink: SnapshotSink | null = null;
   /** Hands the current observatory's snapshots to the sink; ends when that observatory is closed or destroyed. */
   private consumer: Promise<void> = Promise.resolve();
 
@@ -31,7 +32,7 @@ export class LiveRun {
   }
 
   /** Starts handing snapshots (the step-0 one first, on a fresh run) to `sink`, this observatory's and the next ones'. */
-  streamTo(sink: (snapshot: Snapshot) => void): void {
+  streamTo(sink: SnapshotSink): void {
     this.sink = sink;
     this.consumer = this.consume(sink);
   }
@@ -90,7 +91,7 @@ export class LiveRun {
     await this.consumer;
   }
 
-  private async consume(sink: (snapshot: Snapshot) => void): Promise<void> {
-    for await (const snapshot of this.observatory.snapshots()) sink(snapshot);
+  private async consume(sink: SnapshotSink): Promise<void> {
+    for await (const snapshot of this.observatory.snapshots()) await sink.onSnapshot(snapshot);
   }
 }

@@ -3,14 +3,15 @@
 // are injected. The session handles commands and the run's state machine; each other concern has its own object:
 //   LiveRun          the run on the GPU (trainer, observatory) and its snapshot stream
 //   Lock             a chunk, a readback and a rebuild never interleave
-//   FrameOutbox      the page's snapshot sink: rows, timeline columns and bitmaps under the page's flow control
+//   FrameOutbox      the page's snapshot sink (src/engine/snapshot-sink.ts): rows, timeline columns and bitmaps, under
+//                    the page's flow control
 //   RunClock         training time (pauses do not count) and throughput
 //   DeviceLossSaver  the state a lost device resumes from
 //   HistoryReports   seed answer, death orders and hover records, from the per-unit histories
 // Training runs in chunks of `stepsPerFrame` steps; between chunks the loop yields so commands are handled (pause,
 // hover, interval changes) and GPU readbacks that need a quiet queue (state, checkpoints, histories) take their turn.
 import { type RunConfig } from '../../config';
-import type { Snapshot } from '../../engine/observatory';
+import type { SnapshotSink } from '../../engine/snapshot-sink';
 import { NoAdapterError, type GpuContext } from '../../gpu/device';
 import { type CheckpointState, checkpointToSafetensors } from '../../io/checkpoint';
 import { type RunState, transferablesOf, type WorkerCommand, type WorkerEvent } from '../protocol';
@@ -170,9 +171,7 @@ export class EngineSession {
     } else {
       this.clock.forgetChunkRate();
     }
-    run.streamTo((snapshot) => {
-      if (generation === this.generation) this.onSnapshot(snapshot);
-    });
+    run.streamTo(this.snapshotSink(generation));
     this.post({ type: 'ready', adapter: gpu.adapter, step: run.step, widths: run.widths, resumed: !fresh });
     this.setState(run.finished ? 'finished' : 'paused');
   }
@@ -280,10 +279,20 @@ export class EngineSession {
   // ----------------------------------------------------------------------------------------------------------------
   // Snapshots, checkpoints, device loss
 
-  private onSnapshot(snapshot: Snapshot): void {
-    this.saver.countSnapshot();
-    this.outbox.receive(snapshot);
-    this.histories.refreshIfDue();
+  /**
+   * Where a run's snapshots go while it is the current one: the saver (counts them), the frame outbox (rows, columns,
+   * bitmaps) and the history reports (a summary when one is due), in that order. All three are synchronous, so one
+   * check covers them: nothing of an older run reaches the page.
+   */
+  private snapshotSink(generation: number): SnapshotSink {
+    return {
+      onSnapshot: (snapshot) => {
+        if (generation !== this.generation) return;
+        this.saver.onSnapshot();
+        this.outbox.onSnapshot(snapshot);
+        this.histories.onSnapshot();
+      },
+    };
   }
 
   private async checkpoint(id: number): Promise<void> {
