@@ -1,9 +1,10 @@
 // The `deadunits` command line (bin/deadunits.mjs loads this): one commander program, one module per command.
-// Errors the user can fix (a bad flag, config, sweep spec, run folder or checkpoint) print one clear message and exit 2;
+// Errors the user can fix (a bad flag, config, sweep spec, data file, run folder or checkpoint) print one clear message and exit 2;
 // anything else is a bug or an environment problem and prints its stack (exit 1).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
+import { DataError } from '../data';
 import { CheckpointError } from '../io/checkpoint';
 import { borndeadCommand } from './commands/borndead';
 import { inspectCommand } from './commands/inspect';
@@ -61,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and --version "fail" with exit code 0; commander has already printed the message.
       return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     }
-    if (error instanceof ConfigError || error instanceof CheckpointError || error instanceof RunDirError) {
+    if (error instanceof ConfigError || error instanceof CheckpointError || error instanceof RunDirError || error instanceof DataError) {
       console.error(`error: ${error.message}`);
       return USAGE_EXIT_CODE;
     }

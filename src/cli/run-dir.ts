@@ -1,7 +1,8 @@
 // Node-only: the layout of a run folder, and its manifest (run.json), which says how the run was started so
 // that `resume` can continue it with the same options.
 //
-//   config.json                        the validated run configuration (src/config toJson)
+//   config.json                        the validated run configuration (src/config toJson); with your own data
+//                                      it records each file's path, size and SHA-256 (src/cli/data-files.ts)
 //   run.json                           manifest: format, options (checkpoint interval, kept checkpoints, csv,
 //                                      unit maps), status and step of the last exit
 //   metrics.jsonl                      one MetricsRow per snapshot (src/report/metrics.ts), appended as they come

@@ -14,13 +14,14 @@
 // metrics rows, unit maps), checkpoints, progress, and the report (./outputs/).
 import { mkdir } from 'node:fs/promises';
 import { ConfigError, toJson, type RunConfig } from '../config';
-import { runData, type Dataset, type ProbeSet } from '../data';
+import type { Dataset, ProbeSet } from '../data';
 import { SNAPSHOT_RING_SIZE, type RunData } from '../engine/open-run';
 import { SnapshotSinks } from '../engine/snapshot-sink';
 import type { GpuContext } from '../gpu/device';
 import { writeFileAtomic } from '../io/atomic-file';
 import type { MetricsRow } from '../report/metrics';
 import { answerSeedQuestion, type LayerHistorySummary, type SeedAnswer } from '../report/seed-answer';
+import { runDataOf, withRecordedFiles } from './data-files';
 import { DeviceRecovery } from './device-recovery';
 import { divergenceMessage, DivergenceWatch, type Divergence } from './divergence-watch';
 import { Checkpoints, type ManifestFields } from './outputs/checkpoints';
@@ -77,20 +78,17 @@ const CHUNK_SECONDS = 2;
 /** Starts a run in `options.outDir` (or continues it, when the folder holds this same run). */
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   checkOptions(options);
-  const { config, outDir } = options;
-  if (config.snapshot.every < 1) {
+  const { outDir } = options;
+  if (options.config.snapshot.every < 1) {
     throw new ConfigError([
       {
         path: 'snapshot.every',
-        message: `0 turns snapshots off, but a run's metrics, unit maps and report come from snapshots: use an interval in [1, ${config.steps}]`,
+        message: `0 turns snapshots off, but a run's metrics, unit maps and report come from snapshots: use an interval in [1, ${options.config.steps}]`,
       },
     ]);
   }
-  if (config.dataset.kind === 'file') {
-    throw new ConfigError([
-      { path: 'dataset.kind', message: '"file" is not supported by the headless run (its arrays are not part of the configuration): use a synthetic data set' },
-    ]);
-  }
+  // config.json records the data files' size and hash, which every later read must match.
+  const config = await withRecordedFiles(options.config);
   const claim = await claimRunDir(outDir, config);
   if (claim === 'same-run') {
     options.log?.(`${outDir} already holds this run: continuing it`);
@@ -102,7 +100,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await mkdir(paths.checkpoints, { recursive: true });
   const manifest = manifestOf(options, 'running', 0);
   await writeManifest(outDir, manifest);
-  return new RunJob(config, paths, manifest, options).run();
+  return new RunJob(config, paths, manifest, { ...options, config }, await runDataOf(config)).run();
 }
 
 /** Continues the run in `outDir` from its latest checkpoint, with the options it was started with unless given here. */
@@ -125,7 +123,7 @@ export async function resumeJob(outDir: string, options: Partial<Omit<RunJobOpti
       `${outDir} stopped on a non-finite value (${manifest.message ?? 'see FAILED.md'}); resuming would repeat it bit for bit (same seed, same data): change the configuration (e.g. a lower lr) and start a new run`,
     );
   }
-  return new RunJob(config, runPaths(outDir), manifestOf(full, 'running', manifest.step), full).run();
+  return new RunJob(config, runPaths(outDir), manifestOf(full, 'running', manifest.step), full, await runDataOf(config)).run();
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -157,7 +155,6 @@ type Outcome = { status: 'completed' } | { status: 'interrupted'; message: strin
 /** One run job: trains the run in `paths` to its end, through device losses, into its outputs. */
 class RunJob {
   private readonly log: (line: string) => void;
-  private readonly data: RunData<Dataset, ProbeSet>;
   private readonly divergence: DivergenceWatch;
   private readonly metrics: MetricsSink;
   /** Every snapshot goes through these, in this order. */
@@ -172,9 +169,10 @@ class RunJob {
     private readonly paths: RunPaths,
     private readonly manifest: ManifestFields,
     private readonly options: RunJobOptions,
+    /** Generated from the seed, or read from the recorded files (src/cli/data-files.ts). */
+    private readonly data: RunData<Dataset, ProbeSet>,
   ) {
     this.log = options.log ?? (() => undefined);
-    this.data = runData(config);
     const files = { csv: options.csv ?? false, layerCount: config.hidden.length };
     this.divergence = new DivergenceWatch((line) => this.note(line));
     this.metrics = new MetricsSink(paths, files, () => this.session!.timing());

@@ -228,6 +228,30 @@ export type ScheduleConfig = z.infer<typeof ScheduleSchema>;
 // ---------------------------------------------------------------------------------------------------------------
 // Data sets
 
+/**
+ * A file a run reads: its path (a file name on the page) and, once read, its size in bytes and SHA-256 (hex). A
+ * bare string is the path. The recorded size and hash make a changed file an error, never a silently different run.
+ */
+export const FileRefSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { path: v } : v),
+  z.strictObject({
+    path: z
+      .string({ error: (iss) => (iss.input === undefined ? 'is required: the file path' : `${showValue(iss.input)} is not a string`) })
+      .min(1, { error: 'must not be empty' })
+      .max(4096, { error: 'is longer than 4096 characters' }),
+    bytes: z
+      .number({ error: (iss) => `${showValue(iss.input)} is not a byte count` })
+      .int()
+      .min(0)
+      .optional(),
+    sha256: z
+      .string({ error: (iss) => `${showValue(iss.input)} is not a string` })
+      .regex(/^[0-9a-f]{64}$/, { error: (iss) => `${showValue(iss.input)} is not a SHA-256 (64 lowercase hex digits)` })
+      .optional(),
+  }),
+);
+export type FileRef = z.infer<typeof FileRefSchema>;
+
 export const DATASETS = ['teacher', 'gaussian_mixture', 'spirals', 'sparse', 'slowly_changing', 'file'] as const;
 export type DatasetKind = (typeof DATASETS)[number];
 const samples = num(LIMITS.samples).default(4096);
@@ -254,13 +278,28 @@ export const DatasetSchema = z.discriminatedUnion('kind', [
     teacherWidth: num(LIMITS.teacherWidth).default(100),
     beta: num(LIMITS.teacherBeta).default(0.7),
   }),
-  /** A user-loaded file; the arrays are passed to the engine separately (see src/data). `name` is for display. */
+  /**
+   * The user's own arrays: `inputs` [samples, features] and `targets` (integer class labels, or float values for
+   * regression), each a .npy or .csv file; without `targets`, the `labelColumn` of a CSV `inputs` file. `name` is
+   * for display (default: the inputs file's name). The CLI and the page read the files and fill in their size and
+   * SHA-256, which later reads must match. See src/data/user-data.ts.
+   */
   z.strictObject({
     kind: z.literal('file'),
     name: z
       .string({ error: (iss) => (iss.input === undefined ? 'is required: the file name' : `${showValue(iss.input)} is not a string`) })
       .min(1, { error: 'must not be empty' })
       .max(256, { error: (iss) => `${showValue(iss.input)} is longer than 256 characters` }),
+    inputs: FileRefSchema.optional(),
+    targets: FileRefSchema.optional(),
+    /** CSV inputs without a targets file: the label column, 0-based (negative from the end) or a header name. Default -1. */
+    labelColumn: z
+      .union([z.number().int(), z.string().min(1)], { error: (iss) => `${showValue(iss.input)} is not a column index or a header name` })
+      .optional(),
+    /** CSV: true (the first line names the columns), false, or 'auto' (default: a header only when no field reads as a value). */
+    header: z.union([z.boolean(), z.literal('auto')], { error: (iss) => `${showValue(iss.input)} is not true, false or "auto"` }).optional(),
+    /** CSV field separator; default: detected from the first line. */
+    delimiter: z.enum([',', ';', '\t'], { error: (iss) => `${showValue(iss.input)} is not one of ",", ";", "\\t"` }).optional(),
   }),
 ]);
 export type DatasetConfig = z.infer<typeof DatasetSchema>;
@@ -365,6 +404,11 @@ const RunObjectSchema = z.strictObject({
   snapshot: z
     .strictObject({ every: num(LIMITS.snapshotEvery).default(100), probeSize: num(LIMITS.probeSize).default(256) })
     .default({ every: 100, probeSize: 256 }),
+  /**
+   * Start from these weights instead of the init schemes: a PyTorch nn.Sequential of Linear layers saved as
+   * safetensors (`0.weight` [out, in], `0.bias`, ...), whose shapes must match the layers (src/io/torch-model.ts).
+   */
+  initFrom: FileRefSchema.optional(),
 });
 
 /** Fill `loss` and `outputSize` from the data set when they are omitted (before validation, so the checks still run). */
@@ -378,6 +422,11 @@ function fillDerived(input: unknown): unknown {
   // An unknown kind is reported on dataset.kind; fill the rest anyway so it is the only message.
   const kind = (known ? ds.kind : 'gaussian_mixture') as DatasetKind;
   const out = { ...o };
+  if (kind === 'file' && ds.name === undefined) {
+    // The inputs file's name (without folders) names the data set unless one is given.
+    const inputs = typeof ds.inputs === 'string' ? ds.inputs : (ds.inputs as { path?: unknown } | undefined)?.path;
+    if (typeof inputs === 'string' && inputs !== '') out.dataset = { ...ds, name: inputs.replace(/^.*[\\/]/, '').slice(0, 256) || inputs.slice(0, 256) };
+  }
   if (out.loss === undefined) out.loss = naturalLoss(kind);
   if (out.outputSize === undefined) {
     if (kind === 'teacher' || kind === 'slowly_changing') out.outputSize = 1;

@@ -9,7 +9,10 @@ import { DataError } from './dataset';
 export interface CsvOptions {
   /** Shown in error messages (default 'data.csv'). */
   name?: string;
-  /** true: the first line is a header; false: it is data; 'auto' (default): a header if any field is not a number. */
+  /**
+   * true: the first line is a header; false: it is data; 'auto' (default): a header only when none of its fields
+   * reads as a value (a number, NaN or infinity), so a first data row with a NaN or a typo is an error, never dropped.
+   */
   header?: boolean | 'auto';
   /** The label column: 0-based index (negative counts from the end), header name, or null for none. Default -1 (last). */
   labelColumn?: number | string | null;
@@ -41,6 +44,15 @@ function splitLine(line: string, delimiter: string): string[] {
   });
 }
 
+/**
+ * A header names columns: no field may read as a value. Taking a row as a header drops it, so any number, NaN or
+ * infinity makes the row data (a bad cell in it is then an error naming line and column); empty fields are allowed
+ * (pandas writes one above its index column) as long as one field has text.
+ */
+function looksLikeHeader(fields: string[]): boolean {
+  return fields.some((f) => f !== '') && fields.every((f) => f === '' || (!NUMBER_RE.test(f) && !NONFINITE_RE.test(f)));
+}
+
 /** Parse numeric CSV text. Throws DataError naming line and column for every malformed cell. */
 export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   const name = options.name ?? 'data.csv';
@@ -53,7 +65,8 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   const first = lines[0].text;
   const delimiter = options.delimiter ?? [',', ';', '\t'].find((d) => first.includes(d)) ?? ',';
   const firstFields = splitLine(first, delimiter);
-  const hasHeader = options.header === 'auto' || options.header === undefined ? firstFields.some((f) => !NUMBER_RE.test(f)) : options.header;
+  const auto = options.header === 'auto' || options.header === undefined;
+  const hasHeader = auto ? looksLikeHeader(firstFields) : options.header;
   const header = hasHeader ? firstFields : null;
   const rows = hasHeader ? lines.slice(1) : lines;
   const width = firstFields.length;
@@ -86,7 +99,10 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
     fields.forEach((f, c) => {
       if (f === '') throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: empty field (missing value)`);
       if (NONFINITE_RE.test(f)) throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: ${f} (NaN or infinity); data must be finite`);
-      if (!NUMBER_RE.test(f)) throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: ${JSON.stringify(f)} is not a number`);
+      if (!NUMBER_RE.test(f)) {
+        const hint = auto && r === 0 && !hasHeader ? ' (if line 1 is a header, say so: header true, or --header yes)' : '';
+        throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: ${JSON.stringify(f)} is not a number${hint}`);
+      }
       const v = Number(f);
       if (!Number.isFinite(Math.fround(v))) throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: ${f} does not fit in float32`);
       if (c === label) labels![r] = v;

@@ -5,3 +5,4 @@ export * from './bitflip';
 export * from './npy';
 export * from './csv';
 export { PhiloxStream } from './rng';
+export * from './user-data';

@@ -2,7 +2,10 @@
 // overrides, then the --steps / --seed / --every shortcuts; validated once at the end by the config schema,
 // so every error names the field, the value and the allowed range.
 import { readFile } from 'node:fs/promises';
-import { ConfigError, parseRunConfig, PRESET_NAMES, presetConfig, type PresetName, type RunConfig } from '../../config';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, defaultRunConfig, parseRunConfig, PRESET_NAMES, presetConfig, type PresetName, type RunConfig } from '../../config';
+import { checkDatasetForConfig } from '../../data';
+import { completeFileConfig, resolveConfigPaths, resolveRef } from '../data-files';
 
 /** One `--set` segment: a field name with optional list indices, e.g. `hidden[0]`. */
 const SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$/;
@@ -103,27 +106,74 @@ export interface ConfigFlags {
   steps?: string;
   seed?: string;
   every?: string;
+  /** Your own data: inputs (.npy or .csv), targets (.npy or .csv; without it the CSV's label column). */
+  data?: string;
+  targets?: string;
+  labelColumn?: string;
+  header?: string;
+  delimiter?: string;
 }
 
-/** The validated configuration the flags describe, and a short name for it (preset or file name). */
-export async function configFromFlags(flags: ConfigFlags): Promise<{ config: RunConfig; name: string }> {
+/** The header flag's words, as the config's dataset.header values. */
+const HEADER_WORDS: Record<string, boolean | 'auto'> = { auto: 'auto', yes: true, no: false, true: true, false: false };
+
+/** dataset fields from --data and its companions; ConfigError naming the flag. */
+function datasetFromFlags(flags: ConfigFlags): Record<string, unknown> {
+  const cwd = process.cwd();
+  const ds: Record<string, unknown> = { kind: 'file', inputs: resolveRef(flags.data, cwd) };
+  if (flags.targets !== undefined) ds.targets = resolveRef(flags.targets, cwd);
+  if (flags.labelColumn !== undefined) ds.labelColumn = /^-?\d+$/.test(flags.labelColumn.trim()) ? Number(flags.labelColumn) : flags.labelColumn;
+  if (flags.header !== undefined) {
+    if (!(flags.header in HEADER_WORDS)) throw new ConfigError([{ path: '--header', message: `${JSON.stringify(flags.header)} is not one of auto, yes, no` }]);
+    ds.header = HEADER_WORDS[flags.header];
+  }
+  if (flags.delimiter !== undefined) ds.delimiter = flags.delimiter === '\\t' || flags.delimiter === 'tab' ? '\t' : flags.delimiter;
+  return ds;
+}
+
+/** What configFromFlags builds: the validated configuration, a short name for it, and one-line notes for the user. */
+export interface FlagsConfig {
+  config: RunConfig;
+  name: string;
+  notes: string[];
+}
+
+async function readConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([{ path: '--config', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([{ path: '--config', message: `${path} is not valid JSON: ${(error as Error).message}` }]);
+  }
+}
+
+const isSet = (flags: ConfigFlags, prefix: RegExp) => (flags.set ?? []).some((a) => prefix.test(a));
+
+/**
+ * The validated configuration the flags describe. A file data set (--data, or dataset.kind "file" in --config) is
+ * read here: its size and SHA-256 are recorded and inputSize, outputSize and loss are filled where not given
+ * (paths in a config file are relative to that file). When --steps is below the snapshot interval the preset or
+ * file brings (and none was given on the command line), the interval becomes the steps, with a note.
+ */
+export async function configFromFlags(flags: ConfigFlags): Promise<FlagsConfig> {
   if (flags.preset !== undefined && flags.config !== undefined) throw new ConfigError([{ path: '--preset / --config', message: 'give one of them, not both' }]);
+  for (const [flag, value] of [
+    ['--targets', flags.targets],
+    ['--label-column', flags.labelColumn],
+    ['--header', flags.header],
+    ['--delimiter', flags.delimiter],
+  ] as const) {
+    if (value !== undefined && flags.data === undefined) throw new ConfigError([{ path: flag, message: 'applies to your own data: give --data too' }]);
+  }
   let base: unknown;
   let name: string;
   if (flags.config !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(flags.config, 'utf8');
-    } catch (error) {
-      throw new ConfigError([
-        { path: '--config', message: `cannot read ${flags.config}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` },
-      ]);
-    }
-    try {
-      base = JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError([{ path: '--config', message: `${flags.config} is not valid JSON: ${(error as Error).message}` }]);
-    }
+    base = await readConfigFile(flags.config);
     name = flags.config.replace(/^.*[\\/]/, '').replace(/\.json$/i, '');
   } else {
     const preset = flags.preset ?? 'dropout_only';
@@ -135,12 +185,33 @@ export async function configFromFlags(flags: ConfigFlags): Promise<{ config: Run
   if (typeof base !== 'object' || base === null || Array.isArray(base))
     throw new ConfigError([{ path: '--config', message: `${flags.config} does not hold a JSON object` }]);
   const config = structuredClone(base) as Record<string, unknown>;
+  if (flags.config !== undefined) resolveConfigPaths(config, dirname(resolve(flags.config)));
+  if (flags.data !== undefined) {
+    config.dataset = datasetFromFlags(flags);
+    // A preset's sizes and loss belong to its synthetic data set: the files decide them (a config file's stay, as written).
+    if (flags.config === undefined) for (const field of ['inputSize', 'outputSize', 'loss']) delete config[field];
+    name = `${flags.preset ?? name}-${flags.data.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '')}`;
+  }
   for (const assignment of flags.set ?? []) applySet(config, assignment);
-  if (flags.steps !== undefined) config.steps = integerFlag('--steps', flags.steps);
+  const notes: string[] = [];
+  if (flags.steps !== undefined) {
+    const steps = integerFlag('--steps', flags.steps);
+    config.steps = steps;
+    const snapshot = typeof config.snapshot === 'object' && config.snapshot !== null ? (config.snapshot as Record<string, unknown>) : {};
+    const every = typeof snapshot.every === 'number' ? snapshot.every : defaultRunConfig().snapshot.every;
+    if (flags.every === undefined && !isSet(flags, /^snapshot(\.every)?=/) && every > steps) {
+      config.snapshot = { ...snapshot, every: steps };
+      notes.push(`snapshot interval: ${steps} steps (the ${flags.config !== undefined ? 'configuration' : 'preset'}'s ${every} is more than --steps ${steps})`);
+    }
+  }
   if (flags.seed !== undefined) config.seed = integerFlag('--seed', flags.seed);
   if (flags.every !== undefined) {
     const snapshot = typeof config.snapshot === 'object' && config.snapshot !== null ? (config.snapshot as Record<string, unknown>) : {};
     config.snapshot = { ...snapshot, every: integerFlag('--every', flags.every) };
   }
-  return { config: parseRunConfig(config), name };
+  const files = await completeFileConfig(config);
+  notes.push(...files.notes);
+  const parsed = parseRunConfig(config);
+  if (files.dataset) checkDatasetForConfig(files.dataset, parsed);
+  return { config: parsed, name, notes };
 }

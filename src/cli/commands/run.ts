@@ -106,7 +106,14 @@ export function runCommand(): Command {
     .option('--steps <n>', 'training steps (1 to 4294967295)')
     .option('--seed <n>', 'seed of the data, initialization, batches and dropout')
     .option('--every <n>', 'snapshot interval in steps (one metrics row per snapshot)')
-    .option('--out <dir>', 'run folder (created; must be empty or hold this same run); default runs/<name>-seed<seed>-<time>');
+    .option('--out <dir>', 'run folder (created; must be empty or hold this same run); default runs/<name>-seed<seed>-<time>')
+    .option('--data <file>', 'train on your own inputs: a .npy [samples, features] or a .csv (its last column the labels, unless --targets)')
+    .option('--targets <file>', 'the targets of --data: .npy or .csv, integer class labels or float values (regression)')
+    .option('--label-column <index|name>', 'CSV without --targets: the label column, 0-based (negative from the end) or a header name (default -1)')
+    .addOption(
+      new Option('--header <mode>', 'CSV: is the first line a header? (default auto: only when no field reads as a number)').choices(['auto', 'yes', 'no']),
+    )
+    .option('--delimiter <char>', 'CSV field separator: "," ";" or "tab" (default: detected)');
   runOptions(command)
     .addHelpText(
       'after',
@@ -118,10 +125,13 @@ Exit status: 0 completed, 2 bad input, 3 stopped on NaN/Infinity, 130/143 interr
 Examples:
   $ deadunits run --preset lr_too_high --steps 2000 --out runs/lr
   $ deadunits run --config my.json --set lr=0.5 --set hidden[0].dropout=0.3 --csv --unit-maps both
+  $ deadunits run --data X.npy --targets y.npy --steps 2000     # your own data (loss and sizes from the files)
+  $ deadunits run --data table.csv --label-column species --set loss=softmax_ce
   $ deadunits resume runs/lr`,
     )
     .action(async (flags: RunFlags) => {
-      const { config, name } = await configFromFlags(flags);
+      const { config, name, notes } = await configFromFlags(flags);
+      for (const note of notes) console.error(note);
       const outDir = flags.out ?? defaultOutDir(name, config.seed);
       const checkpointEvery = flags.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : integerFlag('--checkpoint-every', flags.checkpointEvery);
       const keepCheckpoints = flags.keep === undefined ? DEFAULT_KEEP : integerFlag('--keep', flags.keep);

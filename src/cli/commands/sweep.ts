@@ -2,6 +2,7 @@
 // (`--shard i/n`, src/cli/sweep/shard.ts), each point a headless run (runJob) in OUT/points/<id>/.
 // `deadunits sweep collect OUT [SHARD_DIRS...]` merges the results into summary.csv and summary.svg.
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, LIMITS, PRESET_NAMES } from '../../config';
 import { acquireNodeGpu } from '../../gpu/dawn';
@@ -13,6 +14,7 @@ import { collectSweep } from '../sweep/collect';
 import { sweepPaths } from '../sweep/folder';
 import { runSweep, type PointOutcome, type PointRunner } from '../sweep/run-sweep';
 import { parseShard, type Shard, ShardError } from '../sweep/shard';
+import { completeFileConfig, resolveConfigPaths } from '../data-files';
 import { parseGridFlag, sweepSpecFromJson, type SweepSpec } from '../sweep/spec';
 import { EXIT_SIGINT, EXIT_SIGTERM } from './run';
 import { numberIn } from './borndead';
@@ -65,6 +67,11 @@ async function specFromInputs(file: string | undefined, flags: SweepFlags): Prom
       throw new ConfigError([{ path: file, message: `is not valid JSON: ${(error as Error).message}` }], 'sweep');
     }
     spec = sweepSpecFromJson(value, file);
+    // A base on your own data: paths relative to the sweep file; sizes, loss and the files' hashes filled in once.
+    if (typeof spec.base === 'object') {
+      resolveConfigPaths(spec.base, dirname(resolve(file)));
+      await completeFileConfig(spec.base);
+    }
   }
   if (flags.base !== undefined) spec.base = flags.base;
   if (flags.steps !== undefined) spec.steps = flags.steps;

@@ -61,7 +61,7 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * What a headless run needs beyond a valid configuration (runJob refuses the rest): snapshots on (metrics and
- * the report come from them) and a synthetic data set (a file's arrays are not part of the configuration).
+ * the report come from them).
  */
 export function checkHeadless(points: SweepPoint[]): void {
   const issues: ConfigIssue[] = [];
@@ -69,7 +69,6 @@ export function checkHeadless(points: SweepPoint[]): void {
     const where = `point ${p.index} (${p.id}: ${formatOverrides(p.overrides)})`;
     if (p.config.snapshot.every < 1)
       issues.push({ path: `${where} snapshot.every`, message: `0 turns snapshots off; a sweep point needs them: use an interval in [1, ${p.config.steps}]` });
-    if (p.config.dataset.kind === 'file') issues.push({ path: `${where} dataset.kind`, message: '"file" cannot run headless: use a synthetic data set' });
   }
   if (issues.length) throw new ConfigError(issues, 'sweep');
 }
