@@ -4,7 +4,8 @@
 // this element only turns its events into properties of the panels and user actions into commands.
 //
 // The run configuration lives in the URL (src/ui/url-state.ts): read at start, replaced on every change, so copying the
-// URL reproduces the run. `spf` (steps per frame) is a page parameter kept beside it.
+// URL reproduces the run. `spf` (an optional cap on steps per frame: chunks are otherwise sized by time) is a page
+// parameter kept beside it.
 import { css, html, LitElement, nothing, type TemplateResult, unsafeCSS } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { parseRunConfig, type RunConfig } from '../config';
@@ -19,7 +20,7 @@ import type { DuCharts } from './panels/charts';
 import './panels/config-form';
 import type { ConfigChangeDetail } from './panels/config-form';
 import './panels/seed-answer-panel';
-import { PAGE_PARAMS, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from './page-params';
+import { PAGE_PARAMS, parseStepsPerFrameCap, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from './page-params';
 import { MAX_SNAPSHOT_EVERY, MAX_STEPS_PER_FRAME, type RunState, type WorkerEvent } from './protocol';
 import { controlStyles } from './styles';
 import './timeline/timeline';
@@ -51,7 +52,8 @@ const STATE_TEXT: Record<RunState, string> = {
 export class DuApp extends LitElement {
   @state() private config: RunConfig;
   @state() private snapshotEvery: number;
-  @state() private stepsPerFrame: number;
+  /** The user's cap on steps per chunk of training; null: chunks sized by time alone. */
+  @state() private stepsPerFrame: number | null;
   @state() private notices: string[] = [];
   @state() private runState: RunState = 'starting';
   @state() private step = 0;
@@ -408,7 +410,7 @@ export class DuApp extends LitElement {
 
   private onStepsPerFrame(event: Event): void {
     const input = event.target as HTMLInputElement;
-    const parsed = parseToolbarInteger(input.value, MAX_STEPS_PER_FRAME, 'steps per frame');
+    const parsed = parseStepsPerFrameCap(input.value, MAX_STEPS_PER_FRAME);
     this.toolbarErrors = { ...this.toolbarErrors, spf: parsed.error };
     if (parsed.value === undefined || parsed.value === this.stepsPerFrame) return;
     this.stepsPerFrame = parsed.value;
@@ -492,13 +494,14 @@ export class DuApp extends LitElement {
           />
           steps</label
         >
-        <label
+        <label title="The most steps trained between two updates of the page. Empty: as many as take about half a second."
           >steps per frame
           <input
             type="number"
             name="stepsPerFrame"
             min="1"
-            .value=${String(this.stepsPerFrame)}
+            placeholder="auto"
+            .value=${this.stepsPerFrame === null ? '' : String(this.stepsPerFrame)}
             aria-invalid=${this.toolbarErrors.spf ? 'true' : 'false'}
             aria-describedby="spf-error"
             @change=${this.onStepsPerFrame}

@@ -4,28 +4,29 @@ import { MAX_STEPS_PER_FRAME } from './protocol';
 
 /** URL parameters of the page that are not part of the run configuration (url-state leaves them alone). */
 export const PAGE_PARAMS = ['spf'] as const;
-export const DEFAULT_STEPS_PER_FRAME = 20;
+/** No cap: the Worker sizes chunks of training by time (src/engine/chunk-pacer.ts). */
+export const DEFAULT_STEPS_PER_FRAME: number | null = null;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-/** Steps per frame from the page URL's `spf`: an integer in [1, MAX_STEPS_PER_FRAME], else the default and an error. */
-export function stepsPerFrameFromUrl(search: string): { value: number; error?: string } {
+/** The cap on steps per frame from the page URL's `spf`: an integer in [1, MAX_STEPS_PER_FRAME], else the default and an error. */
+export function stepsPerFrameFromUrl(search: string): { value: number | null; error?: string } {
   const text = new URLSearchParams(search).get('spf');
   if (text === null) return { value: DEFAULT_STEPS_PER_FRAME };
   const value = Number(text);
   if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > MAX_STEPS_PER_FRAME) {
     return {
       value: DEFAULT_STEPS_PER_FRAME,
-      error: `URL parameter spf: ${JSON.stringify(text)} is not an integer in [1, ${MAX_STEPS_PER_FRAME}]; using ${DEFAULT_STEPS_PER_FRAME}`,
+      error: `URL parameter spf: ${JSON.stringify(text)} is not an integer in [1, ${MAX_STEPS_PER_FRAME}]; using ${DEFAULT_STEPS_PER_FRAME ?? 'no cap'}`,
     };
   }
   return { value };
 }
 
 /** `href` with `spf` set (or removed when it is the default). */
-export function urlWithStepsPerFrame(href: string, stepsPerFrame: number): string {
+export function urlWithStepsPerFrame(href: string, stepsPerFrame: number | null): string {
   const url = new URL(href);
-  if (stepsPerFrame === DEFAULT_STEPS_PER_FRAME) url.searchParams.delete('spf');
+  if (stepsPerFrame === DEFAULT_STEPS_PER_FRAME || stepsPerFrame === null) url.searchParams.delete('spf');
   else url.searchParams.set('spf', String(stepsPerFrame));
   return url.toString();
 }
@@ -36,4 +37,10 @@ export function parseToolbarInteger(text: string, max: number, what: string): { 
   if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max)
     return { error: `${what}: ${JSON.stringify(text)} is not an integer in [1, ${fmt(max)}]` };
   return { value };
+}
+
+/** The toolbar's cap on steps per frame: empty for none, else an integer in [1, max] (or the message shown next to the field). */
+export function parseStepsPerFrameCap(text: string, max: number): { value?: number | null; error?: string } {
+  if (text.trim() === '') return { value: null };
+  return parseToolbarInteger(text, max, 'steps per frame');
 }

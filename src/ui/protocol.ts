@@ -14,7 +14,7 @@ import type { MetricsRow } from '../report/metrics';
 import type { LayerHistorySummary } from '../report/seed-answer';
 import type { UnitBitmaps } from '../report/unit-states';
 
-/** Largest snapshot interval and steps-per-frame the toolbar accepts (the GPU step counter is a u32). */
+/** Largest snapshot interval and steps-per-frame cap the toolbar accepts (the GPU step counter is a u32). */
 export const MAX_SNAPSHOT_EVERY = 1_000_000;
 export const MAX_STEPS_PER_FRAME = 100_000;
 
@@ -22,8 +22,11 @@ export const MAX_STEPS_PER_FRAME = 100_000;
 // Page → worker
 
 export type WorkerCommand =
-  /** (Re)build the run at step 0, paused. If only `steps` differs from the current run, the run keeps going. */
-  | { type: 'configure'; config: RunConfig; snapshotEvery: number; stepsPerFrame: number }
+  /**
+   * (Re)build the run at step 0, paused. If only `steps` differs from the current run, the run keeps going.
+   * `stepsPerFrame`: the most steps a chunk of training may hold; null: chunks are sized by time alone.
+   */
+  | { type: 'configure'; config: RunConfig; snapshotEvery: number; stepsPerFrame: number | null }
   /** Train until paused or config.steps is reached. */
   | { type: 'run' }
   | { type: 'pause' }
@@ -31,8 +34,8 @@ export type WorkerCommand =
   | { type: 'step' }
   /** Back to step 0 with the same config (new parameters from the same seed: the same run again). */
   | { type: 'reset' }
-  /** Change the snapshot interval or the steps trained per chunk, also while running. */
-  | { type: 'options'; snapshotEvery?: number; stepsPerFrame?: number }
+  /** Change the snapshot interval or the cap on steps per chunk (null: none), also while running. */
+  | { type: 'options'; snapshotEvery?: number; stepsPerFrame?: number | null }
   /** The page drew the last frame: the worker may post the next one. */
   | { type: 'ack' }
   /** The history of one unit (for the hover tooltip); answered with `unit-info` carrying the same id. */
@@ -55,7 +58,7 @@ const WorkerCommandSchema = z.discriminatedUnion('type', [
     type: z.literal('configure'),
     config: z.unknown(),
     snapshotEvery: positiveInt(MAX_SNAPSHOT_EVERY),
-    stepsPerFrame: positiveInt(MAX_STEPS_PER_FRAME),
+    stepsPerFrame: positiveInt(MAX_STEPS_PER_FRAME).nullable(),
   }),
   z.strictObject({ type: z.literal('run') }),
   z.strictObject({ type: z.literal('pause') }),
@@ -64,7 +67,7 @@ const WorkerCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('options'),
     snapshotEvery: positiveInt(MAX_SNAPSHOT_EVERY).optional(),
-    stepsPerFrame: positiveInt(MAX_STEPS_PER_FRAME).optional(),
+    stepsPerFrame: positiveInt(MAX_STEPS_PER_FRAME).nullable().optional(),
   }),
   z.strictObject({ type: z.literal('ack') }),
   z.strictObject({ type: z.literal('unit-info'), id, layer, unit: z.number().int().min(0).max(1_048_575) }),
@@ -132,7 +135,7 @@ export interface UnitRecord {
 export type WorkerEvent =
   /** The run is built (at `step`) and waits for `run` or `step`. */
   | { type: 'ready'; adapter: AdapterSummary; step: number; widths: number[]; resumed: boolean }
-  | { type: 'state'; state: RunState; step: number; stepsPerSecond: number | null; snapshotEvery: number; stepsPerFrame: number }
+  | { type: 'state'; state: RunState; step: number; stepsPerSecond: number | null; snapshotEvery: number; stepsPerFrame: number | null }
   /** Everything since the previous frame: one row and one timeline column per snapshot, and the newest bitmaps. */
   | { type: 'frame'; rows: MetricsRow[]; columns: TimelineColumn[]; snapshot: FrameSnapshot | null; coalesced: number }
   /** Per hidden layer, the history reduced to counts (for the seed-answer panel). */

@@ -82,7 +82,8 @@ export class TrainingController implements ReactiveController {
     }
   }
 
-  configure(config: RunConfig, snapshotEvery: number, stepsPerFrame: number): void {
+  /** `stepsPerFrame`: the most steps a chunk of training may hold; null for none (chunks sized by time). */
+  configure(config: RunConfig, snapshotEvery: number, stepsPerFrame: number | null): void {
     this.lastConfigure = { type: 'configure', config, snapshotEvery, stepsPerFrame };
     this.send(this.lastConfigure);
   }
@@ -103,7 +104,7 @@ export class TrainingController implements ReactiveController {
     this.send({ type: 'reset' });
   }
 
-  setOptions(options: { snapshotEvery?: number; stepsPerFrame?: number }): void {
+  setOptions(options: { snapshotEvery?: number; stepsPerFrame?: number | null }): void {
     if (this.lastConfigure) this.lastConfigure = { ...this.lastConfigure, ...options };
     this.send({ type: 'options', ...options });
   }

@@ -1,13 +1,15 @@
 // The engine Worker's session, driven through its protocol on a real WebGPU adapter (Dawn on lavapipe): frames carry
 // every snapshot's row and timeline column once and in order under the page's flow control, unit-info and checkpoints
-// answer, the same seed gives the same bits, and a lost device resumes from the saved state into the same run.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// answer, the same seed gives the same bits, chunks sized by time change no bit, and a lost device resumes from the saved
+// state into the same run.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseRunConfig, presetConfig, type RunConfig } from '../../src/config';
 import { acquireNodeGpu } from '../../src/gpu/dawn';
 import type { GpuContext } from '../../src/gpu/device';
 import { checkpointFromSafetensors } from '../../src/io/checkpoint';
 import { parseWorkerCommand, type WorkerCommand, type WorkerEvent } from '../../src/ui/protocol';
 import { bucketShape, CELL_BYTES } from '../../src/ui/timeline/columns';
+import { LiveRun } from '../../src/ui/worker/live-run';
 import { EngineSession } from '../../src/ui/worker/session';
 
 const tiny = (steps: number): RunConfig => {
@@ -33,7 +35,8 @@ class Harness {
   private waiters: (() => void)[] = [];
   autoAck = true;
 
-  constructor() {
+  /** `now`: the session's clock (milliseconds); the real one by default. */
+  constructor(now: () => number = () => performance.now()) {
     this.session = new EngineSession({
       acquire: async () => {
         const gpu = await acquireNodeGpu();
@@ -45,7 +48,7 @@ class Harness {
         if (event.type === 'frame' && this.autoAck) queueMicrotask(() => void this.session.handle({ type: 'ack' }));
         for (const w of this.waiters.splice(0)) w();
       },
-      now: () => performance.now(),
+      now,
       yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
     });
   }
@@ -242,6 +245,50 @@ describe('EngineSession', () => {
     ).toEqual(steps);
     expect(last.coalesced).toBeGreaterThan(0);
     expect(last.snapshot!.step).toBe(80);
+  });
+
+  it('sizes chunks by the clock without changing a bit: one step a chunk or many, the same rows, maps and state', async () => {
+    // Two clocks, no real time: on the slow one every chunk seems to take 5 s (one step a chunk, as on a software
+    // adapter with a wide net); on the fast one a few microseconds (chunks grow to the snapshot ring's limit).
+    const clocks = { slow: 5000, fast: 0.001 };
+    const results: { chunks: number[]; rows: unknown[]; maps: Uint32Array[]; state: Uint8Array }[] = [];
+    for (const tick of Object.values(clocks)) {
+      let ms = 0;
+      const session = new Harness(() => (ms += tick));
+      const train = vi.spyOn(LiveRun.prototype, 'train');
+      try {
+        await session.send({ type: 'configure', config: tiny(90), snapshotEvery: 10, stepsPerFrame: null });
+        await session.waitFor('state', (e) => e.state === 'paused');
+        await session.send({ type: 'run' });
+        await session.waitFor('state', (e) => e.state === 'finished');
+        await session.waitFor('frame', (f) => f.rows.some((r) => r.step === 90));
+        const frames = session.frames();
+        results.push({
+          chunks: train.mock.calls.map(([steps]) => steps),
+          rows: frames.flatMap((f) => f.rows).map(({ elapsedSeconds: _e, stepsPerSecond: _r, ...row }) => row),
+          maps: frames.at(-1)!.snapshot!.layers.flatMap((l) => [l.dead, l.dropped, l.revived]),
+          state: await session.checkpoint(1),
+        });
+      } finally {
+        train.mockRestore();
+        await session.session.dispose();
+      }
+    }
+    const [slow, fast] = results;
+    expect(slow.chunks).toEqual(Array(90).fill(1));
+    expect(fast.chunks[0]).toBe(1);
+    expect(Math.max(...fast.chunks)).toBeGreaterThanOrEqual(16);
+    expect(fast.chunks.reduce((a, b) => a + b)).toBe(90);
+    expect(fast.rows).toEqual(slow.rows);
+    expect(fast.rows.map((r) => (r as { step: number }).step)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    fast.maps.forEach((words, i) =>
+      expect(
+        Buffer.from(words.buffer, words.byteOffset, words.byteLength).equals(
+          Buffer.from(slow.maps[i].buffer, slow.maps[i].byteOffset, slow.maps[i].byteLength),
+        ),
+      ).toBe(true),
+    );
+    expect(Buffer.from(fast.state).equals(Buffer.from(slow.state))).toBe(true);
   });
 
   it('changes the snapshot interval mid-run, keeping the per-unit history', async () => {

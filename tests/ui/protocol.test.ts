@@ -2,7 +2,7 @@
 // their buffers over without copies, and the page's own URL parameters and toolbar numbers are validated the same way.
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig, presetConfig } from '../../src/config';
-import { DEFAULT_STEPS_PER_FRAME, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from '../../src/ui/page-params';
+import { DEFAULT_STEPS_PER_FRAME, parseStepsPerFrameCap, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from '../../src/ui/page-params';
 import { MAX_STEPS_PER_FRAME, parseWorkerCommand, transferablesOf, type WorkerEvent } from '../../src/ui/protocol';
 
 const config = parseRunConfig({ ...presetConfig('dropout_only'), steps: 10, snapshot: { every: 5, probeSize: 16 } });
@@ -17,6 +17,9 @@ describe('parseWorkerCommand', () => {
     });
     for (const type of ['run', 'pause', 'step', 'reset', 'ack', 'resume', 'lose-device']) expect(parseWorkerCommand({ type })).toEqual({ type });
     expect(parseWorkerCommand({ type: 'options', stepsPerFrame: 5 })).toEqual({ type: 'options', stepsPerFrame: 5 });
+    // Steps per frame is an optional cap: null lets the worker size chunks by time alone.
+    expect(parseWorkerCommand({ type: 'options', stepsPerFrame: null })).toEqual({ type: 'options', stepsPerFrame: null });
+    expect(parseWorkerCommand({ type: 'configure', config, snapshotEvery: 10, stepsPerFrame: null })).toMatchObject({ stepsPerFrame: null });
     expect(parseWorkerCommand({ type: 'unit-info', id: 3, layer: 2, unit: 1_048_575 })).toMatchObject({ unit: 1_048_575 });
     expect(parseWorkerCommand({ type: 'order', layer: 1, enabled: false })).toMatchObject({ enabled: false });
     expect(parseWorkerCommand({ type: 'checkpoint', id: 0 })).toMatchObject({ id: 0 });
@@ -99,5 +102,12 @@ describe('page parameters', () => {
     expect(parseToolbarInteger('101', 100, 'x').error).toMatch(/not an integer in \[1, 100\]/);
     expect(parseToolbarInteger('2.5', 100, 'x').error).toMatch(/not an integer/);
     expect(parseToolbarInteger('', 100, 'x').error).toMatch(/"" is not an integer/);
+  });
+
+  it('reads an empty steps-per-frame field as no cap', () => {
+    expect(DEFAULT_STEPS_PER_FRAME).toBeNull();
+    expect(parseStepsPerFrameCap('  ', 100)).toEqual({ value: null });
+    expect(parseStepsPerFrameCap('40', 100)).toEqual({ value: 40 });
+    expect(parseStepsPerFrameCap('0', 100).error).toBe('steps per frame: "0" is not an integer in [1, 100]');
   });
 });

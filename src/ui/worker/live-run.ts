@@ -16,6 +16,8 @@ export class LiveRun {
   private sink: SnapshotSink | null = null;
   /** Hands the current observatory's snapshots to the sink; ends when that observatory is closed or destroyed. */
   private consumer: Promise<void> = Promise.resolve();
+  /** Settles once the first snapshot was handed over, or the stream ended without one. */
+  private firstHandedOver: Promise<void> = Promise.resolve();
 
   private constructor(
     /** May change while the run goes on in what it does not train differently (steps, snapshot interval). */
@@ -34,7 +36,17 @@ export class LiveRun {
   /** Starts handing snapshots (the step-0 one first, on a fresh run) to `sink`, this observatory's and the next ones'. */
   streamTo(sink: SnapshotSink): void {
     this.sink = sink;
-    this.consumer = this.consume(sink);
+    let handedOver = () => undefined as void;
+    this.firstHandedOver = new Promise<void>((resolve) => (handedOver = resolve));
+    this.consumer = this.consume(sink, handedOver);
+  }
+
+  /**
+   * Resolves once the first snapshot since streamTo (on a fresh run, the network before training) reached the sink, or
+   * the stream ended without one (destroyed, device lost).
+   */
+  firstSnapshot(): Promise<void> {
+    return this.firstHandedOver;
   }
 
   /** Training steps completed. */
@@ -91,7 +103,14 @@ export class LiveRun {
     await this.consumer;
   }
 
-  private async consume(sink: SnapshotSink): Promise<void> {
-    for await (const snapshot of this.observatory.snapshots()) await sink.onSnapshot(snapshot);
+  private async consume(sink: SnapshotSink, handedOver: () => void = () => undefined): Promise<void> {
+    try {
+      for await (const snapshot of this.observatory.snapshots()) {
+        await sink.onSnapshot(snapshot);
+        handedOver();
+      }
+    } finally {
+      handedOver();
+    }
   }
 }

@@ -50,8 +50,8 @@ export class RunClock {
     return this.latestChunkRate;
   }
 
-  /** Runs `train`, which trains `steps` steps after step `from`, and remembers when it ran. */
-  async timeChunk(from: number, steps: number, train: () => Promise<void>): Promise<void> {
+  /** Runs `train`, which trains `steps` steps after step `from`, and remembers when it ran; returns its seconds. */
+  async timeChunk(from: number, steps: number, train: () => Promise<void>): Promise<number> {
     const started = this.now();
     const fromSeconds = this.elapsedSeconds();
     await train();
@@ -59,6 +59,7 @@ export class RunClock {
     this.latestChunkRate = ms > 0 ? (1000 * steps) / ms : null;
     this.chunks.push({ from, to: from + steps, fromSeconds, toSeconds: this.elapsedSeconds() });
     if (this.chunks.length > CHUNKS_KEPT) this.chunks.shift();
+    return ms / 1000;
   }
 
   /**

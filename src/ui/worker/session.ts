@@ -8,9 +8,13 @@
 //   RunClock         training time (pauses do not count) and throughput
 //   DeviceLossSaver  the state a lost device resumes from
 //   HistoryReports   seed answer, death orders and hover records, from the per-unit histories
-// Training runs in chunks of `stepsPerFrame` steps; between chunks the loop yields so commands are handled (pause,
-// hover, interval changes) and GPU readbacks that need a quiet queue (state, checkpoints, histories) take their turn.
+// Training runs in chunks sized by wall time (ChunkPacer, src/engine/chunk-pacer.ts: a first single step, then about
+// half a second each; `stepsPerFrame` is an optional cap); between chunks the loop yields so commands are handled
+// (pause, hover, interval changes) and GPU readbacks that need a quiet queue (state, checkpoints, histories) take their
+// turn. A fresh run's first chunk waits until the step-0 snapshot (the network before training) reached the page.
 import { type RunConfig } from '../../config';
+import { ChunkPacer, snapshotsBetween } from '../../engine/chunk-pacer';
+import { SNAPSHOT_RING_SIZE } from '../../engine/open-run';
 import type { SnapshotSink } from '../../engine/snapshot-sink';
 import { NoAdapterError, type GpuContext } from '../../gpu/device';
 import { type CheckpointState, checkpointToSafetensors } from '../../io/checkpoint';
@@ -41,7 +45,8 @@ export class EngineSession {
   private run: LiveRun | null = null;
   private state: RunState = 'starting';
   private snapshotEvery = 100;
-  private stepsPerFrame = 20;
+  /** The user's cap on steps per chunk; null: none. */
+  private stepsPerFrame: number | null = null;
   /** Bumped whenever the run is torn down: async work of an older run checks it and stops. */
   private generation = 0;
   private lock = new Lock();
@@ -55,6 +60,7 @@ export class EngineSession {
   private lastStep = 0;
 
   private readonly clock: RunClock;
+  private readonly pacer = new ChunkPacer();
   private readonly outbox: FrameOutbox;
   private readonly saver = new DeviceLossSaver();
   private readonly histories: HistoryReports;
@@ -164,6 +170,8 @@ export class EngineSession {
     const fresh = saved === null;
     this.run = run;
     this.saver.opened(run.stateBytes, fresh);
+    // Another network or another device: its speed is measured again, from a single step.
+    this.pacer.reset();
     if (fresh) {
       this.outbox.clear();
       this.clock.reset();
@@ -230,7 +238,12 @@ export class EngineSession {
           this.setState(run.finished ? 'finished' : 'paused');
           break;
         }
-        await this.trainChunk(Math.min(this.stepsPerFrame, target - run.step));
+        // The network before training is on the page (and its summary queued) before anything is trained.
+        if (run.step === 0) {
+          await run.firstSnapshot();
+          if (this.state !== 'running' || generation !== this.generation) break;
+        }
+        await this.trainChunk(this.chunkSteps(run, target));
         // Progress while running: a few times a second is enough for the status line (each one re-renders it).
         if (this.state === 'running' && this.host.now() - this.lastStatePost >= STATE_POST_INTERVAL_MS) this.postState();
         await this.host.yieldToEvents();
@@ -243,10 +256,24 @@ export class EngineSession {
     if (generation === this.generation && this.run && (this.state === 'paused' || this.state === 'finished')) this.afterStop();
   }
 
-  /** Trains `steps` steps, then saves the state for device loss if a save is due. */
+  /**
+   * Steps of the next chunk, up to `target`: what the pacer's time budget holds, within the user's cap and within the
+   * snapshot ring (snapshots are read as they come back, so a chunk of at most SNAPSHOT_RING_SIZE intervals never skips one).
+   */
+  private chunkSteps(run: LiveRun, target: number): number {
+    const from = run.step;
+    const every = this.snapshotEvery;
+    const ringEnd = (Math.floor(from / every) + SNAPSHOT_RING_SIZE) * every;
+    const maxSteps = Math.min(target - from, ringEnd - from, this.stepsPerFrame ?? Infinity);
+    return this.pacer.next({ maxSteps, snapshotsIn: (steps) => snapshotsBetween(from, steps, every) });
+  }
+
+  /** Trains `steps` steps (timed for the pacer), then saves the state for device loss if a save is due. */
   private async trainChunk(steps: number): Promise<void> {
     await this.withRun(async (run) => {
-      await this.clock.timeChunk(run.step, steps, () => run.train(steps));
+      const from = run.step;
+      const seconds = await this.clock.timeChunk(from, steps, () => run.train(steps));
+      this.pacer.record(steps, seconds, snapshotsBetween(from, steps, this.snapshotEvery));
       if (this.saver.due) await this.saver.save(run);
     });
   }
