@@ -26,6 +26,8 @@ export function buildProgram(): Command {
     .description('Simulate dead, dropped and revived units in ReLU networks trained with dropout, on WebGPU (Dawn in Node).')
     .version(packageVersion())
     .showHelpAfterError('(add --help for usage)')
+    // Options after a command's name are that command's: `sweep` and its sub-commands share option names.
+    .enablePositionalOptions()
     .addHelpText(
       'after',
       `

@@ -10,12 +10,17 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: options.cwd ?? resolve(import.meta.dirname, '../..'), timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 2 ** 20 },
+      {
+        cwd: options.cwd ?? resolve(import.meta.dirname, '../..'),
+        env: options.env ? { ...process.env, ...options.env } : process.env,
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 2 ** 20,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
         done({ code, stdout, stderr });

@@ -78,6 +78,50 @@ describe('sweep through the bin', () => {
     for (const row of rows.slice(1)) expect(row).toMatch(/^\d,p\d-[0-9a-f]{8},(0\.05|2),(relu|leaky_relu),completed,8,\d/);
   });
 
+  it('--shard auto in the pods of the Indexed Job that `sweep plan --k8s` wrote (their args, env and index) collects the same summary', async () => {
+    const one = join(dir, 'one');
+    // Finished points are skipped: this only makes sure the single-process summary exists when run on its own.
+    expect((await sweep('--out', one)).code).toBe(0);
+    expect((await runCli(['sweep', 'collect', one])).code).toBe(0);
+    const planDir = join(dir, 'k8s');
+    const grid = ['--grid', 'hidden[*].activation.kind=relu,leaky_relu'];
+    const plan = await runCli([
+      'sweep',
+      'plan',
+      specFile,
+      ...grid,
+      '--out',
+      '/sweeps/k',
+      '--k8s',
+      '--shards',
+      '3',
+      '--image',
+      'i',
+      '--pvc',
+      'c',
+      '--plan-dir',
+      planDir,
+    ]);
+    expect(plan.code, plan.stderr).toBe(0);
+    const [configMap, job] = JSON.parse(await readFile(join(planDir, 'job.json'), 'utf8')).items;
+    const container = job.spec.template.spec.containers[0];
+    // The pods' paths, mapped to this machine: the ConfigMap's sweep.json and the shared volume.
+    const local = (arg: string) => (arg === '/etc/deadunits/sweep.json' ? join(planDir, 'sweep.json') : arg.replace(/^\/sweeps\//, `${dir}/`));
+    await writeFile(join(planDir, 'sweep.json'), configMap.data['sweep.json']);
+    const env: Record<string, string> = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    for (let index = 0; index < job.spec.completions; index++) {
+      const r = await runCli([...container.args.map(local), '--progress', 'none'], {
+        env: { ...env, JOB_COMPLETION_INDEX: String(index) },
+        timeoutMs: 300_000,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`--shard auto: shard ${index}/3 (Kubernetes Indexed Job, JOB_COMPLETION_INDEX=${index} of DEADUNITS_SHARD_COUNT=3)`);
+    }
+    const r = await runCli(['sweep', 'collect', join(dir, 'k')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(withoutTiming(await readFile(join(dir, 'k', 'summary.csv'), 'utf8'))).toBe(withoutTiming(await readFile(join(one, 'summary.csv'), 'utf8')));
+  });
+
   it('a re-run shard skips its finished points; collect lists the points of a shard that never ran', async () => {
     const out = join(dir, 'partial');
     expect((await sweep('--out', out, '--shard', '1/2')).code).toBe(0);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, presetConfig } from '../../src/config';
 import { formatShard, parseShard, pointsOfShard, ShardError } from '../../src/cli/sweep/shard';
-import { expandSweep, MAX_POINTS, parseGridFlag, parsePath, pointId, sweepSpecFromJson, type SweepSpec } from '../../src/cli/sweep/spec';
+import { expandSweep, MAX_POINTS, parseGridFlag, parsePath, pointId, sweepSpecFromJson, sweepSpecToJson, type SweepSpec } from '../../src/cli/sweep/spec';
 
 const message = (fn: () => unknown): string => {
   try {
@@ -113,6 +113,16 @@ describe('expanding a sweep', () => {
     // The rest is the preset's.
     const preset = presetConfig('dropout_only');
     expect(points[0].config).toEqual({ ...preset, lr: 0.01, steps: 200, seed: 1 });
+  });
+
+  it('writes a spec back as a sweep file that reads to the same points (what sweep plan hands the tasks)', () => {
+    const s = sweepSpecFromJson({ base: { inputSize: 4 }, grid: { 'hidden[*].dropout': [0, 0.5], lr: [0.1, 0.01] }, steps: 300, seeds: [3, 1] });
+    const text = JSON.stringify(sweepSpecToJson(s));
+    expect(JSON.parse(text)).toEqual({ base: { inputSize: 4 }, grid: { 'hidden[*].dropout': [0, 0.5], lr: [0.1, 0.01], seed: [3, 1] }, steps: 300 });
+    const again = sweepSpecFromJson(JSON.parse(text));
+    expect(again).toEqual(s);
+    expect(expandSweep(again).map((p) => p.id)).toEqual(expandSweep(s).map((p) => p.id));
+    expect(sweepSpecToJson({ base: 'dropout_only', axes: [{ path: 'lr', values: [1] }] })).toEqual({ base: 'dropout_only', grid: { lr: [1] } });
   });
 
   it("switches variants: a new kind drops the old kind's fields", () => {

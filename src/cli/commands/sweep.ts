@@ -1,43 +1,36 @@
 // `deadunits sweep`: a grid of runs over configuration fields (src/cli/sweep/spec.ts), optionally one shard of it
-// (`--shard i/n`, src/cli/sweep/shard.ts), each point a headless run (runJob) in OUT/points/<id>/.
-// `deadunits sweep collect OUT [SHARD_DIRS...]` merges the results into summary.csv and summary.svg.
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+// (`--shard i/n`, src/cli/sweep/shard.ts, or `--shard auto` from a scheduler's environment, shard-env.ts), each
+// point a headless run (runJob) in OUT/points/<id>/.
+// `deadunits sweep collect OUT [SHARD_DIRS...]` merges the results into summary.csv and summary.svg;
+// `sweep plan` writes the scripts that run a sweep on Slurm or Kubernetes; `sweep status` shows its progress.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, LIMITS, PRESET_NAMES } from '../../config';
+import { ConfigError } from '../../config';
 import { acquireNodeGpu } from '../../gpu/dawn';
 import type { GpuContext } from '../../gpu/device';
 import { PROGRESS_MODES, type ProgressMode } from '../progress';
-import { readManifest, UNIT_MAP_KINDS, type UnitMapKind } from '../run-dir';
+import { readManifest } from '../run-dir';
 import { resumeJob, runJob } from '../run-job';
 import { collectSweep } from '../sweep/collect';
 import { sweepPaths } from '../sweep/folder';
 import { runSweep, type PointOutcome, type PointRunner } from '../sweep/run-sweep';
-import { parseShard, type Shard, ShardError } from '../sweep/shard';
-import { completeFileConfig, resolveConfigPaths } from '../data-files';
-import { parseGridFlag, sweepSpecFromJson, type SweepSpec } from '../sweep/spec';
+import { formatShard, parseShard, type Shard, ShardError } from '../sweep/shard';
+import { SHARD_COUNT_VAR, ShardEnvError, shardFromEnvironment } from '../sweep/shard-env';
 import { EXIT_SIGINT, EXIT_SIGTERM } from './run';
-import { numberIn } from './borndead';
+import { addPointOptions, addSpecOptions, type PointFlags, type SpecFlags, specFromInputs } from './sweep-inputs';
+import { planCommand } from './sweep-plan';
+import { statusCommand } from './sweep-status';
 
 /** `sweep collect` exits with this when points are missing (the summary is still written). */
 export const EXIT_MISSING_POINTS = 4;
-const DEFAULT_CHECKPOINT_EVERY = 5000;
 
-interface SweepFlags {
+interface SweepFlags extends SpecFlags, PointFlags {
   out?: string;
-  grid?: string[];
-  base?: string;
-  steps?: number;
-  seeds?: number[];
-  shard: Shard;
-  checkpointEvery: number;
-  keep: number;
-  csv?: boolean;
-  unitMaps: UnitMapKind;
+  shard: Shard | 'auto';
   progress: ProgressMode;
 }
 
-function shardArg(text: string): Shard {
+function shardArg(text: string): Shard | 'auto' {
+  if (text.trim() === 'auto') return 'auto';
   try {
     return parseShard(text);
   } catch (error) {
@@ -46,42 +39,17 @@ function shardArg(text: string): Shard {
   }
 }
 
-function seedList(text: string): number[] {
-  return text.split(',').map((s) => numberIn(LIMITS.seed)(s));
-}
-
-/** The spec from the file (if any) with the flags added: --grid axes after the file's, --base/--steps/--seeds replace. */
-async function specFromInputs(file: string | undefined, flags: SweepFlags): Promise<SweepSpec> {
-  let spec: SweepSpec = { base: {}, axes: [] };
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new ConfigError([{ path: file, message: `cannot be read: ${(error as Error).message}` }], 'sweep');
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError([{ path: file, message: `is not valid JSON: ${(error as Error).message}` }], 'sweep');
-    }
-    spec = sweepSpecFromJson(value, file);
-    // A base on your own data: paths relative to the sweep file; sizes, loss and the files' hashes filled in once.
-    if (typeof spec.base === 'object') {
-      resolveConfigPaths(spec.base, dirname(resolve(file)));
-      await completeFileConfig(spec.base);
-    }
+/** The shard to run: as given, or from the scheduler's environment (--shard auto). */
+function resolveShard(shard: Shard | 'auto', log: (line: string) => void): Shard {
+  if (shard !== 'auto') return shard;
+  try {
+    const found = shardFromEnvironment(process.env);
+    log(`--shard auto: shard ${formatShard(found.shard)} (${found.source})`);
+    return found.shard;
+  } catch (error) {
+    if (error instanceof ShardEnvError) throw new ConfigError([{ path: '--shard auto', message: error.message }], 'sweep');
+    throw error;
   }
-  if (flags.base !== undefined) spec.base = flags.base;
-  if (flags.steps !== undefined) spec.steps = flags.steps;
-  const seedAxis = spec.axes.findIndex((a) => a.path === 'seed');
-  const seeds = flags.seeds ?? (seedAxis >= 0 ? spec.axes[seedAxis].values : undefined);
-  spec.axes = spec.axes.filter((a) => a.path !== 'seed');
-  for (const g of flags.grid ?? []) spec.axes.push(parseGridFlag(g));
-  // seeds stay the last (fastest) axis whichever way they were given.
-  if (seeds) spec.axes.push({ path: 'seed', values: seeds });
-  return spec;
 }
 
 /** One point through runJob (fresh) or resumeJob, on the sweep's shared device. */
@@ -145,25 +113,18 @@ export function sweepCommand(): Command {
     .description('Run a grid of configurations (each point a `run` in OUT/points/<id>/), or one shard of it; `sweep collect` merges the results.')
     .argument('[spec]', 'a sweep file (JSON: {"base", "grid", "steps", "seeds"}); or give everything with flags')
     .option('--out <dir>', 'the sweep folder (required; shared by all shards: they never write the same file)')
-    .option(
-      '--grid <path=v1,v2,...>',
-      "one axis, e.g. lr=0.01,0.1 or hidden[*].dropout=0,0.5 (repeatable; after the file's axes)",
-      (v: string, prev: string[] = []) => [...prev, v],
+    // `sweep plan` and `sweep status` have options of the same names (--out, --grid, --shards, ...): the ones after
+    // a sub-command's name are its own.
+    .enablePositionalOptions();
+  addSpecOptions(command).addOption(
+    new Option(
+      '--shard <i/n|auto>',
+      `run only shard i of n (0-based): the points k with k mod n = i; auto: the shard a scheduler gives this task (SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with ${SHARD_COUNT_VAR})`,
     )
-    .option('--base <preset>', `base configuration: a preset (${PRESET_NAMES.join(', ')}); default: the file's base, else the defaults`)
-    .addOption(new Option('--steps <n>', 'training steps of every point').argParser(numberIn(LIMITS.steps)))
-    .addOption(new Option('--seeds <s1,s2,...>', 'seeds: the last axis').argParser(seedList))
-    .addOption(
-      new Option('--shard <i/n>', 'run only shard i of n (0-based): the points k with k mod n = i').argParser(shardArg).default({ index: 0, count: 1 }, '0/1'),
-    )
-    .addOption(
-      new Option('--checkpoint-every <steps>', 'steps between checkpoints of each point; 0 = only at exit')
-        .argParser(numberIn({ min: 0, max: LIMITS.steps.max, int: true }))
-        .default(DEFAULT_CHECKPOINT_EVERY),
-    )
-    .addOption(new Option('--keep <m>', 'checkpoints kept per point').argParser(numberIn({ min: 1, max: 1000, int: true })).default(1))
-    .option('--csv', 'also write metrics.csv in each point folder')
-    .addOption(new Option('--unit-maps <kind>', 'unit maps of each point').choices(UNIT_MAP_KINDS).default('none'))
+      .argParser(shardArg)
+      .default({ index: 0, count: 1 }, '0/1'),
+  );
+  addPointOptions(command)
     .addOption(new Option('--progress <mode>', 'per-point progress on stderr').choices(PROGRESS_MODES).default('auto'))
     .addHelpText(
       'after',
@@ -175,9 +136,10 @@ Grid paths: names joined by dots, [i] for a list item, [*] for every hidden laye
 Exit status: 0 this shard's points are done (a point that hit NaN/Infinity is recorded as non-finite, not
 retried), 2 bad input, 130/143 interrupted by SIGINT/SIGTERM (run the same command again to resume).
 
-Sharding with a scheduler (the shell expands the index):
-  Slurm:       #SBATCH --array=0-3    deadunits sweep s.json --out /shared/s --shard "$SLURM_ARRAY_TASK_ID/4"
-  Kubernetes:  indexed Job, completions 4: args [..., "--shard", "$(JOB_COMPLETION_INDEX)/4"]
+On a scheduler, \`deadunits sweep plan\` writes the job scripts; by hand:
+  Slurm:       #SBATCH --array=0-3    deadunits sweep s.json --out /shared/s --shard auto
+               (the count from SLURM_ARRAY_TASK_COUNT or _MIN/_MAX, or ${SHARD_COUNT_VAR} when set)
+  Kubernetes:  Indexed Job, completions 4, env ${SHARD_COUNT_VAR}=4: args [..., "--shard", "auto"]
   CI matrix:   shard: [0, 1, 2, 3]   deadunits sweep s.json --out s --shard "\${{ matrix.shard }}/4"
 
 Examples:
@@ -194,6 +156,8 @@ sweep.json:
       // Not a requiredOption: commander would then demand it of `sweep collect` too.
       const out: string = flags.out ?? command.error("error: required option '--out <dir>' not specified", { exitCode: 2, code: 'deadunits.usage' });
       const spec = await specFromInputs(file, flags);
+      const log = (line: string) => console.error(line);
+      const shard = resolveShard(flags.shard, log);
       const controller = new AbortController();
       let received: NodeJS.Signals | null = null;
       const onSignal = (signal: NodeJS.Signals) => {
@@ -203,20 +167,19 @@ sweep.json:
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const log = (line: string) => console.error(line);
       let gpu: GpuContext | null = null;
       try {
         const summary = await runSweep({
           spec,
           outDir: out,
-          shard: flags.shard,
+          shard,
           signal: controller.signal,
           log,
           // The device is acquired on the first point that runs: a shard with nothing left to do needs none.
           runPoint: async (request) => jobRunner((gpu ??= await acquireNodeGpu()), flags, log)(request),
         });
         console.log(
-          `shard ${flags.shard.index}/${flags.shard.count}: ${summary.ran.length} run, ${summary.skipped} already finished, of ${summary.mine} (sweep of ${summary.points})`,
+          `shard ${formatShard(shard)}: ${summary.ran.length} run, ${summary.skipped} already finished, of ${summary.mine} (sweep of ${summary.points})`,
         );
         if (summary.interrupted) process.exitCode = (received as NodeJS.Signals | null) === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
         else console.log(`merge with: deadunits sweep collect ${out}`);
@@ -227,5 +190,7 @@ sweep.json:
       }
     });
   command.addCommand(collectCommand());
+  command.addCommand(planCommand());
+  command.addCommand(statusCommand());
   return command;
 }

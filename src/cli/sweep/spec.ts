@@ -86,6 +86,14 @@ export function sweepSpecFromJson(value: unknown, source = 'sweep.json'): SweepS
   return spec;
 }
 
+/**
+ * The spec as a sweep file (the inverse of sweepSpecFromJson: reading it back gives the same axes in the same
+ * order, so the same points and ids). `sweep plan` hands it to the scheduler's tasks.
+ */
+export function sweepSpecToJson(spec: SweepSpec): { base: SweepSpec['base']; grid: Record<string, GridValue[]>; steps?: number } {
+  return { base: spec.base, grid: Object.fromEntries(spec.axes.map((a) => [a.path, a.values])), ...(spec.steps === undefined ? {} : { steps: spec.steps }) };
+}
+
 /** A --grid flag: `path=v1,v2,...`. Values are JSON where they parse as JSON, bare strings otherwise. */
 export function parseGridFlag(text: string): { path: string; values: GridValue[] } {
   const eq = text.indexOf('=');
