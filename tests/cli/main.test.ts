@@ -39,7 +39,7 @@ describe('deadunits CLI', () => {
     [
       'a bad shard',
       ['sweep', '--out', '/tmp/x', '--grid', 'lr=1', '--shard', '2/2'],
-      /option '--shard <i\/n>' argument '2\/2' is invalid\. shard index i = 2 is not in \[0, 1\]/,
+      /option '--shard <i\/n\|auto>' argument '2\/2' is invalid\. shard index i = 2 is not in \[0, 1\]/,
     ],
     ['a missing --out', ['sweep', '--grid', 'lr=1'], /required option '--out <dir>'/],
     ['an unknown command', ['sweeep'], /unknown command 'sweeep'/],
