@@ -1,8 +1,10 @@
 // The dead-unit observatory: per-unit statistics that tell "dropped" from "dead" from "revived".
 // Mirrors src/reference/unitstats.ts bit for bit (everything here is integer: counts, bits, steps).
 //
-// - Dead at snapshot s: pre-activation z <= 0 on EVERY probe row (probe pass without dropout).
+// - Dead at snapshot s: pre-activation z <= 0 on EVERY probe row (probe pass without dropout), every row finite.
 //   dead_scan_* count the probe rows with z > 0 per unit and pack "count == 0" into a bitmap.
+// - Non-finite at snapshot s: z is NaN or ±Inf on some probe row. Its own state, never dead: the run diverged.
+//   (shaders/frozen.wgsl adds the training batch's non-finite units and the frozen state.)
 // - Dropped at step t: masked by dropout for batch row 0 (the dropout kernel's mask: the formula of
 //   shaders/dropout_mask.wgsl, shared with shaders/dropout.wgsl).
 // - Revived: dead at an earlier snapshot, alive now. history_update keeps the transitions per unit.
@@ -44,8 +46,8 @@ const NEVER: u32 = 0xFFFFFFFFu;
 @group(0) @binding(0) var<uniform> params: Params;
 // StepState (shaders/step_state.wgsl): `step` is the step being computed during a step, the number of completed steps after end_step
 @group(0) @binding(1) var<storage, read> step_state: StepState;
-// [rows, ld] row-major from z_offset: probe pre-activations; columns [0, cols) are this block's units
-@group(0) @binding(2) var<storage, read> z: array<f32>;
+// [rows, ld] row-major from z_offset: probe pre-activations (f32, read as bits); columns [0, cols) are this block's units
+@group(0) @binding(2) var<storage, read> z: array<u32>;
 // [layer width] u32, global unit index: probe rows with z > 0
 @group(0) @binding(3) var<storage, read_write> active_counts: array<atomic<u32>>;
 // [ceil(layer width / 32)] words: dead units
@@ -60,6 +62,8 @@ const NEVER: u32 = 0xFFFFFFFFu;
 @group(0) @binding(8) var<storage, read_write> counts: array<atomic<u32>>;
 // [layer width] u32, global unit index: batch rows that dropped the unit
 @group(0) @binding(9) var<storage, read_write> dropped_counts: array<u32>;
+// [ceil(layer width / 32)] words: units with a non-finite probe pre-activation (dead_scan_*)
+@group(0) @binding(10) var<storage, read_write> nonfinite_bits: array<atomic<u32>>;
 
 // ---------------------------------------------------------------------------------------------------
 // Dead scan: a column reduction like the bias gradient. A workgroup is 32 adjacent columns (one bitmap
@@ -78,10 +82,19 @@ override WG: u32;
 
 var<workgroup> scan_partial: array<u32, SCAN_TILE * SCAN_LANES>;  // [SCAN_LANES, SCAN_TILE]
 var<workgroup> scan_word: atomic<u32>;
+var<workgroup> scan_nonfinite_word: atomic<u32>;
 
-fn is_active(at: u32) -> u32 {
-  // NOTE: NaN > 0 is false: a unit whose pre-activation is NaN on every row reads as dead.
-  return select(0u, 1u, z[at] > 0.0);
+const EXPONENT: u32 = 0x7f800000u;
+
+// Per row: 1 if z > 0 and finite; NONFINITE_ROW (never added to counts) if NaN or ±Inf.
+// NOTE: tested on the raw bits (exponent all ones), before any float comparison: WGSL lets a compiler
+// assume no NaN, and NaN > 0 being false once made an all-NaN column read as dead.
+const NONFINITE_ROW: u32 = 0x10000u;
+
+fn row_flags(at: u32) -> u32 {
+  let bits = z[at];
+  if ((bits & EXPONENT) == EXPONENT) { return NONFINITE_ROW; }
+  return select(0u, 1u, bitcast<f32>(bits) > 0.0);
 }
 
 @compute @workgroup_size(SCAN_TILE, SCAN_LANES)
@@ -94,24 +107,33 @@ fn dead_scan_count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   let c = col_tile * SCAN_TILE + lid.x;
   let in_range = c < params.cols;
   var n = 0u;
+  var nonfinite = false;
   if (in_range) {
     let end = min(params.rows, (chunk + 1u) * params.chunk_rows);
     var r = chunk * params.chunk_rows + lid.y;
     let stride = SCAN_LANES * params.ld;
     var at = params.z_offset + r * params.ld + c;
     // Four independent loads in flight per lane: the scan is bound by memory latency, not arithmetic.
+    // Flags add: the low 16 bits count active rows (at most 4 per iteration here), bit 16 up non-finite ones.
     while (r + 3u * SCAN_LANES < end) {
-      n += is_active(at) + is_active(at + stride) + is_active(at + 2u * stride) + is_active(at + 3u * stride);
+      let f = row_flags(at) + row_flags(at + stride) + row_flags(at + 2u * stride) + row_flags(at + 3u * stride);
+      n += f & 0xFFFFu;
+      nonfinite = nonfinite || f >= NONFINITE_ROW;
       r += 4u * SCAN_LANES;
       at += 4u * stride;
     }
     while (r < end) {
-      n += is_active(at);
+      let f = row_flags(at);
+      n += f & 0xFFFFu;
+      nonfinite = nonfinite || f >= NONFINITE_ROW;
       r += SCAN_LANES;
       at += stride;
     }
   }
   scan_partial[lid.y * SCAN_TILE + lid.x] = n;
+  if (nonfinite) {
+    atomicOr(&scan_nonfinite_word, 1u << lid.x);
+  }
   workgroupBarrier();
   if (lid.y == 0u && in_range) {
     var total = 0u;
@@ -128,10 +150,19 @@ fn dead_scan_count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
       atomicAdd(&active_counts[unit], total);
     }
   }
+  let word = (params.unit_offset >> 5u) + col_tile;
   if (params.single_pass == 1u) {
     workgroupBarrier();
     if (lid.x == 0u && lid.y == 0u) {
-      dead_bits[(params.unit_offset >> 5u) + col_tile] = atomicLoad(&scan_word);
+      let nonfinite_word = atomicLoad(&scan_nonfinite_word);
+      dead_bits[word] = atomicLoad(&scan_word) & ~nonfinite_word;
+      atomicStore(&nonfinite_bits[word], nonfinite_word);
+    }
+  } else if (lid.x == 0u && lid.y == 0u) {
+    // Chunks OR into the word dead_scan_clear zeroed; dead_scan_pack reads it.
+    let nonfinite_word = atomicLoad(&scan_nonfinite_word);
+    if (nonfinite_word != 0u) {
+      atomicOr(&nonfinite_bits[word], nonfinite_word);
     }
   }
 }
@@ -143,12 +174,15 @@ fn dead_scan_clear(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   let c = linear_workgroup(wid, nwg) * WG + lid;
   if (c < params.cols) {
     atomicStore(&active_counts[params.unit_offset + c], 0u);
+    if ((c & 31u) == 0u) {
+      atomicStore(&nonfinite_bits[(params.unit_offset + c) >> 5u], 0u);
+    }
   }
 }
 
 var<workgroup> pack_words: array<atomic<u32>, WG / 32u>;
 
-// One invocation per unit of the block, WG / 32 words per workgroup: dead <=> no active probe row.
+// One invocation per unit of the block, WG / 32 words per workgroup: dead <=> no active probe row and no non-finite one.
 @compute @workgroup_size(WG)
 fn dead_scan_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
@@ -161,7 +195,8 @@ fn dead_scan_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   workgroupBarrier();
   let w = wg * (WG / 32u) + lid;
   if (lid < WG / 32u && w * 32u < params.cols) {
-    dead_bits[(params.unit_offset >> 5u) + w] = atomicLoad(&pack_words[lid]);
+    let word = (params.unit_offset >> 5u) + w;
+    dead_bits[word] = atomicLoad(&pack_words[lid]) & ~atomicLoad(&nonfinite_bits[word]);
   }
 }
 

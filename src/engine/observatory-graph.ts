@@ -35,6 +35,8 @@ export interface ObservatoryGraphInput {
 export interface LayerStatsBuffers {
   /** 1 bit per unit, bitmapWords(width) words each. */
   dead: GPUBuffer;
+  /** Units with a NaN or ±Inf probe pre-activation (never dead). */
+  nonFinite: GPUBuffer;
   dropped: GPUBuffer;
   revived: GPUBuffer;
   /** Per unit: probe rows with a positive pre-activation at the last snapshot. */
@@ -76,6 +78,7 @@ export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGrap
     const words = bitmapWords(width);
     const layer: LayerStatsBuffers = {
       dead: alloc(`dead${l}`, words),
+      nonFinite: alloc(`nonFinite${l}`, words),
       dropped: alloc(`dropped${l}`, words),
       revived: alloc(`revived${l}`, words),
       active: alloc(`active${l}`, width),
@@ -201,6 +204,7 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
               cols: out.width,
               unitOffset: out.offset,
               deadBits: layers[l - 1].dead,
+              nonFiniteBits: layers[l - 1].nonFinite,
               activeCounts: layers[l - 1].active,
               slice,
             }),

@@ -4,7 +4,9 @@
 // - Dropped at step t: masked by dropout at step t for probe sample 0 (batch row 0), with the dropout
 //   kernel's mask (dropoutKeep); also, per unit, the number of batch rows that masked it at step t.
 // - Dead at a snapshot: the unit's pre-activation is <= 0 on EVERY row of the probe set (evaluated
-//   without dropout). NOTE: NaN > 0 is false, so an all-NaN column reads as dead.
+//   without dropout), and finite on every row.
+// - Non-finite at a snapshot: NaN or ±Infinity on some probe row. Its own state, never dead (a diverged
+//   run is not a dead one); src/reference/frozen.ts adds the training batch's non-finite units.
 // - Revived: dead at an earlier snapshot, alive now.
 // - Consecutive drops: run = dropped(t) ? run + 1 : 0 and longest = max(longest, run), every step.
 //
@@ -18,9 +20,11 @@ import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField } from '../spec/unit-histor
 import { dropoutKeep, type DropoutReferenceArgs } from './dropout.js';
 
 export interface DeadScanResult {
-  /** [ceil(cols / 32)] words: bit c set <=> z[r, c] <= 0 for every row r. */
+  /** [ceil(cols / 32)] words: bit c set <=> z[r, c] finite and <= 0 for every row r. */
   deadBits: Uint32Array;
-  /** [cols]: rows with z[r, c] > 0. */
+  /** [ceil(cols / 32)] words: bit c set <=> z[r, c] is NaN or ±Infinity for some row r. */
+  nonFiniteBits: Uint32Array;
+  /** [cols]: rows with z[r, c] > 0 and finite. */
   activeCounts: Uint32Array;
 }
 
@@ -31,13 +35,18 @@ export function deadScan(z: Float32Array, rows: number, cols: number, ld = cols,
     throw new RangeError(`deadScan: z holds ${z.length} elements, needs ${offset + (rows - 1) * ld + cols}`);
   }
   const activeCounts = new Uint32Array(cols);
+  const nonFiniteBits = new Uint32Array(bitmapWords(cols));
   for (let r = 0; r < rows; r++) {
     const base = offset + r * ld;
-    for (let c = 0; c < cols; c++) if (z[base + c] > 0) activeCounts[c]++;
+    for (let c = 0; c < cols; c++) {
+      const v = z[base + c];
+      if (!Number.isFinite(v)) nonFiniteBits[c >>> 5] |= 1 << (c & 31);
+      else if (v > 0) activeCounts[c]++;
+    }
   }
   const deadBits = new Uint32Array(bitmapWords(cols));
-  for (let c = 0; c < cols; c++) if (activeCounts[c] === 0) deadBits[c >>> 5] |= 1 << (c & 31);
-  return { deadBits, activeCounts };
+  for (let c = 0; c < cols; c++) if (activeCounts[c] === 0 && !bit(nonFiniteBits, c)) deadBits[c >>> 5] |= 1 << (c & 31);
+  return { deadBits, nonFiniteBits, activeCounts };
 }
 
 function bit(bits: Uint32Array, u: number): boolean {

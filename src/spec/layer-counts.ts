@@ -1,4 +1,5 @@
-// The observatory's per-layer totals, written by history_update in shaders/unitstats.wgsl.
+// The observatory's per-layer totals, written by history_update in shaders/unitstats.wgsl (dead .. dropped)
+// and frozen_pack in shaders/frozen.wgsl (frozen, nonFinite).
 
 /** Index of each total: counts[countsOffset + i]. */
 export const LayerCount = {
@@ -10,5 +11,9 @@ export const LayerCount = {
   everDead: 2,
   /** Units set in droppedBits (dropped for sample 0 at the step the bitmap was made for). */
   dropped: 3,
+  /** Units frozen over the last W training steps (no batch row with z > 0 or non-finite in any of them). */
+  frozen: 4,
+  /** Units with a non-finite pre-activation on a probe row or a batch row of the snapshot's last step. */
+  nonFinite: 5,
 } as const;
-export const LAYER_COUNTS = 4;
+export const LAYER_COUNTS = 6;

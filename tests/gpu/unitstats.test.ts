@@ -33,6 +33,27 @@ function probeZ(rows: number, cols: number, seed: number): Float32Array {
   return z;
 }
 
+/**
+ * Probe pre-activations with non-finite columns, by c % 5: 0 all <= 0 (dead), 1 random with row 0 > 0 (alive), 2 one NaN row
+ * among values <= 0 (a NaN is not "<= 0": non-finite, not dead), 3 one +Inf row among positives (non-finite;
+ * +Inf is not counted active), 4 one -Inf row (non-finite, not dead).
+ */
+function nonFiniteZ(rows: number, cols: number, seed: number): Float32Array {
+  const z = randomArray(rows * cols, seed);
+  for (let c = 0; c < cols; c++) {
+    const kind = c % 5;
+    const bad = (c * 3) % rows;
+    for (let r = 0; r < rows; r++) {
+      const i = r * cols + c;
+      if (kind === 0 || kind === 2 || kind === 4) z[i] = -Math.abs(z[i]);
+      if (kind === 1 && r === 0) z[i] = Math.abs(z[i]) + 0.1;
+      if (kind === 3) z[i] = Math.abs(z[i]) + 0.5;
+      if (r === bad && kind >= 2) z[i] = [NaN, Infinity, -Infinity][kind - 2];
+    }
+  }
+  return z;
+}
+
 /** A random bitmap of `cols` bits with bits past cols clear. */
 function randomBits(cols: number, seed: number, density = 0.5): Uint32Array {
   const r = randomArray(cols, seed);
@@ -75,6 +96,7 @@ describe('unit statistics on the GPU', () => {
     const pad = opts.pad ?? 3;
     const words = bitmapWords(cols);
     const deadBits = t.u32('deadBits', new Array(words + 1).fill(SENTINEL));
+    const nonFiniteBits = t.u32('nonFiniteBits', new Array(words + 1).fill(SENTINEL));
     const activeCounts = t.u32('activeCounts', new Array(cols + 1).fill(SENTINEL));
     const dispatches: Dispatch[] = [];
     let offset = 0;
@@ -95,6 +117,7 @@ describe('unit statistics on the GPU', () => {
             cols: width,
             unitOffset: offset,
             deadBits,
+            nonFiniteBits,
             activeCounts,
             rowsPerWorkgroup: opts.rowsPerWorkgroup,
             slice: opts.slices ? { first: i === 0, last: i === slices.length - 1 } : undefined,
@@ -108,9 +131,11 @@ describe('unit statistics on the GPU', () => {
     run(...dispatches);
     const bits = await t.readU32(deadBits, words + 1);
     const counts = await t.readU32(activeCounts, cols + 1);
+    const nonFinite = await t.readU32(nonFiniteBits, words + 1);
     expect(bits[words], 'sentinel word past the bitmap').toBe(SENTINEL);
+    expect(nonFinite[words], 'sentinel word past the non-finite bitmap').toBe(SENTINEL);
     expect(counts[cols], 'sentinel past the counts').toBe(SENTINEL);
-    return { deadBits: bits.subarray(0, words), activeCounts: counts.subarray(0, cols) };
+    return { deadBits: bits.subarray(0, words), nonFiniteBits: nonFinite.subarray(0, words), activeCounts: counts.subarray(0, cols) };
   }
 
   it('creates its pipelines', async () => {
@@ -165,6 +190,36 @@ describe('unit statistics on the GPU', () => {
       }
     });
 
+    it('NaN and ±Inf are their own state, never dead: one pass, chunked, sharded and sliced all match the reference', async () => {
+      for (const [rows, cols] of [
+        [7, 130],
+        [64, 33],
+        [48, 200],
+      ] as const) {
+        const z = nonFiniteZ(rows, cols, 3 * cols + rows);
+        const want = deadScan(z, rows, cols);
+        for (let c = 0; c < cols; c++) {
+          const nonFinite = (want.nonFiniteBits[c >>> 5] >>> (c & 31)) & 1;
+          const dead = (want.deadBits[c >>> 5] >>> (c & 31)) & 1;
+          expect(nonFinite, `reference: unit ${c} non-finite`).toBe(c % 5 >= 2 ? 1 : 0);
+          expect(dead, `reference: unit ${c} dead`).toBe(c % 5 === 0 ? 1 : 0);
+        }
+        const variants = [
+          { rowsPerWorkgroup: undefined },
+          { rowsPerWorkgroup: 8 },
+          { blocks: [32, cols - 32] },
+          { blocks: [32, cols - 32], rowsPerWorkgroup: 8, slices: [3, rows - 3] },
+        ];
+        for (const v of variants) {
+          const got = await scan(z, rows, cols, v);
+          const what = `${rows}x${cols} ${JSON.stringify(v)}`;
+          expectBitExact(got.nonFiniteBits, want.nonFiniteBits, `non-finite bits ${what}`);
+          expectBitExact(got.deadBits, want.deadBits, `dead bits ${what}`);
+          expectBitExact(got.activeCounts, want.activeCounts, `active counts ${what}`);
+        }
+      }
+    });
+
     it('a layer scanned as two blocks (the second at unit 32) equals the unsharded scan', async () => {
       for (const [rows, cols] of [
         [7, 130],
@@ -212,9 +267,11 @@ describe('unit statistics on the GPU', () => {
       const z = { buffer: t.zeros('z', 64), ld: 8 };
       const deadBits = t.zeros('deadBits', 64);
       const activeCounts = t.zeros('activeCounts', 64);
-      const args = { label: 'UnitStats.deadScan', z, rows: 2, cols: 8, deadBits, activeCounts };
+      const nonFiniteBits = t.zeros('nonFiniteBits', 64);
+      const args = { label: 'UnitStats.deadScan', z, rows: 2, cols: 8, deadBits, nonFiniteBits, activeCounts };
       expect(() => kernel.prepareDeadScan({ ...args, unitOffset: 4 })).toThrow(/multiple of 32/);
       expect(() => kernel.prepareDeadScan({ ...args, activeCounts: deadBits })).toThrow(/different buffers/);
+      expect(() => kernel.prepareDeadScan({ ...args, nonFiniteBits: deadBits })).toThrow(/different buffers/);
       expect(() => kernel.prepareDeadScan({ ...args, rows: 9 })).toThrow(/z needs/);
       expect(() => kernel.prepareDeadScan({ ...args, rowsPerWorkgroup: 12 })).toThrow(/multiple of 8/);
     });
@@ -310,12 +367,21 @@ describe('unit statistics on the GPU', () => {
       const steps = [10, 20, 30, 40];
       const l = layer(cols);
       const activeCounts = t.zeros('activeCounts', cols);
+      const nonFiniteBits = t.zeros('nonFiniteBits', 1);
       for (let s = 0; s < pattern.length; s++) {
         const z = new Float32Array(rows * cols);
         for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) z[r * cols + c] = pattern[s][c] ? -1 - r : r === 2 ? 0.5 : -0.25;
         writeStepState(t.device, l.stepState, { step: steps[s] });
         run(
-          kernel.prepareDeadScan({ label: 'UnitStats.deadScan', z: { buffer: t.f32('z', z), ld: cols }, rows, cols, deadBits: l.deadBits, activeCounts }),
+          kernel.prepareDeadScan({
+            label: 'UnitStats.deadScan',
+            z: { buffer: t.f32('z', z), ld: cols },
+            rows,
+            cols,
+            deadBits: l.deadBits,
+            nonFiniteBits,
+            activeCounts,
+          }),
           kernel.prepareClearCounts({ label: 'UnitStats.clearCounts', counts: l.counts, countsOffset: LAYER_COUNTS }),
           kernel.prepareHistoryUpdate({ label: 'UnitStats.historyUpdate', countsOffset: LAYER_COUNTS, ...l }),
         );
@@ -357,7 +423,10 @@ describe('unit statistics on the GPU', () => {
       expect(() => kernel.prepareHistoryUpdate({ label: 'UnitStats.historyUpdate', countsOffset: 0, ...l, revivedBits: l.deadBits })).toThrow(
         /different buffers/,
       );
-      expect(() => kernel.prepareHistoryUpdate({ label: 'UnitStats.historyUpdate', countsOffset: 9, ...l })).toThrow(/counts needs 13/);
+      // Counters of 3 layers: a fourth layer's overruns them.
+      expect(() => kernel.prepareHistoryUpdate({ label: 'UnitStats.historyUpdate', countsOffset: 3 * LAYER_COUNTS, ...l })).toThrow(
+        new RegExp(`counts needs ${4 * LAYER_COUNTS}`),
+      );
     });
   });
 

@@ -11,7 +11,7 @@ const KEY = rngKey(3, 'dropout', 2);
 const unit = (history: Uint32Array, u: number) => Array.from(history.subarray(u * UNIT_HISTORY_WORDS, (u + 1) * UNIT_HISTORY_WORDS));
 
 describe('unit statistics reference', () => {
-  it('dead scan: dead <=> z <= 0 on every row (0, -0 and NaN are not active), counts rows with z > 0', () => {
+  it('dead scan: dead <=> z <= 0 and finite on every row (0 and -0 are not active; NaN is non-finite, not dead), counts rows with z > 0', () => {
     // 3 rows x 5 units inside a [.., ld = 7] buffer at offset 2; the padding would count as active.
     const rows = [
       [-1, 0, 2, NaN, -3],
@@ -20,9 +20,11 @@ describe('unit statistics reference', () => {
     ];
     const z = new Float32Array(2 + 3 * 7).fill(5);
     rows.forEach((row, r) => z.set(row, 2 + r * 7));
-    const { deadBits, activeCounts } = deadScan(z, 3, 5, 7, 2);
+    const { deadBits, nonFiniteBits, activeCounts } = deadScan(z, 3, 5, 7, 2);
     expect(Array.from(activeCounts)).toEqual([0, 0, 2, 0, 1]);
-    expect(Array.from(deadBits)).toEqual([0b01011]);
+    // Issue 12: the all-NaN unit 3 used to read as dead; it is non-finite, its own state.
+    expect(Array.from(deadBits)).toEqual([0b00011]);
+    expect(Array.from(nonFiniteBits)).toEqual([0b01000]);
   });
 
   it('dead scan leaves bits past the width clear', () => {
@@ -48,7 +50,9 @@ describe('unit statistics reference', () => {
     expect(unit(history, 2).slice(0, 5)).toEqual([NEVER, 0, 0, NEVER, 0]);
     // Revived = alive now, dead at an earlier snapshot: unit 0 at snapshots 2 and 4.
     expect(results.map((r) => r.revivedBits[0])).toEqual([0, 0b001, 0, 0b001]);
-    expect(results.map((r) => Array.from(r.counts))).toEqual([
+    // The history update owns the first four counters; frozen and non-finite are frozenPack's (src/reference/frozen.ts).
+    expect(results.every((r) => r.counts[LayerCount.frozen] === 0 && r.counts[LayerCount.nonFinite] === 0)).toBe(true);
+    expect(results.map((r) => Array.from(r.counts.subarray(0, 4)))).toEqual([
       [2, 0, 2, 0],
       [1, 1, 2, 0],
       [2, 0, 2, 0],

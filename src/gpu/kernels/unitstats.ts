@@ -4,7 +4,9 @@
 // Definitions (mirrored by src/reference/unitstats.ts):
 // - Dropped at step t: masked by dropout at step t for batch row 0; the bitmap is the dropout kernel's
 //   (DropoutKernel.prepareMaskBits with sample 0), the per-unit batch fraction is prepareDroppedFraction.
-// - Dead at a snapshot: pre-activation <= 0 on EVERY probe row (probe pass without dropout).
+// - Dead at a snapshot: pre-activation <= 0 on EVERY probe row (probe pass without dropout), every row finite.
+// - Non-finite at a snapshot: NaN or ±Inf on some probe row; never dead (src/gpu/kernels/frozen.ts adds the
+//   training batch's non-finite units, and the frozen state).
 // - Revived: dead at an earlier snapshot, alive now.
 // - Consecutive drops: run = dropped(t) ? run + 1 : 0, longest = max(longest, run), every step.
 //
@@ -17,7 +19,7 @@
 //   them inside step t-1, e.g. after its dropout forward, so that they belong to the same snapshot.
 //
 // Buffers (all caller-owned; indices are global unit indices of the layer):
-//   deadBits, revivedBits, droppedBits  ceil(width / 32) u32 words, bit (u % 32) of word (u / 32)
+//   deadBits, revivedBits, droppedBits, nonFiniteBits  ceil(width / 32) u32 words, bit (u % 32) of word (u / 32)
 //   activeCounts, droppedCounts         width u32
 //   history                             width x 8 u32 (struct UnitHistory; see UnitHistoryField)
 //   counts                              4 u32 per layer at countsOffset (see LayerCount)
@@ -57,8 +59,10 @@ export interface DeadScanArgs {
   cols: number;
   /** Global unit index of the block's first column; a multiple of 32 so the block owns whole words. Default 0. */
   unitOffset?: number;
-  /** Out: the whole layer's dead bitmap; this block writes words unitOffset / 32 .. + ceil(cols / 32). */
+  /** Out: the whole layer's dead bitmap (no active row, no non-finite row); this block writes words unitOffset / 32 .. + ceil(cols / 32). */
   deadBits: GPUBuffer;
+  /** Out: the whole layer's bitmap of units with a NaN or ±Inf probe pre-activation (never dead); same words. */
+  nonFiniteBits: GPUBuffer;
   /** Out: the whole layer's u32 count of probe rows with z > 0; this block writes [unitOffset, unitOffset + cols). */
   activeCounts: GPUBuffer;
   /**
@@ -161,7 +165,19 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
 ];
 
 /** Binding indices of shaders/unitstats.wgsl. */
-const B = { params: 0, stepState: 1, z: 2, activeCounts: 3, deadBits: 4, droppedBits: 5, history: 6, revivedBits: 7, counts: 8, droppedCounts: 9 } as const;
+const B = {
+  params: 0,
+  stepState: 1,
+  z: 2,
+  activeCounts: 3,
+  deadBits: 4,
+  droppedBits: 5,
+  history: 6,
+  revivedBits: 7,
+  counts: 8,
+  droppedCounts: 9,
+  nonFiniteBits: 10,
+} as const;
 
 export const UNITSTATS_PARAMS = wgslStruct('unitstats.wgsl', 'Params', {
   rows: 'u32',
@@ -252,8 +268,9 @@ export class UnitStatsKernel {
   }
 
   /**
-   * Dead scan of one column block of the probe pre-activations: activeCounts[u] = #{r : z[r, u] > 0},
-   * deadBits bit u = (activeCounts[u] == 0), for the block's units u. One pass when the block's whole
+   * Dead scan of one column block of the probe pre-activations: activeCounts[u] = #{r : z[r, u] > 0, finite},
+   * nonFiniteBits bit u = (some z[r, u] is NaN or ±Inf), deadBits bit u = (activeCounts[u] == 0 and not
+   * non-finite), for the block's units u. One pass when the block's whole
    * column fits a workgroup's chunk, else three (zero counts, u32 atomic adds per chunk, pack words).
    */
   prepareDeadScan(a: DeadScanArgs): Dispatch {
@@ -269,8 +286,9 @@ export class UnitStatsKernel {
     if (needed > U32_MAX) throw new RangeError(`${label}: z spans ${needed} elements, beyond 32-bit indexing`);
     checkWords(label, 'z', a.z.buffer, needed);
     checkWords(label, 'deadBits', a.deadBits, unitOffset / 32 + bitmapWords(cols));
+    checkWords(label, 'nonFiniteBits', a.nonFiniteBits, unitOffset / 32 + bitmapWords(cols));
     checkWords(label, 'activeCounts', a.activeCounts, unitOffset + cols);
-    checkDistinct(label, { deadBits: a.deadBits, activeCounts: a.activeCounts, z: a.z.buffer });
+    checkDistinct(label, { deadBits: a.deadBits, nonFiniteBits: a.nonFiniteBits, activeCounts: a.activeCounts, z: a.z.buffer });
 
     const chunkRows = a.rowsPerWorkgroup ?? deadScanRowsPerWorkgroup(rows, cols);
     if (!Number.isInteger(chunkRows) || chunkRows < SCAN_LANES || chunkRows % SCAN_LANES !== 0 || chunkRows > U32_MAX) {
@@ -294,12 +312,12 @@ export class UnitStatsKernel {
       invocations: workgroups,
       singlePass,
     });
-    const buffers: (GPUBuffer | null)[] = [];
-    buffers[B.params] = params;
-    buffers[B.stepState] = null;
-    buffers[B.z] = a.z.buffer;
-    buffers[B.activeCounts] = a.activeCounts;
-    buffers[B.deadBits] = a.deadBits;
+    const only = (bound: Partial<Record<keyof typeof B, GPUBuffer>>) => {
+      const list: (GPUBuffer | null)[] = new Array(B.nonFiniteBits + 1).fill(null);
+      for (const [name, buffer] of Object.entries(bound)) list[B[name as keyof typeof B]] = buffer;
+      return list;
+    };
+    const buffers = only({ params, z: a.z.buffer, activeCounts: a.activeCounts, deadBits: a.deadBits, nonFiniteBits: a.nonFiniteBits });
     const part = (entry: EntryPoint, count: number, bound: ReadonlyArray<GPUBuffer | null>) =>
       prepareDispatch(this.device, {
         label: `${label}.${entry}`,
@@ -308,13 +326,13 @@ export class UnitStatsKernel {
         workgroups: count,
         maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
       });
-    const countsOnly = [params, null, null, a.activeCounts];
+    const countsAndWords = only({ params, activeCounts: a.activeCounts, nonFiniteBits: a.nonFiniteBits });
     const count = part('dead_scan_count', workgroups, buffers);
     if (singlePass) return composeDispatches(label, [count], [params]);
     const parts: Dispatch[] = [];
-    if (first) parts.push(part('dead_scan_clear', Math.ceil(cols / WG), countsOnly));
+    if (first) parts.push(part('dead_scan_clear', Math.ceil(cols / WG), countsAndWords));
     parts.push(count);
-    if (last) parts.push(part('dead_scan_pack', Math.ceil(cols / WG), [params, null, null, a.activeCounts, a.deadBits]));
+    if (last) parts.push(part('dead_scan_pack', Math.ceil(cols / WG), only({ params, activeCounts: a.activeCounts, deadBits: a.deadBits, nonFiniteBits: a.nonFiniteBits })));
     return composeDispatches(label, parts, [params]);
   }
 
