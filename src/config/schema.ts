@@ -11,6 +11,10 @@
 //   cosine minLr + (lr-minLr)·(1+cos(π·s/(steps-W)))/2.
 // - Dropout p is the probability of *dropping* a unit (kept units are scaled by 1/(1-p)); p = 1 is rejected.
 // - `snapshot.every` = 0 turns snapshots off; `shardColumns`, when set, caps the columns of each weight shard.
+// - `snapshot.probe` picks the probe set the dead scan evaluates (dropout off): 'all' walks every training row (in
+//   slices), 'sample' a fixed random sample of `probeSize` rows, 'auto' (default) all rows when the data set has
+//   at most AUTO_PROBE_ALL_ROWS, else the sample (see probeRowsFor).
+// - `snapshot.frozenWindow` is W: a unit is frozen once no training batch row gave it z > 0 for W steps.
 
 import { z } from 'zod';
 
@@ -61,6 +65,7 @@ export const LIMITS = {
   stepsPerSubmit: { min: 1, max: 256, int: true },
   shardColumns: { min: 1, max: 1_048_576, int: true },
   snapshotEvery: { min: 0, max: MAX_STEPS, int: true },
+  frozenWindow: { min: 1, max: MAX_STEPS, int: true },
   probeSize: { min: 16, max: 4096, int: true },
   samples: { min: 1, max: 1_048_576, int: true },
   teacherWidth: { min: 1, max: 4096, int: true },
@@ -79,6 +84,21 @@ export const LIMITS = {
   perturbNoise: { min: 0, max: 10 },
   perturbEvery: { min: 1, max: MAX_STEPS, int: true },
 } as const satisfies Record<string, Range>;
+
+/** snapshot.probe: every training row, a sample of probeSize rows, or all rows up to AUTO_PROBE_ALL_ROWS. */
+export const PROBE_MODES = ['auto', 'all', 'sample'] as const;
+export type ProbeMode = (typeof PROBE_MODES)[number];
+/**
+ * 'auto' probes the whole training set up to this many rows: a probe pass over 4,096 rows costs about as much as
+ * 20 training steps at batch 64 (forward only, better-filled matmuls), i.e. ~20 % at a snapshot every 100 steps.
+ */
+export const AUTO_PROBE_ALL_ROWS = 4096;
+
+/** The probe set a run uses: `all` rows of the training set, or a fixed random sample of `rows` of them. */
+export function probeRowsFor(snapshot: { probe: ProbeMode; probeSize: number }, samples: number): { all: boolean; rows: number } {
+  const all = snapshot.probe === 'all' || (snapshot.probe === 'auto' && samples <= AUTO_PROBE_ALL_ROWS) || snapshot.probeSize >= samples;
+  return { all, rows: all ? samples : snapshot.probeSize };
+}
 
 export function formatRange(r: Range): string {
   return `${r.minOpen ? '(' : '['}${r.min}, ${r.max}${r.maxOpen ? ')' : ']'}`;
@@ -402,8 +422,13 @@ const RunObjectSchema = z.strictObject({
   stepsPerSubmit: num(LIMITS.stepsPerSubmit).default(32),
   shardColumns: num(LIMITS.shardColumns).optional(),
   snapshot: z
-    .strictObject({ every: num(LIMITS.snapshotEvery).default(100), probeSize: num(LIMITS.probeSize).default(256) })
-    .default({ every: 100, probeSize: 256 }),
+    .strictObject({
+      every: num(LIMITS.snapshotEvery).default(100),
+      probeSize: num(LIMITS.probeSize).default(256),
+      probe: z.enum(PROBE_MODES).default('auto'),
+      frozenWindow: num(LIMITS.frozenWindow).default(100),
+    })
+    .default({ every: 100, probeSize: 256, probe: 'auto', frozenWindow: 100 }),
   /**
    * Start from these weights instead of the init schemes: a PyTorch nn.Sequential of Linear layers saved as
    * safetensors (`0.weight` [out, in], `0.bias`, ...), whose shapes must match the layers (src/io/torch-model.ts).

@@ -118,6 +118,8 @@ const PARAMS: readonly ParamSpec[] = [
   { name: 'shard', path: ['shardColumns'], type: 'number' },
   { name: 'snap', path: ['snapshot', 'every'], type: 'number' },
   { name: 'probe', path: ['snapshot', 'probeSize'], type: 'number' },
+  { name: 'probe_mode', path: ['snapshot', 'probe'], type: 'string' },
+  { name: 'frozen_window', path: ['snapshot', 'frozenWindow'], type: 'number' },
 ];
 const SPEC_BY_NAME = new Map(PARAMS.map((p) => [p.name, p]));
 /** Every parameter name the URL format knows. */

@@ -15,7 +15,7 @@
 //                     argmax_c (x·T)_c with a random linear teacher T ~ N(0, 1) [inputSize, classes]
 //                     (a row with no nonzero gets label 0).
 
-import type { RunConfig } from '../config/schema';
+import { probeRowsFor, type RunConfig } from '../config/schema';
 import { rngKey } from '../spec/rng-streams';
 import { probeSet, type Dataset, type ProbeSet } from './dataset';
 import { PhiloxStream } from './rng';
@@ -26,7 +26,7 @@ const SUB = { inputs: 0, weights1: 1, weights2: 2, noise: 3, centres: 4, project
 /** A run's data set and its probe set (the observatory's fixed subset), both drawn from the run's seed. */
 export function runData(config: RunConfig): { dataset: Dataset; probe: ProbeSet } {
   const dataset = generateDataset(config);
-  return { dataset, probe: probeSet(dataset, config.snapshot.probeSize, config.seed) };
+  return { dataset, probe: probeSet(dataset, probeRowsFor(config.snapshot, dataset.samples).rows, config.seed) };
 }
 
 /** The data set a config describes. Throws for dataset.kind 'file' (load it with src/data/npy or csv). */

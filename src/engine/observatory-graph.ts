@@ -1,15 +1,19 @@
 // The observatory's GPU work as fixed lists of dispatches over its own buffers and the trainer's (see
 // ./observatory.ts for when each list runs), built once like the step is (./step-graph.ts):
-//   per step, inside it (layers with dropout): drop runs of probe sample 0 (current and longest);
+//   per step, inside it: the training scan of every hidden block (whether z > 0, or non-finite, on any batch row,
+//   folded into the unit's TrainRecord: the frozen statistic); for layers with dropout, drop runs of probe sample 0;
 //   inside the last step before a snapshot: sample 0's dropout mask bitmaps, per-unit dropped counts over the batch;
 //   after that step ends: probe forward pass without dropout -> dead bitmap (pre-activation <= 0 on every probe
-//   row) -> per-unit history (first death, deaths, revivals, last change) -> revived bitmap and counts.
+//   row; non-finite units apart) -> frozen and non-finite bitmaps from the training records -> per-unit history
+//   (first death, deaths, revivals, last change) -> revived bitmap and counts.
 import { createStorage, uploadStorage } from '../gpu/buffers';
 import { composeDispatches, type Dispatch } from '../gpu/dispatch';
+import type { FrozenKernel } from '../gpu/kernels/frozen';
 import type { UnitStatsKernel } from '../gpu/kernels/unitstats';
 import { bitmapWords } from '../spec/bitmaps';
-import { LAYER_COUNTS } from '../spec/layer-counts';
+import { LAYER_COUNTS, LayerCount } from '../spec/layer-counts';
 import { rngKey } from '../spec/rng-streams';
+import { TRAIN_RECORD_WORDS } from '../spec/train-record';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
 import type { Kernels, ModelBuffers } from './model-buffers';
 import { probeChunkRows, type ModelSpec } from './model-spec';
@@ -22,6 +26,9 @@ export interface ObservatoryGraphInput {
   kernels: Kernels;
   model: ModelBuffers;
   stats: UnitStatsKernel;
+  frozen: FrozenKernel;
+  /** W of the frozen statistic, in steps. */
+  frozenWindow: number;
   /** Probe inputs [rows, inputSize]. */
   probeInputs: Float32Array;
   probeRows: number;
@@ -35,8 +42,11 @@ export interface ObservatoryGraphInput {
 export interface LayerStatsBuffers {
   /** 1 bit per unit, bitmapWords(width) words each. */
   dead: GPUBuffer;
-  /** Units with a NaN or ±Inf probe pre-activation (never dead). */
+  /** Units with a NaN or ±Inf probe pre-activation (never dead); after the frozen pack, also the last step's batch. */
   nonFinite: GPUBuffer;
+  frozen: GPUBuffer;
+  /** Per unit: TRAIN_RECORD_WORDS words (see TrainRecordField). */
+  trainRecord: GPUBuffer;
   dropped: GPUBuffer;
   revived: GPUBuffer;
   /** Per unit: probe rows with a positive pre-activation at the last snapshot. */
@@ -51,10 +61,12 @@ export interface ObservatoryGraph {
   /** Per hidden layer, LAYER_COUNTS words (see LayerCount). */
   counts: GPUBuffer;
   layers: LayerStatsBuffers[];
-  /** Run once before anything else: clears every unit history. */
+  /** Run once before anything else: clears every unit history and training record. */
   setup: Dispatch[];
-  /** Inside every step: drop runs. */
+  /** Inside every step: training scans and drop runs. */
   perStep: Dispatch[];
+  /** The training scans alone (also in perStep): the frozen statistic's per-step cost, for the benchmark. */
+  trainScans: Dispatch[];
   /** Inside the last step before a snapshot: sample 0's dropout masks and per-unit dropped counts over the batch. */
   maskBits: Dispatch[];
   /** After the snapshot's step ends: probe pass, dead scan, history, counts. */
@@ -64,13 +76,14 @@ export interface ObservatoryGraph {
 const U32 = 4;
 
 export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGraph {
-  const { device, spec, stats, model } = g;
+  const { device, spec, stats, frozen, model } = g;
   const alloc = (label: string, words: number) => g.own(createStorage(device, `Observatory.${label}`, words * U32));
   const hiddenCount = spec.hidden.length;
   const counts = alloc('counts', hiddenCount * LAYER_COUNTS);
   const setup: Dispatch[] = [];
   const perStep: Dispatch[] = [];
   const maskBits: Dispatch[] = [];
+  const trainScans: Dispatch[] = [];
 
   const layers = spec.hidden.map((hidden, i): LayerStatsBuffers => {
     const l = i + 1;
@@ -79,12 +92,34 @@ export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGrap
     const layer: LayerStatsBuffers = {
       dead: alloc(`dead${l}`, words),
       nonFinite: alloc(`nonFinite${l}`, words),
+      frozen: alloc(`frozen${l}`, words),
+      trainRecord: alloc(`trainRecord${l}`, width * TRAIN_RECORD_WORDS),
       dropped: alloc(`dropped${l}`, words),
       revived: alloc(`revived${l}`, words),
       active: alloc(`active${l}`, width),
       history: alloc(`history${l}`, width * UNIT_HISTORY_WORDS),
     };
     setup.push(stats.prepareResetHistory({ label: `Observatory.resetHistory${l}`, cols: width, history: layer.history }));
+    setup.push(frozen.prepareResetRecord({ label: `Observatory.resetRecord${l}`, cols: width, record: layer.trainRecord }));
+    // The training pre-activations of every block, as the step computed them (Z is kept for the backward pass).
+    for (const out of model.blocks[l]) {
+      trainScans.push(
+        g.keep(
+          frozen.prepareTrainScan({
+            label: `Observatory.trainScan${l}.${out.offset}`,
+            z: { buffer: out.z, ld: out.width },
+            rows: spec.batch,
+            cols: out.width,
+            unitOffset: out.offset,
+            stepState: model.stepState,
+            // Only relu has a zero derivative below 0; other units receive gradient from every finite row.
+            gated: hidden.activation.kind === 'relu',
+            window: g.frozenWindow,
+            record: layer.trainRecord,
+          }),
+        ),
+      );
+    }
     if (hidden.dropout > 0) {
       layer.droppedCounts = alloc(`droppedCounts${l}`, width);
       const dropout = dropoutStats(g, l, layer.history, layer.dropped, layer.droppedCounts);
@@ -96,6 +131,24 @@ export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGrap
 
   const work: Dispatch[] = [g.keep(stats.prepareClearCounts({ label: 'Observatory.clearCounts', counts, count: hiddenCount * LAYER_COUNTS }))];
   work.push(...probePass(g, layers));
+  layers.forEach((layer, i) => {
+    work.push(
+      g.keep(
+        frozen.prepareFrozenPack({
+          label: `Observatory.frozenPack${i + 1}`,
+          stepState: model.stepState,
+          cols: spec.hidden[i].width,
+          window: g.frozenWindow,
+          record: layer.trainRecord,
+          nonFiniteBits: layer.nonFinite,
+          frozenBits: layer.frozen,
+          deadBits: layer.dead,
+          counts,
+          countsOffset: i * LAYER_COUNTS + LayerCount.frozen,
+        }),
+      ),
+    );
+  });
   layers.forEach((layer, i) => {
     work.push(
       g.keep(
@@ -113,7 +166,7 @@ export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGrap
       ),
     );
   });
-  return { counts, layers, setup, perStep, maskBits, snapshotWork: composeDispatches('Observatory.snapshot', work) };
+  return { counts, layers, setup, perStep: [...trainScans, ...perStep], trainScans, maskBits, snapshotWork: composeDispatches('Observatory.snapshot', work) };
 }
 
 /** Hidden layer l's dropout statistics: its drop runs (every step), its mask bitmap and dropped counts (a snapshot's step). */

@@ -2,16 +2,21 @@
 // streamed back without ever making training wait. It plugs into the Trainer's chunks as hooks
 // (./training-hooks.ts); what it runs is built in ./observatory-graph.ts, the way back is ./snapshot-ring.ts.
 //
-// Every step (only for layers with dropout): drop runs of probe sample 0 (current and longest).
+// Every step, inside the step: per hidden unit, whether its training pre-activation was > 0 (or non-finite) on any
+// batch row, folded into its TrainRecord (src/spec/train-record.ts) — the frozen statistic; for layers with
+// dropout, the drop runs of probe sample 0 (current and longest).
 // Every `every` steps, after the step ends (and once at step 0, before training):
-//   probe forward pass without dropout -> dead bitmap (pre-activation <= 0 on every probe row)
+//   probe forward pass without dropout -> dead bitmap (pre-activation <= 0 on every probe row, non-finite apart)
+//   -> frozen and non-finite bitmaps from the training records (non-finite units leave the dead bitmap)
 //   -> per-unit history (first death, deaths, revivals, last change) -> revived bitmap and counts;
 //   the dropped bitmap is sample 0's dropout mask of the snapshot's last step.
 // If a free staging buffer exists, the bitmaps, counts and the interval's losses are copied into it
 // and mapped; otherwise the snapshot is skipped (counted) — the statistics on the GPU are still kept.
 import { readU32 } from '../gpu/buffers';
 import type { Dispatch } from '../gpu/dispatch';
+import { FrozenKernel } from '../gpu/kernels/frozen';
 import { UnitStatsKernel } from '../gpu/kernels/unitstats';
+import { TRAIN_RECORD_WORDS, assumedActiveRecord } from '../spec/train-record';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
 import { buildObservatoryGraph, type ObservatoryGraph } from './observatory-graph';
 import type { Snapshot } from './snapshot';
@@ -29,12 +34,22 @@ export interface ObservatoryOptions {
   probeRows: number;
   /** Staging buffers in flight; when all are busy a snapshot is skipped (default 3). */
   ringSize?: number;
+  /** W: a unit is frozen once no training batch row gave it z > 0 (or a non-finite z) for W steps (default 100). */
+  frozenWindow?: number;
 }
+
+/** The frozen window W when none is given. */
+export const DEFAULT_FROZEN_WINDOW = 100;
 
 /** Everything a resumed run needs to continue the observatory bit for bit (see Observatory.readState). */
 export interface ObservatoryState {
   /** Per hidden layer, its UnitHistory words [width, UNIT_HISTORY_WORDS] (see UnitHistoryField). */
   unitHistory: Uint32Array[];
+  /**
+   * Per hidden layer, its TrainRecord words [width, TRAIN_RECORD_WORDS] (see TrainRecordField). Absent in
+   * checkpoints written before the frozen statistic: every unit then counts as active at the last step.
+   */
+  trainRecord?: Uint32Array[];
   /** Step of the latest snapshot taken or skipped; -1 before any. */
   lastSnapshotStep: number;
   /** Snapshots skipped so far. */
@@ -50,10 +65,13 @@ export class Observatory implements TrainingHooks {
   private unplug: () => void = () => undefined;
   private destroyed = false;
   readonly every: number;
+  /** W of the frozen statistic, in steps. */
+  readonly frozenWindow: number;
 
   private constructor(
     private readonly trainer: Trainer,
     stats: UnitStatsKernel,
+    frozen: FrozenKernel,
     options: ObservatoryOptions,
   ) {
     const { spec } = trainer;
@@ -65,6 +83,10 @@ export class Observatory implements TrainingHooks {
       throw new RangeError(`probe of ${options.probeRows} rows exceeds the ${spec.probeRows ?? 0} rows the model was laid out for (ModelSpec.probeRows)`);
     }
     this.every = options.every;
+    this.frozenWindow = options.frozenWindow ?? DEFAULT_FROZEN_WINDOW;
+    if (!Number.isInteger(this.frozenWindow) || this.frozenWindow < 1 || this.frozenWindow > 0xffffffff) {
+      throw new RangeError(`frozen window must be an integer in [1, 2^32 - 1], got ${this.frozenWindow}`);
+    }
     const device = trainer.gpu.device;
     try {
       this.graph = buildObservatoryGraph({
@@ -73,6 +95,8 @@ export class Observatory implements TrainingHooks {
         kernels: trainer.kernels,
         model: trainer.buffers,
         stats,
+        frozen,
+        frozenWindow: this.frozenWindow,
         probeInputs: options.probeInputs,
         probeRows: options.probeRows,
         own: (buffer) => {
@@ -94,8 +118,8 @@ export class Observatory implements TrainingHooks {
 
   /** Builds the observatory and plugs it into `trainer`: from now on trainer.train() takes snapshots. */
   static async create(trainer: Trainer, options: ObservatoryOptions): Promise<Observatory> {
-    const stats = await UnitStatsKernel.create(trainer.gpu);
-    const observatory = new Observatory(trainer, stats, options);
+    const [stats, frozen] = await Promise.all([UnitStatsKernel.create(trainer.gpu), FrozenKernel.create(trainer.gpu)]);
+    const observatory = new Observatory(trainer, stats, frozen, options);
     const { setup } = observatory.graph;
     trainer.submitWork('Observatory.setup', (chunk) => setup.forEach((d) => chunk.dispatch(d)));
     for (const d of setup) d.destroy();
@@ -113,7 +137,7 @@ export class Observatory implements TrainingHooks {
   // ----------------------------------------------------------------------------------------------------------------
   // Hooks: what the observatory records into the trainer's chunks
 
-  /** @internal TrainingHooks: drop runs every step; at a snapshot step, also the dropout masks of that step. */
+  /** @internal TrainingHooks: training scans and drop runs every step; at a snapshot step, also the dropout masks of that step. */
   insideStep(step: number): readonly Dispatch[] {
     return step % this.every === 0 ? [...this.graph.perStep, ...this.graph.maskBits] : this.graph.perStep;
   }
@@ -159,7 +183,12 @@ export class Observatory implements TrainingHooks {
     this.ring.close();
   }
 
-  /** For benchmarks: records the monitoring work of one ordinary step (drop runs) into a pass. */
+  /** For benchmarks: records the training scans of one step (the frozen statistic's per-step cost) into a pass. */
+  encodeTrainingScans(pass: GPUComputePassEncoder): void {
+    for (const d of this.graph.trainScans) d.encode(pass);
+  }
+
+  /** For benchmarks: records the monitoring work of one ordinary step (training scans, drop runs) into a pass. */
   encodePerStepWork(pass: GPUComputePassEncoder): void {
     for (const d of this.graph.perStep) d.encode(pass);
   }
@@ -176,16 +205,26 @@ export class Observatory implements TrainingHooks {
     return readU32(this.trainer.gpu.device, this.graph.layers[layer - 1].history, width * UNIT_HISTORY_WORDS);
   }
 
+  /** Training record of hidden layer `layer` (1-based): TRAIN_RECORD_WORDS u32 per unit (see TrainRecordField). */
+  async readTrainRecord(layer: number): Promise<Uint32Array> {
+    const width = this.hiddenWidth(layer);
+    return readU32(this.trainer.gpu.device, this.graph.layers[layer - 1].trainRecord, width * TRAIN_RECORD_WORDS);
+  }
+
   /**
-   * What a resumed run needs to continue the statistics bit for bit: the per-unit history of every hidden
-   * layer, the step of the latest snapshot and the skip count. Bitmaps and counts are not included: each
+   * What a resumed run needs to continue the statistics bit for bit: the per-unit history and training record of
+   * every hidden layer, the step of the latest snapshot and the skip count. Bitmaps and counts are not included: each
    * snapshot recomputes them from the parameters and the history.
    */
   async readState(): Promise<ObservatoryState> {
     this.assertAlive();
     const unitHistory: Uint32Array[] = [];
-    for (let l = 1; l <= this.graph.layers.length; l++) unitHistory.push(await this.readUnitHistory(l));
-    return { unitHistory, lastSnapshotStep: this.ring.lastSnapshotStep, skipped: this.ring.skipped };
+    const trainRecord: Uint32Array[] = [];
+    for (let l = 1; l <= this.graph.layers.length; l++) {
+      unitHistory.push(await this.readUnitHistory(l));
+      trainRecord.push(await this.readTrainRecord(l));
+    }
+    return { unitHistory, trainRecord, lastSnapshotStep: this.ring.lastSnapshotStep, skipped: this.ring.skipped };
   }
 
   /** Restores a state from readState, after Trainer.writeState and before training continues. */
@@ -202,6 +241,15 @@ export class Observatory implements TrainingHooks {
           `unit history of layer ${i + 1} holds ${words.length} words; expected width ${spec.hidden[i].width} x ${UNIT_HISTORY_WORDS} = ${expected}`,
         );
     });
+    if (state.trainRecord && state.trainRecord.length !== layers.length)
+      throw new RangeError(`state has training records for ${state.trainRecord.length} hidden layers; this model has ${layers.length}`);
+    state.trainRecord?.forEach((words, i) => {
+      const expected = spec.hidden[i].width * TRAIN_RECORD_WORDS;
+      if (words.length !== expected)
+        throw new RangeError(
+          `training record of layer ${i + 1} holds ${words.length} words; expected width ${spec.hidden[i].width} x ${TRAIN_RECORD_WORDS} = ${expected}`,
+        );
+    });
     if (!Number.isSafeInteger(state.lastSnapshotStep) || state.lastSnapshotStep < -1 || state.lastSnapshotStep > step) {
       throw new RangeError(`last snapshot step ${state.lastSnapshotStep} is not in [-1, ${step}] (the trainer's step)`);
     }
@@ -209,6 +257,8 @@ export class Observatory implements TrainingHooks {
       throw new RangeError(`skipped snapshots must be a non-negative integer, got ${state.skipped}`);
     const queue = this.trainer.gpu.device.queue;
     state.unitHistory.forEach((words, i) => queue.writeBuffer(layers[i].history, 0, words.buffer, words.byteOffset, words.byteLength));
+    const records = state.trainRecord ?? spec.hidden.map((h) => assumedActiveRecord(h.width, step));
+    records.forEach((words, i) => queue.writeBuffer(layers[i].trainRecord, 0, words.buffer, words.byteOffset, words.byteLength));
     this.ring.restore(state.lastSnapshotStep, state.skipped);
   }
 

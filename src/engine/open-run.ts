@@ -75,7 +75,7 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
   let observatory: Observatory | undefined;
   try {
     if (saved) trainer.writeState(saved.trainer);
-    observatory = await openObservatory(trainer, probe, every);
+    observatory = await openObservatory(trainer, probe, every, config.snapshot.frozenWindow);
     if (saved?.observatory) observatory.writeState(saved.observatory);
   } catch (error) {
     observatory?.destroy();
@@ -98,6 +98,6 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
 }
 
 /** An observatory over `trainer` with the shared staging ring (also for replacing one when the interval changes). */
-export function openObservatory(trainer: Trainer, probe: ProbeInputs, every: number): Promise<Observatory> {
-  return Observatory.create(trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: SNAPSHOT_RING_SIZE });
+export function openObservatory(trainer: Trainer, probe: ProbeInputs, every: number, frozenWindow: number): Promise<Observatory> {
+  return Observatory.create(trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: SNAPSHOT_RING_SIZE, frozenWindow });
 }

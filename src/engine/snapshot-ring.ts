@@ -11,7 +11,7 @@ export interface SnapshotSources {
   /** Per hidden layer, LAYER_COUNTS words. */
   counts: GPUBuffer;
   /** Per hidden layer, its bitmaps. */
-  layers: readonly { dead: GPUBuffer; dropped: GPUBuffer; revived: GPUBuffer }[];
+  layers: readonly { dead: GPUBuffer; dropped: GPUBuffer; revived: GPUBuffer; frozen: GPUBuffer; nonFinite: GPUBuffer }[];
   /** The trainer's loss ring: mean loss of step t at element t % lossHistoryCapacity. */
   lossHistory: GPUBuffer;
   lossHistoryCapacity: number;
@@ -20,7 +20,7 @@ export interface SnapshotSources {
 /** Where a snapshot's parts sit in a staging buffer, in u32 words. */
 interface SlotLayout {
   counts: number;
-  layers: { dead: number; dropped: number; revived: number; words: number }[];
+  layers: { dead: number; dropped: number; revived: number; frozen: number; nonFinite: number; words: number }[];
   losses: number;
   lossCapacity: number;
   totalWords: number;
@@ -109,6 +109,8 @@ export class SnapshotRing {
       encoder.copyBufferToBuffer(from.dead, 0, slot.buffer, l.dead * U32, l.words * U32);
       encoder.copyBufferToBuffer(from.dropped, 0, slot.buffer, l.dropped * U32, l.words * U32);
       encoder.copyBufferToBuffer(from.revived, 0, slot.buffer, l.revived * U32, l.words * U32);
+      encoder.copyBufferToBuffer(from.frozen, 0, slot.buffer, l.frozen * U32, l.words * U32);
+      encoder.copyBufferToBuffer(from.nonFinite, 0, slot.buffer, l.nonFinite * U32, l.words * U32);
     });
     // Losses of steps (lastStep, step], read from the loss ring (at most two contiguous runs).
     const capacity = sources.lossHistoryCapacity;
@@ -193,11 +195,15 @@ export class SnapshotRing {
         dead: new Uint32Array(buffer, l.dead * U32, l.words),
         dropped: new Uint32Array(buffer, l.dropped * U32, l.words),
         revived: new Uint32Array(buffer, l.revived * U32, l.words),
+        frozen: new Uint32Array(buffer, l.frozen * U32, l.words),
+        nonFinite: new Uint32Array(buffer, l.nonFinite * U32, l.words),
         counts: {
           dead: words[c + LayerCount.dead],
           revived: words[c + LayerCount.revived],
           everDead: words[c + LayerCount.everDead],
           dropped: words[c + LayerCount.dropped],
+          frozen: words[c + LayerCount.frozen],
+          nonFinite: words[c + LayerCount.nonFinite],
         },
       };
     });
@@ -220,8 +226,8 @@ function slotLayout(widths: readonly number[], lossCapacity: number): SlotLayout
   offset += widths.length * LAYER_COUNTS;
   const layers = widths.map((width) => {
     const words = bitmapWords(width);
-    const entry = { dead: offset, dropped: offset + words, revived: offset + 2 * words, words };
-    offset += 3 * words;
+    const entry = { dead: offset, dropped: offset + words, revived: offset + 2 * words, frozen: offset + 3 * words, nonFinite: offset + 4 * words, words };
+    offset += 5 * words;
     return entry;
   });
   const losses = offset;

@@ -10,6 +10,10 @@ export interface LayerCounts {
   everDead: number;
   /** Units dropped for probe sample 0 at the snapshot's last step. */
   dropped: number;
+  /** Units frozen: no training batch row with z > 0 over the last W steps (exactly zero gradient in all of them). */
+  frozen: number;
+  /** Units with a NaN or ±Inf pre-activation on a probe row or a batch row of the last step: the run diverged. */
+  nonFinite: number;
 }
 
 export interface LayerSnapshot {
@@ -18,6 +22,8 @@ export interface LayerSnapshot {
   dead: Uint32Array;
   dropped: Uint32Array;
   revived: Uint32Array;
+  frozen: Uint32Array;
+  nonFinite: Uint32Array;
   counts: LayerCounts;
 }
 

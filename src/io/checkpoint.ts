@@ -8,11 +8,14 @@
 //   step_state                 U32 [8]   StepState words (step, lr, bias corrections, beta powers; f32 as bits)
 //   loss_history               F32 [capacity]   mean loss of step t at t % capacity
 //   unit_history.h             U32 [width, 8]   the observatory's per-unit history (only with an observatory)
+//   train_record.h             U32 [width, 4]   the per-unit training record behind "frozen" (src/spec/train-record.ts);
+//                                               absent in checkpoints written before it existed
 // Metadata: format, version, step, optimizer, config (JSON); with an observatory also
 // observatory.last_snapshot_step and observatory.skipped.
 import type { ObservatoryState } from '../engine/observatory';
 import type { LayerState, TrainerState } from '../engine/trainer';
 import { STEP_STATE_WORDS } from '../spec/step-state';
+import { TRAIN_RECORD_WORDS } from '../spec/train-record';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafetensorsLimits, type Tensor } from './safetensors';
 
@@ -81,6 +84,9 @@ export function checkpointToSafetensors(state: CheckpointState, config: object):
   if (observatory) {
     observatory.unitHistory.forEach((words, index) => {
       tensors[`unit_history.${index + 1}`] = { dtype: 'U32', shape: [words.length / UNIT_HISTORY_WORDS, UNIT_HISTORY_WORDS], data: words };
+    });
+    observatory.trainRecord?.forEach((words, index) => {
+      tensors[`train_record.${index + 1}`] = { dtype: 'U32', shape: [words.length / TRAIN_RECORD_WORDS, TRAIN_RECORD_WORDS], data: words };
     });
     metadata['observatory.last_snapshot_step'] = String(observatory.lastSnapshotStep);
     metadata['observatory.skipped'] = String(observatory.skipped);
@@ -191,9 +197,21 @@ export function checkpointFromSafetensors(bytes: Uint8Array, limits?: Safetensor
         take(`unit_history.${h}`, 'U32', [width, UNIT_HISTORY_WORDS], `[${width}, ${UNIT_HISTORY_WORDS}] (width of hidden layer ${h})`).data as Uint32Array,
       );
     }
+    // Checkpoints from before the frozen statistic have no training records: the observatory then assumes
+    // every unit active at the last step (Observatory.writeState), so none is called frozen unwatched.
+    let trainRecord: Uint32Array[] | undefined;
+    if (tensors['train_record.1'] !== undefined) {
+      trainRecord = [];
+      for (let h = 1; h < layers.length; h++) {
+        const width = layers[h - 1].bias.length;
+        trainRecord.push(
+          take(`train_record.${h}`, 'U32', [width, TRAIN_RECORD_WORDS], `[${width}, ${TRAIN_RECORD_WORDS}] (width of hidden layer ${h})`).data as Uint32Array,
+        );
+      }
+    }
     const lastSnapshotStep = integerField(metadata, 'observatory.last_snapshot_step', -1, step);
     const skipped = integerField(metadata, 'observatory.skipped', 0, MAX_STEP);
-    observatory = { unitHistory, lastSnapshotStep, skipped };
+    observatory = { unitHistory, ...(trainRecord ? { trainRecord } : {}), lastSnapshotStep, skipped };
   }
 
   for (const name of Object.keys(tensors)) {

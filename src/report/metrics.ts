@@ -14,6 +14,13 @@ export interface LayerMetrics {
   revived: number;
   /** Units dead at this or any earlier snapshot. */
   everDead: number;
+  /**
+   * Units frozen: no training batch row gave them z > 0 over the last W steps (exactly zero gradient). Absent in
+   * rows written before the frozen statistic existed.
+   */
+  frozen?: number;
+  /** Units with a NaN or ±Inf pre-activation (never counted dead or frozen). Absent in older rows. */
+  nonFinite?: number;
 }
 
 export interface MetricsRow {
@@ -52,6 +59,8 @@ export function metricsFromSnapshot(snapshot: Snapshot, timing: { elapsedSeconds
       dropped: counts.dropped,
       revived: counts.revived,
       everDead: counts.everDead,
+      frozen: counts.frozen,
+      nonFinite: counts.nonFinite,
     })),
   };
 }
@@ -72,7 +81,17 @@ const MetricsRowSchema = z.strictObject({
   loss: lossValue,
   stepsPerSecond: z.number().min(0).nullable(),
   skipped: count,
-  layers: z.array(z.strictObject({ width: count.min(1), dead: count, dropped: count, revived: count, everDead: count })),
+  layers: z.array(
+    z.strictObject({
+      width: count.min(1),
+      dead: count,
+      dropped: count,
+      revived: count,
+      everDead: count,
+      frozen: count.optional(),
+      nonFinite: count.optional(),
+    }),
+  ),
 });
 
 export function metricsToJsonLine(row: MetricsRow): string {
@@ -93,16 +112,19 @@ export function metricsFromJsonLine(line: string): MetricsRow {
     throw new Error(`metrics line: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   for (const [l, layer] of parsed.data.layers.entries()) {
-    for (const key of ['dead', 'dropped', 'revived', 'everDead'] as const) {
-      if (layer[key] > layer.width) throw new Error(`metrics line: field layers.${l}.${key}: ${layer[key]} exceeds the layer width ${layer.width}`);
+    for (const key of ['dead', 'dropped', 'revived', 'everDead', 'frozen', 'nonFinite'] as const) {
+      if ((layer[key] ?? 0) > layer.width) throw new Error(`metrics line: field layers.${l}.${key}: ${layer[key]} exceeds the layer width ${layer.width}`);
     }
   }
   return parsed.data;
 }
 
-const LAYER_COLUMNS = ['width', 'dead', 'dropped', 'revived', 'ever_dead'] as const;
+const LAYER_COLUMNS = ['width', 'dead', 'dropped', 'revived', 'ever_dead', 'frozen', 'non_finite'] as const;
 
-/** step,elapsed_s,loss,steps_per_s,skipped, then per hidden layer l: Ll_width,Ll_dead,Ll_dropped,Ll_revived,Ll_ever_dead. */
+/**
+ * step,elapsed_s,loss,steps_per_s,skipped, then per hidden layer l: Ll_width,Ll_dead,Ll_dropped,Ll_revived,Ll_ever_dead,
+ * Ll_frozen,Ll_non_finite (dead = dead on the probe set; frozen and non-finite cells empty for rows from older runs).
+ */
 export function metricsCsvHeader(layerCount: number): string {
   const layers = Array.from({ length: layerCount }, (_, i) => LAYER_COLUMNS.map((c) => `L${i + 1}_${c}`).join(','));
   return ['step', 'elapsed_s', 'loss', 'steps_per_s', 'skipped', ...layers].join(',');
@@ -116,7 +138,7 @@ function cell(v: number | null, digits?: number): string {
 }
 
 export function metricsToCsvLine(row: MetricsRow): string {
-  const layers = row.layers.map((l) => [l.width, l.dead, l.dropped, l.revived, l.everDead].join(','));
+  const layers = row.layers.map((l) => [l.width, l.dead, l.dropped, l.revived, l.everDead, l.frozen ?? '', l.nonFinite ?? ''].join(','));
   return [row.step, cell(row.elapsedSeconds, 3), cell(row.loss), cell(row.stepsPerSecond, 3), row.skipped, ...layers].join(',');
 }
 

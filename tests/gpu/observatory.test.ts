@@ -13,6 +13,7 @@ import { LayerCount } from '../../src/spec/layer-counts';
 import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField as F, initialUnitHistory } from '../../src/spec/unit-history';
 import { bitmapWords } from '../../src/spec/bitmaps';
 import { deadScan, dropRunUpdate, droppedFraction, historyUpdate } from '../../src/reference/unitstats';
+import { frozenPack } from '../../src/reference/frozen';
 import { smallClassification, smallSpec } from '../engine-fixtures';
 import { expectBitExact, useGpu } from './harness';
 
@@ -40,11 +41,15 @@ function countsArray(c: Snapshot['layers'][number]['counts']): number[] {
   out[LayerCount.revived] = c.revived;
   out[LayerCount.everDead] = c.everDead;
   out[LayerCount.dropped] = c.dropped;
+  out[LayerCount.frozen] = c.frozen;
+  out[LayerCount.nonFinite] = c.nonFinite;
   return out;
 }
 
 interface ReferenceLayer {
   dead: Uint32Array;
+  /** The probe's non-finite units (the training ones come from the GPU's own record, see frozenPack). */
+  nonFinite: Uint32Array;
   dropped: Uint32Array;
   revived: Uint32Array;
   counts: Uint32Array;
@@ -116,7 +121,7 @@ class ReferenceObservatory {
           );
         }
       }
-      const { deadBits } = deadScan(z, rows, h.width);
+      const { deadBits, nonFiniteBits } = deadScan(z, rows, h.width);
       const dropped =
         h.dropout > 0 && step > 0
           ? dropoutMaskBits({ p: h.dropout, key: rngKey(spec.seed, 'dropout', l), step: step - 1, sample: 0, cols: h.width })
@@ -124,7 +129,7 @@ class ReferenceObservatory {
       const { revivedBits, counts } = historyUpdate({ step, cols: h.width, deadBits, droppedBits: dropped, history: this.history[i] });
       input = activationForward(h.activation, z);
       inputWidth = h.width;
-      return { dead: deadBits, dropped, revived: revivedBits, counts, surelyActive, ambiguous };
+      return { dead: deadBits, nonFinite: nonFiniteBits, dropped, revived: revivedBits, counts, surelyActive, ambiguous };
     });
   }
 }
@@ -136,6 +141,8 @@ function expectSnapshotsEqual(a: Snapshot, b: Snapshot, label: string): void {
     expectBitExact(layer.dead, other.dead, `${label} layer ${i + 1} dead`);
     expectBitExact(layer.dropped, other.dropped, `${label} layer ${i + 1} dropped`);
     expectBitExact(layer.revived, other.revived, `${label} layer ${i + 1} revived`);
+    expectBitExact(layer.frozen, other.frozen, `${label} layer ${i + 1} frozen`);
+    expectBitExact(layer.nonFinite, other.nonFinite, `${label} layer ${i + 1} non-finite`);
     expect(layer.counts, `${label} layer ${i + 1} counts`).toEqual(other.counts);
   });
   expectBitExact(
@@ -195,11 +202,13 @@ describe('Observatory on the GPU', () => {
     const trainer = await Trainer.create(t.gpu, spec, data);
     expect(trainer.layout.activations[1].blocks.map((b) => b.width)).toEqual([32, 32, 6]);
     expect(trainer.layout.activations[2].blocks.map((b) => b.width)).toEqual([32, 8]);
-    const observatory = await Observatory.create(trainer, { every: EVERY, probeInputs: probe, probeRows: PROBE });
+    // W = 3 steps: short enough that units freeze within the run.
+    const FROZEN_WINDOW = 3;
+    const observatory = await Observatory.create(trainer, { every: EVERY, probeInputs: probe, probeRows: PROBE, frozenWindow: FROZEN_WINDOW });
     const reference = new ReferenceObservatory(spec, probe, PROBE);
 
     const chunked: Snapshot[] = [];
-    const transitions = { dead: 0, revived: 0 };
+    const transitions = { dead: 0, revived: 0, frozen: 0 };
     for (let step = 0; step <= STEPS; step += EVERY) {
       if (step > 0) await trainer.train(EVERY);
       const params = await trainer.readParameters();
@@ -219,7 +228,18 @@ describe('Observatory on the GPU', () => {
         expectBitExact(layer.dead, ref.dead, `${label} dead`);
         expectBitExact(layer.dropped, ref.dropped, `${label} dropped`);
         expectBitExact(layer.revived, ref.revived, `${label} revived`);
-        expect(countsArray(layer.counts), `${label} counts`).toEqual(Array.from(ref.counts));
+        // Frozen and non-finite: the snapshot pack of the GPU's own training record (its per-step scans are
+        // checked against the reference in tests/gpu/frozen.test.ts; the CPU has no training pre-activations here).
+        const record = await observatory.readTrainRecord(i + 1);
+        const packed = frozenPack({ step, cols: layer.width, window: FROZEN_WINDOW, record, probeNonFiniteBits: ref.nonFinite, deadBits: ref.dead.slice() });
+        expectBitExact(layer.frozen, packed.frozenBits, `${label} frozen`);
+        expectBitExact(layer.nonFinite, packed.nonFiniteBits, `${label} non-finite`);
+        const refCounts = Array.from(ref.counts);
+        refCounts[LayerCount.frozen] = packed.frozen;
+        refCounts[LayerCount.nonFinite] = packed.nonFinite;
+        expect(countsArray(layer.counts), `${label} counts`).toEqual(refCounts);
+        expect(layer.counts.frozen).toBe(popcount(layer.frozen, layer.width));
+        transitions.frozen += layer.counts.frozen;
         // Counts agree with the bitmaps they summarise.
         expect(layer.counts.dead).toBe(popcount(layer.dead, layer.width));
         expect(layer.counts.dropped).toBe(popcount(layer.dropped, layer.width));
@@ -251,25 +271,39 @@ describe('Observatory on the GPU', () => {
     // Guard against a vacuous comparison: dead units and revivals did occur, and dropout masks were seen.
     expect(transitions.dead, 'some unit was dead at some snapshot').toBeGreaterThan(0);
     expect(transitions.revived, 'some unit revived').toBeGreaterThan(0);
+    expect(transitions.frozen, 'some unit was frozen at some snapshot').toBeGreaterThan(0);
     expect(chunked[1].layers[0].counts.dropped).toBeGreaterThan(0);
 
     // The same run in one call, snapshots falling inside command buffers (stepsPerSubmit 16, every 5):
     // identical snapshots, and the same final history.
     const whole = await Trainer.create(t.gpu, { ...spec, stepsPerSubmit: 16 }, data);
-    const wholeObservatory = await Observatory.create(whole, { every: EVERY, probeInputs: probe, probeRows: PROBE, ringSize: STEPS / EVERY + 1 });
+    const wholeObservatory = await Observatory.create(whole, {
+      every: EVERY,
+      probeInputs: probe,
+      probeRows: PROBE,
+      ringSize: STEPS / EVERY + 1,
+      frozenWindow: FROZEN_WINDOW,
+    });
     await whole.train(STEPS);
     const snapshots = await drain(wholeObservatory);
     expect(snapshots.map((s) => s.step)).toEqual(chunked.map((s) => s.step));
     snapshots.forEach((s, i) => expectSnapshotsEqual(s, chunked[i], `one-call step ${s.step}`));
     for (let l = 1; l <= spec.hidden.length; l++) {
       expectBitExact(await wholeObservatory.readUnitHistory(l), await observatory.readUnitHistory(l), `one-call history ${l}`);
+      expectBitExact(await wholeObservatory.readTrainRecord(l), await observatory.readTrainRecord(l), `one-call training record ${l}`);
     }
     wholeObservatory.destroy();
     whole.destroy();
 
     // The probe set walked in slices of 5 rows (24 = 5+5+5+5+4): the same snapshots and histories.
     const sliced = await Trainer.create(t.gpu, { ...spec, stepsPerSubmit: 16, probeChunkRows: 5 }, data);
-    const slicedObservatory = await Observatory.create(sliced, { every: EVERY, probeInputs: probe, probeRows: PROBE, ringSize: STEPS / EVERY + 1 });
+    const slicedObservatory = await Observatory.create(sliced, {
+      every: EVERY,
+      probeInputs: probe,
+      probeRows: PROBE,
+      ringSize: STEPS / EVERY + 1,
+      frozenWindow: FROZEN_WINDOW,
+    });
     await sliced.train(STEPS);
     const slicedSnapshots = await drain(slicedObservatory);
     expect(slicedSnapshots.map((s) => s.step)).toEqual(chunked.map((s) => s.step));
@@ -420,8 +454,9 @@ describe('Observatory on the GPU', () => {
     const observatory = await Observatory.create(trainer, { every: 10, probeInputs: data.inputs.slice(0, 16 * 5), probeRows: 16 });
     const s = await nextSnapshot(observatory);
     expect(s.step).toBe(0);
-    expect(countsArray(s.layers[0].counts)).toEqual([37, 0, 37, 0]);
-    expect(countsArray(s.layers[1].counts)).toEqual([0, 0, 0, 0]);
+    // Dead on the probe set, but not frozen: no training step has been watched yet (frozen needs W of them).
+    expect(countsArray(s.layers[0].counts)).toEqual([37, 0, 37, 0, 0, 0]);
+    expect(countsArray(s.layers[1].counts)).toEqual([0, 0, 0, 0, 0, 0]);
     expectBitExact(s.layers[0].dead, [0xffffffff, 0b11111]);
     const history = await observatory.readUnitHistory(1);
     for (let u = 0; u < 37; u++) {
@@ -519,23 +554,23 @@ describe('Observatory on the GPU', () => {
     const observatory = await Observatory.create(trainer, { every: EVERY, probeInputs: probe, probeRows: 4 });
     const born = await nextSnapshot(observatory);
     expect(born.step).toBe(0);
-    expect(countsArray(born.layers[0].counts)).toEqual([0, 0, 0, 0]);
-    expect(countsArray(born.layers[1].counts)).toEqual([1, 0, 1, 0]);
+    expect(countsArray(born.layers[0].counts)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(countsArray(born.layers[1].counts)).toEqual([1, 0, 1, 0, 0, 0]);
     expect(bitSet(born.layers[1].dead, TARGET)).toBe(true);
 
     // Still dead after a few lr-0 steps.
     await trainer.train(EVERY);
     const still = await nextSnapshot(observatory);
     expect(still.step).toBe(EVERY);
-    expect(countsArray(still.layers[1].counts)).toEqual([1, 0, 1, 0]);
+    expect(countsArray(still.layers[1].counts)).toEqual([1, 0, 1, 0, 0, 0]);
 
     // Only layer 1 changes: a1[0] now peaks at 1 + 0.5 = 1.5 on the probe, so TARGET's z peaks at 0.5 > 0.
     trainer.writeParameters([layer1(0.5), layer2, output]);
     await trainer.train(EVERY);
     const revived = await nextSnapshot(observatory);
     expect(revived.step).toBe(2 * EVERY);
-    expect(countsArray(revived.layers[0].counts), 'layer 1: alive throughout').toEqual([0, 0, 0, 0]);
-    expect(countsArray(revived.layers[1].counts)).toEqual([0, 1, 1, 0]);
+    expect(countsArray(revived.layers[0].counts), 'layer 1: alive throughout').toEqual([0, 0, 0, 0, 0, 0]);
+    expect(countsArray(revived.layers[1].counts)).toEqual([0, 1, 1, 0, 0, 0]);
     const expectedRevived = new Uint32Array(2);
     expectedRevived[1] = 1 << (TARGET - 32);
     expectBitExact(revived.layers[1].revived, expectedRevived, 'revived bitmap');
@@ -549,7 +584,7 @@ describe('Observatory on the GPU', () => {
     // Revived stays set while the unit lives; one revival, not two.
     await trainer.train(EVERY);
     const later = await nextSnapshot(observatory);
-    expect(countsArray(later.layers[1].counts)).toEqual([0, 1, 1, 0]);
+    expect(countsArray(later.layers[1].counts)).toEqual([0, 1, 1, 0, 0, 0]);
     const laterHistory = await observatory.readUnitHistory(2);
     expect(Array.from(laterHistory.subarray(TARGET * UNIT_HISTORY_WORDS, TARGET * UNIT_HISTORY_WORDS + 5))).toEqual([0, 1, 1, 2 * EVERY, 0]);
     observatory.destroy();

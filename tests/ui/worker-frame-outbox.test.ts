@@ -7,11 +7,21 @@ import { FrameOutbox, type FrameEvent } from '../../src/ui/worker/frame-outbox';
 const WIDTH = 40;
 
 function snapshot(step: number): Snapshot {
-  const buffer = new ArrayBuffer(3 * 8);
+  const buffer = new ArrayBuffer(5 * 8);
   const bitmap = (i: number) => new Uint32Array(buffer, i * 8, 2);
   return {
     step,
-    layers: [{ width: WIDTH, dead: bitmap(0), dropped: bitmap(1), revived: bitmap(2), counts: { dead: 0, revived: 0, everDead: 0, dropped: step % WIDTH } }],
+    layers: [
+      {
+        width: WIDTH,
+        dead: bitmap(0),
+        dropped: bitmap(1),
+        revived: bitmap(2),
+        frozen: bitmap(3),
+        nonFinite: bitmap(4),
+        counts: { dead: 0, revived: 0, everDead: 0, dropped: step % WIDTH, frozen: 0, nonFinite: 0 },
+      },
+    ],
     losses: new Float32Array(step > 0 ? [1] : []),
     skipped: 0,
     buffer,

@@ -65,6 +65,23 @@ describe('checkpoints as safetensors', () => {
     expect(checkpointFromSafetensors(checkpointToSafetensors({ trainer }, config)).observatory).toBeUndefined();
   });
 
+  it('carries the training records behind "frozen", and reads checkpoints written before them', () => {
+    const s = state('sgd');
+    const record = Uint32Array.from({ length: 5 * 4 }, (_, i) => (i % 4 === 1 ? 0xffffffff : 30 + i));
+    const withRecord = { ...s, observatory: { ...s.observatory, trainRecord: [record] } };
+    const bytes = checkpointToSafetensors(withRecord, config);
+    expect(decodeSafetensors(bytes).tensors['train_record.1'].shape).toEqual([5, 4]);
+    expect(checkpointFromSafetensors(bytes).observatory).toEqual(withRecord.observatory);
+    // An older checkpoint has none: the observatory state says so (undefined), and the reader does not invent one.
+    const old = checkpointFromSafetensors(edit(bytes, (d) => delete d.tensors['train_record.1']));
+    expect(old.observatory?.trainRecord).toBeUndefined();
+    expectRejected(
+      edit(bytes, (d) => (d.tensors['train_record.1'] = { dtype: 'U32', shape: [4, 4], data: new Uint32Array(16) })),
+      /train_record\.1.*expected \[5, 4\] \(width of hidden layer 1\)/,
+      'train_record.1',
+    );
+  });
+
   it('names tensors for PyTorch and numpy users', () => {
     const { tensors, metadata } = decodeSafetensors(checkpointToSafetensors(state('adam'), config));
     expect(Object.keys(tensors).sort()).toEqual(

@@ -13,6 +13,7 @@ import {
   LIMITS,
   MAX_REPLACEMENTS_PER_STEP,
   parseRunConfig,
+  PROBE_MODES,
   queryParamForField,
   type Range,
   type RunConfig,
@@ -132,7 +133,12 @@ const configArb: fc.Arbitrary<RunConfig> = fc
     steps: fc.oneof(inRangeArb(LIMITS.steps, 1000), inRangeArb(LIMITS.steps)),
     stepsPerSubmit: inRangeArb(LIMITS.stepsPerSubmit),
     shardColumns: fc.option(inRangeArb(LIMITS.shardColumns), { nil: undefined }),
-    snapshot: fc.record({ every: inRangeArb(LIMITS.snapshotEvery), probeSize: inRangeArb(LIMITS.probeSize) }),
+    snapshot: fc.record({
+      every: inRangeArb(LIMITS.snapshotEvery),
+      probeSize: inRangeArb(LIMITS.probeSize),
+      probe: fc.constantFrom(...PROBE_MODES),
+      frozenWindow: inRangeArb(LIMITS.frozenWindow),
+    }),
   })
   .map(({ teacherOut, fileOut, fileLoss, shardColumns, ...c }) => {
     const d = c.dataset;
@@ -221,6 +227,7 @@ function rangeOf(path: readonly (string | number)[], parent: Record<string, unkn
     case 'stepsPerSubmit':
     case 'shardColumns':
     case 'probeSize':
+    case 'frozenWindow':
     case 'samples':
     case 'teacherWidth':
     case 'classes':

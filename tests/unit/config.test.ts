@@ -46,7 +46,7 @@ describe('run config schema', () => {
     expect(c.dataset).toEqual({ kind: 'gaussian_mixture', samples: 4096, classes: 10, spread: 1 });
     expect([c.outputSize, c.loss]).toEqual([10, 'softmax_ce']);
     expect(c.stepsPerSubmit).toBe(32);
-    expect(c.snapshot).toEqual({ every: 100, probeSize: 256 });
+    expect(c.snapshot).toEqual({ every: 100, probeSize: 256, probe: 'auto', frozenWindow: 100 });
     expect(c.shardColumns).toBeUndefined();
     // Parsing a full config is the identity.
     expect(parseRunConfig(c)).toEqual(c);

@@ -14,6 +14,7 @@ import {
   formatRange,
   fromJson,
   LIMITS,
+  PROBE_MODES,
   LOSSES,
   OPTIMIZERS,
   PRESET_NAMES,
@@ -685,7 +686,9 @@ export class DuConfigForm extends LitElement {
         ${this.numberField(['stepsPerSubmit'], 'Steps per submit', LIMITS.stepsPerSubmit)}
         ${this.numberField(['shardColumns'], 'Shard columns', LIMITS.shardColumns, { optional: true })}
         ${this.numberField(['snapshot', 'every'], 'Snapshot every (steps, 0 = off)', LIMITS.snapshotEvery)}
-        ${this.numberField(['snapshot', 'probeSize'], 'Probe inputs', LIMITS.probeSize)}
+        ${this.selectField(['snapshot', 'probe'], 'Probe set', PROBE_MODES, (v) => this.edit((d) => setAt(d, ['snapshot', 'probe'], v)))}
+        ${this.numberField(['snapshot', 'probeSize'], 'Probe sample rows', LIMITS.probeSize)}
+        ${this.numberField(['snapshot', 'frozenWindow'], 'Frozen after (steps)', LIMITS.frozenWindow)}
       </div>
       ${this.running ? html`<p class="note">While the run is going only Steps can change; the rest needs a reset.</p>` : nothing}
     </fieldset>`;

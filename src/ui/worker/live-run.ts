@@ -86,7 +86,7 @@ export class LiveRun {
     this.observatory.close();
     await this.consumer;
     this.observatory.destroy();
-    const observatory = await openObservatory(this.trainer, this.probe, every);
+    const observatory = await openObservatory(this.trainer, this.probe, every, this.observatory.frozenWindow);
     observatory.writeState(state);
     this.observatory = observatory;
     if (this.sink) this.consumer = this.consume(this.sink);
