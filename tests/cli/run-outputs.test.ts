@@ -111,7 +111,7 @@ describe('metrics files', () => {
         .map((l) => metricsFromJsonLine(l).step),
     ).toEqual([0, 5, 10]);
     const csv = (await readFile(paths.csv, 'utf8')).split('\n');
-    expect(csv[0]).toBe('step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead');
+    expect(csv[0]).toBe('step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead,L1_frozen,L1_non_finite');
     expect(csv.slice(1, -1).map((l) => l.split(',')[0])).toEqual(['0', '5', '10']);
     expect(csv[csv.length - 1]).toBe('');
 
