@@ -46,7 +46,8 @@ describe('runJob', () => {
     expect(result.last).toEqual(rows[rows.length - 1]);
     const csv = (await readFile(join(outDir, 'metrics.csv'), 'utf8')).trimEnd().split('\n');
     expect(csv[0]).toBe(
-      'step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead,L2_width,L2_dead,L2_dropped,L2_revived,L2_ever_dead',
+      'step,elapsed_s,loss,steps_per_s,skipped,L1_width,L1_dead,L1_dropped,L1_revived,L1_ever_dead,L1_frozen,L1_non_finite,' +
+        'L2_width,L2_dead,L2_dropped,L2_revived,L2_ever_dead,L2_frozen,L2_non_finite',
     );
     expect(csv.slice(1).map((l) => Number(l.split(',')[0]))).toEqual(rows.map((r) => r.step));
 

@@ -138,7 +138,8 @@ describe('resuming a run from a checkpoint', () => {
       stepsPerSubmit: 4,
       probeRows: 16,
     });
-    const options: ObservatoryOptions = { every: 5, probeInputs: data.inputs.slice(0, 16 * spec.inputSize), probeRows: 16, ringSize: 12 };
+    // frozenWindow 3: units freeze (and thaw) within the run, so the record carried over matters.
+    const options: ObservatoryOptions = { every: 5, probeInputs: data.inputs.slice(0, 16 * spec.inputSize), probeRows: 16, ringSize: 12, frozenWindow: 3 };
     const total = 40;
     const k = 17; // between snapshots: the first snapshot after resuming must pick up losses from before the checkpoint
 
@@ -186,6 +187,9 @@ describe('resuming a run from a checkpoint', () => {
     expect(actualObservatory.lastSnapshotStep).toBe(expectedObservatory.lastSnapshotStep);
     expect(actualObservatory.skipped).toBe(0);
     expectedObservatory.unitHistory.forEach((h, l) => expectBitExact(actualObservatory.unitHistory[l], h, `unit history of layer ${l + 1}`));
+    // The training records behind "frozen" travel in the checkpoint too.
+    expect(saved.observatory?.trainRecord?.length).toBe(spec.hidden.length);
+    expectedObservatory.trainRecord!.forEach((r, l) => expectBitExact(actualObservatory.trainRecord![l], r, `training record of layer ${l + 1}`));
 
     expect(snapshots.map((s) => s.step)).toEqual(expectedSnapshots.map((s) => s.step));
     expectedSnapshots.forEach((e, i) => {
@@ -196,6 +200,8 @@ describe('resuming a run from a checkpoint', () => {
         expectBitExact(al.dead, el.dead, `snapshot ${e.step} layer ${l + 1}: dead`);
         expectBitExact(al.dropped, el.dropped, `snapshot ${e.step} layer ${l + 1}: dropped`);
         expectBitExact(al.revived, el.revived, `snapshot ${e.step} layer ${l + 1}: revived`);
+        expectBitExact(al.frozen, el.frozen, `snapshot ${e.step} layer ${l + 1}: frozen`);
+        expectBitExact(al.nonFinite, el.nonFinite, `snapshot ${e.step} layer ${l + 1}: non-finite`);
         expect(al.counts, `snapshot ${e.step} layer ${l + 1}: counts`).toEqual(el.counts);
       });
     });
