@@ -14,8 +14,6 @@
 // NOTE: non-finite is tested on the raw bits (exponent all ones): a float test such as x != x may be folded
 // away by a compiler that assumes no NaN. "z > 0" is the float comparison relu's derivative uses.
 
-struct StepState { step: u32, lr: f32, bias_correction1: f32, bias_correction2: f32 }
-
 // 4 words per unit. NEVER (0xFFFFFFFF) marks "no such step yet".
 struct TrainRecord {
   last_active_step: u32,     // latest training step with Z > 0 on some batch row
@@ -24,7 +22,7 @@ struct TrainRecord {
   thaws: u32,                // active steps that ended a stretch of >= W inactive steps
 }
 
-struct Params {
+struct FrozenParams {
   rows: u32,         // train_scan: batch rows
   cols: u32,         // units in the block (frozen_pack, reset_record: the whole layer)
   unit_offset: u32,  // global unit index of the block's first column
@@ -39,8 +37,8 @@ struct Params {
 const NEVER: u32 = 0xFFFFFFFFu;
 const EXPONENT: u32 = 0x7f800000u;
 
-@group(0) @binding(0) var<uniform> params: Params;
-// 16 bytes: `step` is the step being computed inside a step, the number of completed steps after end_step
+@group(0) @binding(0) var<uniform> params: FrozenParams;
+// StepState (shaders/step_state.wgsl): `step` is the step being computed inside a step, the number of completed steps after end_step
 @group(0) @binding(1) var<storage, read> step_state: StepState;
 // [rows, ld] row-major from z_offset: training pre-activations of the block, as the step computed them
 @group(0) @binding(2) var<storage, read> z: array<u32>;
@@ -73,12 +71,15 @@ fn quiet_for_window(live: u32, t: u32) -> bool {
 // row lanes over all batch rows (batches are small: one pass, no atomics); lane row 0 folds the step into
 // the record. Encode inside the step (step_state.step = the step being computed), after the forward pass.
 
-const SCAN_TILE: u32 = 32u;
-const SCAN_LANES: u32 = 8u;
+// Workgroup shapes, set by the host (src/gpu/kernels/frozen.ts), whose dispatch counts use the same numbers.
+// SCAN_TILE is 32 and WG a multiple of 32 (whole bitmap words per workgroup).
+override SCAN_TILE: u32;
+override SCAN_LANES: u32;
+override WG: u32;
 const FLAG_ACTIVE: u32 = 1u;
 const FLAG_NONFINITE: u32 = 2u;
 
-var<workgroup> scan_flags: array<u32, 256>;  // [SCAN_LANES, SCAN_TILE]
+var<workgroup> scan_flags: array<u32, SCAN_TILE * SCAN_LANES>;  // [SCAN_LANES, SCAN_TILE]
 
 fn flags_of(at: u32) -> u32 {
   let bits = z[at];
@@ -133,15 +134,15 @@ fn train_scan(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 // (after the probe's dead scan, before the history update, which then sees dead bits without non-finite
 // units): the frozen and non-finite bitmaps and their totals.
 
-var<workgroup> pack_words: array<atomic<u32>, 16>;  // [0, 8): frozen, [8, 16): non-finite
+var<workgroup> pack_words: array<atomic<u32>, WG / 16u>;  // [0, WG / 32): frozen, [WG / 32, WG / 16): non-finite
 var<workgroup> pack_totals: array<atomic<u32>, 2>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn frozen_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
   let wg = linear_workgroup(wid, nwg);
-  if (wg * 256u >= params.cols) { return; }
-  let u = wg * 256u + lid;
+  if (wg * WG >= params.cols) { return; }
+  let u = wg * WG + lid;
   let t = step_state.step;
   if (u < params.cols) {
     let r = record[u];
@@ -154,14 +155,14 @@ fn frozen_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
       atomicAdd(&pack_totals[0], 1u);
     }
     if (nonfinite) {
-      atomicOr(&pack_words[8u + (lid >> 5u)], bit);
+      atomicOr(&pack_words[WG / 32u + (lid >> 5u)], bit);
       atomicAdd(&pack_totals[1], 1u);
     }
   }
   workgroupBarrier();
-  let w = wg * 8u + lid;
-  if (lid < 8u && w * 32u < params.cols) {
-    let nonfinite = atomicLoad(&pack_words[8u + lid]);
+  let w = wg * (WG / 32u) + lid;
+  if (lid < WG / 32u && w * 32u < params.cols) {
+    let nonfinite = atomicLoad(&pack_words[WG / 32u + lid]);
     frozen_bits[w] = atomicLoad(&pack_words[lid]);
     nonfinite_bits[w] = nonfinite;
     dead_bits[w] = dead_bits[w] & ~nonfinite;
@@ -175,10 +176,10 @@ fn frozen_pack(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 }
 
 // Every unit "never active, never non-finite, never thawed": the state before the first step.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reset_record(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
-  let u = linear_workgroup(wid, nwg) * 256u + lid;
+  let u = linear_workgroup(wid, nwg) * WG + lid;
   if (u < params.cols) {
     record[u] = TrainRecord(NEVER, NEVER, NEVER, 0u);
   }

@@ -285,12 +285,13 @@ class RunJob {
     }
     const status = outcome.status;
     const layers = await session.layerSummaries();
-    const answer = answerSeedQuestion({ config, step, layers });
+    const probe = session.probeUsed;
+    const answer = answerSeedQuestion({ config, step, layers, probe });
     this.progress?.stop();
     await this.snapshots.close();
     const csv = this.options.csv ?? false;
     const unitMaps = this.options.unitMaps ?? 'png';
-    await writeReport(paths, { config, status, step, answer, layers, message, adapter: adapterLine(gpu), csv, unitMaps });
+    await writeReport(paths, { config, status, step, answer, layers, probe, message, adapter: adapterLine(gpu), csv, unitMaps });
     this.log(`${statusWord(status)} at step ${step}: ${answer.headline}`);
     this.log(
       `outputs in ${paths.dir}: report.md, metrics.jsonl${csv ? ', metrics.csv' : ''}, config.json, checkpoints/${unitMaps !== 'none' ? ', maps/' : ''}, charts/${status === 'non-finite' ? ', FAILED.md' : ''}`,

@@ -9,7 +9,7 @@ import type { SnapshotSink } from '../engine/snapshot-sink';
 import type { GpuContext } from '../gpu/device';
 import { latestCheckpoint } from '../io/atomic-file';
 import { checkpointFromSafetensors, type CheckpointState } from '../io/checkpoint';
-import { summarizeUnitHistory, type LayerHistorySummary } from '../report/seed-answer';
+import { summarizeUnitHistory, type LayerHistorySummary, type ProbeUsed } from '../report/seed-answer';
 import { DeviceLostError } from './device-recovery';
 import { RunDirError, type RunPaths } from './run-dir';
 import type { SnapshotTiming } from './outputs/metrics-sink';
@@ -85,8 +85,17 @@ export class RunSession {
   async layerSummaries(): Promise<LayerHistorySummary[]> {
     const layers: LayerHistorySummary[] = [];
     const hidden = this.run.config.hidden;
-    for (let l = 1; l <= hidden.length; l++) layers.push(summarizeUnitHistory(await this.run.observatory.readUnitHistory(l), hidden[l - 1].width));
+    const { observatory, trainer } = this.run;
+    for (let l = 1; l <= hidden.length; l++) {
+      const training = { record: await observatory.readTrainRecord(l), step: trainer.step, window: observatory.frozenWindow };
+      layers.push(summarizeUnitHistory(await observatory.readUnitHistory(l), hidden[l - 1].width, training));
+    }
     return layers;
+  }
+
+  /** The probe set the dead scan evaluates: every training row, or a fixed sample. */
+  get probeUsed(): ProbeUsed {
+    return { all: this.run.probe.samples === this.run.dataset.samples, rows: this.run.probe.samples };
   }
 
   /** Wakes a reader waiting for snapshots from a lost device (they never come back). */

@@ -3,7 +3,7 @@
 // Pure text from its input; browser-safe (no Node imports).
 import type { RunConfig } from '../config';
 import type { MetricsRow } from './metrics';
-import type { LayerHistorySummary, SeedAnswer } from './seed-answer';
+import type { LayerHistorySummary, ProbeUsed, SeedAnswer } from './seed-answer';
 import { EMPTY_COLOR, UNIT_STATES } from './unit-states';
 
 export interface ReportInput {
@@ -15,6 +15,8 @@ export interface ReportInput {
   step: number;
   answer: SeedAnswer;
   layers: LayerHistorySummary[];
+  /** The probe set the dead scan used; absent: not said. */
+  probe?: ProbeUsed;
   /** The last metrics row (null when the run wrote none). */
   last: MetricsRow | null;
   /** Metrics rows written over the whole run. */
@@ -45,6 +47,12 @@ function statusLine(input: ReportInput): string {
   }
 }
 
+function probeWords(input: ReportInput): string {
+  const p = input.probe;
+  if (!p) return `probe set: snapshot.probe = ${input.config.snapshot.probe}`;
+  return p.all ? `probe set: all ${n(p.rows)} training rows` : `probe set: a fixed random sample of ${n(p.rows)} training rows`;
+}
+
 export function renderReportMarkdown(input: ReportInput): string {
   const { answer, layers, last, config } = input;
   const out: string[] = [];
@@ -65,14 +73,16 @@ export function renderReportMarkdown(input: ReportInput): string {
     '',
   );
   out.push(
-    '| layer | width | activation | dropout p | dead now | dead at some snapshot | revived units (revivals) | dropped at last snapshot | ever dropped | longest drop run |',
+    '| layer | width | activation | dropout p | dead on probe now | frozen now | dead, not frozen | non-finite | dead at some snapshot | revived units (revivals) | dropped at last snapshot | ever dropped | longest drop run |',
   );
-  out.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   layers.forEach((s, l) => {
     const h = config.hidden[l];
+    const t = s.training;
     const dropped = last?.layers[l] ? `${n(last.layers[l].dropped)} (${pct(last.layers[l].dropped, s.width)})` : '–';
+    const training = t ? [`${n(t.frozenNow)} (${pct(t.frozenNow, s.width)})`, n(t.deadNotFrozen), n(t.nonFiniteNow)] : ['–', '–', '–'];
     out.push(
-      `| L${l + 1} | ${n(s.width)} | ${h.activation.kind} | ${h.dropout} | ${n(s.deadNow)} (${pct(s.deadNow, s.width)}) | ${n(s.everDead)} | ${n(s.revivedUnits)} (${n(s.totalRevivals)}) | ${dropped} | ${h.dropout > 0 ? n(s.everDropped) : '–'} | ${h.dropout > 0 ? `${n(s.longestDropRun)} steps` : '–'} |`,
+      `| L${l + 1} | ${n(s.width)} | ${h.activation.kind} | ${h.dropout} | ${n(s.deadNow)} (${pct(s.deadNow, s.width)}) | ${training.join(' | ')} | ${n(s.everDead)} | ${n(s.revivedUnits)} (${n(s.totalRevivals)}) | ${dropped} | ${h.dropout > 0 ? n(s.everDropped) : '–'} | ${h.dropout > 0 ? `${n(s.longestDropRun)} steps` : '–'} |`,
     );
   });
   out.push('');
@@ -80,7 +90,7 @@ export function renderReportMarkdown(input: ReportInput): string {
     const facts = [
       `loss (mean of the last interval): ${last.loss === null ? '–' : Number.isFinite(last.loss) ? last.loss.toPrecision(4) : String(last.loss)}`,
       `throughput: ${last.stepsPerSecond === null ? '–' : `${last.stepsPerSecond.toFixed(1)} steps/s`}`,
-      `metrics rows: ${n(input.rows)} (a snapshot every ${n(config.snapshot.every)} steps on ${n(config.snapshot.probeSize)} probe inputs)`,
+      `metrics rows: ${n(input.rows)} (a snapshot every ${n(config.snapshot.every)} steps, ${probeWords(input)})`,
       `snapshots skipped (slow reader): ${n(last.skipped)}`,
     ];
     out.push(...facts.map((f) => `- ${f}`), '');
@@ -100,7 +110,13 @@ export function renderReportMarkdown(input: ReportInput): string {
 
   out.push('## Definitions', '');
   out.push(
-    "- **Dead**: the unit's pre-activation is ≤ 0 for every probe input, evaluated without dropout; its output and gradient are then 0 on all of them, so its weights stop changing.",
+    "- **Dead (on the probe set)**: the unit's pre-activation is ≤ 0 and finite for every probe input, evaluated without dropout. Not absorbing: in training, dropout in the layer below zeroes some inputs and scales the others by 1/(1−p), which can push it above 0 and give it gradient.",
+  );
+  out.push(
+    `- **Frozen**: no row of any training batch (dropout on, as trained) gave the unit a positive pre-activation over the last ${n(config.snapshot.frozenWindow)} steps (W), so its incoming weights and bias received exactly zero gradient in each; with plain SGD and no weight decay they did not change at all (momentum, Adam and weight decay still move them).`,
+  );
+  out.push(
+    '- **Non-finite**: a NaN or ±Inf pre-activation on a probe input or a training row of the last step: the run diverged. Never counted dead or frozen.',
   );
   out.push("- **Dropped**: masked by dropout for probe sample 0 at the snapshot's last step; every unit is eligible again at the next step.");
   out.push('- **Revived**: alive now after being dead at an earlier snapshot.');

@@ -2,12 +2,14 @@
 // units end up stuck at zero?" — written from a run's own numbers. Used by the CLI's report.md and the UI's panel.
 // Browser-safe (no Node imports).
 import type { RunConfig } from '../config';
+import { TRAIN_RECORD_WORDS, TrainRecordField, trainStateAt } from '../spec/train-record';
 import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField } from '../spec/unit-history';
+import { longestRunDistribution } from './drop-runs';
 
-/** What a layer's per-unit history (Observatory.readUnitHistory) says, reduced to counts. */
+/** What a layer's per-unit history (Observatory.readUnitHistory) and training record (readTrainRecord) say, reduced to counts. */
 export interface LayerHistorySummary {
   width: number;
-  /** Dead at the latest snapshot. */
+  /** Dead on the probe set at the latest snapshot. */
   deadNow: number;
   /** Dead at this or any earlier snapshot. */
   everDead: number;
@@ -19,16 +21,71 @@ export interface LayerHistorySummary {
   everDropped: number;
   /** Longest run of consecutive drops of any unit, in steps. */
   longestDropRun: number;
+  /** Units dropped at the last step (in the middle of a drop run when the run stopped); absent in older summaries. */
+  inDropRunNow?: number;
+  /** Units whose current drop run is the layer's longest: that run has not ended. Absent in older summaries. */
+  longestRunOngoing?: number;
+  /** The training-mode statistics; absent when no training record was read (older checkpoints). */
+  training?: TrainingSummary;
 }
 
-export function summarizeUnitHistory(history: Uint32Array, width: number): LayerHistorySummary {
+/** From the training record: what training itself saw, as trained (dropout on). */
+export interface TrainingSummary {
+  /** W, steps. */
+  window: number;
+  /** No training row gave them z > 0 for the last W steps: exactly zero gradient in each. */
+  frozenNow: number;
+  /** Dead on the probe set but not frozen: some training row (dropout below on, or a row outside the probe) still made them positive. */
+  deadNotFrozen: number;
+  /** Frozen yet alive on the probe set (the probe, without dropout, makes them positive; training never did). */
+  frozenNotDead: number;
+  /** NaN or ±Inf on a row of the last step's batch. */
+  nonFiniteNow: number;
+  /** First training step with a non-finite pre-activation in this layer; null if none. */
+  firstNonFiniteStep: number | null;
+  /** Units that came back after W or more steps without an active step (frozen, then active again). */
+  thawedUnits: number;
+}
+
+/**
+ * Counts of one layer. `training` adds the frozen statistic: the unit's TrainRecord words, the steps completed and
+ * the window W they were recorded with.
+ */
+export function summarizeUnitHistory(
+  history: Uint32Array,
+  width: number,
+  training?: { record: Uint32Array; step: number; window: number },
+): LayerHistorySummary {
   if (history.length < width * UNIT_HISTORY_WORDS) {
     throw new Error(`unit history holds ${history.length} words, fewer than ${width} units × ${UNIT_HISTORY_WORDS}`);
   }
-  const s: LayerHistorySummary = { width, deadNow: 0, everDead: 0, revivedUnits: 0, totalRevivals: 0, everDropped: 0, longestDropRun: 0 };
+  if (training && training.record.length < width * TRAIN_RECORD_WORDS) {
+    throw new Error(`training record holds ${training.record.length} words, fewer than ${width} units × ${TRAIN_RECORD_WORDS}`);
+  }
+  const s: LayerHistorySummary & { inDropRunNow: number; longestRunOngoing: number } = {
+    width,
+    deadNow: 0,
+    everDead: 0,
+    revivedUnits: 0,
+    totalRevivals: 0,
+    everDropped: 0,
+    longestDropRun: 0,
+    inDropRunNow: 0,
+    longestRunOngoing: 0,
+  };
+  const t: TrainingSummary | undefined = training && {
+    window: training.window,
+    frozenNow: 0,
+    deadNotFrozen: 0,
+    frozenNotDead: 0,
+    nonFiniteNow: 0,
+    firstNonFiniteStep: null,
+    thawedUnits: 0,
+  };
   for (let u = 0; u < width; u++) {
     const h = u * UNIT_HISTORY_WORDS;
-    if (history[h + UnitHistoryField.wasDead] !== 0) s.deadNow++;
+    const dead = history[h + UnitHistoryField.wasDead] !== 0;
+    if (dead) s.deadNow++;
     if (history[h + UnitHistoryField.firstDeathStep] !== NEVER) s.everDead++;
     const revivals = history[h + UnitHistoryField.revivals];
     if (revivals > 0) s.revivedUnits++;
@@ -36,8 +93,24 @@ export function summarizeUnitHistory(history: Uint32Array, width: number): Layer
     const longest = history[h + UnitHistoryField.longestDropRun];
     if (longest > 0) s.everDropped++;
     if (longest > s.longestDropRun) s.longestDropRun = longest;
+    if (history[h + UnitHistoryField.dropRun] > 0) s.inDropRunNow++;
+    if (t && training) {
+      const state = trainStateAt(training.record, u, training.step, training.window);
+      if (state === 'nonFinite') t.nonFiniteNow++;
+      if (state === 'frozen') t.frozenNow++;
+      if (dead && state === 'live') t.deadNotFrozen++;
+      if (!dead && state === 'frozen') t.frozenNotDead++;
+      const r = u * TRAIN_RECORD_WORDS;
+      const first = training.record[r + TrainRecordField.firstNonFiniteStep];
+      if (first !== NEVER && (t.firstNonFiniteStep === null || first < t.firstNonFiniteStep)) t.firstNonFiniteStep = first;
+      if (training.record[r + TrainRecordField.thaws] > 0) t.thawedUnits++;
+    }
   }
-  return s;
+  for (let u = 0; u < width; u++) {
+    const h = u * UNIT_HISTORY_WORDS;
+    if (s.longestDropRun > 0 && history[h + UnitHistoryField.dropRun] === s.longestDropRun) s.longestRunOngoing++;
+  }
+  return t ? { ...s, training: t } : s;
 }
 
 export interface SeedAnswerInput {
@@ -61,15 +134,40 @@ const percent = (part: number, whole: number): string => {
   return `${p > 0 && p < 1 ? p.toFixed(1) : Math.round(p)} %`;
 };
 
+/** The probe set a run used (config.snapshot.probe resolved against the data set: probeRowsFor). */
+export interface ProbeUsed {
+  all: boolean;
+  rows: number;
+}
+
 /**
- * The longest run of consecutive drops expected over `units` units and `steps` steps at drop probability p:
- * about log(steps · units · (1 − p)) / log(1/p) (the longest success run of a Bernoulli sequence), or null
- * when that formula says nothing (fewer than one expected run start).
+ * What chance alone predicts for the longest drop run over `units` units and `steps` steps: the exact distribution
+ * of the maximum (src/report/drop-runs.ts), as "about M (90 % of runs: a–b)"; null when there is nothing to predict.
  */
-export function expectedLongestDropRun(p: number, steps: number, units: number): number | null {
-  const starts = steps * units * (1 - p);
-  if (p <= 0 || p >= 1 || starts <= 1) return null;
-  return Math.log(starts) / Math.log(1 / p);
+export function chanceLongestDropRun(p: number, steps: number, units: number): string | null {
+  const d = longestRunDistribution(p, steps, units);
+  if (!d) return null;
+  const range = d.low === d.high ? `${d.low}` : `${d.low}–${d.high}`;
+  return `about ${Math.round(d.mean)} on average, 90 % of runs between ${range}`;
+}
+
+function dropSentence(s: LayerHistorySummary, p: number, step: number): string {
+  const all = s.everDropped === s.width ? 'every unit' : `${count(s.everDropped)} of ${count(s.width)} units`;
+  const chance = chanceLongestDropRun(p, step, s.width);
+  const runs = `${count(s.longestDropRun)} step${s.longestDropRun === 1 ? '' : 's'}${chance === null ? '' : ` (chance alone: ${chance})`}`;
+  // "Each came back" is only true of runs that ended: units dropped at the last step are mid-run.
+  let back: string;
+  if (s.inDropRunNow === undefined)
+    return ` Dropout switched ${all} off at some step (probe sample 0); the longest stretch any unit stayed dropped was ${runs}.`;
+  if (s.inDropRunNow === 0) back = 'every drop run ended with the unit back in the network';
+  else {
+    const ongoing =
+      (s.longestRunOngoing ?? 0) > 0 ? `, ${s.longestRunOngoing === 1 ? 'one of them' : `${count(s.longestRunOngoing ?? 0)} of them`} in the longest run` : '';
+    back =
+      `${count(s.inDropRunNow)} unit${s.inDropRunNow === 1 ? ' was' : 's were'} dropped at the last step (mid-run when training stopped${ongoing}); ` +
+      'every earlier run ended with the unit back in the network';
+  }
+  return ` Dropout switched ${all} off at some step (probe sample 0); the longest stretch any unit stayed dropped was ${runs}, and ${back}.`;
 }
 
 function layerFinding(l: number, s: LayerHistorySummary, config: RunConfig, step: number): string {
@@ -79,15 +177,12 @@ function layerFinding(l: number, s: LayerHistorySummary, config: RunConfig, step
   const what = `Layer ${l + 1} (${count(s.width)} ${act} units${p > 0 ? `, dropout p = ${p}` : ''})`;
   const deadWord = act === 'relu' ? 'dead' : 'dead-like';
   const parts = [`${count(s.deadNow)} ${deadWord} now (${percent(s.deadNow, s.width)})`];
+  const t = s.training;
+  if (t && step > 0 && act === 'relu') parts.push(`${count(t.frozenNow)} frozen (${percent(t.frozenNow, s.width)})`);
+  if (t && t.nonFiniteNow > 0) parts.push(`${count(t.nonFiniteNow)} non-finite`);
   if (step > 0) parts.push(`${count(s.everDead)} died at some snapshot`, `${count(s.revivedUnits)} revived (${count(s.totalRevivals)} revivals)`);
   let sentence = `${what}: ${parts.join(', ')}.`;
-  if (p > 0 && step > 0) {
-    const expected = expectedLongestDropRun(p, step, s.width);
-    const all = s.everDropped === s.width ? 'every unit' : `${count(s.everDropped)} of ${count(s.width)} units`;
-    sentence +=
-      ` Dropout switched ${all} off at some step (probe sample 0); the longest stretch any unit stayed dropped was` +
-      ` ${count(s.longestDropRun)} step${s.longestDropRun === 1 ? '' : 's'}${expected === null ? '' : ` (chance alone predicts about ${Math.round(expected)})`}, and each came back.`;
-  }
+  if (p > 0 && step > 0) sentence += dropSentence(s, p, step);
   return sentence;
 }
 
@@ -101,6 +196,27 @@ function suspects(config: RunConfig): string[] {
   return out;
 }
 
+export interface SeedAnswerInput {
+  config: RunConfig;
+  /** Steps trained when the summaries were read. */
+  step: number;
+  /** One per hidden layer, first to last. */
+  layers: LayerHistorySummary[];
+  /** The probe set the dead scan used; absent: not said. */
+  probe?: ProbeUsed;
+}
+
+/** The diverged run's words: where and when pre-activations stopped being numbers. */
+function divergence(layers: LayerHistorySummary[]): { step: number; layer: number; units: number } | null {
+  let first: { step: number; layer: number; units: number } | null = null;
+  layers.forEach((s, l) => {
+    const t = s.training;
+    if (!t || t.firstNonFiniteStep === null) return;
+    if (!first || t.firstNonFiniteStep < first.step) first = { step: t.firstNonFiniteStep, layer: l + 1, units: t.nonFiniteNow };
+  });
+  return first;
+}
+
 export function answerSeedQuestion(input: SeedAnswerInput): SeedAnswer {
   const { config, step, layers } = input;
   if (layers.length !== config.hidden.length) {
@@ -110,27 +226,82 @@ export function answerSeedQuestion(input: SeedAnswerInput): SeedAnswer {
   const withDropout = dropoutPs.length ? ` with dropout p = ${dropoutPs.join(' / ')}` : '';
   const dead = layers.reduce((n, s) => n + s.deadNow, 0);
   const units = layers.reduce((n, s) => n + s.width, 0);
+  const trained = layers.every((s) => s.training) && step > 0;
+  const frozen = trained ? layers.reduce((n, s) => n + s.training!.frozenNow, 0) : 0;
+  const nonFinite = layers.reduce((n, s) => n + (s.training?.nonFiniteNow ?? 0), 0);
   const when = step === 0 ? 'Before training' : `After ${count(step)} steps${withDropout}`;
   const findings = layers.map((s, l) => layerFinding(l, s, config, step));
+  const probe = input.probe
+    ? input.probe.all
+      ? ` on all ${count(input.probe.rows)} training rows`
+      : ` on a fixed sample of ${count(input.probe.rows)} training rows`
+    : '';
+
+  const diverged = divergence(layers);
+  if (diverged || nonFinite > 0) {
+    const at = diverged ? ` at step ${count(diverged.step)}, first in layer ${diverged.layer}` : '';
+    const headline = `${when}: the run diverged — pre-activations became NaN or ±Inf${at}. ${count(nonFinite)} of ${count(units)} hidden units are non-finite now.`;
+    findings.push(
+      'Non-finite units are neither dead nor frozen: their numbers stopped being numbers (typically an exploding update: lower the learning rate, clip, or normalize). ' +
+        'Dead and frozen counts from before the divergence are in the metrics; after it they say nothing.',
+    );
+    return { headline, findings };
+  }
 
   let headline: string;
-  if (dead === 0) {
+  if (dead === 0 && frozen === 0) {
     headline = `${when}: no unit is dead.${dropoutPs.length && step > 0 ? ' Dropout switches a fresh random set of units off every step and freezes none of them for good.' : ''}`;
   } else {
-    headline = `${when}: ${count(dead)} of ${count(units)} hidden units (${percent(dead, units)}) are dead.`;
+    const frozenPart = trained
+      ? `; ${count(frozen)} (${percent(frozen, units)}) are frozen — no training row gave them a positive pre-activation for ${count(layers[0].training!.window)} steps, so they received exactly zero gradient`
+      : '';
+    headline = `${when}: ${count(dead)} of ${count(units)} hidden units (${percent(dead, units)}) are dead${probe}${frozenPart}.`;
     const causes = suspects(config);
     findings.push(
       'Dead means the pre-activation is ≤ 0 on every probe input with dropout off, so dropout is not what killed them: ' +
         `the weight and bias updates${step === 0 ? ' — here, the initialization itself —' : ''} pushed them there` +
         `${causes.length ? `; this run has ${causes.join(' and ')}` : ''}.`,
     );
-    const gone = layers.findIndex((s) => s.deadNow === s.width);
-    if (gone >= 0) findings.push(`Layer ${gone + 1} is entirely dead: the network's output no longer depends on its input.`);
+    if (trained) {
+      const awake = layers.reduce((n, s) => n + s.training!.deadNotFrozen, 0);
+      if (awake > 0) {
+        const below = layers.some((s, l) => s.training!.deadNotFrozen > 0 && (l === 0 ? config.inputDropout > 0 : config.hidden[l - 1].dropout > 0));
+        const outside = input.probe && !input.probe.all;
+        const why = [
+          below ? 'dropout in the layer below zeroes some of their inputs and scales the others by 1/(1−p), which can push them above 0' : '',
+          outside ? 'training rows outside the probe sample can make them positive' : '',
+          !below && !outside ? 'the training batches reach inputs the probe set does not' : '',
+        ].filter(Boolean);
+        findings.push(
+          `${count(awake)} of the ${count(dead)} dead units are not frozen: a training batch within the last ${count(layers[0].training!.window)} steps still made them positive (${why.join('; ')}), so they still receive gradient and can come back.`,
+        );
+      }
+      const hidden = layers.reduce((n, s) => n + s.training!.frozenNotDead, 0);
+      if (hidden > 0) {
+        findings.push(
+          `${count(hidden)} frozen unit${hidden === 1 ? ' is' : 's are'} alive on the probe set: without dropout the probe makes ${hidden === 1 ? 'it' : 'them'} positive, but no training batch did for ${count(layers[0].training!.window)} steps.`,
+        );
+      }
+    }
+    const gone = layers.findIndex((s) => s.deadNow === s.width && (!s.training || s.training.frozenNow === s.width));
+    if (gone >= 0) {
+      findings.push(
+        layers[gone].training !== undefined
+          ? `Layer ${gone + 1} is entirely frozen and dead on the probe set: the network's output no longer depends on its input.`
+          : `Layer ${gone + 1} is entirely dead: the network's output no longer depends on its input.`,
+      );
+    }
   }
   const revived = layers.reduce((n, s) => n + s.revivedUnits, 0);
   if (revived > 0) {
     findings.push(
-      `${count(revived)} unit${revived === 1 ? '' : 's'} came back from the dead: a later layer's inputs keep changing while earlier layers learn, so death there is not always permanent.`,
+      `${count(revived)} unit${revived === 1 ? '' : 's'} came back from the dead: being dead on the probe set is not absorbing — the layers below keep learning, and a unit still gets gradient whenever a training row (with dropout in the layer below) makes it positive.`,
+    );
+  }
+  const thawed = trained ? layers.reduce((n, s) => n + s.training!.thawedUnits, 0) : 0;
+  if (thawed > 0) {
+    findings.push(
+      `${count(thawed)} unit${thawed === 1 ? '' : 's'} thawed: frozen for ${count(layers[0].training!.window)} steps or more, then active again — with zero gradient a unit's own weights cannot bring it back, so the change came from the layers below or from batches not seen in the window.`,
     );
   }
   return { headline, findings };

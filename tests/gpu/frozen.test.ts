@@ -5,6 +5,7 @@ import { frozenPack, trainScan } from '../../src/reference/frozen';
 import { bitmapWords } from '../../src/spec/bitmaps';
 import { LAYER_COUNTS, LayerCount } from '../../src/spec/layer-counts';
 import { TRAIN_RECORD_WORDS, TrainRecordField as F, initialTrainRecord } from '../../src/spec/train-record';
+import { STEP_STATE_WORDS } from '../../src/spec/step-state';
 import { NEVER } from '../../src/spec/unit-history';
 import { expectBitExact, randomArray, runDispatches, useGpu, writeStepState } from './harness';
 
@@ -62,7 +63,7 @@ describe('frozen units on the GPU', () => {
     // One record past the layer: a write outside the units would show as a changed sentinel.
     const record = t.u32('record', new Array((cols + 1) * TRAIN_RECORD_WORDS).fill(SENTINEL));
     run(kernel.prepareResetRecord({ label: 'Frozen.resetRecord', cols, record }));
-    return { cols, record, stepState: t.zeros('stepState', 4) };
+    return { cols, record, stepState: t.zeros('stepState', STEP_STATE_WORDS) };
   }
 
   /** One training step over blocks of the given widths, each in its own padded buffer (as the engine shards a layer). */
@@ -263,7 +264,7 @@ describe('frozen units on the GPU', () => {
 
   it('rejects a zero window, aliased buffers and short buffers, naming the field', () => {
     const record = t.zeros('record', 8 * TRAIN_RECORD_WORDS);
-    const stepState = t.zeros('stepState', 4);
+    const stepState = t.zeros('stepState', STEP_STATE_WORDS);
     const z = { buffer: t.zeros('z', 64), ld: 8 };
     const args = { label: 'Frozen.trainScan', z, rows: 2, cols: 8, stepState, gated: true, window: 3, record };
     expect(() => kernel.prepareTrainScan({ ...args, window: 0 })).toThrow(/window must be an integer/);

@@ -41,7 +41,8 @@ describe('renderReportMarkdown', () => {
     expect(md).toContain('Completed: 20,000 of 100,000 steps.');
     expect(md).toContain(`**${answer.headline}**`);
     for (const f of answer.findings) expect(md).toContain(`- ${f}`);
-    expect(md).toContain('| L2 | 512 | relu | 0.5 | 100 (19.5 %) | 120 | 20 (21) | 256 (50.0 %) | 512 | 12 steps |');
+    // No training record in these summaries: the frozen, dead-not-frozen and non-finite cells say so.
+    expect(md).toContain('| L2 | 512 | relu | 0.5 | 100 (19.5 %) | – | – | – | 120 | 20 (21) | 256 (50.0 %) | 512 | 12 steps |');
     expect(md).toContain('- loss (mean of the last interval): 0.4321');
     expect(md).toContain('- throughput: 333.3 steps/s');
     expect(md).toContain('![Dead units](charts/dead.svg)');
@@ -60,6 +61,18 @@ describe('renderReportMarkdown', () => {
     const bare = renderReportMarkdown(input({ last: null, charts: [], unitMaps: [], files: [] }));
     expect(bare).not.toContain('## Plots');
     expect(bare).not.toContain('## Unit maps');
-    expect(bare).toContain('| L1 | 512 | relu | 0.5 | 3 (0.6 %) | 5 | 2 (4) | – |');
+    expect(bare).toContain('| L1 | 512 | relu | 0.5 | 3 (0.6 %) | – | – | – | 5 | 2 (4) | – |');
+  });
+
+  it('tabulates frozen, dead-not-frozen and non-finite from the training record, says which probe set, defines frozen', () => {
+    const training = { window: 100, frozenNow: 80, deadNotFrozen: 25, frozenNotDead: 5, nonFiniteNow: 0, firstNonFiniteStep: null, thawedUnits: 3 };
+    const withTraining = [layers[0], { ...layers[1], training }];
+    const md = renderReportMarkdown(input({ layers: withTraining, probe: { all: true, rows: 4096 } }));
+    expect(md).toContain('| L2 | 512 | relu | 0.5 | 100 (19.5 %) | 80 (15.6 %) | 25 | 0 | 120 | 20 (21) | 256 (50.0 %) | 512 | 12 steps |');
+    expect(md).toContain('probe set: all 4,096 training rows');
+    expect(md).toContain('- **Frozen**: no row of any training batch');
+    expect(md).toContain('- **Non-finite**');
+    expect(md).not.toContain('so its weights stop changing');
+    expect(renderReportMarkdown(input({ probe: { all: false, rows: 256 } }))).toContain('probe set: a fixed random sample of 256 training rows');
   });
 });

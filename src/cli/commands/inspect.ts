@@ -86,7 +86,12 @@ export async function inspectCheckpoint(file: string): Promise<CheckpointSummary
     ? {
         lastSnapshotStep: checkpoint.observatory.lastSnapshotStep,
         skipped: checkpoint.observatory.skipped,
-        layers: checkpoint.observatory.unitHistory.map((h, i) => summarizeUnitHistory(h, checkpoint.trainer.layers[i].bias.length)),
+        layers: checkpoint.observatory.unitHistory.map((h, i) => {
+          const record = checkpoint.observatory!.trainRecord?.[i];
+          const window = parsed.success ? parsed.data.snapshot.frozenWindow : undefined;
+          const training = record && window !== undefined ? { record, step: checkpoint.step, window } : undefined;
+          return summarizeUnitHistory(h, checkpoint.trainer.layers[i].bias.length, training);
+        }),
       }
     : null;
   return {

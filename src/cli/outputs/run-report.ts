@@ -7,7 +7,7 @@ import { checkpointFileName, latestCheckpoint, writeFileAtomic } from '../../io/
 import { RunChartData } from '../../report/charts-run';
 import type { MetricsRow } from '../../report/metrics';
 import { renderReportMarkdown } from '../../report/report-md';
-import type { LayerHistorySummary, SeedAnswer } from '../../report/seed-answer';
+import type { LayerHistorySummary, ProbeUsed, SeedAnswer } from '../../report/seed-answer';
 import { PRECEDENCE, UNIT_STATES } from '../../report/unit-states';
 import { configSummary } from '../config-summary';
 import { unitMapFile, writeManifest, type RunPaths, type UnitMapKind } from '../run-dir';
@@ -70,6 +70,7 @@ export interface ReportFacts {
   step: number;
   answer: SeedAnswer;
   layers: LayerHistorySummary[];
+  probe: ProbeUsed;
   message?: string;
   adapter: string;
   csv: boolean;
@@ -109,6 +110,7 @@ export async function writeReport(paths: RunPaths, f: ReportFacts): Promise<void
     step: f.step,
     answer: f.answer,
     layers: f.layers,
+    probe: f.probe,
     last,
     rows: data.rows,
     message: f.message,

@@ -48,6 +48,19 @@ const layerSummary = z.strictObject({
   totalRevivals: z.number().int().min(0),
   everDropped: z.number().int().min(0),
   longestDropRun: z.number().int().min(0),
+  inDropRunNow: z.number().int().min(0).optional(),
+  longestRunOngoing: z.number().int().min(0).optional(),
+  training: z
+    .strictObject({
+      window: z.number().int().min(1),
+      frozenNow: z.number().int().min(0),
+      deadNotFrozen: z.number().int().min(0),
+      frozenNotDead: z.number().int().min(0),
+      nonFiniteNow: z.number().int().min(0),
+      firstNonFiniteStep: z.number().int().min(0).nullable(),
+      thawedUnits: z.number().int().min(0),
+    })
+    .optional(),
 });
 
 const PointResultSchema = z.strictObject({

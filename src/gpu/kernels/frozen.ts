@@ -19,10 +19,25 @@ import type { GpuContext } from '../device.js';
 import { prepareDispatch, type Dispatch } from '../dispatch.js';
 import { computePipeline } from '../shaders.js';
 import { createUniform } from '../uniforms.js';
+import { wgslStruct } from '../../spec/wgsl-struct.js';
+import { checkStepStateBuffer } from './schedule.js';
 
 const U32_MAX = 0xffffffff;
-/** train_scan: 32 columns x 8 row lanes per workgroup. */
-const SCAN_TILE = 32;
+/** The shader's workgroup overrides: train_scan SCAN_TILE columns (32) x SCAN_LANES row lanes; the rest WG units. */
+const WORKGROUP = { SCAN_TILE: 32, SCAN_LANES: 8, WG: 256 } as const;
+const { SCAN_TILE, WG } = WORKGROUP;
+
+export const FROZEN_PARAMS = wgslStruct('frozen.wgsl', 'FrozenParams', {
+  rows: 'u32',
+  cols: 'u32',
+  unitOffset: 'u32',
+  zOffset: 'u32',
+  ld: 'u32',
+  gated: 'u32',
+  window: 'u32',
+  countsOffset: 'u32',
+  invocations: 'u32',
+});
 
 export interface TrainScanArgs {
   label: string;
@@ -115,7 +130,9 @@ export class FrozenKernel {
   ) {}
 
   static async create(gpu: GpuContext, options: { maxWorkgroupsPerDimension?: number } = {}): Promise<FrozenKernel> {
-    const compiled = await Promise.all(ENTRY_POINTS.map((entryPoint) => computePipeline(gpu.device, { family: 'Frozen', source, entryPoint })));
+    const compiled = await Promise.all(
+      ENTRY_POINTS.map((entryPoint) => computePipeline(gpu.device, { family: 'Frozen', source, entryPoint, constants: WORKGROUP })),
+    );
     const pipelines = Object.fromEntries(ENTRY_POINTS.map((e, i) => [e, compiled[i]])) as Record<EntryPoint, GPUComputePipeline>;
     return new FrozenKernel(gpu.device, pipelines, options.maxWorkgroupsPerDimension);
   }
@@ -135,9 +152,9 @@ export class FrozenKernel {
     if (needed > U32_MAX) throw new RangeError(`${label}: z spans ${needed} elements, beyond 32-bit indexing`);
     checkWords(label, 'z', a.z.buffer, needed);
     checkWords(label, 'record', a.record, (unitOffset + cols) * TRAIN_RECORD_WORDS);
-    checkWords(label, 'stepState', a.stepState, 4);
+    checkStepStateBuffer(label, a.stepState);
     checkDistinct(label, { z: a.z.buffer, record: a.record, stepState: a.stepState });
-    const workgroups = bitmapWords(cols);
+    const workgroups = Math.ceil(cols / SCAN_TILE);
     const params = this.params(label, { rows, cols, unitOffset, zOffset, ld: a.z.ld, gated: a.gated, window: a.window, invocations: workgroups });
     const buffers: (GPUBuffer | null)[] = new Array(B.record + 1).fill(null);
     buffers[B.params] = params;
@@ -159,7 +176,7 @@ export class FrozenKernel {
     checkWords(label, 'frozenBits', a.frozenBits, words);
     checkWords(label, 'deadBits', a.deadBits, words);
     checkWords(label, 'counts', a.counts, countsOffset + 2);
-    checkWords(label, 'stepState', a.stepState, 4);
+    checkStepStateBuffer(label, a.stepState);
     checkDistinct(label, {
       stepState: a.stepState,
       record: a.record,
@@ -177,7 +194,7 @@ export class FrozenKernel {
     buffers[B.frozenBits] = a.frozenBits;
     buffers[B.deadBits] = a.deadBits;
     buffers[B.counts] = a.counts;
-    return this.single(label, 'frozen_pack', params, buffers, Math.ceil(cols / 256));
+    return this.single(label, 'frozen_pack', params, buffers, Math.ceil(cols / WG));
   }
 
   /** Writes initialTrainRecord(cols) on the GPU. */
@@ -189,7 +206,7 @@ export class FrozenKernel {
     const buffers: (GPUBuffer | null)[] = new Array(B.record + 1).fill(null);
     buffers[B.params] = params;
     buffers[B.record] = a.record;
-    return this.single(label, 'reset_record', params, buffers, Math.ceil(cols / 256));
+    return this.single(label, 'reset_record', params, buffers, Math.ceil(cols / WG));
   }
 
   private single(label: string, entry: EntryPoint, params: GPUBuffer, buffers: ReadonlyArray<GPUBuffer | null>, workgroups: number): Dispatch {
@@ -204,16 +221,16 @@ export class FrozenKernel {
   }
 
   private params(label: string, f: ParamFields): GPUBuffer {
-    return createUniform(this.device, `${label}.params`, [
-      ['u32', f.rows ?? 0],
-      ['u32', f.cols],
-      ['u32', f.unitOffset ?? 0],
-      ['u32', f.zOffset ?? 0],
-      ['u32', f.ld ?? 0],
-      ['u32', f.gated ? 1 : 0],
-      ['u32', f.window ?? 1],
-      ['u32', f.countsOffset ?? 0],
-      ['u32', f.invocations],
-    ]);
+    return createUniform(this.device, `${label}.params`, FROZEN_PARAMS, {
+      rows: f.rows ?? 0,
+      cols: f.cols,
+      unitOffset: f.unitOffset ?? 0,
+      zOffset: f.zOffset ?? 0,
+      ld: f.ld ?? 0,
+      gated: f.gated ? 1 : 0,
+      window: f.window ?? 1,
+      countsOffset: f.countsOffset ?? 0,
+      invocations: f.invocations,
+    });
   }
 }

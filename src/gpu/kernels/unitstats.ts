@@ -332,7 +332,10 @@ export class UnitStatsKernel {
     const parts: Dispatch[] = [];
     if (first) parts.push(part('dead_scan_clear', Math.ceil(cols / WG), countsAndWords));
     parts.push(count);
-    if (last) parts.push(part('dead_scan_pack', Math.ceil(cols / WG), only({ params, activeCounts: a.activeCounts, deadBits: a.deadBits, nonFiniteBits: a.nonFiniteBits })));
+    if (last)
+      parts.push(
+        part('dead_scan_pack', Math.ceil(cols / WG), only({ params, activeCounts: a.activeCounts, deadBits: a.deadBits, nonFiniteBits: a.nonFiniteBits })),
+      );
     return composeDispatches(label, parts, [params]);
   }
 

@@ -16,6 +16,9 @@ const SUMMARY_TIME_SHARE = 20;
 export interface HistoryRun extends HistorySource {
   /** Hidden layer widths, first to last. */
   readonly widths: readonly number[];
+  /** The training records behind "frozen", and their window W; absent: the summaries leave frozen out. */
+  readTrainRecord?(layer: number): Promise<Uint32Array>;
+  readonly frozenWindow?: number;
 }
 
 export interface HistoryReportsHost {
@@ -82,7 +85,11 @@ export class HistoryReports implements SnapshotSink {
     const layers = [];
     for (const [i, width] of run.widths.entries()) {
       const words = await this.cache.read(run, i + 1);
-      layers.push(summarizeUnitHistory(words, width));
+      const training =
+        run.readTrainRecord && run.frozenWindow !== undefined
+          ? { record: await run.readTrainRecord(i + 1), step: run.step, window: run.frozenWindow }
+          : undefined;
+      layers.push(summarizeUnitHistory(words, width, training));
       if (this.orderLayers.has(i + 1)) this.host.post({ type: 'order', layer: i + 1, step: run.step, permutation: deathOrder(words, width) });
     }
     this.host.post({ type: 'summary', step: run.step, layers });

@@ -76,6 +76,16 @@ export class LiveRun {
     return this.observatory.readUnitHistory(layer);
   }
 
+  /** The training record behind "frozen" of hidden layer `layer` (1-based). */
+  readTrainRecord(layer: number): Promise<Uint32Array> {
+    return this.observatory.readTrainRecord(layer);
+  }
+
+  /** W of the frozen statistic. */
+  get frozenWindow(): number {
+    return this.observatory.frozenWindow;
+  }
+
   async readState(): Promise<CheckpointState> {
     return { trainer: await this.trainer.readState(), observatory: await this.observatory.readState() };
   }
