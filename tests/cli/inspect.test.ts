@@ -91,6 +91,8 @@ describe('inspect', () => {
       'layers.3.weight.momentum',
       'loss_history',
       'step_state',
+      'train_record.1',
+      'train_record.2',
       'unit_history.1',
       'unit_history.2',
     ]);
@@ -103,8 +105,14 @@ describe('inspect', () => {
     expect(w1.mean).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 12);
     expect(s.tensors.find((x) => x.name === 'loss_history')!.nonFinite).toBe(1);
     expect(s.tensors.find((x) => x.name === 'unit_history.2')!.shape).toEqual([5, 8]);
+    expect(s.tensors.find((x) => x.name === 'train_record.2')!.shape).toEqual([5, 4]);
     expect(s.observatory?.lastSnapshotStep).toBe(12);
-    expect(s.observatory?.layers).toEqual([summarizeUnitHistory(observatory.unitHistory[0], 8), summarizeUnitHistory(observatory.unitHistory[1], 5)]);
+    // With the training records the checkpoint carries, read with the config's frozen window.
+    const training = (l: number) => ({ record: observatory.trainRecord![l], step: 12, window: config.snapshot.frozenWindow });
+    expect(s.observatory?.layers).toEqual([
+      summarizeUnitHistory(observatory.unitHistory[0], 8, training(0)),
+      summarizeUnitHistory(observatory.unitHistory[1], 5, training(1)),
+    ]);
   });
 
   it('names the matching preset', () => {
@@ -122,7 +130,7 @@ describe('inspect', () => {
     expect(json.code, json.stderr).toBe(0);
     const parsed = JSON.parse(json.stdout) as { step: number; tensors: unknown[]; config: unknown };
     expect(parsed.step).toBe(12);
-    expect(parsed.tensors).toHaveLength(16);
+    expect(parsed.tensors).toHaveLength(18);
     expect(parsed.config).toEqual(JSON.parse(JSON.stringify(config)));
   });
 
