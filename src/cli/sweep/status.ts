@@ -166,7 +166,8 @@ function pointLine(p: PointStatus): string {
 
 /** The status as text: a total, then per shard its counts and its running and missing points (and done ones with `all`). */
 export function formatStatus(status: SweepStatus, all = false): string {
-  const lines = [`${status.dir}: ${status.points} points${status.shards === null ? '' : ` in ${status.shards} shards`}: ${counts(status.list)}`];
+  const shards = status.shards === null ? '' : ` in ${status.shards} shard${status.shards === 1 ? '' : 's'}`;
+  const lines = [`${status.dir}: ${status.points} point${status.points === 1 ? '' : 's'}${shards}: ${counts(status.list)}`];
   const groups = new Map<string, PointStatus[]>();
   for (const p of status.list) {
     const key = p.shard ?? 'all points';
