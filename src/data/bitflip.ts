@@ -2,7 +2,8 @@
 // sub-streams below): the teacher and the flipping bits of task 0. Everything else (the bits drawn every step,
 // the flips at task switches, the targets) is generated on the GPU: shaders/bitflip.wgsl.
 import type { RunConfig } from '../config/schema';
-import { teacherLayout, type BitflipProblem } from '../spec/bitflip';
+import { bitflipProbeRows, teacherLayout, type BitflipProblem } from '../spec/bitflip';
+import type { Dataset, ProbeSet } from './dataset';
 import { rngKey } from '../spec/rng-streams';
 import { PhiloxStream } from './rng';
 
@@ -35,4 +36,31 @@ export function makeBitflipProblem(seed: number, inputSize: number, flipping: nu
   const bits = new PhiloxStream(key, SUB.initialBits);
   const initialBits = Uint32Array.from({ length: flipping }, () => bits.u32() & 1);
   return { inputSize, flipping, teacher, teacherWidth, initialBits };
+}
+
+/**
+ * The run data of a slowly_changing config: nothing resident, the problem for the GPU, and a probe set of the
+ * right shape whose inputs the GPU writes for the current task before every probe pass (so they start empty).
+ */
+export function bitflipRunData(config: RunConfig): { dataset: Dataset; probe: ProbeSet } {
+  const problem = bitflipProblem(config);
+  const { inputSize } = config;
+  const dataset: Dataset = {
+    inputs: new Float32Array(0),
+    targets: new Float32Array(0),
+    samples: 0,
+    inputSize,
+    outputSize: 1,
+    kind: 'regression',
+    bitflip: problem,
+  };
+  const { rows } = bitflipProbeRows(inputSize, problem.flipping, config.snapshot.probeSize);
+  const probe: ProbeSet = {
+    ...dataset,
+    inputs: new Float32Array(rows * inputSize),
+    targets: new Float32Array(rows),
+    samples: rows,
+    indices: Uint32Array.from({ length: rows }, (_, r) => r),
+  };
+  return { dataset, probe };
 }

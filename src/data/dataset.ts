@@ -1,6 +1,7 @@
 // The in-memory data set the engine uploads once, plus validation of user arrays and the observatory's probe set.
 
 import { ConfigError, type ConfigIssue, DATASET_MAX_VALUES, LIMITS, naturalLoss, type RunConfig } from '../config/schema';
+import type { BitflipProblem } from '../spec/bitflip';
 import { rngKey } from '../spec/rng-streams';
 import { PhiloxStream } from './rng';
 
@@ -15,6 +16,8 @@ export interface Dataset {
   inputSize: number;
   outputSize: number;
   kind: DatasetKind;
+  /** A streamed problem generated on the GPU (then inputs and targets are empty and samples is 0). */
+  bitflip?: BitflipProblem;
 }
 
 /** A fixed subset of a data set (rows `indices`, ascending), used by the observatory's probe pass. */

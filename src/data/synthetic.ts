@@ -18,6 +18,7 @@
 import { probeRowsFor, type RunConfig } from '../config/schema';
 import { rngKey } from '../spec/rng-streams';
 import { probeSet, type Dataset, type ProbeSet } from './dataset';
+import { bitflipRunData } from './bitflip';
 import { PhiloxStream } from './rng';
 
 /** Sub-streams of the 'dataset' RNG stream. */
@@ -25,6 +26,7 @@ const SUB = { inputs: 0, weights1: 1, weights2: 2, noise: 3, centres: 4, project
 
 /** A run's data set and its probe set (the observatory's fixed subset), both drawn from the run's seed. */
 export function runData(config: RunConfig): { dataset: Dataset; probe: ProbeSet } {
+  if (config.dataset.kind === 'slowly_changing') return bitflipRunData(config);
   const dataset = generateDataset(config);
   return { dataset, probe: probeSet(dataset, probeRowsFor(config.snapshot, dataset.samples).rows, config.seed) };
 }

@@ -53,6 +53,9 @@ export function modelSpecFromConfig(config: RunConfig): ModelSpec {
     seed: config.seed,
     stepsPerSubmit: config.stepsPerSubmit,
     shardColumns: config.shardColumns,
+    tasks: config.tasks.every > 0 ? { ...config.tasks } : undefined,
+    continualBackprop: config.continualBackprop.replacementRate > 0 ? { ...config.continualBackprop } : undefined,
+    shrinkPerturb: config.shrinkPerturb.shrink > 0 || config.shrinkPerturb.noise > 0 ? { ...config.shrinkPerturb } : undefined,
     probeRows: config.snapshot.every > 0 ? config.snapshot.probeSize : 0,
   };
 }

@@ -10,13 +10,23 @@ import type { LossKernel } from '../gpu/kernels/loss';
 import type { MatmulKernel } from '../gpu/kernels/matmul';
 import type { OptimizerKernel } from '../gpu/kernels/optimizer';
 import type { ScheduleKernel } from '../gpu/kernels/schedule';
+import type { BitflipKernel } from '../gpu/kernels/bitflip';
+import type { CbpKernel } from '../gpu/kernels/cbp';
+import type { PerturbKernel } from '../gpu/kernels/perturb';
+import type { TasksKernel } from '../gpu/kernels/tasks';
+import type { BitflipProblem } from '../spec/bitflip';
 import type { ColumnBlock } from './layout';
 
-/** A data set as the engine holds it: inputs [samples, inputSize]; targets u32 classes [samples] or f32 [samples, outputSize]. */
+/**
+ * A data set as the engine holds it: inputs [samples, inputSize]; targets u32 classes [samples] or f32 [samples, outputSize].
+ * A streamed problem (`bitflip`: the slowly-changing regression) is generated on the GPU every step instead: then
+ * inputs and targets are empty and samples is 0.
+ */
 export interface TrainingData {
   inputs: Float32Array;
   targets: Float32Array | Uint32Array;
   samples: number;
+  bitflip?: BitflipProblem;
 }
 
 export interface ParamBlock {
@@ -55,6 +65,28 @@ export interface Kernels {
   init: InitKernel;
   gather: GatherKernel;
   schedule: ScheduleKernel;
+  /** Only for the runs that need them (non-stationary data, cures). */
+  bitflip?: BitflipKernel;
+  tasks?: TasksKernel;
+  cbp?: CbpKernel;
+  perturb?: PerturbKernel;
+}
+
+/** Continual backprop's buffers of one hidden layer (src/spec/cbp.ts). */
+export interface CbpLayerBuffers {
+  /** [width] CbpUnit. */
+  units: GPUBuffer;
+  /** [CBP_SELECTION_HEADER + maxReplace] u32. */
+  selection: GPUBuffer;
+  maxReplace: number;
+}
+
+/** What non-stationary training and its cures keep on the GPU between steps (checkpointed with the trainer). */
+export interface ContinualBuffers {
+  /** The slowly-changing regression: the task's flipping bits and the teacher. */
+  bitflip?: { problem: BitflipProblem; flipBits: GPUBuffer; teacher: GPUBuffer };
+  /** Continual backprop: per hidden layer. */
+  cbp?: CbpLayerBuffers[];
 }
 
 /** What graphs built beside the step bind (with the trainer's kernels): they record dispatches over them, never free them. */
@@ -68,4 +100,7 @@ export interface ModelBuffers {
   /** Mean loss of step t at element t % lossHistoryCapacity. */
   lossHistory: GPUBuffer;
   lossHistoryCapacity: number;
+  /** The current step's targets: [batch] u32 class labels or [batch, outputSize] f32 (the inputs are blocks[0][0].z). */
+  batchTargets: GPUBuffer;
+  continual: ContinualBuffers;
 }

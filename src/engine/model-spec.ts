@@ -19,6 +19,28 @@ export interface HiddenLayerSpec {
   init: LayerInit;
 }
 
+/** Task switches: task k covers steps [k·every, (k+1)·every). See TasksSchema in src/config/schema.ts. */
+export interface TasksSpec {
+  every: number;
+  permuteInputs: boolean;
+  shuffleLabels: boolean;
+  resetOutput: boolean;
+}
+
+/** Continual backprop (shaders/cbp.wgsl), on every hidden layer. */
+export interface ContinualBackpropSpec {
+  replacementRate: number;
+  decay: number;
+  maturity: number;
+}
+
+/** Shrink & Perturb (shaders/perturb.wgsl), on every parameter. */
+export interface ShrinkPerturbSpec {
+  shrink: number;
+  noise: number;
+  every: number;
+}
+
 export interface ModelSpec {
   inputSize: number;
   outputSize: number;
@@ -35,6 +57,12 @@ export interface ModelSpec {
   stepsPerSubmit: number;
   /** Upper bound on columns per shard; unset: as wide as the device's binding limit allows. */
   shardColumns?: number;
+  /** Task switches; absent: one task (stationary data). */
+  tasks?: TasksSpec;
+  /** Absent: off. */
+  continualBackprop?: ContinualBackpropSpec;
+  /** Absent: off. */
+  shrinkPerturb?: ShrinkPerturbSpec;
   /** Rows of the probe set the observatory evaluates (0 when off). */
   probeRows?: number;
   /**

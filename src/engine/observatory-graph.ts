@@ -32,6 +32,8 @@ export interface ObservatoryGraphInput {
   /** Probe inputs [rows, inputSize]. */
   probeInputs: Float32Array;
   probeRows: number;
+  /** Where the probe set follows the task (non-stationary runs): see Trainer.probeForTask. */
+  probeForTask?: (base: GPUBuffer, rows: number, alloc: (label: string, elements: number) => GPUBuffer) => { probe: GPUBuffer; refresh: Dispatch } | undefined;
   /** Registers a buffer the observatory owns and frees with itself. */
   own(buffer: GPUBuffer): GPUBuffer;
   /** Registers a dispatch the observatory destroys with itself. */
@@ -212,7 +214,12 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
   const rows = g.probeRows;
   const work: Dispatch[] = [];
   const alloc = (label: string, elements: number) => g.own(createStorage(device, `Observatory.${label}`, elements * U32));
-  const probe = g.own(uploadStorage(device, 'Observatory.probe', g.probeInputs));
+  const base = g.own(uploadStorage(device, 'Observatory.probe', g.probeInputs));
+  // In a non-stationary run "dead" means dead on the current task's inputs: the probe set is rewritten for the
+  // task before every pass.
+  const task = g.probeForTask?.(base, rows, alloc);
+  if (task) work.push(g.keep(task.refresh));
+  const probe = task?.probe ?? base;
   const chunkRows = Math.min(rows, probeChunkRows(spec));
   const zs = blocks.map((layerBlocks, l) =>
     layerBlocks.map((out) => (l >= 1 && l <= hiddenCount ? alloc(`probeZ${l}.${out.offset}`, chunkRows * out.width) : undefined)),

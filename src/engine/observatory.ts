@@ -99,6 +99,7 @@ export class Observatory implements TrainingHooks {
         frozenWindow: this.frozenWindow,
         probeInputs: options.probeInputs,
         probeRows: options.probeRows,
+        probeForTask: (base, rows, alloc) => trainer.probeForTask(base, rows, alloc),
         own: (buffer) => {
           this.buffers.push(buffer);
           return buffer;

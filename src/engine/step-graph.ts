@@ -2,10 +2,12 @@
 //   begin_step -> gather batch -> [input dropout] -> per layer: Z = X·W + b, A = act(Z), Y = dropout(A)
 //   -> loss -> backward in reverse (dW = Xᵀ·dZ, db = Σ dZ, dX = dZ·Wᵀ) -> optimizer -> end_step.
 // Wide layers are grids of column blocks: products over split inputs accumulate block by block.
+// Non-stationary data and the cures for loss of plasticity add their dispatches from ./continual-graph.ts.
 import type { Dispatch } from '../gpu/dispatch';
 import { rngKey } from '../spec/rng-streams';
+import { bitflipBatch, cbpActivity, curesAfterOptimizer, outputReset, permuteBatch, relabelBatch } from './continual-graph';
 import type { ModelSpec } from './model-spec';
-import type { ActivationBlock, Kernels, TrainingData, WeightLayer } from './model-buffers';
+import type { ActivationBlock, ContinualBuffers, Kernels, TrainingData, WeightLayer } from './model-buffers';
 
 /** What the step graph is built from: the trainer's buffers and kernels. */
 export interface StepGraphInput {
@@ -19,6 +21,8 @@ export interface StepGraphInput {
   /** Per activation (0 = input, 1..L hidden, L+1 logits), its column blocks. */
   blocks: readonly ActivationBlock[][];
   layers: readonly WeightLayer[];
+  /** Task state and cures (./continual-graph.ts). */
+  continual: ContinualBuffers;
   /** Allocates a storage buffer the trainer owns. */
   alloc(label: string, elements: number): GPUBuffer;
   /** Registers a dispatch the trainer destroys with itself. */
@@ -28,9 +32,9 @@ export interface StepGraphInput {
 /**
  * Builds the dispatch list of one training step, encoded identically for every step: what runs, in which
  * order, on which buffers. Returns the step up to end_step, and end_step itself (the observatory records
- * its per-step work between the two).
+ * its per-step work between the two), and the buffer the step's batch targets land in.
  */
-export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: Dispatch } {
+export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: Dispatch; batchTargets: GPUBuffer } {
   const { spec, kernels: k, stepState, data } = t;
   const batch = spec.batch;
   const hiddenCount = spec.hidden.length;
@@ -39,16 +43,8 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
   const steps: Dispatch[] = [];
   const add = (d: Dispatch) => steps.push(t.keep(d));
 
-  const dataBuffers = {
-    inputs: t.alloc('data.inputs', data.inputs.length),
-    targets: t.alloc('data.targets', data.targets.length),
-  };
-  for (const [buffer, array] of [
-    [dataBuffers.inputs, data.inputs],
-    [dataBuffers.targets, data.targets],
-  ] as const) {
-    t.device.queue.writeBuffer(buffer, 0, array.buffer, array.byteOffset, array.byteLength);
-  }
+  const continual = { spec, kernels: k, stepState, continual: t.continual };
+  const tasks = spec.tasks;
   const batchTargets = t.alloc('batch.targets', batch * targetSize);
   const rowLoss = t.alloc('batch.rowLoss', batch);
 
@@ -57,23 +53,42 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
   t.keep(schedule.end);
   steps.push(schedule.begin);
 
+  // The batch: generated (slowly-changing regression) or gathered from the resident data set; with permuted
+  // inputs it lands in a scratch buffer first and the task's permutation writes it into the input.
   const input = t.blocks[0][0];
-  add(
-    k.gather.prepare({
-      label: 'Trainer.gather',
-      key: rngKey(spec.seed, 'batchOrder'),
-      stepState,
-      batch,
-      samples: data.samples,
-      inputSize: spec.inputSize,
-      targetSize,
-      inputs: dataBuffers.inputs,
-      targets: dataBuffers.targets,
-      indices: t.alloc('batch.indices', batch),
-      batchInputs: input.z,
-      batchTargets,
-    }),
-  );
+  const batchInputs = tasks?.permuteInputs ? t.alloc('batch.unpermuted', batch * spec.inputSize) : input.z;
+  if (data.bitflip) add(bitflipBatch(continual, batchInputs, batchTargets));
+  else {
+    const dataBuffers = {
+      inputs: t.alloc('data.inputs', data.inputs.length),
+      targets: t.alloc('data.targets', data.targets.length),
+    };
+    for (const [buffer, array] of [
+      [dataBuffers.inputs, data.inputs],
+      [dataBuffers.targets, data.targets],
+    ] as const) {
+      t.device.queue.writeBuffer(buffer, 0, array.buffer, array.byteOffset, array.byteLength);
+    }
+    add(
+      k.gather.prepare({
+        label: 'Trainer.gather',
+        key: rngKey(spec.seed, 'batchOrder'),
+        stepState,
+        batch,
+        samples: data.samples,
+        inputSize: spec.inputSize,
+        targetSize,
+        inputs: dataBuffers.inputs,
+        targets: dataBuffers.targets,
+        indices: t.alloc('batch.indices', batch),
+        batchInputs,
+        batchTargets,
+      }),
+    );
+  }
+  if (tasks?.permuteInputs) add(permuteBatch(continual, batchInputs, input.z));
+  if (tasks?.shuffleLabels) add(relabelBatch(continual, batchTargets));
+  if (tasks?.resetOutput) outputReset(continual, t.blocks, t.layers).forEach(add);
   if (spec.inputDropout > 0) {
     add(
       k.dropout.prepareForward({
@@ -121,6 +136,7 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
           count: batch * out.width,
         }),
       );
+      if (spec.continualBackprop) add(cbpActivity(continual, l, out, out.h ?? out.y));
       if (out.h) add(k.dropout.prepareForward(dropoutArgs(t, l, out, out.h, out.y)));
     });
   }
@@ -228,7 +244,9 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
     }
   });
 
-  return { body: steps, end: schedule.end };
+  curesAfterOptimizer(continual, t).forEach(add);
+
+  return { body: steps, end: schedule.end, batchTargets };
 }
 
 function dropoutArgs(t: StepGraphInput, l: number, block: ActivationBlock, input: GPUBuffer, output: GPUBuffer) {

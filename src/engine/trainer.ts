@@ -8,10 +8,14 @@
 // (./training-hooks.ts): per-step dispatches, work after a step, copies, and a call once the chunk is submitted.
 //
 // Wide layers are split into column blocks (src/engine/layout.ts); a weight is then a grid of blocks.
-import { createStorage, readBack, readF32 } from '../gpu/buffers';
+import { createStorage, readBack, readF32, readU32 } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
 import type { Dispatch } from '../gpu/dispatch';
 import { ActivationKernel } from '../gpu/kernels/activation';
+import { BitflipKernel } from '../gpu/kernels/bitflip';
+import { CbpKernel } from '../gpu/kernels/cbp';
+import { PerturbKernel } from '../gpu/kernels/perturb';
+import { TasksKernel } from '../gpu/kernels/tasks';
 import { BiasKernel } from '../gpu/kernels/bias';
 import { DropoutKernel } from '../gpu/kernels/dropout';
 import { GatherKernel } from '../gpu/kernels/gather';
@@ -24,7 +28,9 @@ import { ScheduleKernel, STEP_STATE_BYTES } from '../gpu/kernels/schedule';
 import { initialStepState } from '../spec/step-state';
 import { rngKey } from '../spec/rng-streams';
 import { planLayout, type LayoutOptions, type ModelLayout } from './layout';
-import type { ActivationBlock, Kernels, ModelBuffers, ParamBlock, TrainingData, WeightLayer } from './model-buffers';
+import { CBP_SELECTION_HEADER, CBP_UNIT_WORDS, CbpSelectionWord } from '../spec/cbp';
+import { allocateContinual, continualKernelsNeeded, probeForTask } from './continual-graph';
+import type { ActivationBlock, ContinualBuffers, Kernels, ModelBuffers, ParamBlock, TrainingData, WeightLayer } from './model-buffers';
 import { activationWidths, type ModelSpec } from './model-spec';
 import { ParameterCheck, type NonFiniteParameters } from './parameter-check';
 import { ShardedParameters } from './sharded-params';
@@ -69,6 +75,16 @@ export interface TrainerState {
   layers: LayerState[];
   /** The loss ring: mean loss of step t at element t % length. */
   lossHistory: Float32Array;
+  /** Task state and cures, where the run has them (absent for a stationary run without cures). */
+  continual?: ContinualState;
+}
+
+/** What non-stationary training and its cures carry from step to step (see ./continual-graph.ts). */
+export interface ContinualState {
+  /** Slowly-changing regression: the current task's flipping bits (0 or 1 each). */
+  taskBits?: Uint32Array;
+  /** Continual backprop, per hidden layer: its unit words ([width, CBP_UNIT_WORDS]) and its accumulator [whole, fraction]. */
+  cbp?: { units: Uint32Array; accumulator: Uint32Array }[];
 }
 
 const F32 = 4;
@@ -100,6 +116,9 @@ export class Trainer {
   private readonly blocks: ActivationBlock[][] = [];
   /** Whole-layer reads and writes over the blocks above. */
   private readonly params: ShardedParameters;
+  /** Task state and cures' buffers. */
+  private readonly continual: ContinualBuffers;
+  private readonly batchTargets!: GPUBuffer;
 
   private constructor(
     readonly gpu: GpuContext,
@@ -118,6 +137,7 @@ export class Trainer {
       gpu.device.queue.writeBuffer(this.stepState, 0, initialStepState());
       this.lossHistory = this.alloc('lossHistory', this.lossHistoryCapacity);
       this.allocateTensors();
+      this.continual = allocateContinual(gpu.device, spec, data, (label, elements) => this.alloc(label, elements));
       this.params = new ShardedParameters(gpu.device, spec, this.blocks, this.layers);
       const step = buildTrainingStep({
         device: gpu.device,
@@ -129,11 +149,13 @@ export class Trainer {
         lossHistoryCapacity: this.lossHistoryCapacity,
         blocks: this.blocks,
         layers: this.layers,
+        continual: this.continual,
         alloc: (label, elements) => this.alloc(label, elements),
         keep: (d) => this.keep(d),
       });
       this.stepBody = step.body;
       this.stepEnd = step.end;
+      this.batchTargets = step.batchTargets;
       this.initializeParameters();
     } catch (error) {
       this.destroy();
@@ -155,7 +177,14 @@ export class Trainer {
       GatherKernel.create(gpu, kernelOptions),
       ScheduleKernel.create(gpu),
     ]);
-    const kernels = { matmul, bias, activation, dropout, loss, optimizer, init, gather, schedule };
+    const need = continualKernelsNeeded(spec, data);
+    const [bitflip, tasks, cbp, perturb] = await Promise.all([
+      need.bitflip ? BitflipKernel.create(gpu, kernelOptions) : undefined,
+      need.tasks ? TasksKernel.create(gpu, kernelOptions) : undefined,
+      need.cbp ? CbpKernel.create(gpu, kernelOptions) : undefined,
+      need.perturb ? PerturbKernel.create(gpu, kernelOptions) : undefined,
+    ]);
+    const kernels = { matmul, bias, activation, dropout, loss, optimizer, init, gather, schedule, bitflip, tasks, cbp, perturb };
     return new Trainer(gpu, spec, kernels, data, options);
   }
 
@@ -272,8 +301,17 @@ export class Trainer {
 
   /** The model's GPU buffers, for graphs built beside the step (observatory, statistics) with `kernels`. */
   get buffers(): ModelBuffers {
-    const { blocks, layers, stepState, lossHistory, lossHistoryCapacity } = this;
-    return { blocks, layers, stepState, lossHistory, lossHistoryCapacity };
+    const { blocks, layers, stepState, lossHistory, lossHistoryCapacity, batchTargets, continual } = this;
+    return { blocks, layers, stepState, lossHistory, lossHistoryCapacity, batchTargets, continual };
+  }
+
+  /**
+   * For the observatory: where its probe inputs come from when the task changes them (the current task of a
+   * slowly-changing regression, the task's permutation of the fixed rows `base`), and the dispatch that rewrites
+   * them for the task the last completed step trained on; undefined when the probe set is fixed.
+   */
+  probeForTask(base: GPUBuffer, rows: number, alloc: (label: string, elements: number) => GPUBuffer): { probe: GPUBuffer; refresh: Dispatch } | undefined {
+    return probeForTask({ spec: this.spec, kernels: this.kernels, stepState: this.stepState, continual: this.continual }, base, rows, alloc);
   }
 
   /** Plugs work into every chunk train() records from now on; returns the function that unplugs it. */
@@ -426,13 +464,33 @@ export class Trainer {
       }
       layers.push(layer);
     }
-    return {
+    const state: TrainerState = {
       step: this.completedSteps,
       optimizer: this.spec.optimizer.kind,
       stepState: new Uint32Array(await this.readStepState()),
       layers,
       lossHistory: await readF32(this.gpu.device, this.lossHistory, this.lossHistoryCapacity),
     };
+    const continual = await this.readContinualState();
+    if (continual) state.continual = continual;
+    return state;
+  }
+
+  private async readContinualState(): Promise<ContinualState | undefined> {
+    const { device } = this.gpu;
+    const { bitflip, cbp } = this.continual;
+    if (!bitflip && !cbp) return undefined;
+    const out: ContinualState = {};
+    if (bitflip) out.taskBits = await readU32(device, bitflip.flipBits, bitflip.problem.flipping);
+    if (cbp) {
+      out.cbp = [];
+      for (const [i, layer] of cbp.entries()) {
+        const units = await readU32(device, layer.units, this.spec.hidden[i].width * CBP_UNIT_WORDS);
+        const header = await readU32(device, layer.selection, CBP_SELECTION_HEADER);
+        out.cbp.push({ units, accumulator: Uint32Array.of(header[CbpSelectionWord.whole], header[CbpSelectionWord.fraction]) });
+      }
+    }
+    return out;
   }
 
   /**
@@ -462,6 +520,7 @@ export class Trainer {
       for (let s = 0; s < stateCount; s++) this.params.checkShapes(index, `optimizer state ${s + 1}`, layer.weightState[s], layer.biasState[s]);
     });
     if (state.lossHistory.length < 1) throw new RangeError('state loss history is empty');
+    this.checkContinualState(state.continual);
 
     state.layers.forEach((layer, index) => {
       this.params.writeWeights(index, (b) => b.value, layer.weights);
@@ -478,7 +537,35 @@ export class Trainer {
     const from = Math.max(0, state.step - Math.min(this.lossHistoryCapacity, state.lossHistory.length));
     for (let t = from; t < state.step; t++) ring[t % this.lossHistoryCapacity] = state.lossHistory[t % state.lossHistory.length];
     queue.writeBuffer(this.lossHistory, 0, ring.buffer, ring.byteOffset, ring.byteLength);
+    const { bitflip, cbp } = this.continual;
+    const c = state.continual!;
+    if (bitflip && bitflip.problem.flipping > 0) queue.writeBuffer(bitflip.flipBits, 0, c.taskBits!.buffer, c.taskBits!.byteOffset, c.taskBits!.byteLength);
+    cbp?.forEach((layer, i) => {
+      const { units, accumulator } = c.cbp![i];
+      queue.writeBuffer(layer.units, 0, units.buffer, units.byteOffset, units.byteLength);
+      const header = new Uint32Array(CBP_SELECTION_HEADER);
+      header[CbpSelectionWord.whole] = accumulator[0];
+      header[CbpSelectionWord.fraction] = accumulator[1];
+      queue.writeBuffer(layer.selection, 0, header);
+    });
     this.completedSteps = state.step;
+  }
+
+  /** A saved state carries exactly the task state and cure state this run keeps, with their shapes. */
+  private checkContinualState(c: ContinualState | undefined): void {
+    const { bitflip, cbp } = this.continual;
+    if (bitflip && bitflip.problem.flipping > 0) {
+      if (c?.taskBits?.length !== bitflip.problem.flipping)
+        throw new RangeError(`state holds ${c?.taskBits?.length ?? 0} task bits; this run flips ${bitflip.problem.flipping}`);
+    } else if (c?.taskBits && c.taskBits.length > 0) throw new RangeError('state holds task bits, but this run has no slowly-changing regression');
+    if (cbp) {
+      if (c?.cbp?.length !== cbp.length) throw new RangeError(`state holds continual backprop for ${c?.cbp?.length ?? 0} layers; this model has ${cbp.length}`);
+      c.cbp.forEach(({ units, accumulator }, i) => {
+        const words = this.spec.hidden[i].width * CBP_UNIT_WORDS;
+        if (units.length !== words) throw new RangeError(`continual backprop units of layer ${i + 1}: ${units.length} words; expected ${words}`);
+        if (accumulator.length !== 2) throw new RangeError(`continual backprop accumulator of layer ${i + 1}: ${accumulator.length} words; expected 2`);
+      });
+    } else if (c?.cbp) throw new RangeError('state holds continual backprop, but this run has none');
   }
 
   /** The StepState words (step, lr, bias corrections, beta powers) as the GPU holds them. */
@@ -505,6 +592,13 @@ export class Trainer {
 }
 
 function validateData(spec: ModelSpec, data: TrainingData): void {
+  if (data.bitflip) {
+    const p = data.bitflip;
+    if (p.inputSize !== spec.inputSize) throw new RangeError(`the slowly-changing regression has ${p.inputSize} inputs; the model takes ${spec.inputSize}`);
+    if (spec.loss !== 'mse' || spec.outputSize !== 1) throw new RangeError('the slowly-changing regression needs one output trained with mse');
+    if (p.initialBits.length !== p.flipping) throw new RangeError(`${p.initialBits.length} initial bits for ${p.flipping} flipping bits`);
+    return;
+  }
   if (data.samples < 1) throw new RangeError('data set is empty');
   if (data.inputs.length !== data.samples * spec.inputSize) {
     throw new RangeError(

@@ -10,10 +10,15 @@
 //   unit_history.h             U32 [width, 8]   the observatory's per-unit history (only with an observatory)
 //   train_record.h             U32 [width, 4]   the per-unit training record behind "frozen" (src/spec/train-record.ts);
 //                                               absent in checkpoints written before it existed
+//   task_bits                  U32 [flipping]   slowly-changing regression: the current task's flipping bits
+//   cbp.h.units                U32 [width, 6]   continual backprop: per unit utility, decay^age, age, score, activity,
+//                                               outgoing (f32 as bits; src/spec/cbp.ts)
+//   cbp.h.accumulator          U32 [2]          continual backprop: replacements owed, whole part and fraction · 2^32
 // Metadata: format, version, step, optimizer, config (JSON); with an observatory also
 // observatory.last_snapshot_step and observatory.skipped.
 import type { ObservatoryState } from '../engine/observatory';
-import type { LayerState, TrainerState } from '../engine/trainer';
+import type { ContinualState, LayerState, TrainerState } from '../engine/trainer';
+import { CBP_UNIT_WORDS } from '../spec/cbp';
 import { STEP_STATE_WORDS } from '../spec/step-state';
 import { TRAIN_RECORD_WORDS } from '../spec/train-record';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
@@ -74,6 +79,12 @@ export function checkpointToSafetensors(state: CheckpointState, config: object):
   });
   tensors.step_state = { dtype: 'U32', shape: [trainer.stepState.length], data: trainer.stepState };
   tensors.loss_history = { dtype: 'F32', shape: [trainer.lossHistory.length], data: trainer.lossHistory };
+  const continual = trainer.continual;
+  if (continual?.taskBits) tensors.task_bits = { dtype: 'U32', shape: [continual.taskBits.length], data: continual.taskBits };
+  continual?.cbp?.forEach(({ units, accumulator }, index) => {
+    tensors[`cbp.${index + 1}.units`] = { dtype: 'U32', shape: [units.length / CBP_UNIT_WORDS, CBP_UNIT_WORDS], data: units };
+    tensors[`cbp.${index + 1}.accumulator`] = { dtype: 'U32', shape: [2], data: accumulator };
+  });
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     version: String(CHECKPOINT_VERSION),
@@ -187,6 +198,20 @@ export function checkpointFromSafetensors(bytes: Uint8Array, limits?: Safetensor
   if (stepState[0] !== step) throw new CheckpointError(`tensor "step_state": names step ${stepState[0]}, metadata "step" is ${step}`, 'step_state', 'data');
   const lossHistory = take('loss_history', 'F32', (s) => s.length === 1 && s[0] > 0, '[capacity > 0]').data as Float32Array;
 
+  let continual: ContinualState | undefined;
+  if (tensors.task_bits !== undefined) continual = { taskBits: take('task_bits', 'U32', (s) => s.length === 1, '[flipping]').data as Uint32Array };
+  if (tensors['cbp.1.units'] !== undefined) {
+    const cbp: NonNullable<ContinualState['cbp']> = [];
+    for (let h = 1; h < layers.length; h++) {
+      const width = layers[h - 1].bias.length;
+      cbp.push({
+        units: take(`cbp.${h}.units`, 'U32', [width, CBP_UNIT_WORDS], `[${width}, ${CBP_UNIT_WORDS}] (width of hidden layer ${h})`).data as Uint32Array,
+        accumulator: take(`cbp.${h}.accumulator`, 'U32', [2], '[2]').data as Uint32Array,
+      });
+    }
+    continual = { ...continual, cbp };
+  }
+
   let observatory: ObservatoryState | undefined;
   if (metadata['observatory.last_snapshot_step'] !== undefined || tensors['unit_history.1'] !== undefined) {
     const unitHistory: Uint32Array[] = [];
@@ -218,5 +243,7 @@ export function checkpointFromSafetensors(bytes: Uint8Array, limits?: Safetensor
     if (!used.has(name))
       throw new CheckpointError(`tensor "${name}" is not part of a ${optimizer} checkpoint with ${layers.length} weight layers`, name, 'name');
   }
-  return { step, config, trainer: { step, optimizer, stepState, layers, lossHistory }, observatory };
+  const trainer: TrainerState = { step, optimizer, stepState, layers, lossHistory };
+  if (continual) trainer.continual = continual;
+  return { step, config, trainer, observatory };
 }
