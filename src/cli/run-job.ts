@@ -27,7 +27,7 @@ import { divergenceMessage, DivergenceWatch, type Divergence } from './divergenc
 import { Checkpoints, type ManifestFields } from './outputs/checkpoints';
 import { MetricsSink } from './outputs/metrics-sink';
 import { ProgressOutput } from './outputs/progress-output';
-import { clearFailure, recordFailure, writeReport, type RunEndStatus } from './outputs/run-report';
+import { clearFailure, readTaskEnds, recordFailure, writeReport, type RunEndStatus } from './outputs/run-report';
 import { UnitMapSink } from './outputs/unit-map-sink';
 import type { ProgressMode } from './progress';
 import { claimRunDir, readManifest, readRunConfig, runPaths, RunDirError, writeManifest, type RunManifest, type RunPaths, type UnitMapKind } from './run-dir';
@@ -286,7 +286,8 @@ class RunJob {
     const status = outcome.status;
     const layers = await session.layerSummaries();
     const probe = session.probeUsed;
-    const answer = answerSeedQuestion({ config, step, layers, probe });
+    const tasks = config.tasks.every > 0 ? await readTaskEnds(paths.metrics, config.tasks.every) : undefined;
+    const answer = answerSeedQuestion({ config, step, layers, probe, tasks });
     this.progress?.stop();
     await this.snapshots.close();
     const csv = this.options.csv ?? false;

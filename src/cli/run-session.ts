@@ -95,7 +95,9 @@ export class RunSession {
 
   /** The probe set the dead scan evaluates: every training row, or a fixed sample. */
   get probeUsed(): ProbeUsed {
-    return { all: this.run.probe.samples === this.run.dataset.samples, rows: this.run.probe.samples };
+    const { probe, dataset, config } = this.run;
+    const task = dataset.bitflip ? 'inputs' : config.tasks.permuteInputs ? 'permuted' : undefined;
+    return { all: probe.samples === dataset.samples, rows: probe.samples, ...(task ? { task } : {}) };
   }
 
   /** Wakes a reader waiting for snapshots from a lost device (they never come back). */

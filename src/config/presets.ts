@@ -4,7 +4,19 @@
 
 import { type LayerConfig, parseRunConfig, type RunConfig, type RunConfigInput } from './schema';
 
-export const PRESET_NAMES = ['dropout_only', 'lr_too_high', 'negative_bias', 'leaky_relu_cure', 'deep_narrow'] as const;
+export const PRESET_NAMES = [
+  'dropout_only',
+  'lr_too_high',
+  'negative_bias',
+  'leaky_relu_cure',
+  'deep_narrow',
+  'continual_plain',
+  'continual_dropout',
+  'continual_l2',
+  'continual_shrink_perturb',
+  'continual_cbp',
+  'continual_leaky',
+] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 export interface Preset {
@@ -35,6 +47,36 @@ const base = {
 // second layer's ReLU units die within 60 steps and the loss stays finite; at lr 1 half of them die, but leaky ReLU
 // at lr 1 (and ELU already at 0.5) diverges to NaN, so the cure could not be shown at the same learning rate.
 const HIGH_LR = 0.5;
+
+// The slowly-changing regression of Dohare et al. ("Loss of plasticity in deep continual learning", Nature 2024),
+// as in the authors' code (github shibhansh/loss-of-plasticity, lop/slowly_changing_regression): 20 bits, 15 of them
+// flipping (one flips every 10,000 steps), a teacher of 100 threshold units, a 20 -> 5 -> 1 ReLU learner trained
+// online (batch 1) by SGD at step 0.01. Here the bias input is a 21st bit that is always 1, and the learner's
+// weights start uniform in ±1/sqrt(fan in) as PyTorch's Linear layers do (its biases start at 0).
+const CONTINUAL_STEPS = 1_000_000;
+const continualLayer = (extra: Partial<LayerConfig> = {}): LayerConfig => ({
+  width: 5,
+  activation: { kind: 'relu' },
+  dropout: 0,
+  init: { weights: { kind: 'uniform', limit: 1 / Math.sqrt(21) }, bias: { kind: 'constant', value: 0 } },
+  ...extra,
+});
+const continualBase = {
+  inputSize: 21,
+  dataset: { kind: 'slowly_changing', flipping: 15, teacherWidth: 100, beta: 0.7 },
+  hidden: [continualLayer()],
+  outputInit: { weights: { kind: 'uniform', limit: 1 / Math.sqrt(5) }, bias: { kind: 'constant', value: 0 } },
+  optimizer: { kind: 'sgd' },
+  lr: 0.01,
+  batchSize: 1,
+  tasks: { every: 10_000 },
+  seed: 1,
+  steps: CONTINUAL_STEPS,
+  stepsPerSubmit: 256,
+  snapshot: { every: 1000, probeSize: 256 },
+} satisfies RunConfigInput;
+const ON_TASK =
+  'Dead is measured on the current task: the 32 inputs that share its flipping bits. One seed is noisy; the README ' + 'table gives means over seeds.';
 
 const inputs: Record<PresetName, { title: string; description: string; config: RunConfigInput }> = {
   dropout_only: {
@@ -96,6 +138,55 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
       lr: 0.01,
       steps: 20_000,
     },
+  },
+  continual_plain: {
+    title: 'Non-stationary: units die as the tasks change',
+    description:
+      'Slowly-changing regression: the target function changes a little every 10,000 steps (one input bit flips), ' +
+      'and a small ReLU network keeps learning online with plain SGD for a million steps. Unlike the stationary ' +
+      'presets, units here die progressively: each new task pushes a few more below zero for every input, and ' +
+      `a dead unit never learns again, so the network slowly loses the capacity to adapt. ${ON_TASK}`,
+    config: continualBase,
+  },
+  continual_dropout: {
+    title: 'Non-stationary + dropout 0.3: does not stop it',
+    description:
+      'The same stream of tasks with dropout 0.3 on the hidden layer. Dropout switches units off for one step at a ' +
+      'time; it does nothing against the weight updates that push units below zero for good, so units still die ' +
+      `as tasks go by (in the authors' runs as many as without it). ${ON_TASK}`,
+    config: { ...continualBase, hidden: [continualLayer({ dropout: 0.3 })] },
+  },
+  continual_l2: {
+    title: 'Non-stationary + L2: slows it',
+    description:
+      'The same stream of tasks with L2 weight decay 0.01 on the weights. Shrinking weights keeps units nearer to ' +
+      `zero, where a new task can bring them back; it slows the dying down without removing it. ${ON_TASK}`,
+    config: { ...continualBase, weightDecay: 0.01 },
+  },
+  continual_shrink_perturb: {
+    title: 'Non-stationary + Shrink & Perturb',
+    description:
+      'The same stream of tasks; after every step every parameter is shrunk by 1e-4 (what L2 0.01 does at step 0.01) ' +
+      'and gets Gaussian noise of std 0.001. The noise keeps nudging units back above zero, so far fewer stay dead. ' +
+      ON_TASK,
+    config: { ...continualBase, shrinkPerturb: { shrink: 1e-4, noise: 1e-3, every: 1 } },
+  },
+  continual_cbp: {
+    title: 'Non-stationary + continual backprop: the cure',
+    description:
+      'The same stream of tasks with continual backprop: every unit carries a running utility (how much it ' +
+      'contributes to the output); a small fraction (1e-4 per step) of the mature units (100 steps old or more) with ' +
+      'the lowest utility is re-initialised: fresh incoming weights, zero outgoing weights. Dead units have zero ' +
+      `utility, so they are the first to be replaced. ${ON_TASK}`,
+    config: { ...continualBase, continualBackprop: { replacementRate: 1e-4, decay: 0.99, maturity: 100 } },
+  },
+  continual_leaky: {
+    title: 'Non-stationary + leaky ReLU',
+    description:
+      'The same stream of tasks with leaky ReLU (slope 0.01 below zero). Units still get pushed below zero on every ' +
+      'input of a task, but they keep 1% of their gradient, so none is dead in the ReLU sense and they can come ' +
+      `back when the task changes. ${ON_TASK}`,
+    config: { ...continualBase, hidden: [continualLayer({ activation: { kind: 'leaky_relu', alpha: 0.01 } })] },
   },
 };
 

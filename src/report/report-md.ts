@@ -4,6 +4,7 @@
 import type { RunConfig } from '../config';
 import type { MetricsRow } from './metrics';
 import type { LayerHistorySummary, ProbeUsed, SeedAnswer } from './seed-answer';
+import { deadFraction, type TaskEnd } from './tasks';
 import { EMPTY_COLOR, UNIT_STATES } from './unit-states';
 
 export interface ReportInput {
@@ -30,6 +31,38 @@ export interface ReportInput {
   unitMaps: { layer: number; step: number; file: string }[];
   /** Other outputs worth pointing at, relative to the run folder, with a word on each. */
   files: { file: string; what: string }[];
+  /** A non-stationary run: the end of each task (src/report/tasks.ts); absent or empty otherwise. */
+  tasks?: readonly TaskEnd[];
+}
+
+/** Task-by-task table: all tasks up to 12, else the first 4, the middle 4 and the last 4. */
+function taskSection(config: RunConfig, tasks: readonly TaskEnd[]): string[] {
+  if (tasks.length === 0) return [];
+  const out = ['## Task by task', ''];
+  out.push(
+    `A new task every ${n(config.tasks.every)} steps. At the end of each task: the mean loss of the snapshot interval that ended it ` +
+      "(the plasticity curve) and the units dead on that task's inputs.",
+    '',
+  );
+  const layers = tasks[0].widths.map((_, l) => `dead L${l + 1}`);
+  out.push(`| task | step | loss at its end | ${layers.join(' | ')} | dead, all layers |`);
+  out.push(`| ---: | ---: | ---: | ${layers.map(() => '---:').join(' | ')} | ---: |`);
+  const shown =
+    tasks.length <= 12
+      ? tasks.map((t, i) => [t, i] as const)
+      : [0, 1, 2, 3, ...[-2, -1, 0, 1].map((d) => Math.floor(tasks.length / 2) + d), ...[4, 3, 2, 1].map((d) => tasks.length - d)].map(
+          (i) => [tasks[i], i] as const,
+        );
+  let previous = -1;
+  for (const [t, i] of shown) {
+    if (previous >= 0 && i > previous + 1) out.push(`| … | | | ${layers.map(() => '').join(' | ')} | |`);
+    previous = i;
+    const loss = t.loss === null ? '–' : Number.isFinite(t.loss) ? t.loss.toPrecision(4) : String(t.loss);
+    const dead = t.dead.map((d, l) => `${n(d)} (${pct(d, t.widths[l])})`);
+    out.push(`| ${n(t.task + 1)}${t.complete ? '' : ' (so far)'} | ${n(t.step)} | ${loss} | ${dead.join(' | ')} | ${(100 * deadFraction(t)).toFixed(1)} % |`);
+  }
+  out.push('');
+  return out;
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
@@ -50,7 +83,9 @@ function statusLine(input: ReportInput): string {
 function probeWords(input: ReportInput): string {
   const p = input.probe;
   if (!p) return `probe set: snapshot.probe = ${input.config.snapshot.probe}`;
-  return p.all ? `probe set: all ${n(p.rows)} training rows` : `probe set: a fixed random sample of ${n(p.rows)} training rows`;
+  if (p.task === 'inputs') return `probe set: the current task's ${n(p.rows)} inputs, regenerated as the task changes`;
+  const rows = p.all ? `probe set: all ${n(p.rows)} training rows` : `probe set: a fixed random sample of ${n(p.rows)} training rows`;
+  return p.task === 'permuted' ? `${rows}, permuted as the current task permutes them` : rows;
 }
 
 export function renderReportMarkdown(input: ReportInput): string {
@@ -96,6 +131,8 @@ export function renderReportMarkdown(input: ReportInput): string {
     out.push(...facts.map((f) => `- ${f}`), '');
   }
 
+  out.push(...taskSection(config, input.tasks ?? []));
+
   if (input.charts.length) {
     out.push('## Plots', '');
     for (const c of input.charts) out.push(`![${c.title}](${c.file})`, '');
@@ -120,6 +157,11 @@ export function renderReportMarkdown(input: ReportInput): string {
   );
   out.push("- **Dropped**: masked by dropout for probe sample 0 at the snapshot's last step; every unit is eligible again at the next step.");
   out.push('- **Revived**: alive now after being dead at an earlier snapshot.');
+  if (config.tasks.every > 0) {
+    out.push(
+      "- **Non-stationary runs**: the probe set follows the task. Dead means dead on the current task's inputs (for the slowly-changing regression, every input that shares the task's flipping bits), the ones the network is being trained on.",
+    );
+  }
   out.push('');
   if (input.files.length) {
     out.push('## Files', '');

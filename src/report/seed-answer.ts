@@ -5,6 +5,7 @@ import type { RunConfig } from '../config';
 import { TRAIN_RECORD_WORDS, TrainRecordField, trainStateAt } from '../spec/train-record';
 import { NEVER, UNIT_HISTORY_WORDS, UnitHistoryField } from '../spec/unit-history';
 import { longestRunDistribution } from './drop-runs';
+import { deadFraction, type TaskEnd } from './tasks';
 
 /** What a layer's per-unit history (Observatory.readUnitHistory) and training record (readTrainRecord) say, reduced to counts. */
 export interface LayerHistorySummary {
@@ -119,6 +120,8 @@ export interface SeedAnswerInput {
   step: number;
   /** One per hidden layer, first to last. */
   layers: LayerHistorySummary[];
+  /** A non-stationary run (config.tasks.every > 0): the end of each task so far (src/report/tasks.ts). */
+  tasks?: readonly TaskEnd[];
 }
 
 export interface SeedAnswer {
@@ -138,6 +141,15 @@ const percent = (part: number, whole: number): string => {
 export interface ProbeUsed {
   all: boolean;
   rows: number;
+  /** A non-stationary run: the rows as the current task presents them (its inputs, its permutation). */
+  task?: 'inputs' | 'permuted';
+}
+
+/** " on …" naming the probe set a run's dead counts were measured on. */
+export function probeSetWords(p: ProbeUsed): string {
+  if (p.task === 'inputs') return ` on the current task's ${count(p.rows)} inputs`;
+  const rows = p.all ? ` on all ${count(p.rows)} training rows` : ` on a fixed sample of ${count(p.rows)} training rows`;
+  return p.task === 'permuted' ? `${rows}, permuted as the current task permutes them` : rows;
 }
 
 /**
@@ -231,11 +243,7 @@ export function answerSeedQuestion(input: SeedAnswerInput): SeedAnswer {
   const nonFinite = layers.reduce((n, s) => n + (s.training?.nonFiniteNow ?? 0), 0);
   const when = step === 0 ? 'Before training' : `After ${count(step)} steps${withDropout}`;
   const findings = layers.map((s, l) => layerFinding(l, s, config, step));
-  const probe = input.probe
-    ? input.probe.all
-      ? ` on all ${count(input.probe.rows)} training rows`
-      : ` on a fixed sample of ${count(input.probe.rows)} training rows`
-    : '';
+  const probe = input.probe ? probeSetWords(input.probe) : '';
 
   const diverged = divergence(layers);
   if (diverged || nonFinite > 0) {
@@ -258,7 +266,7 @@ export function answerSeedQuestion(input: SeedAnswerInput): SeedAnswer {
     headline = `${when}: ${count(dead)} of ${count(units)} hidden units (${percent(dead, units)}) are dead${probe}${frozenPart}.`;
     const causes = suspects(config);
     findings.push(
-      'Dead means the pre-activation is ≤ 0 on every probe input with dropout off, so dropout is not what killed them: ' +
+      `Dead means the pre-activation is ≤ 0 on every ${config.tasks.every > 0 ? "one of the current task's probe inputs" : 'probe input'} with dropout off, so dropout is not what killed them: ` +
         `the weight and bias updates${step === 0 ? ' — here, the initialization itself —' : ''} pushed them there` +
         `${causes.length ? `; this run has ${causes.join(' and ')}` : ''}.`,
     );
@@ -295,7 +303,10 @@ export function answerSeedQuestion(input: SeedAnswerInput): SeedAnswer {
   const revived = layers.reduce((n, s) => n + s.revivedUnits, 0);
   if (revived > 0) {
     findings.push(
-      `${count(revived)} unit${revived === 1 ? '' : 's'} came back from the dead: being dead on the probe set is not absorbing — the layers below keep learning, and a unit still gets gradient whenever a training row (with dropout in the layer below) makes it positive.`,
+      `${count(revived)} unit${revived === 1 ? '' : 's'} came back from the dead: ` +
+        (config.tasks.every > 0
+          ? "dead is measured on the current task's inputs, and a new task brings new inputs on which a unit can be alive again (and the layers below keep learning)."
+          : 'being dead on the probe set is not absorbing — the layers below keep learning, and a unit still gets gradient whenever a training row (with dropout in the layer below) makes it positive.'),
     );
   }
   const thawed = trained ? layers.reduce((n, s) => n + s.training!.thawedUnits, 0) : 0;
@@ -304,5 +315,63 @@ export function answerSeedQuestion(input: SeedAnswerInput): SeedAnswer {
       `${count(thawed)} unit${thawed === 1 ? '' : 's'} thawed: frozen for ${count(layers[0].training!.window)} steps or more, then active again — with zero gradient a unit's own weights cannot bring it back, so the change came from the layers below or from batches not seen in the window.`,
     );
   }
+  if (config.tasks.every > 0) findings.push(...taskFindings(config, input.tasks ?? []));
   return { headline, findings };
+}
+
+const pctOf = (fraction: number) => `${Math.round(100 * fraction)} %`;
+const loss = (v: number | null) => (v === null ? '–' : Number.isFinite(v) ? v.toPrecision(3) : String(v));
+
+/** What changes between tasks, in words. */
+function taskChange(config: RunConfig): string {
+  const t = config.tasks;
+  const parts: string[] = [];
+  if (config.dataset.kind === 'slowly_changing') parts.push('one of the flipping input bits flips');
+  if (t.permuteInputs) parts.push('the input features are permuted afresh');
+  if (t.shuffleLabels) parts.push('the classes are relabelled afresh');
+  if (t.resetOutput) parts.push('the output layer is re-initialised');
+  return parts.length ? parts.join(', ') : 'nothing changes (the same data every task)';
+}
+
+/** The non-stationary part of the answer: dying across tasks, the plasticity curve, what the cures do. */
+function taskFindings(config: RunConfig, ends: readonly TaskEnd[]): string[] {
+  const every = config.tasks.every;
+  const out = [`The data is non-stationary: every ${count(every)} steps a new task begins (${taskChange(config)}).`];
+  const complete = ends.filter((e) => e.complete);
+  if (complete.length < 2) {
+    out.push('Fewer than two tasks have ended, so nothing can be said yet about units dying as the tasks change.');
+    return out;
+  }
+  const first = complete[0];
+  const last = complete[complete.length - 1];
+  const before = deadFraction(first);
+  const after = deadFraction(last);
+  const dropout = [...new Set(config.hidden.map((h) => h.dropout).filter((p) => p > 0))];
+  const cures = [
+    config.continualBackprop.replacementRate > 0 && `continual backprop (replacement rate ${config.continualBackprop.replacementRate})`,
+    (config.shrinkPerturb.shrink > 0 || config.shrinkPerturb.noise > 0) &&
+      `Shrink & Perturb (shrink ${config.shrinkPerturb.shrink}, noise ${config.shrinkPerturb.noise})`,
+    config.weightDecay > 0 && `weight decay ${config.weightDecay}`,
+    config.hidden.some((h) => h.activation.kind !== 'relu') && 'activations other than ReLU',
+  ].filter((c): c is string => typeof c === 'string');
+  if (after > before) {
+    out.push(
+      `Units died progressively: dead on the task's inputs went from ${pctOf(before)} at the end of task ${first.task + 1} to ${pctOf(after)} at the end of task ${last.task + 1}.` +
+        (dropout.length
+          ? ` Dropout p = ${dropout.join(' / ')} did not prevent it: it masks units for a step, it does not stop the updates that push them below zero.`
+          : ''),
+    );
+  } else {
+    out.push(
+      `No progressive dying in this run: dead on the task's inputs was ${pctOf(before)} at the end of task ${first.task + 1} and ${pctOf(after)} at the end of task ${last.task + 1}` +
+        (cures.length ? `, with ${cures.join(' and ')}.` : '.'),
+    );
+  }
+  out.push(
+    `Loss at the end of a task (the plasticity curve): ${loss(first.loss)} after task ${first.task + 1}, ${loss(last.loss)} after task ${last.task + 1}` +
+      (first.loss !== null && last.loss !== null && last.loss > first.loss ? ': later tasks are fitted worse than early ones (a loss of plasticity).' : '.'),
+  );
+  if (cures.length && after > before)
+    out.push(`This run has ${cures.join(' and ')}; units died anyway, but compare with the same run without it: one seed is noisy.`);
+  return out;
 }

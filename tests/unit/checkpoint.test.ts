@@ -82,6 +82,25 @@ describe('checkpoints as safetensors', () => {
     );
   });
 
+  it('round-trips the task bits and continual backprop state of a non-stationary run, and checks their shapes', () => {
+    const s = state('sgd');
+    s.trainer.continual = {
+      taskBits: Uint32Array.of(1, 0, 1),
+      cbp: [{ units: Uint32Array.from({ length: 5 * 6 }, (_, i) => i * 7), accumulator: Uint32Array.of(2, 0x80000000) }],
+    };
+    const bytes = checkpointToSafetensors(s, config);
+    const back = checkpointFromSafetensors(bytes);
+    expect(back.trainer.continual).toEqual(s.trainer.continual);
+    const { tensors } = decodeSafetensors(bytes);
+    expect(tensors['cbp.1.units']).toMatchObject({ dtype: 'U32', shape: [5, 6] });
+    expect(tensors['cbp.1.accumulator']).toMatchObject({ dtype: 'U32', shape: [2] });
+    expect(tensors.task_bits).toMatchObject({ dtype: 'U32', shape: [3] });
+    const narrow = edit(bytes, (d) => (d.tensors['cbp.1.units'] = { dtype: 'U32', shape: [4, 6], data: new Uint32Array(24) }));
+    expectRejected(narrow, /tensor "cbp.1.units": shape \[4, 6\]; expected \[5, 6\] \(width of hidden layer 1\)/, 'cbp.1.units');
+    // A stationary run's checkpoint has none of them.
+    expect(checkpointFromSafetensors(checkpointToSafetensors(state('sgd'), config)).trainer.continual).toBeUndefined();
+  });
+
   it('names tensors for PyTorch and numpy users', () => {
     const { tensors, metadata } = decodeSafetensors(checkpointToSafetensors(state('adam'), config));
     expect(Object.keys(tensors).sort()).toEqual(

@@ -262,6 +262,33 @@ describe('presets', () => {
     expect(deep.every((l) => l.width >= 2 && l.width <= 4 && l.activation.kind === 'relu')).toBe(true);
   });
 
+  it('the non-stationary presets share one run and change one thing each: the cure, or dropout, or the activation', () => {
+    const plain = PRESETS.continual_plain.config;
+    expect(plain.dataset).toMatchObject({ kind: 'slowly_changing', flipping: 15, teacherWidth: 100 });
+    expect(plain).toMatchObject({ inputSize: 21, batchSize: 1, lr: 0.01, optimizer: { kind: 'sgd' }, tasks: { every: 10_000 } });
+    expect(plain.steps).toBeGreaterThanOrEqual(100_000);
+    expect(plain.continualBackprop.replacementRate).toBe(0);
+    const differences: Record<string, (c: RunConfig) => unknown> = {
+      continual_dropout: (c) => c.hidden[0].dropout,
+      continual_l2: (c) => c.weightDecay,
+      continual_shrink_perturb: (c) => c.shrinkPerturb,
+      continual_cbp: (c) => c.continualBackprop,
+      continual_leaky: (c) => c.hidden[0].activation,
+    };
+    for (const [name, pick] of Object.entries(differences)) {
+      const c = PRESETS[name as keyof typeof PRESETS].config;
+      expect(pick(c), name).not.toEqual(pick(plain));
+      const strip = (x: RunConfig) => ({
+        ...x,
+        hidden: [{ ...x.hidden[0], dropout: 0, activation: null }],
+        weightDecay: 0,
+        shrinkPerturb: null,
+        continualBackprop: null,
+      });
+      expect(strip(c), name).toEqual(strip(plain));
+    }
+  });
+
   it('presetConfig returns an independent copy', () => {
     const c = presetConfig('dropout_only');
     c.hidden[0].width = 3;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { RunConfig } from '../../config';
 import { checkpointFileName, latestCheckpoint, writeFileAtomic } from '../../io/atomic-file';
 import { RunChartData } from '../../report/charts-run';
+import { taskCharts } from '../../report/charts-tasks';
+import { TaskEnds, type TaskEnd } from '../../report/tasks';
 import type { MetricsRow } from '../../report/metrics';
 import { renderReportMarkdown } from '../../report/report-md';
 import type { LayerHistorySummary, ProbeUsed, SeedAnswer } from '../../report/seed-answer';
@@ -77,15 +79,26 @@ export interface ReportFacts {
   unitMaps: UnitMapKind;
 }
 
+/** The end of each task of a non-stationary run (tasks of `every` steps), from its metrics rows. */
+export async function readTaskEnds(path: string, every: number): Promise<TaskEnd[]> {
+  const ends = new TaskEnds(every);
+  for await (const row of readMetricsRows(path)) ends.push(row);
+  return ends.list();
+}
+
 /** Charts (streamed from metrics.jsonl, down-sampled) and report.md. */
 export async function writeReport(paths: RunPaths, f: ReportFacts): Promise<void> {
   const data = new RunChartData();
+  const every = f.config.tasks.every;
+  const ends = every > 0 ? new TaskEnds(every) : null;
   let last: MetricsRow | null = null;
   for await (const row of readMetricsRows(paths.metrics)) {
     data.push(row);
+    ends?.push(row);
     last = row;
   }
-  const charts = data.charts({ hasDropout: f.config.hidden.some((h) => h.dropout > 0) });
+  const tasks = ends?.list() ?? [];
+  const charts = [...data.charts({ hasDropout: f.config.hidden.some((h) => h.dropout > 0) }), ...taskCharts(tasks)];
   await mkdir(paths.charts, { recursive: true });
   for (const c of charts) await writeFileAtomic(join(paths.charts, c.file), new TextEncoder().encode(c.svg));
   const files = [
@@ -116,6 +129,7 @@ export async function writeReport(paths: RunPaths, f: ReportFacts): Promise<void
     message: f.message,
     adapter: f.adapter,
     charts: charts.map((c) => ({ file: `charts/${c.file}`, title: c.title })),
+    tasks,
     unitMaps: f.unitMaps === 'png' || f.unitMaps === 'both' ? await latestUnitMaps(paths, f.config.hidden.length, f.step) : [],
     files,
   });
