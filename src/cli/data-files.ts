@@ -74,10 +74,11 @@ export function resolveConfigPaths(raw: Record<string, unknown>, baseDir: string
 
 type FileDataset = Extract<RunConfig['dataset'], { kind: 'file' }>;
 
-function fileRef(raw: unknown, field: string): FileRef {
+/** A raw (unvalidated) file reference as a FileRef; ConfigError naming `field` when it is not one. */
+export function fileRefOf(raw: unknown, field = 'initFrom'): FileRef {
   if (typeof raw === 'string') return { path: raw };
   if (typeof raw === 'object' && raw !== null && typeof (raw as FileRef).path === 'string') return raw as FileRef;
-  throw new ConfigError([{ path: field, message: 'is required: the path of a .npy or .csv file' }]);
+  throw new ConfigError([{ path: field, message: field.startsWith('dataset.') ? 'is required: the path of a .npy or .csv file' : 'is required: a file path' }]);
 }
 
 interface LoadedFiles extends UserData {
@@ -87,7 +88,7 @@ interface LoadedFiles extends UserData {
 
 async function loadFiles(ds: Partial<FileDataset>, hints: TaskHints): Promise<LoadedFiles> {
   const read = (raw: unknown, field: string) => {
-    const ref = fileRef(raw, field);
+    const ref = fileRefOf(raw, field);
     // Before reading, the format is known by the extension only; anything but .npy gets the CSV bound (the larger).
     return readRecordedFile(ref, field, (size) => checkFileSize(ref.path, /\.npy$/i.test(ref.path) ? 'npy' : 'csv', size));
   };
@@ -149,8 +150,8 @@ export async function runDataOf(config: RunConfig): Promise<{ dataset: Dataset; 
   const ds = config.dataset;
   if (ds.kind !== 'file') return runData(config);
   const hints = { loss: config.loss, outputSize: config.outputSize };
-  const inputs = await readRecordedFile(fileRef(ds.inputs, 'dataset.inputs'), 'dataset.inputs');
-  const targets = ds.targets === undefined ? undefined : await readRecordedFile(fileRef(ds.targets, 'dataset.targets'), 'dataset.targets');
+  const inputs = await readRecordedFile(fileRefOf(ds.inputs, 'dataset.inputs'), 'dataset.inputs');
+  const targets = ds.targets === undefined ? undefined : await readRecordedFile(fileRefOf(ds.targets, 'dataset.targets'), 'dataset.targets');
   const key = JSON.stringify([inputs.sha256, targets?.sha256, ds.labelColumn, ds.header, ds.delimiter, hints]);
   let dataset: Dataset;
   if (cached?.key === key) dataset = cached.dataset;

@@ -7,6 +7,7 @@ import { ConfigError } from '../config';
 import { DataError } from '../data';
 import { CheckpointError } from '../io/checkpoint';
 import { borndeadCommand } from './commands/borndead';
+import { exportCommand } from './commands/export';
 import { inspectCommand } from './commands/inspect';
 import { resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
@@ -44,6 +45,7 @@ Set DEADUNITS_DAWN (e.g. "backend=vulkan,adapter=SwiftShader") to pick the WebGP
   program.addCommand(sweepCommand());
   program.addCommand(borndeadCommand());
   program.addCommand(inspectCommand());
+  program.addCommand(exportCommand());
   // Every command (and sub-command) reports usage errors through the same path.
   const configure = (c: Command) => {
     c.exitOverride().configureOutput({ outputError: (text, write) => write(text) });

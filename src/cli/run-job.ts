@@ -23,6 +23,7 @@ import type { MetricsRow } from '../report/metrics';
 import { answerSeedQuestion, type LayerHistorySummary, type SeedAnswer } from '../report/seed-answer';
 import { runDataOf, withRecordedFiles } from './data-files';
 import { DeviceRecovery } from './device-recovery';
+import { initialParametersOf } from './init-from';
 import { divergenceMessage, DivergenceWatch, type Divergence } from './divergence-watch';
 import { Checkpoints, type ManifestFields } from './outputs/checkpoints';
 import { MetricsSink } from './outputs/metrics-sink';
@@ -224,7 +225,7 @@ class RunJob {
   }
 
   private async openSession(gpu: GpuContext): Promise<RunSession> {
-    const session = await RunSession.open(gpu, this.config, this.data, this.paths);
+    const session = await RunSession.open(gpu, this.config, this.data, this.paths, () => initialParametersOf(this.config));
     this.session = session;
     await this.metrics.reopen(session.resumedFrom);
     this.divergence.restart(session.step);

@@ -6,6 +6,7 @@ import type { RunConfig } from '../config';
 import type { Dataset, ProbeSet } from '../data';
 import { openRun, type OpenedRun, type RunData } from '../engine/open-run';
 import type { SnapshotSink } from '../engine/snapshot-sink';
+import type { LayerParameters } from '../engine/trainer';
 import type { GpuContext } from '../gpu/device';
 import { latestCheckpoint } from '../io/atomic-file';
 import { checkpointFromSafetensors, type CheckpointState } from '../io/checkpoint';
@@ -26,7 +27,14 @@ export class RunSession {
   ) {}
 
   /** Opens the run at the folder's latest checkpoint (one at step 0 holds nothing a fresh start would not redo). */
-  static async open(gpu: GpuContext, config: RunConfig, data: RunData<Dataset, ProbeSet>, paths: RunPaths): Promise<RunSession> {
+  static async open(
+    gpu: GpuContext,
+    config: RunConfig,
+    data: RunData<Dataset, ProbeSet>,
+    paths: RunPaths,
+    /** A fresh start's weights (config initFrom), asked for only when there is no checkpoint to continue. */
+    initial: () => Promise<LayerParameters[] | null> = async () => null,
+  ): Promise<RunSession> {
     const found = await latestCheckpoint(paths.checkpoints);
     const latest = found && found.step > 0 ? found : null;
     let saved: CheckpointState | null = null;
@@ -37,7 +45,7 @@ export class RunSession {
       if (!restored.observatory) throw new RunDirError(`${latest.path} has no observatory state (unit history): it was not written by a run`);
       saved = restored;
     }
-    return new RunSession(await openRun(gpu, { config, data, saved }), latest ? latest.step : -1);
+    return new RunSession(await openRun(gpu, { config, data, saved, initial: saved ? null : await initial() }), latest ? latest.step : -1);
   }
 
   /** Training steps completed. */

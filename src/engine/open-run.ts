@@ -9,7 +9,7 @@ import { modelSpecFromConfig } from './from-config';
 import type { TrainingData } from './model-buffers';
 import type { ModelSpec } from './model-spec';
 import { Observatory, type ObservatoryState } from './observatory';
-import { Trainer, type TrainerState } from './trainer';
+import { Trainer, type LayerParameters, type TrainerState } from './trainer';
 
 /**
  * Staging buffers per observatory: snapshots taken while this many are still on their way back are skipped
@@ -52,6 +52,8 @@ export interface OpenRunOptions<D extends TrainingData, P extends ProbeInputs> {
   snapshotEvery?: number;
   /** Continue from this state (same configuration); absent: a fresh run, which takes the step-0 snapshot. */
   saved?: SavedRun | null;
+  /** A fresh run's starting weights instead of the init schemes (config initFrom): the step-0 snapshot sees them. */
+  initial?: readonly LayerParameters[] | null;
 }
 
 /** An open run: its engine objects and what they were built from. */
@@ -75,6 +77,7 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
   let observatory: Observatory | undefined;
   try {
     if (saved) trainer.writeState(saved.trainer);
+    else if (options.initial) trainer.writeParameters(options.initial);
     observatory = await openObservatory(trainer, probe, every, config.snapshot.frozenWindow);
     if (saved?.observatory) observatory.writeState(saved.observatory);
   } catch (error) {

@@ -2,8 +2,9 @@
 // (src/io/checkpoint.ts) before anything is printed, so a truncated or foreign file is an error naming it.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { safeParseRunConfig } from '../../config';
+import { Command, Option } from 'commander';
+import { ACTIVATIONS, type ActivationConfig, type ActivationKind, DEFAULT_ALPHA, safeParseRunConfig } from '../../config';
+import { probeModel } from '../probe-model';
 import { type Checkpoint, CHECKPOINT_FORMAT, checkpointFromSafetensors, CheckpointError } from '../../io/checkpoint';
 import { latestCheckpoint } from '../../io/atomic-file';
 import { decodeSafetensors, type Tensor } from '../../io/safetensors';
@@ -179,23 +180,61 @@ export function formatCheckpointSummary(s: CheckpointSummary): string {
   return lines.join('\n');
 }
 
+interface InspectFlags {
+  json?: boolean;
+  config?: boolean;
+  probe?: string;
+  out?: string;
+  activation?: ActivationKind;
+  labelColumn?: string;
+}
+
+/** An activation kind with its default alpha (leaky_relu, elu). */
+function ACTIVATION_DEFAULTS(kind: ActivationKind): ActivationConfig {
+  return kind === 'leaky_relu' || kind === 'elu' ? { kind, alpha: DEFAULT_ALPHA[kind] } : { kind };
+}
+
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description(
       "Print what a checkpoint holds: format, step, configuration, every tensor with statistics, optimizer and the observatory's per-layer unit counts.",
     )
-    .argument('<checkpoint>', 'a .safetensors checkpoint written by `deadunits run` (or the engine), or a run folder (its latest checkpoint)')
+    .argument(
+      '<checkpoint>',
+      'a .safetensors checkpoint written by `deadunits run` (or the engine), or a run folder (its latest checkpoint); with --probe also a PyTorch nn.Sequential state dict',
+    )
     .option('--json', 'machine-readable output: one JSON object, including the full configuration')
     .option('--config', 'also print the full configuration as JSON after the summary')
+    .option('--probe <inputs>', 'run the model on these inputs (.npy or .csv) and write its unit maps and a report, without training (needs a GPU)')
+    .option('--out <dir>', 'with --probe: the folder for maps and report (default <model>-probe)')
+    .addOption(
+      new Option('--activation <kind>', 'with --probe, for a PyTorch model: the activation between its Linear layers (default relu)').choices(ACTIVATIONS),
+    )
+    .option('--label-column <index|name>', 'with --probe on a CSV: a column to leave out (the labels)')
     .addHelpText(
       'after',
       `
 Examples:
   $ deadunits inspect runs/a/checkpoints/checkpoint-0000001000.safetensors
   $ deadunits inspect runs/a                      # the run folder's latest checkpoint
-  $ deadunits inspect --json ckpt.safetensors | jq '.tensors[] | select(.nonFinite > 0)'`,
+  $ deadunits inspect --json ckpt.safetensors | jq '.tensors[] | select(.nonFinite > 0)'
+  $ deadunits inspect --probe X.npy model.safetensors   # your PyTorch MLP: which units are dead on X`,
     )
-    .action(async (file: string, options: { json?: boolean; config?: boolean }) => {
+    .action(async (file: string, options: InspectFlags) => {
+      if (options.probe !== undefined) {
+        const labelColumn =
+          options.labelColumn === undefined ? undefined : /^-?\d+$/.test(options.labelColumn) ? Number(options.labelColumn) : options.labelColumn;
+        const result = await probeModel({
+          model: file,
+          probe: options.probe,
+          out: options.out ?? `${file.replace(/[\\/]+$/, '').replace(/\.safetensors$/i, '')}-probe`,
+          activation: options.activation && ACTIVATION_DEFAULTS(options.activation),
+          labelColumn,
+        });
+        for (const l of result.layers) console.log(`L${l.layer}: ${l.dead} of ${l.width} units dead on ${result.rows} probe rows`);
+        console.log(`report: ${join(result.out, 'report.md')}`);
+        return;
+      }
       const summary = await inspectCheckpoint(await resolveCheckpoint(file));
       if (options.json) console.log(JSON.stringify(summary, null, 2));
       else {

@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, defaultRunConfig, parseRunConfig, PRESET_NAMES, presetConfig, type PresetName, type RunConfig } from '../../config';
 import { checkDatasetForConfig } from '../../data';
-import { completeFileConfig, resolveConfigPaths, resolveRef } from '../data-files';
+import { completeFileConfig, fileRefOf, resolveConfigPaths, resolveRef } from '../data-files';
+import { checkModelShapes, readTorchModel, shapeConfigLikeModel } from '../init-from';
 
 /** One `--set` segment: a field name with optional list indices, e.g. `hidden[0]`. */
 const SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$/;
@@ -112,6 +113,8 @@ export interface ConfigFlags {
   labelColumn?: string;
   header?: string;
   delimiter?: string;
+  /** A PyTorch nn.Sequential of Linear layers (safetensors) as the starting weights. */
+  initFrom?: string;
 }
 
 /** The header flag's words, as the config's dataset.header values. */
@@ -158,7 +161,9 @@ const isSet = (flags: ConfigFlags, prefix: RegExp) => (flags.set ?? []).some((a)
  * The validated configuration the flags describe. A file data set (--data, or dataset.kind "file" in --config) is
  * read here: its size and SHA-256 are recorded and inputSize, outputSize and loss are filled where not given
  * (paths in a config file are relative to that file). When --steps is below the snapshot interval the preset or
- * file brings (and none was given on the command line), the interval becomes the steps, with a note.
+ * file brings (and none was given on the command line), the interval becomes the steps, with a note. --init-from
+ * (or initFrom in the file) reads the model: without --config its shapes make inputSize, the hidden widths and
+ * outputSize; they must match the configuration's in any case.
  */
 export async function configFromFlags(flags: ConfigFlags): Promise<FlagsConfig> {
   if (flags.preset !== undefined && flags.config !== undefined) throw new ConfigError([{ path: '--preset / --config', message: 'give one of them, not both' }]);
@@ -192,8 +197,15 @@ export async function configFromFlags(flags: ConfigFlags): Promise<FlagsConfig> 
     if (flags.config === undefined) for (const field of ['inputSize', 'outputSize', 'loss']) delete config[field];
     name = `${flags.preset ?? name}-${flags.data.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '')}`;
   }
-  for (const assignment of flags.set ?? []) applySet(config, assignment);
+  // --init-from: without a config file, the model's shapes make the layers (the preset gives their settings).
+  if (flags.initFrom !== undefined) config.initFrom = resolveRef(flags.initFrom, process.cwd());
+  const model = config.initFrom === undefined ? null : await readTorchModel(fileRefOf(config.initFrom));
   const notes: string[] = [];
+  if (model && flags.config === undefined) {
+    shapeConfigLikeModel(config, model.model);
+    notes.push(`layers from ${model.file.path}: ${[model.model.inputSize, ...model.model.widths, model.model.outputSize].join(' -> ')}`);
+  }
+  for (const assignment of flags.set ?? []) applySet(config, assignment);
   if (flags.steps !== undefined) {
     const steps = integerFlag('--steps', flags.steps);
     config.steps = steps;
@@ -211,7 +223,9 @@ export async function configFromFlags(flags: ConfigFlags): Promise<FlagsConfig> 
   }
   const files = await completeFileConfig(config);
   notes.push(...files.notes);
+  if (model) config.initFrom = { path: model.file.path, bytes: model.file.size, sha256: model.file.sha256 };
   const parsed = parseRunConfig(config);
   if (files.dataset) checkDatasetForConfig(files.dataset, parsed);
+  if (model) checkModelShapes(parsed, model.model, model.file.path);
   return { config: parsed, name, notes };
 }

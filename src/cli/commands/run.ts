@@ -113,7 +113,11 @@ export function runCommand(): Command {
     .addOption(
       new Option('--header <mode>', 'CSV: is the first line a header? (default auto: only when no field reads as a number)').choices(['auto', 'yes', 'no']),
     )
-    .option('--delimiter <char>', 'CSV field separator: "," ";" or "tab" (default: detected)');
+    .option('--delimiter <char>', 'CSV field separator: "," ";" or "tab" (default: detected)')
+    .option(
+      '--init-from <model.safetensors>',
+      'start from a PyTorch nn.Sequential of Linear layers (its state dict as safetensors); without --config its shapes make the layers',
+    );
   runOptions(command)
     .addHelpText(
       'after',
@@ -127,6 +131,7 @@ Examples:
   $ deadunits run --config my.json --set lr=0.5 --set hidden[0].dropout=0.3 --csv --unit-maps both
   $ deadunits run --data X.npy --targets y.npy --steps 2000     # your own data (loss and sizes from the files)
   $ deadunits run --data table.csv --label-column species --set loss=softmax_ce
+  $ deadunits run --init-from model.safetensors --data X.npy --targets y.npy   # your own model, trained on
   $ deadunits resume runs/lr`,
     )
     .action(async (flags: RunFlags) => {

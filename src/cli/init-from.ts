@@ -1,0 +1,57 @@
+// Node-only: `--init-from model.safetensors` (config initFrom): a PyTorch nn.Sequential of Linear layers as the
+// network's starting weights. Its shapes either build the configuration's layers or must match them; the file is
+// recorded (path, size, SHA-256) like a data file, and read again only when a run starts from step 0.
+import { ConfigError, type ConfigIssue, type FileRef, type RunConfig } from '../config';
+import type { LayerParameters } from '../engine/trainer';
+import { torchMlpFromSafetensors, type TorchMlp } from '../io/torch-model';
+import { readRecordedFile, type ReadFile } from './data-files';
+
+/** The model file and its layers (the file's size and hash checked against `ref` where recorded). */
+export async function readTorchModel(ref: FileRef, field = 'initFrom'): Promise<{ file: ReadFile; model: TorchMlp }> {
+  const file = await readRecordedFile(ref, field);
+  return { file, model: torchMlpFromSafetensors(file.bytes, ref.path) };
+}
+
+/**
+ * Gives a raw configuration the model's shapes: inputSize, outputSize and one hidden layer per hidden Linear,
+ * each taking the settings (activation, dropout, init) of the configuration's layer at that place, or of its last;
+ * a synthetic classification data set gets the model's number of classes.
+ */
+export function shapeConfigLikeModel(raw: Record<string, unknown>, model: TorchMlp): void {
+  const hidden = Array.isArray(raw.hidden) ? (raw.hidden as Record<string, unknown>[]) : [];
+  raw.inputSize = model.inputSize;
+  raw.outputSize = model.outputSize;
+  raw.hidden = model.widths.map((width, i) => ({ ...(hidden[i] ?? hidden[hidden.length - 1] ?? {}), width }));
+  // A synthetic classifier data set follows the model's classes (the spirals' 2 cannot, and say so).
+  const ds = raw.dataset as Record<string, unknown> | undefined;
+  if (ds && (ds.kind === 'gaussian_mixture' || ds.kind === 'sparse')) raw.dataset = { ...ds, classes: model.outputSize };
+}
+
+/** ConfigError naming every field whose size differs from the model's, or nothing. */
+export function checkModelShapes(config: RunConfig, model: TorchMlp, file: string): void {
+  const issues: ConfigIssue[] = [];
+  const has = `${file} has`;
+  if (config.hidden.length !== model.widths.length) {
+    issues.push({
+      path: 'hidden',
+      message: `${config.hidden.length} hidden layers, but ${has} ${model.widths.length} (${model.names.length} Linear layers: ${model.names.join(', ')})`,
+    });
+  } else {
+    model.widths.forEach((w, i) => {
+      if (config.hidden[i].width !== w) issues.push({ path: `hidden[${i}].width`, message: `${config.hidden[i].width}, but ${has} ${w} (${model.names[i]})` });
+    });
+  }
+  if (config.inputSize !== model.inputSize)
+    issues.push({ path: 'inputSize', message: `${config.inputSize}, but ${has} ${model.inputSize} (in size of ${model.names[0]})` });
+  if (config.outputSize !== model.outputSize)
+    issues.push({ path: 'outputSize', message: `${config.outputSize}, but ${has} ${model.outputSize} (out size of ${model.names[model.names.length - 1]})` });
+  if (issues.length) throw new ConfigError(issues, `run configuration for initFrom ${file}`);
+}
+
+/** The starting weights of a run whose configuration has initFrom (checked again: size, hash and shapes); else null. */
+export async function initialParametersOf(config: RunConfig): Promise<LayerParameters[] | null> {
+  if (!config.initFrom) return null;
+  const { model } = await readTorchModel(config.initFrom);
+  checkModelShapes(config, model, config.initFrom.path);
+  return model.layers;
+}
