@@ -163,6 +163,8 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     await layer2.locator('input[type="checkbox"]').check();
     await page.waitForTimeout(1500);
     const canvas = layer2.locator('canvas');
+    // The answer panel above can push the maps below the fold: hover and zoom need the whole map on screen.
+    await canvas.scrollIntoViewIfNeeded();
     const box = (await canvas.boundingBox())!;
     const topLeft = await page.evaluate(() => {
       const map = document.querySelector('du-app')!.shadowRoot!.querySelectorAll('du-unit-map')[1];
