@@ -21,19 +21,29 @@ export interface UnitStateInfo {
 // Colours: Okabe–Ito sky blue and orange stay distinct under every common colour-vision deficiency; grey and black differ by lightness.
 export const UNIT_STATES = [
   { name: 'alive', code: 0, label: 'alive', colour: '#dddddd', meaning: '' },
-  { name: 'dead', code: 1, label: 'dead', colour: '#111111', meaning: 'pre-activation ≤ 0 on every probe input' },
+  { name: 'dead', code: 1, label: 'dead on probe', colour: '#111111', meaning: 'pre-activation ≤ 0 on every probe input (dropout off), not frozen' },
   { name: 'dropped', code: 2, label: 'dropped this step', colour: '#56b4e9', meaning: 'masked by dropout for probe sample 0' },
   { name: 'revived', code: 3, label: 'revived', colour: '#e69f00', meaning: 'dead before, alive now' },
+  {
+    name: 'frozen',
+    code: 4,
+    label: 'frozen',
+    colour: '#0072b2',
+    meaning: 'pre-activation ≤ 0 on every training row (dropout on) for the last W steps: exactly zero gradient',
+  },
+  { name: 'nonFinite', code: 5, label: 'non-finite', colour: '#cc79a7', meaning: 'NaN or ±Inf pre-activation: the run diverged (never dead, never frozen)' },
 ] as const satisfies readonly UnitStateInfo[];
 
 export type UnitState = (typeof UNIT_STATES)[number]['name'];
 
 /**
  * The states read from bitmaps, most important first: a unit set in several bitmaps shows the first of them, a unit
- * in none is alive. Dead outranks everything (the unit gets no gradient, whatever else holds); being dropped is the
- * least news (every unit is eligible again at the next step).
+ * in none is alive. Non-finite outranks everything (the run diverged; the other bitmaps never hold such a unit
+ * anyway); frozen comes next (zero gradient in training for W steps: the absorbing state), then dead on the probe
+ * set (≤ 0 with dropout off, but dropout below or new inputs can still wake it); being dropped is the least news
+ * (every unit is eligible again at the next step). A unit both frozen and dead on the probe shows frozen.
  */
-export const PRECEDENCE = ['dead', 'revived', 'dropped'] as const satisfies readonly Exclude<UnitState, 'alive'>[];
+export const PRECEDENCE = ['nonFinite', 'frozen', 'dead', 'revived', 'dropped'] as const satisfies readonly Exclude<UnitState, 'alive'>[];
 
 export type BitmapState = (typeof PRECEDENCE)[number];
 

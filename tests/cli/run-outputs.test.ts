@@ -25,7 +25,14 @@ const bits = (width: number, units: number[]) => {
 describe('unit maps', () => {
   it('codes each unit by precedence dead > revived > dropped > alive', () => {
     const width = 70;
-    const layer = { width, dead: bits(width, [1, 2, 65]), revived: bits(width, [3, 4]), dropped: bits(width, [2, 4, 5, 69]) };
+    const layer = {
+      width,
+      dead: bits(width, [1, 2, 65]),
+      revived: bits(width, [3, 4]),
+      dropped: bits(width, [2, 4, 5, 69]),
+      frozen: bits(width, []),
+      nonFinite: bits(width, []),
+    };
     const codes = unitCodes(layer);
     expect(codes.length).toBe(70);
     expect(Array.from(codes.slice(0, 7))).toEqual([
@@ -39,6 +46,21 @@ describe('unit maps', () => {
     ]);
     expect(codes[65]).toBe(UnitCode.dead);
     expect(codes[69]).toBe(UnitCode.dropped);
+  });
+
+  it('codes frozen 4 and non-finite 5 (after the documented 0-3), non-finite > frozen > dead', () => {
+    expect([UnitCode.alive, UnitCode.dead, UnitCode.dropped, UnitCode.revived, UnitCode.frozen, UnitCode.nonFinite]).toEqual([0, 1, 2, 3, 4, 5]);
+    const width = 40;
+    // Unit 0: dead on the probe and frozen; 1: frozen only; 2: non-finite (and, wrongly, also frozen and dead); 3: dead only.
+    const layer = {
+      width,
+      dead: bits(width, [0, 2, 3]),
+      revived: bits(width, []),
+      dropped: bits(width, [1, 3]),
+      frozen: bits(width, [0, 1, 2]),
+      nonFinite: bits(width, [2]),
+    };
+    expect(Array.from(unitCodes(layer).slice(0, 5))).toEqual([UnitCode.frozen, UnitCode.frozen, UnitCode.nonFinite, UnitCode.dead, UnitCode.alive]);
   });
 
   it('lays units on a near-square grid, scaled up when small, padding in white', () => {

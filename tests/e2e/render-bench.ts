@@ -121,12 +121,14 @@ async function main(): Promise<void> {
         document.body.append(map);
         await map.updateComplete;
         const words = units / 32;
-        const buffer = new ArrayBuffer(words * 12);
+        const buffer = new ArrayBuffer(words * 20);
         const layer = {
           width: units,
           dead: new Uint32Array(buffer, 0, words),
           dropped: new Uint32Array(buffer, words * 4, words),
           revived: new Uint32Array(buffer, words * 8, words),
+          frozen: new Uint32Array(buffer, words * 12, words),
+          nonFinite: new Uint32Array(buffer, words * 16, words),
         };
         let seed = 1;
         const randomize = () => {

@@ -41,7 +41,7 @@ describe('parseWorkerCommand', () => {
 
 describe('transferablesOf', () => {
   it('hands over the snapshot buffer and every timeline column once', () => {
-    const buffer = new ArrayBuffer(24);
+    const buffer = new ArrayBuffer(40);
     const shared = new Uint8Array(6);
     const event: WorkerEvent = {
       type: 'frame',
@@ -52,7 +52,16 @@ describe('transferablesOf', () => {
       ],
       snapshot: {
         step: 10,
-        layers: [{ width: 32, dead: new Uint32Array(buffer, 0, 1), dropped: new Uint32Array(buffer, 4, 1), revived: new Uint32Array(buffer, 8, 1) }],
+        layers: [
+          {
+            width: 32,
+            dead: new Uint32Array(buffer, 0, 1),
+            dropped: new Uint32Array(buffer, 4, 1),
+            revived: new Uint32Array(buffer, 8, 1),
+            frozen: new Uint32Array(buffer, 12, 1),
+            nonFinite: new Uint32Array(buffer, 16, 1),
+          },
+        ],
         buffer,
       },
       coalesced: 2,

@@ -27,12 +27,24 @@ describe('du-unit-map', () => {
     expect(text(map, '[data-counts]')).toBe('no snapshot yet');
     expect(map.shadowRoot!.querySelector<HTMLButtonElement>('button[title^="Save this map"]')!.disabled).toBe(true);
     // Unit 0 dead and dropped, unit 1 revived and dropped, units 2-3 dropped, unit 33 dead.
-    map.show({ width: 40, dead: new Uint32Array([0b0001, 0b10]), revived: new Uint32Array([0b0010, 0]), dropped: new Uint32Array([0b1111, 0]) }, 120);
+    map.show(
+      {
+        width: 40,
+        dead: new Uint32Array([0b0001, 0b10]),
+        revived: new Uint32Array([0b0010, 0]),
+        dropped: new Uint32Array([0b1111, 0]),
+        frozen: new Uint32Array(2),
+        nonFinite: new Uint32Array(2),
+      },
+      120,
+    );
     await map.updateComplete;
     expect(text(map, '[data-count="dead"]')).toBe('2');
     expect(text(map, '[data-count="revived"]')).toBe('1');
     expect(text(map, '[data-count="dropped"]')).toBe('2');
-    expect(map.shadowRoot!.querySelector('canvas')!.getAttribute('aria-label')).toBe('Unit map of layer 2: 2 dead, 1 revived, 2 dropped of 40 units');
+    expect(map.shadowRoot!.querySelector('canvas')!.getAttribute('aria-label')).toBe(
+      'Unit map of layer 2: 0 non-finite, 0 frozen, 2 dead on probe, 1 revived, 2 dropped this step of 40 units',
+    );
     expect(map.shadowRoot!.querySelector<HTMLButtonElement>('button[title^="Save this map"]')!.disabled).toBe(false);
     expect(text(map, '.hint')).toMatch(/^step 120 ·/);
     map.clear();

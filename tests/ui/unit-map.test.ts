@@ -15,6 +15,7 @@ import {
   STATE_COLORS,
   STATE_NAMES,
   unitCodes,
+  type UnitBitmaps,
   type UnitState,
   unitStateOf,
 } from '../../src/report/unit-states';
@@ -23,9 +24,16 @@ import { cellAt, fitView, MAX_SCALE, panBy, zoomAt } from '../../src/ui/unit-map
 import { unitRecord } from '../../src/ui/worker/history';
 
 /** Bitmaps of `width` units from a state per unit. */
-function bitmaps(states: UnitState[]): { width: number; dead: Uint32Array; dropped: Uint32Array; revived: Uint32Array } {
+function bitmaps(states: UnitState[]): UnitBitmaps {
   const words = Math.ceil(states.length / 32);
-  const out = { width: states.length, dead: new Uint32Array(words), dropped: new Uint32Array(words), revived: new Uint32Array(words) };
+  const out = {
+    width: states.length,
+    dead: new Uint32Array(words),
+    dropped: new Uint32Array(words),
+    revived: new Uint32Array(words),
+    frozen: new Uint32Array(words),
+    nonFinite: new Uint32Array(words),
+  };
   states.forEach((s, u) => {
     if (s !== 'alive') out[s][u >>> 5] |= 1 << (u & 31);
   });
@@ -35,9 +43,9 @@ function bitmaps(states: UnitState[]): { width: number; dead: Uint32Array; dropp
 const colorName = new Map([...STATE_NAMES.map((s) => [pixelOf(STATE_COLORS[s]), s] as const), [pixelOf(EMPTY_COLOR), 'empty'] as const]);
 
 describe('unit map colours', () => {
-  it('gives the four states four different opaque colours', () => {
+  it('gives the six states six different opaque colours', () => {
     const pixels = STATE_NAMES.map((s) => pixelOf(STATE_COLORS[s]));
-    expect(new Set(pixels).size).toBe(4);
+    expect(new Set(pixels).size).toBe(6);
     for (const s of STATE_NAMES) {
       const bytes = new Uint8Array(new Uint32Array([pixelOf(STATE_COLORS[s])]).buffer);
       expect([...bytes]).toEqual([...rgbOf(STATE_COLORS[s]), 255]);
@@ -60,12 +68,19 @@ describe('unit map colours', () => {
   });
 
   it('shows the most important state when a unit is in several bitmaps: dead > revived > dropped', () => {
-    const map = { width: 4, dead: new Uint32Array([0b0001]), revived: new Uint32Array([0b0011]), dropped: new Uint32Array([0b0111]) };
+    const map = {
+      width: 4,
+      dead: new Uint32Array([0b0001]),
+      revived: new Uint32Array([0b0011]),
+      dropped: new Uint32Array([0b0111]),
+      frozen: new Uint32Array(1),
+      nonFinite: new Uint32Array(1),
+    };
     const pixels = new Uint32Array(4);
     paintUnitMap(pixels, map);
     expect([...pixels].map((p) => colorName.get(p))).toEqual(['dead', 'revived', 'dropped', 'alive']);
     expect([0, 1, 2, 3].map((u) => unitStateOf(map, u))).toEqual(['dead', 'revived', 'dropped', 'alive']);
-    expect(countStates(map)).toEqual({ dead: 1, revived: 1, dropped: 1, alive: 1 });
+    expect(countStates(map)).toEqual({ dead: 1, revived: 1, dropped: 1, alive: 1, frozen: 0, nonFinite: 0 });
   });
 
   it('agrees with unitState and countStates on random bitmaps, ordered or not', () => {

@@ -408,7 +408,9 @@ export class DuUnitMap extends LitElement {
     return html`<header>
         <h3>Layer ${this.layer} · ${fmt(this.width)} units</h3>
         <span class="counts" data-counts>
-          ${c ? PRECEDENCE.map((s, i) => html`${i ? ' · ' : ''}<span class="swatch ${s}"></span>${s} <b data-count=${s}>${fmt(c[s])}</b>`) : 'no snapshot yet'}
+          ${c
+            ? PRECEDENCE.map((s, i) => html`${i ? ' · ' : ''}<span class="swatch ${s}"></span>${STATE_LABELS[s]} <b data-count=${s}>${fmt(c[s])}</b>`)
+            : 'no snapshot yet'}
         </span>
         <span class="spacer"></span>
         <label title="Units that died first come first, then later deaths, then units that never died"
@@ -427,7 +429,7 @@ export class DuUnitMap extends LitElement {
       <div class="stage">
         <canvas
           role="img"
-          aria-label=${`Unit map of layer ${this.layer}: ${c ? `${PRECEDENCE.map((s) => `${c[s]} ${s}`).join(', ')} of ${this.width} units` : 'no snapshot yet'}`}
+          aria-label=${`Unit map of layer ${this.layer}: ${c ? `${PRECEDENCE.map((s) => `${c[s]} ${STATE_LABELS[s]}`).join(', ')} of ${this.width} units` : 'no snapshot yet'}`}
           @pointerdown=${this.onPointerDown}
           @pointermove=${this.onPointerMove}
           @pointerup=${this.onPointerUp}
