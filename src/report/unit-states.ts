@@ -21,7 +21,7 @@ export interface UnitStateInfo {
 // Colours: Okabe–Ito sky blue and orange stay distinct under every common colour-vision deficiency; grey and black differ by lightness.
 export const UNIT_STATES = [
   { name: 'alive', code: 0, label: 'alive', colour: '#dddddd', meaning: '' },
-  { name: 'dead', code: 1, label: 'dead on probe', colour: '#111111', meaning: 'pre-activation ≤ 0 on every probe input (dropout off), not frozen' },
+  { name: 'dead', code: 1, label: 'dead', colour: '#111111', meaning: 'pre-activation ≤ 0 on every probe input (dropout off), not frozen' },
   { name: 'dropped', code: 2, label: 'dropped this step', colour: '#56b4e9', meaning: 'masked by dropout for probe sample 0' },
   { name: 'revived', code: 3, label: 'revived', colour: '#e69f00', meaning: 'dead before, alive now' },
   {

@@ -43,7 +43,7 @@ describe('du-unit-map', () => {
     expect(text(map, '[data-count="revived"]')).toBe('1');
     expect(text(map, '[data-count="dropped"]')).toBe('2');
     expect(map.shadowRoot!.querySelector('canvas')!.getAttribute('aria-label')).toBe(
-      'Unit map of layer 2: 0 non-finite, 0 frozen, 2 dead on probe, 1 revived, 2 dropped this step of 40 units',
+      'Unit map of layer 2: 0 non-finite, 0 frozen, 2 dead, 1 revived, 2 dropped this step of 40 units',
     );
     expect(map.shadowRoot!.querySelector<HTMLButtonElement>('button[title^="Save this map"]')!.disabled).toBe(false);
     expect(text(map, '.hint')).toMatch(/^step 120 ·/);
