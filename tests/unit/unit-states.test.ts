@@ -46,14 +46,15 @@ function seenAs(hex: string, m: number[][]): [number, number, number] {
 
 describe('unit states', () => {
   it('keep the documented .npy codes, equal to their row in the table', () => {
-    expect(UnitCode).toEqual({ alive: 0, dead: 1, dropped: 2, revived: 3 });
+    // 0-3 as first documented; frozen and non-finite came after them (issue 12), never renumbering the others.
+    expect(UnitCode).toEqual({ alive: 0, dead: 1, dropped: 2, revived: 3, frozen: 4, nonFinite: 5 });
     UNIT_STATES.forEach((s, i) => expect(s.code, s.name).toBe(i));
     expect(new Set(STATE_NAMES).size).toBe(STATE_NAMES.length);
   });
 
-  it('rank every state but alive exactly once, dead first', () => {
+  it('rank every state but alive exactly once: non-finite, then frozen, then dead first of the rest', () => {
     expect([...PRECEDENCE].sort()).toEqual(STATE_NAMES.filter((s) => s !== 'alive').sort());
-    expect(PRECEDENCE).toEqual(['dead', 'revived', 'dropped']);
+    expect(PRECEDENCE).toEqual(['nonFinite', 'frozen', 'dead', 'revived', 'dropped']);
   });
 
   /** The closest pair among `colours` under any of the simulated visions. */
