@@ -54,7 +54,21 @@ describe('a run that diverges', () => {
     expect(rows[rows.length - 1].step).toBe(result.step);
     expect(rows.some((r) => r.loss !== null && !Number.isFinite(r.loss))).toBe(true);
     expect(await readManifest(outDir)).toMatchObject({ status: 'non-finite', step: 20 });
-    expect(await readFile(join(outDir, 'report.md'), 'utf8')).toContain(`**Stopped: the run diverged** after ${result.step} of 100 steps`);
+    const report = await readFile(join(outDir, 'report.md'), 'utf8');
+    expect(report).toContain(`**Stopped: the run diverged** after ${result.step} of 100 steps`);
+    // The answer says the run diverged, at which training step and in which layer its pre-activations went bad, and
+    // never calls NaN units dead (issue 12: "256 of 256 hidden units are dead" blamed the updates for a divergence).
+    const headline = /\*\*After [\d,]+ steps.*?\*\*/.exec(report)?.[0] ?? '';
+    expect(headline).toMatch(/the run diverged — pre-activations became NaN or ±Inf at step \d+, first in layer \d+\./);
+    expect(headline).toMatch(/hidden units are non-finite now/);
+    expect(headline).not.toMatch(/are dead/);
+    expect(report).not.toMatch(/the network's output no longer depends on its input/);
+    const lastRow = rows[rows.length - 1];
+    expect(
+      lastRow.layers.some((l) => (l.nonFinite ?? 0) > 0),
+      'the last snapshot counts non-finite units',
+    ).toBe(true);
+    expect(lastRow.layers.every((l) => l.dead + (l.nonFinite ?? 0) <= l.width)).toBe(true);
     await expect(resumeJob(outDir, { gpu: run.gpu })).rejects.toThrow(/stopped on a non-finite value .*resuming would repeat it bit for bit/);
   });
 });
