@@ -176,7 +176,7 @@ class RunJob {
     this.log = options.log ?? (() => undefined);
     const files = { csv: options.csv ?? false, layerCount: config.hidden.length };
     this.divergence = new DivergenceWatch((line) => this.note(line));
-    this.metrics = new MetricsSink(paths, files, () => this.session!.timing());
+    this.metrics = new MetricsSink(paths, files, (snapshot) => this.session!.timing(snapshot));
     const unitMaps = new UnitMapSink(paths, options.unitMaps ?? 'png', config.steps, config.snapshot.every);
     this.snapshots = new SnapshotSinks(this.divergence, this.metrics, unitMaps);
     this.checkpoints = new Checkpoints(paths, config, manifest, options.checkpointEvery, options.keepCheckpoints);

@@ -13,12 +13,11 @@ import { checkpointFromSafetensors, type CheckpointState } from '../io/checkpoin
 import { summarizeUnitHistory, type LayerHistorySummary, type ProbeUsed } from '../report/seed-answer';
 import { DeviceLostError } from './device-recovery';
 import { RunDirError, type RunPaths } from './run-dir';
-import type { SnapshotTiming } from './outputs/metrics-sink';
+import type { Snapshot } from '../engine/snapshot';
+import { SnapshotClock, type SnapshotTiming } from './snapshot-clock';
 
 export class RunSession {
-  private readonly openedAt = performance.now();
-  /** Steps per second of the latest chunk; null before the first. */
-  private chunkRate: number | null = null;
+  private readonly clock = new SnapshotClock(performance.now());
 
   private constructor(
     readonly run: OpenedRun<Dataset, ProbeSet>,
@@ -53,9 +52,9 @@ export class RunSession {
     return this.run.trainer.step;
   }
 
-  /** The timing of a metrics row taken now: seconds since the session opened, the latest chunk's rate. */
-  timing(): SnapshotTiming {
-    return { elapsedSeconds: (performance.now() - this.openedAt) / 1000, stepsPerSecond: this.chunkRate };
+  /** The timing of a snapshot's metrics row: seconds since the session opened, steps per second since the previous snapshot. */
+  timing(snapshot: Snapshot): SnapshotTiming {
+    return this.clock.timing(snapshot);
   }
 
   /** Hands the step-0 snapshot (taken when a fresh run opens: the network before training) to `sink`. */
@@ -72,8 +71,9 @@ export class RunSession {
     const began = performance.now();
     const skippedBefore = observatory.skipped;
     await trainer.train(end - start);
-    const rate = (end - start) / Math.max(1e-9, (performance.now() - began) / 1000);
-    this.chunkRate = rate;
+    const done = performance.now();
+    this.clock.chunkDone(start, began, end, done);
+    const rate = (end - start) / Math.max(1e-9, (done - began) / 1000);
     const every = observatory.every;
     const expected = Math.floor(end / every) - Math.floor(start / every) - (observatory.skipped - skippedBefore);
     for (let k = 0; k < expected; k++) {

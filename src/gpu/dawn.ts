@@ -1,6 +1,7 @@
 // Node-only: a WebGPU adapter through Dawn (npm package `webgpu`). Never import this from browser code.
 import { create, globals } from 'webgpu';
 import { acquireGpu, type AcquireOptions, type GpuContext } from './device.js';
+import { withQuietStderr } from './quiet-stderr';
 
 const SETUP_HINT =
   'Dawn found no Vulkan driver. On a machine without a GPU install Mesa lavapipe >= 23 ' +
@@ -33,7 +34,10 @@ export interface DawnOptions extends AcquireOptions {
 
 export async function acquireNodeGpu(options: DawnOptions = {}): Promise<GpuContext> {
   const dawn = options.dawn ?? envDawnOptions();
-  return acquireGpu(nodeGpu(dawn), options, SETUP_HINT);
+  const gpu = nodeGpu(dawn);
+  // Dawn prints its adapter warnings during the synchronous part of requestAdapter: keep them from the user.
+  const quiet = { requestAdapter: (o?: GPURequestAdapterOptions) => withQuietStderr(() => gpu.requestAdapter(o)) } as GPU;
+  return acquireGpu(quiet, options, SETUP_HINT);
 }
 
 /** DEADUNITS_DAWN="backend=vulkan,adapter=SwiftShader" picks the adapter without code changes. */

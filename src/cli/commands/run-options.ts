@@ -155,6 +155,8 @@ async function readConfigFile(path: string): Promise<unknown> {
   }
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 const isSet = (flags: ConfigFlags, prefix: RegExp) => (flags.set ?? []).some((a) => prefix.test(a));
 
 /**
@@ -213,7 +215,9 @@ export async function configFromFlags(flags: ConfigFlags): Promise<FlagsConfig> 
     const every = typeof snapshot.every === 'number' ? snapshot.every : defaultRunConfig().snapshot.every;
     if (flags.every === undefined && !isSet(flags, /^snapshot(\.every)?=/) && every > steps) {
       config.snapshot = { ...snapshot, every: steps };
-      notes.push(`snapshot interval: ${steps} steps (the ${flags.config !== undefined ? 'configuration' : 'preset'}'s ${every} is more than --steps ${steps})`);
+      notes.push(
+        `snapshot interval: ${plural(steps, 'step')} (the ${flags.config !== undefined ? 'configuration' : 'preset'}'s ${every} is more than --steps ${steps})`,
+      );
     }
   }
   if (flags.seed !== undefined) config.seed = integerFlag('--seed', flags.seed);

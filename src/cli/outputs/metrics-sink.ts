@@ -4,13 +4,9 @@ import type { Snapshot } from '../../engine/snapshot';
 import type { SnapshotSink } from '../../engine/snapshot-sink';
 import { metricsFromSnapshot, type MetricsRow } from '../../report/metrics';
 import type { RunPaths } from '../run-dir';
+import type { SnapshotTiming } from '../snapshot-clock';
 import { MetricsWriter, truncateMetrics } from './metrics-writer';
 
-/** A metrics row's timing: seconds since the session opened, steps per second of the chunk that took the snapshot. */
-export interface SnapshotTiming {
-  elapsedSeconds: number;
-  stepsPerSecond: number | null;
-}
 
 export class MetricsSink implements SnapshotSink {
   private writer: MetricsWriter | null = null;
@@ -21,7 +17,7 @@ export class MetricsSink implements SnapshotSink {
     private readonly paths: RunPaths,
     private readonly files: { csv: boolean; layerCount: number },
     /** Asked once per row, when its snapshot arrives. */
-    private readonly timing: () => SnapshotTiming,
+    private readonly timing: (snapshot: Snapshot) => SnapshotTiming,
   ) {}
 
   /**
@@ -36,7 +32,7 @@ export class MetricsSink implements SnapshotSink {
 
   async onSnapshot(snapshot: Snapshot): Promise<void> {
     if (!this.writer) throw new Error('metrics sink: a snapshot arrived before the metrics files were opened (reopen)');
-    const row = metricsFromSnapshot(snapshot, this.timing());
+    const row = metricsFromSnapshot(snapshot, this.timing(snapshot));
     this.last = row;
     await this.writer.append(row);
   }
