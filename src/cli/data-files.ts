@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError, type FileRef, type LossKind, type RunConfig } from '../config';
+import { ConfigError, probeRowsFor, type FileRef, type LossKind, type RunConfig } from '../config';
 import {
   checkDatasetForConfig,
   checkFileSize,
@@ -160,5 +160,6 @@ export async function runDataOf(config: RunConfig): Promise<{ dataset: Dataset; 
     cached = { key, dataset };
   }
   checkDatasetForConfig(dataset, config);
-  return { dataset, probe: probeSet(dataset, config.snapshot.probeSize, config.seed) };
+  // The same probe rule as generated data sets: snapshot.probe resolved against the user's row count.
+  return { dataset, probe: probeSet(dataset, probeRowsFor(config.snapshot, dataset.samples).rows, config.seed) };
 }

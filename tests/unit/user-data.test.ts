@@ -106,6 +106,23 @@ describe('the CLI flags for your own data', () => {
     expect(data.probe.samples).toBe(40); // the preset's probe size (256) capped at the samples
   });
 
+  it('the probe follows snapshot.probe as for generated data: auto probes all rows up to 4,096, sample keeps probeSize', async () => {
+    const x = new Float32Array(300 * 3).map((_, i) => Math.cos(i));
+    await writeFile(join(dir, 'x300.npy'), encodeNpy(x, [300, 3]));
+    await writeFile(
+      join(dir, 'y300.npy'),
+      encodeNpy(
+        new Int32Array(300).map((_, i) => i % 4),
+        [300],
+      ),
+    );
+    const files = { data: join(dir, 'x300.npy'), targets: join(dir, 'y300.npy') };
+    const auto = await configFromFlags({ ...files, set: ['batchSize=16'] });
+    expect((await runDataOf(auto.config)).probe.samples).toBe(300);
+    const sample = await configFromFlags({ ...files, set: ['batchSize=16', 'snapshot.probe="sample"'] });
+    expect((await runDataOf(sample.config)).probe.samples).toBe(256);
+  });
+
   it('a config file names its files relative to itself; --set loss decides whole-number targets', async () => {
     const { config } = await configFromFlags({ config: join(dir, 'cfg.json') });
     expect(config).toMatchObject({ inputSize: 3, outputSize: 4, loss: 'softmax_ce', steps: 10 });
