@@ -7,7 +7,6 @@ import type { RunPaths } from '../run-dir';
 import type { SnapshotTiming } from '../snapshot-clock';
 import { MetricsWriter, truncateMetrics } from './metrics-writer';
 
-
 export class MetricsSink implements SnapshotSink {
   private writer: MetricsWriter | null = null;
   /** The latest row written (across sessions). */
