@@ -24,10 +24,10 @@ ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics \
     NODE_ENV=production
 
 WORKDIR /opt/deadunits
-# Runtime dependencies only: the CLI runs its TypeScript through tsx (a dependency), and src/ imports nothing
-# from the dev dependencies but types (checked by npm run lint:deps).
+# The image runs the checkout's TypeScript through bin/deadunits.mjs, which needs tsx: a dev dependency (the
+# packed CLI runs compiled JavaScript), so the dev dependencies are installed too.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY bin ./bin
 COPY scripts/wgsl-loader.mjs scripts/register-wgsl.mjs ./scripts/
