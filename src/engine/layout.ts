@@ -53,7 +53,8 @@ function layerName(index: number, hiddenCount: number): string {
   return `hidden layer ${index}`;
 }
 
-function formatBytes(bytes: number): string {
+/** e.g. '1.0 GiB (1073741824 bytes)'; without `exact`, '1.0 GiB'. */
+export function formatBytes(bytes: number, exact = true): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;
@@ -61,7 +62,8 @@ function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]} (${bytes} bytes)`;
+  const short = `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+  return exact ? `${short} (${bytes} bytes)` : short;
 }
 
 function splitColumns(width: number, maxColumns: number): ColumnBlock[] {

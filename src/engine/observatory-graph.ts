@@ -6,7 +6,6 @@
 //   after that step ends: probe forward pass without dropout -> dead bitmap (pre-activation <= 0 on every probe
 //   row; non-finite units apart) -> frozen and non-finite bitmaps from the training records -> per-unit history
 //   (first death, deaths, revivals, last change) -> revived bitmap and counts.
-import { createStorage, uploadStorage } from '../gpu/buffers';
 import { composeDispatches, type Dispatch } from '../gpu/dispatch';
 import type { FrozenKernel } from '../gpu/kernels/frozen';
 import type { UnitStatsKernel } from '../gpu/kernels/unitstats';
@@ -34,6 +33,8 @@ export interface ObservatoryGraphInput {
   probeRows: number;
   /** Where the probe set follows the task (non-stationary runs): see Trainer.probeForTask. */
   probeForTask?: (base: GPUBuffer, rows: number, alloc: (label: string, elements: number) => GPUBuffer) => { probe: GPUBuffer; refresh: Dispatch } | undefined;
+  /** Creates a storage buffer (inside the observatory's allocation check). */
+  storage(label: string, byteLength: number): GPUBuffer;
   /** Registers a buffer the observatory owns and frees with itself. */
   own(buffer: GPUBuffer): GPUBuffer;
   /** Registers a dispatch the observatory destroys with itself. */
@@ -79,7 +80,7 @@ const U32 = 4;
 
 export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGraph {
   const { device, spec, stats, frozen, model } = g;
-  const alloc = (label: string, words: number) => g.own(createStorage(device, `Observatory.${label}`, words * U32));
+  const alloc = (label: string, words: number) => g.own(g.storage(`Observatory.${label}`, words * U32));
   const hiddenCount = spec.hidden.length;
   const counts = alloc('counts', hiddenCount * LAYER_COUNTS);
   const setup: Dispatch[] = [];
@@ -213,8 +214,9 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
   const hiddenCount = spec.hidden.length;
   const rows = g.probeRows;
   const work: Dispatch[] = [];
-  const alloc = (label: string, elements: number) => g.own(createStorage(device, `Observatory.${label}`, elements * U32));
-  const base = g.own(uploadStorage(device, 'Observatory.probe', g.probeInputs));
+  const alloc = (label: string, elements: number) => g.own(g.storage(`Observatory.${label}`, elements * U32));
+  const base = g.own(g.storage('Observatory.probe', g.probeInputs.byteLength));
+  device.queue.writeBuffer(base, 0, g.probeInputs.buffer, g.probeInputs.byteOffset, g.probeInputs.byteLength);
   // In a non-stationary run "dead" means dead on the current task's inputs: the probe set is rewritten for the
   // task before every pass.
   const task = g.probeForTask?.(base, rows, alloc);

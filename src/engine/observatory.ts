@@ -12,17 +12,23 @@
 //   the dropped bitmap is sample 0's dropout mask of the snapshot's last step.
 // If a free staging buffer exists, the bitmaps, counts and the interval's losses are copied into it
 // and mapped; otherwise the snapshot is skipped (counted) — the statistics on the GPU are still kept.
+// A snapshot is handed on only once its chunk ran clean (./snapshot-ring.ts) and its canary agrees with the host
+// (./snapshot-canary.ts); a canary that does not stops the run (Trainer.fail) and next() throws the GpuRunError.
+import { AllocationCheck } from '../gpu/allocation-check';
 import { readU32 } from '../gpu/buffers';
+import { captureGpuErrors, labelsIn } from '../gpu/error-scopes';
 import type { Dispatch } from '../gpu/dispatch';
 import { FrozenKernel } from '../gpu/kernels/frozen';
 import { UnitStatsKernel } from '../gpu/kernels/unitstats';
 import { TRAIN_RECORD_WORDS, assumedActiveRecord } from '../spec/train-record';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
+import { GpuAllocationError, GpuRunError } from './gpu-faults';
 import { buildObservatoryGraph, type ObservatoryGraph } from './observatory-graph';
 import type { Snapshot } from './snapshot';
+import { SnapshotCanary } from './snapshot-canary';
 import { SnapshotRing } from './snapshot-ring';
 import type { Trainer } from './trainer';
-import type { ChunkRecorder, TrainingHooks } from './training-hooks';
+import type { ChunkCheck, ChunkRecorder, TrainingHooks } from './training-hooks';
 
 export type { LayerCounts, LayerSnapshot, Snapshot } from './snapshot';
 
@@ -61,6 +67,10 @@ export class Observatory implements TrainingHooks {
   private readonly dispatches: Dispatch[] = [];
   private readonly graph: ObservatoryGraph;
   private readonly ring: SnapshotRing;
+  private readonly allocations: AllocationCheck;
+  private readonly canary: SnapshotCanary;
+  /** Step of the last snapshot handed on (its canary agreed). */
+  private lastGoodStep: number;
   /** Unplugs the hooks from the trainer. */
   private unplug: () => void = () => undefined;
   private destroyed = false;
@@ -88,6 +98,9 @@ export class Observatory implements TrainingHooks {
       throw new RangeError(`frozen window must be an integer in [1, 2^32 - 1], got ${this.frozenWindow}`);
     }
     const device = trainer.gpu.device;
+    this.allocations = new AllocationCheck(device);
+    this.canary = new SnapshotCanary(spec, trainer.stepEndLabel);
+    this.lastGoodStep = trainer.step;
     try {
       this.graph = buildObservatoryGraph({
         device,
@@ -100,6 +113,7 @@ export class Observatory implements TrainingHooks {
         probeInputs: options.probeInputs,
         probeRows: options.probeRows,
         probeForTask: (base, rows, alloc) => trainer.probeForTask(base, rows, alloc),
+        storage: (label, bytes) => this.allocations.storage(label, bytes),
         own: (buffer) => {
           this.buffers.push(buffer);
           return buffer;
@@ -110,7 +124,12 @@ export class Observatory implements TrainingHooks {
         },
       });
       const widths = spec.hidden.map((h) => h.width);
-      this.ring = new SnapshotRing(device, widths, Math.min(this.every, trainer.lossHistoryCapacity), options.ringSize ?? 3);
+      this.ring = new SnapshotRing(
+        (descriptor) => this.allocations.buffer(descriptor),
+        widths,
+        Math.min(this.every, trainer.lossHistoryCapacity),
+        options.ringSize ?? 3,
+      );
     } catch (error) {
       this.destroy();
       throw error;
@@ -120,7 +139,15 @@ export class Observatory implements TrainingHooks {
   /** Builds the observatory and plugs it into `trainer`: from now on trainer.train() takes snapshots. */
   static async create(trainer: Trainer, options: ObservatoryOptions): Promise<Observatory> {
     const [stats, frozen] = await Promise.all([UnitStatsKernel.create(trainer.gpu), FrozenKernel.create(trainer.gpu)]);
-    const observatory = new Observatory(trainer, stats, frozen, options);
+    // Every buffer is created and known good before the observatory submits anything (see Trainer.create).
+    const built = captureGpuErrors(trainer.gpu.device, () => new Observatory(trainer, stats, frozen, options));
+    const observatory = built.result;
+    const [failed, other] = await Promise.all([observatory.allocations.firstFailure(), built.errors]);
+    if (failed || other) {
+      observatory.destroy();
+      if (failed) throw new GpuAllocationError(failed, trainer.layout.memory, trainer.gpu.adapter, trainer.spec);
+      throw GpuRunError.fromScope(other!, 'Observatory.create', labelsIn(other!.message)[0] ?? null, trainer.step);
+    }
     const { setup } = observatory.graph;
     trainer.submitWork('Observatory.setup', (chunk) => setup.forEach((d) => chunk.dispatch(d)));
     for (const d of setup) d.destroy();
@@ -148,15 +175,17 @@ export class Observatory implements TrainingHooks {
     if (step % this.every === 0) this.takeSnapshot(step, chunk);
   }
 
-  /** @internal TrainingHooks: the snapshots recorded are on their way: map them. */
-  afterSubmit(): void {
-    this.ring.submitted();
+  /** @internal TrainingHooks: the snapshots recorded are on their way: map them, hand them on once `check` is clean. */
+  afterSubmit(check: ChunkCheck): void {
+    this.ring.submitted(check);
   }
 
   private takeSnapshot(step: number, chunk: ChunkRecorder): void {
     chunk.dispatch(this.graph.snapshotWork);
-    const { lossHistory, lossHistoryCapacity } = this.trainer.buffers;
-    chunk.copy((encoder) => this.ring.record(encoder, { counts: this.graph.counts, layers: this.graph.layers, lossHistory, lossHistoryCapacity }, step));
+    const { lossHistory, lossHistoryCapacity, stepState } = this.trainer.buffers;
+    chunk.copy((encoder) =>
+      this.ring.record(encoder, { counts: this.graph.counts, layers: this.graph.layers, lossHistory, lossHistoryCapacity, stepState }, step),
+    );
   }
 
   // ----------------------------------------------------------------------------------------------------------------
@@ -165,9 +194,21 @@ export class Observatory implements TrainingHooks {
   /**
    * The next snapshot, in step order; null once close() was called and none is left. The staging buffer is
    * released as soon as the snapshot is copied out, so a reader that does not call this makes snapshots skip.
+   * Rejects with the run's GpuRunError once the run failed and the good snapshots before the failure were read.
    */
-  next(): Promise<Snapshot | null> {
-    return this.ring.next();
+  async next(): Promise<Snapshot | null> {
+    const snapshot = await this.ring.next();
+    if (!snapshot) return null;
+    const mismatch = this.canary.check(snapshot);
+    if (mismatch) {
+      const fault = this.trainer.fail(
+        new GpuRunError({ kind: 'canary', detail: mismatch.detail, chunk: 'Trainer.steps', kernel: mismatch.kernel, lastGoodStep: this.lastGoodStep }),
+      );
+      this.ring.poison(fault, true);
+      throw fault;
+    }
+    this.lastGoodStep = snapshot.step;
+    return snapshot;
   }
 
   /** Async iteration over snapshots until close(). */

@@ -3,6 +3,8 @@
 // to take the step-0 snapshot). The CLI (src/cli/run-job.ts, src/cli/demo.ts) and the page's Worker
 // (src/ui/worker/session.ts) all open runs here, so all of them share one staging ring and loss ring policy.
 // The data set comes in from the host (src/data's runData): the engine never imports src/data.
+// A run that does not fit the GPU fails here, before any step, with one GpuAllocationError (./gpu-faults.ts); a
+// saved state that could not be written back fails with a GpuScopeError. Nothing is left allocated either way.
 import type { RunConfig } from '../config/schema';
 import type { GpuContext } from '../gpu/device';
 import { modelSpecFromConfig } from './from-config';
@@ -76,7 +78,7 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
   const trainer = await Trainer.create(gpu, spec, dataset, { lossHistoryCapacity: lossHistoryCapacity(every) });
   let observatory: Observatory | undefined;
   try {
-    if (saved) trainer.writeState(saved.trainer);
+    if (saved) await trainer.writeState(saved.trainer);
     else if (options.initial) trainer.writeParameters(options.initial);
     observatory = await openObservatory(trainer, probe, every, config.snapshot.frozenWindow);
     if (saved?.observatory) observatory.writeState(saved.observatory);

@@ -2,9 +2,14 @@
 // training command buffers, and that are mapped once their chunk is submitted. Training never waits for a
 // reader: when every staging buffer is busy, a snapshot is skipped and counted (its statistics on the GPU
 // are still kept, only the copy is lost).
+// A snapshot is handed on only once the chunk that filled it (and every chunk before it) resolved clean on the GPU
+// (its ChunkCheck); after a fault, nothing later is: next() hands on the good snapshots still on their way and then
+// throws the fault.
+import type { GpuRunError } from './gpu-faults';
 import { bitmapWords } from '../spec/bitmaps';
 import { LAYER_COUNTS, LayerCount } from '../spec/layer-counts';
 import type { Snapshot } from './snapshot';
+import type { ChunkCheck } from './training-hooks';
 
 /** The GPU buffers a snapshot is copied from. */
 export interface SnapshotSources {
@@ -15,10 +20,14 @@ export interface SnapshotSources {
   /** The trainer's loss ring: mean loss of step t at element t % lossHistoryCapacity. */
   lossHistory: GPUBuffer;
   lossHistoryCapacity: number;
+  /** The trainer's StepState: its first word, the GPU's step counter, rides along as the snapshot's canary. */
+  stepState: GPUBuffer;
 }
 
 /** Where a snapshot's parts sit in a staging buffer, in u32 words. */
 interface SlotLayout {
+  /** The GPU's step counter. */
+  gpuStep: number;
   counts: number;
   layers: { dead: number; dropped: number; revived: number; frozen: number; nonFinite: number; words: number }[];
   losses: number;
@@ -37,6 +46,9 @@ interface Slot {
   skipped: number;
 }
 
+/** Creates a staging buffer (an AllocationCheck's, so that a ring that does not fit is caught before training). */
+export type CreateBuffer = (descriptor: GPUBufferDescriptor & { label: string }) => GPUBuffer;
+
 const U32 = 4;
 
 export class SnapshotRing {
@@ -49,13 +61,15 @@ export class SnapshotRing {
   private skippedCount = 0;
   private closed = false;
   private destroyed = false;
+  /** Once set, no snapshot recorded after the last good one is handed on; next() throws it. */
+  private fault: GpuRunError | null = null;
 
   /**
    * `size` staging buffers, each holding the bitmaps and counts of hidden layers of `widths` and the losses
    * of up to `lossCapacity` steps.
    */
   constructor(
-    device: GPUDevice,
+    create: CreateBuffer,
     private readonly widths: readonly number[],
     lossCapacity: number,
     size: number,
@@ -63,7 +77,7 @@ export class SnapshotRing {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`snapshot ring size must be an integer >= 1, got ${size}`);
     this.layout = slotLayout(widths, lossCapacity);
     this.slots = Array.from({ length: size }, (_, i) => ({
-      buffer: device.createBuffer({
+      buffer: create({
         label: `Observatory.staging${i}`,
         size: this.layout.totalWords * U32,
         usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
@@ -103,6 +117,7 @@ export class SnapshotRing {
       return;
     }
     const layout = this.layout;
+    encoder.copyBufferToBuffer(sources.stepState, 0, slot.buffer, layout.gpuStep * U32, U32);
     encoder.copyBufferToBuffer(sources.counts, 0, slot.buffer, layout.counts * U32, this.widths.length * LAYER_COUNTS * U32);
     layout.layers.forEach((l, i) => {
       const from = sources.layers[i];
@@ -130,19 +145,29 @@ export class SnapshotRing {
     this.lastStep = step;
   }
 
-  /** The command buffer holding every copy recorded so far was submitted: map their staging buffers, in step order. */
-  submitted(): void {
+  /**
+   * The command buffer holding every copy recorded so far was submitted: map their staging buffers, in step order,
+   * and make them ready once `check` resolved clean (a chunk that failed leaves its copies unread).
+   */
+  submitted(check: ChunkCheck): void {
     const encoded = this.slots.filter((s) => s.state === 'encoded').sort((a, b) => a.step - b.step);
-    for (const slot of encoded) this.map(slot);
+    for (const slot of encoded) this.map(slot, check);
   }
 
-  private map(slot: Slot): void {
+  private map(slot: Slot, check: ChunkCheck): void {
     slot.state = 'mapping';
-    slot.buffer.mapAsync(GPUMapMode.READ).then(
-      () => {
-        slot.state = 'ready';
-        this.ready.push(slot);
-        this.ready.sort((a, b) => a.step - b.step);
+    Promise.all([slot.buffer.mapAsync(GPUMapMode.READ), check]).then(
+      ([, fault]) => {
+        if (this.destroyed) return;
+        if (fault || this.fault) {
+          this.poison(fault ?? this.fault!);
+          slot.buffer.unmap();
+          slot.state = 'free';
+        } else {
+          slot.state = 'ready';
+          this.ready.push(slot);
+          this.ready.sort((a, b) => a.step - b.step);
+        }
         this.wake();
       },
       () => {
@@ -151,6 +176,25 @@ export class SnapshotRing {
         this.wake();
       },
     );
+  }
+
+  /**
+   * The run failed: hand on no snapshot recorded from now on, nor any not yet known good; next() throws `fault` once
+   * the good ones still on their way were read. With `dropReady` (a canary failed on the snapshot just read), the
+   * later snapshots already made ready are dropped too.
+   */
+  poison(fault: GpuRunError, dropReady = false): void {
+    this.fault ??= fault;
+    // Copies recorded into a chunk that was never submitted will never be mapped.
+    for (const slot of this.slots) if (slot.state === 'encoded') slot.state = 'free';
+    if (dropReady) {
+      for (const slot of this.ready) {
+        slot.buffer.unmap();
+        slot.state = 'free';
+      }
+      this.ready.length = 0;
+    }
+    this.wake();
   }
 
   private wake(): void {
@@ -171,6 +215,7 @@ export class SnapshotRing {
       if (this.destroyed) return null;
       const slot = this.ready.shift();
       if (slot) return this.take(slot);
+      if (this.fault && this.pending() === 0) throw this.fault;
       if (this.closed && this.pending() === 0) return null;
       await new Promise<void>((resolve) => (this.waiter = resolve));
     }
@@ -207,7 +252,14 @@ export class SnapshotRing {
         },
       };
     });
-    return { step: slot.step, layers, losses: new Float32Array(buffer, layout.losses * U32, slot.lossCount), skipped: slot.skipped, buffer };
+    return {
+      step: slot.step,
+      gpuStep: words[layout.gpuStep],
+      layers,
+      losses: new Float32Array(buffer, layout.losses * U32, slot.lossCount),
+      skipped: slot.skipped,
+      buffer,
+    };
   }
 
   /** Frees the staging buffers; a reader waiting in next() gets null. */
@@ -222,6 +274,7 @@ export class SnapshotRing {
 
 function slotLayout(widths: readonly number[], lossCapacity: number): SlotLayout {
   let offset = 0;
+  const gpuStep = offset++;
   const counts = offset;
   offset += widths.length * LAYER_COUNTS;
   const layers = widths.map((width) => {
@@ -232,5 +285,5 @@ function slotLayout(widths: readonly number[], lossCapacity: number): SlotLayout
   });
   const losses = offset;
   offset += lossCapacity;
-  return { counts, layers, losses, lossCapacity, totalWords: Math.max(4, offset) };
+  return { gpuStep, counts, layers, losses, lossCapacity, totalWords: Math.max(4, offset) };
 }

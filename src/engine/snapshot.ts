@@ -30,6 +30,11 @@ export interface LayerSnapshot {
 export interface Snapshot {
   /** Training steps completed when the snapshot was taken (0: before the first step). */
   step: number;
+  /**
+   * The GPU's own step counter (StepState.step) copied with the snapshot: the canary that says the step ran (it equals
+   * `step` on a healthy run; an Observatory checks it before handing the snapshot on).
+   */
+  gpuStep: number;
   layers: LayerSnapshot[];
   /** Mean loss of each step since the previous snapshot (at most lossHistoryCapacity of them). */
   losses: Float32Array;

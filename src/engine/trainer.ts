@@ -7,9 +7,17 @@
 // recorded and submitted (submitChunk). The observatory and other monitoring plug into it as hooks
 // (./training-hooks.ts): per-step dispatches, work after a step, copies, and a call once the chunk is submitted.
 //
+// GPU errors (./chunk-checks.ts, ./gpu-faults.ts): every buffer is created inside error scopes and Trainer.create
+// awaits them before any work is submitted, so a run that does not fit fails with one GpuAllocationError and trains
+// nothing. Every chunk is recorded and submitted inside error scopes too; a chunk that failed, an error the device
+// reported outside any scope, or a canary that disagreed (Trainer.fail) stops the run: train() and every read throw
+// the GpuRunError from then on, and hooks hand on nothing from a chunk before its check resolved clean.
+//
 // Wide layers are split into column blocks (src/engine/layout.ts); a weight is then a grid of blocks.
-import { createStorage, readBack, readF32, readU32 } from '../gpu/buffers';
+import { AllocationCheck } from '../gpu/allocation-check';
+import { readBack, readF32, readU32 } from '../gpu/buffers';
 import type { GpuContext } from '../gpu/device';
+import { captureGpuErrors, checkedGpuWork, filterOf, GpuScopeError, labelsIn } from '../gpu/error-scopes';
 import type { Dispatch } from '../gpu/dispatch';
 import { ActivationKernel } from '../gpu/kernels/activation';
 import { BitflipKernel } from '../gpu/kernels/bitflip';
@@ -27,6 +35,8 @@ import type { OptimizerSpec } from '../spec/optimizers';
 import { ScheduleKernel, STEP_STATE_BYTES } from '../gpu/kernels/schedule';
 import { initialStepState } from '../spec/step-state';
 import { rngKey } from '../spec/rng-streams';
+import { ChunkChecks } from './chunk-checks';
+import { GpuAllocationError, GpuRunError } from './gpu-faults';
 import { planLayout, type LayoutOptions, type ModelLayout } from './layout';
 import { CBP_SELECTION_HEADER, CBP_UNIT_WORDS, CbpSelectionWord } from '../spec/cbp';
 import { allocateContinual, continualKernelsNeeded, probeForTask } from './continual-graph';
@@ -35,7 +45,7 @@ import { activationWidths, type ModelSpec } from './model-spec';
 import { ParameterCheck, type NonFiniteParameters } from './parameter-check';
 import { ShardedParameters } from './sharded-params';
 import { buildTrainingStep } from './step-graph';
-import { ChunkEncoder, type ChunkRecorder, type TrainingHooks } from './training-hooks';
+import { ChunkEncoder, type ChunkCheck, type ChunkRecorder, type TrainingHooks } from './training-hooks';
 
 export type { TrainingData } from './model-buffers';
 export type { NonFiniteParameters } from './parameter-check';
@@ -93,6 +103,12 @@ export class Trainer {
   readonly layout: ModelLayout;
   /** Every buffer the trainer allocated (it frees them on destroy). */
   private readonly allocated: GPUBuffer[] = [];
+  /** Creates them inside error scopes; Trainer.create awaits its verdict before submitting anything. */
+  private readonly allocations: AllocationCheck;
+  /** The verdicts of the submitted chunks, and the run's fault once there is one. */
+  private readonly checks: ChunkChecks;
+  /** Unsubscribes from the device's uncaptured errors. */
+  private readonly offError: () => void;
   private readonly dispatches: Dispatch[] = [];
   /** One training step, up to (not including) end_step; then end_step. */
   private stepBody: Dispatch[] = [];
@@ -132,6 +148,10 @@ export class Trainer {
     this.layout = planLayout(spec, gpu.limits, { ...options, dataBytes });
     this.lossHistoryCapacity = options.lossHistoryCapacity ?? 4096;
     this.maxSubmitsInFlight = options.maxSubmitsInFlight ?? 4;
+    this.allocations = new AllocationCheck(gpu.device);
+    this.checks = new ChunkChecks(gpu.device);
+    // An error nobody captured (work outside the scopes) stops the run too: it is never only logged.
+    this.offError = gpu.onError((error) => this.fail(uncapturedFault(error, this.checks.verifiedStep)));
     try {
       this.stepState = this.alloc('stepState', STEP_STATE_BYTES / F32);
       gpu.device.queue.writeBuffer(this.stepState, 0, initialStepState());
@@ -156,7 +176,6 @@ export class Trainer {
       this.stepBody = step.body;
       this.stepEnd = step.end;
       this.batchTargets = step.batchTargets;
-      this.initializeParameters();
     } catch (error) {
       this.destroy();
       throw error;
@@ -185,7 +204,17 @@ export class Trainer {
       need.perturb ? PerturbKernel.create(gpu, kernelOptions) : undefined,
     ]);
     const kernels = { matmul, bias, activation, dropout, loss, optimizer, init, gather, schedule, bitflip, tasks, cbp, perturb };
-    return new Trainer(gpu, spec, kernels, data, options);
+    // Every buffer and bind group is created first; nothing is submitted before they are known good.
+    const built = captureGpuErrors(gpu.device, () => new Trainer(gpu, spec, kernels, data, options));
+    const trainer = built.result;
+    const [failed, other] = await Promise.all([trainer.allocations.firstFailure(), built.errors]);
+    if (failed || other) {
+      trainer.destroy();
+      if (failed) throw new GpuAllocationError(failed, trainer.layout.memory, gpu.adapter, spec);
+      throw GpuRunError.fromScope(other!, 'Trainer.create', labelsIn(other!.message)[0] ?? null, 0);
+    }
+    trainer.initializeParameters();
+    return trainer;
   }
 
   /** Training steps completed (recorded and submitted). */
@@ -194,7 +223,7 @@ export class Trainer {
   }
 
   private alloc(label: string, elements: number): GPUBuffer {
-    const buffer = createStorage(this.gpu.device, `Trainer.${label}`, elements * F32);
+    const buffer = this.allocations.storage(`Trainer.${label}`, elements * F32);
     this.allocated.push(buffer);
     return buffer;
   }
@@ -295,7 +324,7 @@ export class Trainer {
         );
       });
     });
-    this.submitChunk('Trainer.init', (chunk) => once.forEach((d) => chunk.dispatch(d)));
+    this.submitChunk('Trainer.init', 0, (chunk) => once.forEach((d) => chunk.dispatch(d)));
     for (const d of once) d.destroy();
   }
 
@@ -314,6 +343,35 @@ export class Trainer {
     return probeForTask({ spec: this.spec, kernels: this.kernels, stepState: this.stepState, continual: this.continual }, base, rows, alloc);
   }
 
+  /** Label of the dispatch that advances the GPU's step counter (what a step-counter canary points at). */
+  get stepEndLabel(): string {
+    return this.stepEnd.label;
+  }
+
+  /** The run's fault once a chunk failed, the device reported an uncaptured error, or fail() was called; else null. */
+  get fault(): GpuRunError | null {
+    return this.checks.fault;
+  }
+
+  /** Steps known to have run clean on the GPU (every chunk up to here resolved without error). */
+  get verifiedStep(): number {
+    return this.checks.verifiedStep;
+  }
+
+  /**
+   * Stops the run on a fault found outside the chunks' error scopes (a snapshot's canary): from now on train() and every
+   * read throw it. Returns the run's fault (the first one, if there was one already).
+   */
+  fail(fault: GpuRunError): GpuRunError {
+    return this.checks.fail(fault);
+  }
+
+  /** Resolves once every chunk submitted so far has run and was checked; throws the run's fault if there is one. */
+  async checked(): Promise<void> {
+    const fault = await this.checks.settled();
+    if (fault) throw fault;
+  }
+
   /** Plugs work into every chunk train() records from now on; returns the function that unplugs it. */
   addHooks(hooks: TrainingHooks): () => void {
     this.assertAlive();
@@ -326,17 +384,19 @@ export class Trainer {
 
   /**
    * Trains `steps` steps: K (spec.stepsPerSubmit) per command buffer with every hook's work recorded into it,
-   * waiting only when more than maxSubmitsInFlight buffers are queued, and once at the end.
+   * waiting only when more than maxSubmitsInFlight buffers are queued, and once at the end. Resolves once every chunk
+   * ran clean; rejects with the run's GpuRunError when one did not (or the run had failed before).
    */
   async train(steps: number): Promise<void> {
-    this.assertAlive();
+    this.assertUsable();
     if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`steps to train must be an integer >= 0, got ${steps}`);
     const { queue } = this.gpu.device;
     let remaining = steps;
     while (remaining > 0) {
       const count = Math.min(this.spec.stepsPerSubmit, remaining);
+      this.assertUsable();
       const first = this.completedSteps + 1;
-      this.submitChunk('Trainer.steps', (chunk) => {
+      this.submitChunk('Trainer.steps', count, (chunk) => {
         for (let step = first; step < first + count; step++) this.recordStep(chunk, step);
       });
       this.completedSteps += count;
@@ -351,21 +411,26 @@ export class Trainer {
    * Records work that is not a training step (the observatory's step-0 snapshot) and submits it as a chunk
    * of its own, through the same seam as training chunks; hooks are told with afterSubmit.
    */
-  submitWork(label: string, record: (chunk: ChunkRecorder) => void): void {
-    this.assertAlive();
-    this.submitChunk(label, record);
+  submitWork(label: string, record: (chunk: ChunkRecorder) => void): ChunkCheck {
+    this.assertUsable();
+    return this.submitChunk(label, 0, record);
   }
 
   /**
-   * The one place where a command buffer of the run is recorded and submitted. A wrapper that every chunk
-   * needs (GPU error scopes around its encode and submit, say) goes here, and so does holding back what hooks
-   * do after the submit (mapping snapshots) until such a wrapper says the chunk ran clean.
+   * The one place where a command buffer of the run is recorded and submitted, inside GPU error scopes. Hooks are
+   * told with the chunk's check: they map what it fills at once but hand it on only once the check resolved clean.
+   * `steps`: training steps the chunk records (completedSteps counts them once it is submitted).
    */
-  private submitChunk(label: string, record: (chunk: ChunkRecorder) => void): void {
-    const chunk = new ChunkEncoder(this.gpu.device, label);
-    record(chunk);
-    this.gpu.device.queue.submit([chunk.finish()]);
-    for (const hooks of this.hooks) hooks.afterSubmit?.();
+  private submitChunk(label: string, steps: number, record: (chunk: ChunkRecorder) => void): ChunkCheck {
+    const device = this.gpu.device;
+    const chunk = new ChunkEncoder(device, label);
+    const { errors } = captureGpuErrors(device, () => {
+      record(chunk);
+      device.queue.submit([chunk.finish()]);
+    });
+    const check = this.checks.add(errors, chunk, this.completedSteps, this.completedSteps + steps);
+    for (const hooks of this.hooks) hooks.afterSubmit?.(check);
+    return check;
   }
 
   /** Records training step `step` (1-based) with the hooks' work inside and after it. */
@@ -387,7 +452,7 @@ export class Trainer {
    * one GPU pass over every block and a readback of 2 words per block (./parameter-check.ts).
    */
   async firstNonFiniteLayer(): Promise<NonFiniteParameters | null> {
-    this.assertAlive();
+    this.assertUsable();
     if (!this.parameterCheck) {
       const created = await ParameterCheck.create(this.gpu, this.layers);
       if (this.destroyed || this.parameterCheck) created.destroy();
@@ -395,26 +460,29 @@ export class Trainer {
       this.parameterCheck ??= created;
     }
     const check = this.parameterCheck;
-    this.submitChunk('Trainer.parameterCheck', (chunk) => check.record(chunk));
+    this.submitChunk('Trainer.parameterCheck', 0, (chunk) => check.record(chunk));
+    await this.checked();
     return check.read();
   }
 
-  /** Waits until everything submitted so far has run. */
+  /** Waits until everything submitted so far has run and was checked; throws the run's fault if there is one. */
   async drain(): Promise<void> {
     await this.gpu.device.queue.onSubmittedWorkDone();
     this.inFlight.length = 0;
+    await this.checked();
   }
 
   /** Mean loss of steps [from, from + count): at most lossHistoryCapacity steps back. */
   async readLosses(from = Math.max(0, this.completedSteps - this.lossHistoryCapacity), count = this.completedSteps - from): Promise<Float32Array> {
-    this.assertAlive();
+    this.assertUsable();
     if (from < 0 || count < 0 || from + count > this.completedSteps) {
       throw new RangeError(`losses [${from}, ${from + count}) are outside the ${this.completedSteps} steps trained`);
     }
     if (from < this.completedSteps - this.lossHistoryCapacity) {
       throw new RangeError(`loss of step ${from} is gone: only the last ${this.lossHistoryCapacity} steps are kept on the GPU`);
     }
-    const ring = await readF32(this.gpu.device, this.lossHistory, this.lossHistoryCapacity);
+    await this.checked();
+    const ring = await this.guard(readF32(this.gpu.device, this.lossHistory, this.lossHistoryCapacity));
     const out = new Float32Array(count);
     for (let s = 0; s < count; s++) out[s] = ring[(from + s) % this.lossHistoryCapacity];
     return out;
@@ -422,18 +490,21 @@ export class Trainer {
 
   /** Parameters of every weight layer (hidden layers, then output), reassembled from their blocks. */
   async readParameters(): Promise<LayerParameters[]> {
-    this.assertAlive();
-    return Promise.all(
-      this.layers.map(async (_, index) => ({
-        weights: await this.params.readWeights(index, (b) => b.value),
-        bias: await this.params.readBias(index, (b) => b.value),
-      })),
+    this.assertUsable();
+    await this.checked();
+    return this.guard(
+      Promise.all(
+        this.layers.map(async (_, index) => ({
+          weights: await this.params.readWeights(index, (b) => b.value),
+          bias: await this.params.readBias(index, (b) => b.value),
+        })),
+      ),
     );
   }
 
   /** Overwrites every weight layer's parameters (same shapes as readParameters returns); optimizer state is kept. */
   writeParameters(params: readonly LayerParameters[]): void {
-    this.assertAlive();
+    this.assertUsable();
     if (params.length !== this.layers.length) throw new RangeError(`expected ${this.layers.length} layers of parameters, got ${params.length}`);
     params.forEach(({ weights, bias }, index) => this.params.checkShapes(index, 'parameters', weights, bias));
     params.forEach(({ weights, bias }, index) => {
@@ -445,10 +516,16 @@ export class Trainer {
   /**
    * Everything a later run needs to continue this one bit for bit: parameters, optimizer state, the StepState
    * words (step, lr, bias corrections and the running beta powers), the loss ring and the step count.
-   * Gradients and activations are not included: every step recomputes them from scratch.
+   * Gradients and activations are not included: every step recomputes them from scratch. Read only once every chunk
+   * ran clean, and only when the GPU's step counter agrees with the host's: a failed run never yields a state.
    */
   async readState(): Promise<TrainerState> {
-    this.assertAlive();
+    this.assertUsable();
+    await this.checked();
+    return this.guard(this.readStateUnchecked());
+  }
+
+  private async readStateUnchecked(): Promise<TrainerState> {
     const stateCount = OptimizerKernel.stateBuffersNeeded(this.spec.optimizer);
     const layers: LayerState[] = [];
     for (let index = 0; index < this.layers.length; index++) {
@@ -464,10 +541,22 @@ export class Trainer {
       }
       layers.push(layer);
     }
+    const stepState = new Uint32Array(await this.readStepState());
+    if (stepState[0] !== this.completedSteps) {
+      throw this.fail(
+        new GpuRunError({
+          kind: 'canary',
+          detail: `the GPU's step counter reads ${stepState[0]}, the host trained ${this.completedSteps} steps`,
+          chunk: null,
+          kernel: this.stepEnd.label,
+          lastGoodStep: this.checks.verifiedStep,
+        }),
+      );
+    }
     const state: TrainerState = {
       step: this.completedSteps,
       optimizer: this.spec.optimizer.kind,
-      stepState: new Uint32Array(await this.readStepState()),
+      stepState,
       layers,
       lossHistory: await readF32(this.gpu.device, this.lossHistory, this.lossHistoryCapacity),
     };
@@ -496,10 +585,11 @@ export class Trainer {
   /**
    * Restores a state from readState (of a trainer with the same spec; the data must also be the same for the
    * run to continue identically). The loss ring may have another capacity: the latest steps are carried over.
-   * Call it before training; the observatory, if any, is created afterwards (it reads the step).
+   * Call it before training; the observatory, if any, is created afterwards (it reads the step). The writes run inside
+   * GPU error scopes: the returned promise rejects (GpuScopeError) when one failed.
    */
-  writeState(state: TrainerState): void {
-    this.assertAlive();
+  writeState(state: TrainerState): Promise<void> {
+    this.assertUsable();
     const { spec } = this;
     const stateCount = OptimizerKernel.stateBuffersNeeded(spec.optimizer);
     if (!Number.isSafeInteger(state.step) || state.step < 0 || state.step > 0xffffffff) throw new RangeError(`state step must be a u32, got ${state.step}`);
@@ -522,6 +612,11 @@ export class Trainer {
     if (state.lossHistory.length < 1) throw new RangeError('state loss history is empty');
     this.checkContinualState(state.continual);
 
+    return checkedGpuWork(this.gpu.device, 'writing the saved state', () => this.writeStateUnchecked(state));
+  }
+
+  private writeStateUnchecked(state: TrainerState): void {
+    const stateCount = OptimizerKernel.stateBuffersNeeded(this.spec.optimizer);
     state.layers.forEach((layer, index) => {
       this.params.writeWeights(index, (b) => b.value, layer.weights);
       this.params.writeBias(index, (b) => b.value, layer.bias);
@@ -549,6 +644,7 @@ export class Trainer {
       queue.writeBuffer(layer.selection, 0, header);
     });
     this.completedSteps = state.step;
+    this.checks.restart(state.step);
   }
 
   /** A saved state carries exactly the task state and cure state this run keeps, with their shapes. */
@@ -577,10 +673,29 @@ export class Trainer {
     if (this.destroyed) throw new Error('Trainer was destroyed');
   }
 
+  /** Alive and not failed: what computes or reads numbers needs this. */
+  private assertUsable(): void {
+    this.assertAlive();
+    if (this.checks.fault) throw this.checks.fault;
+  }
+
+  /** A readback whose copy failed on the GPU stops the run (its numbers cannot be trusted). */
+  private async guard<T>(read: Promise<T>): Promise<T> {
+    try {
+      return await read;
+    } catch (error) {
+      if (error instanceof GpuScopeError) {
+        throw this.fail(GpuRunError.fromScope(error.report, error.what, labelsIn(error.report.message)[0] ?? null, this.checks.verifiedStep));
+      }
+      throw error;
+    }
+  }
+
   /** Frees every buffer and uniform the trainer created. Safe to call twice. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.offError();
     this.hooks.length = 0;
     this.parameterCheck?.destroy();
     for (const d of this.dispatches) d.destroy();
@@ -612,4 +727,16 @@ function validateData(spec: ModelSpec, data: TrainingData): void {
   if (spec.loss === 'softmax_ce' && !(data.targets instanceof Uint32Array)) {
     throw new TypeError('softmax_ce needs integer class targets (Uint32Array)');
   }
+}
+
+/** An error the device reported outside every error scope, as the run's fault. */
+function uncapturedFault(error: GPUError, verifiedStep: number): GpuRunError {
+  return new GpuRunError({
+    kind: 'uncaptured',
+    filter: filterOf(error),
+    detail: error.message,
+    chunk: null,
+    kernel: labelsIn(error.message)[0] ?? null,
+    lastGoodStep: verifiedStep,
+  });
 }

@@ -1,4 +1,5 @@
 // Creating, filling and reading GPU buffers: done once here, so kernels and tests agree on usages.
+import { checkedGpuWork } from './error-scopes';
 
 /** Usage of every storage buffer: kernels read/write it, tests and snapshots copy in and out. */
 export function storageUsage(): GPUBufferUsageFlags {
@@ -22,16 +23,46 @@ export function uploadStorage(device: GPUDevice, label: string, data: Float32Arr
   return buffer;
 }
 
-/** Copies `byteLength` bytes of `source` into a fresh staging buffer and maps it. Caller must not keep the mapping. */
-export async function readBack(device: GPUDevice, source: GPUBuffer, byteLength: number, offset = 0): Promise<ArrayBuffer> {
+/**
+ * Most bytes one readback maps at a time. A larger read goes in pieces through one staging buffer of this size, so no
+ * read of a wide layer asks the GPU for a 1 GiB mappable buffer or hands the host a 1 GiB mapping at once.
+ */
+export const READBACK_PIECE_BYTES = 32 * 2 ** 20;
+
+/**
+ * Copies `byteLength` bytes of `source` (from byte `offset`) to the host, in pieces of at most READBACK_PIECE_BYTES.
+ * Each copy runs inside GPU error scopes: a copy that failed (a destroyed or never-allocated source) rejects with a
+ * GpuScopeError instead of returning the zeros of a staging buffer nothing was copied into.
+ */
+export async function readBack(
+  device: GPUDevice,
+  source: GPUBuffer,
+  byteLength: number,
+  offset = 0,
+  maxPieceBytes = READBACK_PIECE_BYTES,
+): Promise<ArrayBuffer> {
   const size = Math.ceil(byteLength / 4) * 4;
-  const staging = device.createBuffer({ label: `${source.label}.readback`, size: Math.max(4, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const pieceBytes = Math.min(size, Math.max(4, Math.floor(maxPieceBytes / 4) * 4));
+  const staging = device.createBuffer({
+    label: `${source.label}.readback`,
+    size: Math.max(4, pieceBytes),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const out = new Uint8Array(byteLength);
   try {
-    const encoder = device.createCommandEncoder({ label: `${source.label}.readback` });
-    encoder.copyBufferToBuffer(source, offset, staging, 0, size);
-    device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    return staging.getMappedRange(0, size).slice(0, byteLength);
+    for (let done = 0; done < size; done += pieceBytes) {
+      const piece = Math.min(pieceBytes, size - done);
+      const what = `reading back ${source.label}` + (size > pieceBytes ? ` (bytes ${done}..${done + piece})` : '');
+      await checkedGpuWork(device, what, () => {
+        const encoder = device.createCommandEncoder({ label: `${source.label}.readback` });
+        encoder.copyBufferToBuffer(source, offset + done, staging, 0, piece);
+        device.queue.submit([encoder.finish()]);
+      });
+      await staging.mapAsync(GPUMapMode.READ, 0, piece);
+      out.set(new Uint8Array(staging.getMappedRange(0, piece), 0, Math.min(piece, byteLength - done)), done);
+      staging.unmap();
+    }
+    return out.buffer;
   } finally {
     staging.destroy();
   }

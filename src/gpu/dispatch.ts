@@ -3,6 +3,8 @@
 
 export interface Dispatch {
   readonly label: string;
+  /** The buffers it binds: a GPU error naming one of them points at this dispatch. */
+  readonly buffers: readonly GPUBuffer[];
   encode(pass: GPUComputePassEncoder): void;
   destroy(): void;
 }
@@ -43,6 +45,7 @@ export function prepareDispatch(device: GPUDevice, spec: DispatchSpec): Dispatch
   const [x, y] = foldWorkgroups(spec.workgroups, spec.maxWorkgroupsPerDimension ?? device.limits.maxComputeWorkgroupsPerDimension);
   return {
     label: spec.label,
+    buffers: spec.buffers.filter((b) => b !== null),
     encode(pass) {
       pass.setPipeline(spec.pipeline);
       pass.setBindGroup(0, bindGroup);
@@ -58,6 +61,7 @@ export function prepareDispatch(device: GPUDevice, spec: DispatchSpec): Dispatch
 export function composeDispatches(label: string, parts: Dispatch[], owned: GPUBuffer[] = []): Dispatch {
   return {
     label,
+    buffers: [...new Set(parts.flatMap((part) => part.buffers))],
     encode(pass) {
       for (const part of parts) part.encode(pass);
     },

@@ -11,6 +11,7 @@ function snapshot(step: number): Snapshot {
   const bitmap = (i: number) => new Uint32Array(buffer, i * 8, 2);
   return {
     step,
+    gpuStep: step,
     layers: [
       {
         width: WIDTH,

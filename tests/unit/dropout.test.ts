@@ -3,6 +3,7 @@ import { dropoutBackward, dropoutForward, dropoutKeep, dropoutMaskBits } from '.
 import { dropoutScale, dropoutThreshold } from '../../src/spec/dropout-rate';
 import { philox4x32 } from '../../src/reference/philox';
 import { rngKey } from '../../src/spec/rng-streams';
+import { droppedUnitCount } from '../../src/spec/dropout-mask';
 
 const KEY = rngKey(7, 'dropout', 1);
 
@@ -40,6 +41,20 @@ describe('dropout reference', () => {
       expect(dropoutKeep(KEY, 9, 3, 20 + j, top)).toBe(true); // >= is inclusive
       expect(dropoutKeep(KEY, 9, 3, 20 + j, top + 1)).toBe(false);
     }
+  });
+
+  it('droppedUnitCount (the snapshot canary) counts what the reference mask drops, for widths not a multiple of 4', () => {
+    for (const [width, p, step, row] of [
+      [1, 0.5, 0, 0],
+      [37, 0.3, 11, 0],
+      [1000, 0.1, 4, 2],
+    ] as const) {
+      const threshold = dropoutThreshold(p);
+      let expected = 0;
+      for (let u = 0; u < width; u++) if (!dropoutKeep(KEY, step, row, u, threshold)) expected++;
+      expect(droppedUnitCount(KEY, step, row, width, threshold), `width ${width}`).toBe(expected);
+    }
+    expect(droppedUnitCount(KEY, 3, 0, 1000, dropoutThreshold(0))).toBe(0);
   });
 
   it('drops to 0 and scales kept values; backward uses the forward mask', () => {

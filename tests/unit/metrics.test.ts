@@ -12,7 +12,7 @@ function snapshot(step: number, losses: number[]): Snapshot {
     nonFinite: new Uint32Array(Math.ceil(width / 32)),
     counts: { dead, revived: 1, everDead: dead + 1, dropped: 7, frozen: dead === 0 ? 0 : dead - 1, nonFinite: width === 8 ? 2 : 0 },
   });
-  return { step, layers: [layer(40, 3), layer(8, 0)], losses: new Float32Array(losses), skipped: 2, buffer: new ArrayBuffer(0) };
+  return { step, gpuStep: step, layers: [layer(40, 3), layer(8, 0)], losses: new Float32Array(losses), skipped: 2, buffer: new ArrayBuffer(0) };
 }
 
 describe('metrics rows', () => {

@@ -120,7 +120,7 @@ export function vec4Aligned(args: Pick<MatmulArgs, 'variant' | 'm' | 'n' | 'k' |
 
 /** A Dispatch that records nothing (empty products). */
 function emptyDispatch(label: string): Dispatch {
-  return { label, encode() {}, destroy() {} };
+  return { label, buffers: [], encode() {}, destroy() {} };
 }
 
 /** The tuned GEMM: register-blocked, vec4 loads where aligned, subgroup operand sharing where available. */
