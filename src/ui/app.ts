@@ -42,6 +42,7 @@ const STATE_TEXT: Record<RunState, string> = {
   running: 'training',
   finished: 'finished',
   lost: 'GPU device lost',
+  failed: 'stopped by a GPU error',
   error: 'stopped by an error',
 };
 
@@ -64,6 +65,10 @@ export class DuApp extends LitElement {
   @state() private error: string | null = null;
   @state() private noWebGpu: string | null = null;
   @state() private lost: { message: string; resumeStep: number | null } | null = null;
+  /** A GPU error stopped the run: nothing after its last good snapshot is shown. */
+  @state() private failure: { message: string; lastGoodStep: number; resumeStep: number | null } | null = null;
+  /** What the engine says about this run when it is built (e.g. device-loss recovery off for a large net). */
+  @state() private runNotice: string | null = null;
   @state() private orders = new Map<number, Uint32Array>();
   @state() private unitInfo: UnitInfo | null = null;
   @state() private snapshotStep: number | null = null;
@@ -275,7 +280,9 @@ export class DuApp extends LitElement {
       case 'ready':
         this.adapter = event.adapter;
         this.lost = null;
+        this.failure = null;
         this.error = null;
+        this.runNotice = event.notice;
         this.step = event.step;
         if (!event.resumed) {
           this.widths = event.widths;
@@ -319,6 +326,9 @@ export class DuApp extends LitElement {
         return;
       case 'device-lost':
         this.lost = { message: event.message, resumeStep: event.resumeStep };
+        return;
+      case 'run-failed':
+        this.failure = { message: event.message, lastGoodStep: event.lastGoodStep, resumeStep: event.resumeStep };
         return;
       case 'error':
         if (event.noWebGpu) this.noWebGpu = event.message;
@@ -443,6 +453,11 @@ export class DuApp extends LitElement {
     this.engine.loseDevice();
   }
 
+  /** Makes the run's next chunk fail on the GPU (the end-to-end test of the GPU-error path). */
+  forceGpuErrorForTest(): void {
+    this.engine.forceGpuError();
+  }
+
   // ------------------------------------------------------------------------------------------------------------------
 
   override updated(): void {
@@ -546,6 +561,17 @@ export class DuApp extends LitElement {
     const lost = this.lost;
     return html`<div class="banners">
       ${this.notices.map((n) => html`<p class="banner" role="status">${n}</p>`)}
+      ${this.runNotice ? html`<p class="banner" role="status" data-run-notice>${this.runNotice}</p>` : nothing}
+      ${this.failure
+        ? html`<p class="banner error" role="alert" data-run-failed>
+            The run stopped: ${this.failure.message} The page shows the run as it was at step ${fmt(this.failure.lastGoodStep)}.
+            ${this.failure.resumeStep === null
+              ? nothing
+              : html`<button type="button" class="primary" data-action="resume" @click=${() => this.engine.resume()}>
+                  Resume from step ${fmt(this.failure.resumeStep)}
+                </button>`}
+          </p>`
+        : nothing}
       ${this.error
         ? html`<p class="banner error" role="alert">${this.error}<button type="button" @click=${() => (this.error = null)}>Dismiss</button></p>`
         : nothing}
@@ -561,6 +587,13 @@ export class DuApp extends LitElement {
           </p>`
         : nothing}
     </div>`;
+  }
+
+  /** Why there is no answer: the run failed on the GPU, or could not be built (its numbers, if any, are another run's). */
+  private answerFailure(): string | null {
+    if (this.failure) return this.failure.message;
+    if (this.runState === 'error') return this.error ?? 'The run could not be built.';
+    return null;
   }
 
   private renderLayers(): TemplateResult {
@@ -598,7 +631,7 @@ export class DuApp extends LitElement {
           <du-config-form .config=${this.config} .running=${this.runState === 'running'} @config-change=${this.onConfigChange}></du-config-form>
         </aside>
         <main>
-          <section class="card"><du-seed-answer .input=${this.seedInput}></du-seed-answer></section>
+          <section class="card"><du-seed-answer .input=${this.seedInput} .failure=${this.answerFailure()}></du-seed-answer></section>
           <section class="card legend" aria-label="Colour legend">
             <span>Each cell is one unit, at the latest snapshot:</span>
             ${UNIT_STATES.map((s) => html`<span class="key"><span class="swatch ${s.name}"></span>${s.label}</span>`)}

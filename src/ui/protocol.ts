@@ -47,7 +47,9 @@ export type WorkerCommand =
   /** After a device loss: new device, state written back from the last saved state, paused. */
   | { type: 'resume' }
   /** Destroys the GPU device as if it had been lost (for the end-to-end test of the recovery path). */
-  | { type: 'lose-device' };
+  | { type: 'lose-device' }
+  /** Destroys one of the run's weight buffers, so that its next chunk fails on the GPU (for the end-to-end test of that path). */
+  | { type: 'force-gpu-error' };
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 const id = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -75,6 +77,7 @@ const WorkerCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('checkpoint'), id }),
   z.strictObject({ type: z.literal('resume') }),
   z.strictObject({ type: z.literal('lose-device') }),
+  z.strictObject({ type: z.literal('force-gpu-error') }),
 ]);
 
 export class ProtocolError extends Error {
@@ -100,7 +103,8 @@ export function parseWorkerCommand(data: unknown): WorkerCommand {
 // ---------------------------------------------------------------------------------------------------------------
 // Worker → page
 
-export type RunState = 'starting' | 'paused' | 'running' | 'finished' | 'lost' | 'error';
+/** 'failed': stopped by a GPU error mid-run (see the `run-failed` event); 'error': could not be built or another error. */
+export type RunState = 'starting' | 'paused' | 'running' | 'finished' | 'lost' | 'failed' | 'error';
 
 /** One hidden layer of the newest snapshot: one bitmap per unit state (1 bit per unit, bit u % 32 of word u / 32). */
 export type FrameLayer = UnitBitmaps;
@@ -133,8 +137,11 @@ export interface UnitRecord {
 }
 
 export type WorkerEvent =
-  /** The run is built (at `step`) and waits for `run` or `step`. */
-  | { type: 'ready'; adapter: AdapterSummary; step: number; widths: number[]; resumed: boolean }
+  /**
+   * The run is built (at `step`) and waits for `run` or `step`. `notice`: something the user should know about this run
+   * (e.g. that device-loss recovery is off for a net this large).
+   */
+  | { type: 'ready'; adapter: AdapterSummary; step: number; widths: number[]; resumed: boolean; notice: string | null }
   | { type: 'state'; state: RunState; step: number; stepsPerSecond: number | null; snapshotEvery: number; stepsPerFrame: number | null }
   /** Everything since the previous frame: one row and one timeline column per snapshot, and the newest bitmaps. */
   | { type: 'frame'; rows: MetricsRow[]; columns: TimelineColumn[]; snapshot: FrameSnapshot | null; coalesced: number }
@@ -146,6 +153,11 @@ export type WorkerEvent =
   | { type: 'checkpoint'; id: number; step: number; bytes: Uint8Array }
   /** The GPU device was lost; `resumeStep` is the step of the last saved state (null: nothing to resume from). */
   | { type: 'device-lost'; message: string; resumeStep: number | null }
+  /**
+   * A GPU error stopped the run (src/engine/gpu-faults.ts): nothing computed after the snapshot of `lastGoodStep` was or
+   * will be sent. `resumeStep`: the step of the last saved state (null: none).
+   */
+  | { type: 'run-failed'; message: string; lastGoodStep: number; resumeStep: number | null }
   /** `noWebGpu`: the browser has no usable adapter (show the no-WebGPU page). */
   | { type: 'error'; message: string; noWebGpu?: boolean };
 

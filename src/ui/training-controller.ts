@@ -122,6 +122,11 @@ export class TrainingController implements ReactiveController {
     this.send({ type: 'lose-device' });
   }
 
+  /** For the end-to-end test of the GPU-error path: the run's next chunk fails on the GPU. */
+  forceGpuError(): void {
+    this.send({ type: 'force-gpu-error' });
+  }
+
   /** Asks for one unit's history; while one request is in flight only the newest next one is kept. */
   requestUnitInfo(layer: number, unit: number): void {
     if (this.hoverInFlight) {

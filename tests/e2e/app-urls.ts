@@ -10,3 +10,9 @@
  */
 export const DROPOUT_ONLY = '?preset=dropout_only&hidden=64:relu:0.5*2&seed=4&snap=10&probe=64&steps=1000';
 export const LR_TOO_HIGH = '?preset=lr_too_high&hidden=128:relu:0.5*2&lr=1&snap=10&probe=128&steps=400';
+
+/**
+ * Too wide for SwiftShader (issue 18): the 16,384 x 16,384 weights of layer 2 are 1 GiB, a buffer SwiftShader cannot
+ * allocate (VK_ERROR_OUT_OF_DEVICE_MEMORY). The page must say so and train nothing.
+ */
+export const TOO_WIDE = '?preset=lr_too_high&hidden=16384:relu:0.5*2&snap=10&probe=64&steps=400';

@@ -14,7 +14,7 @@ import { metricsCsvHeader } from '../../src/report/metrics';
 import { imageGrid } from '../../src/report/unit-map-png';
 import { rgbOf, STATE_COLORS } from '../../src/report/unit-states';
 import { type AppServer, ARTIFACTS, launchChromium, serveBuiltApp } from './app-server';
-import { DROPOUT_ONLY, LR_TOO_HIGH } from './app-urls';
+import { DROPOUT_ONLY, LR_TOO_HIGH, TOO_WIDE } from './app-urls';
 
 let server: AppServer;
 let browser: Browser;
@@ -36,7 +36,7 @@ interface PageLog {
 }
 
 /** A 1280×800 page that records page errors, console errors and CSP violations. */
-async function openApp(query: string): Promise<{ page: Page; log: PageLog }> {
+async function openApp(query: string, state = 'paused'): Promise<{ page: Page; log: PageLog }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   const log: PageLog = { errors: [], csp: [] };
   page.on('pageerror', (e) => log.errors.push(`pageerror: ${e.message}`));
@@ -49,7 +49,7 @@ async function openApp(query: string): Promise<{ page: Page; log: PageLog }> {
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective}: ${e.blockedURI || e.sample}`));
   });
   await page.goto(server.url + query);
-  await page.waitForSelector('du-app[data-state="paused"]', { timeout: 90_000 });
+  await page.waitForSelector(`du-app[data-state="${state}"]`, { timeout: 90_000 });
   return { page, log };
 }
 
@@ -285,6 +285,62 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
       .toEqual([0, 10, 20]);
     // Chromium logs the destroyed device's failed operations; nothing else may appear.
     expect(log.errors.filter((e) => !/destroyed|lost/i.test(e))).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('a net the GPU cannot hold: the message names the tensor and what to change; nothing trains, no answer', async () => {
+    const { page, log } = await openApp(TOO_WIDE, 'error');
+    const app = page.locator('du-app');
+    const banner = app.locator('.banner.error');
+    const message = await banner.textContent();
+    expect(message).toMatch(
+      /The GPU could not allocate the (weights|gradients of the weights) \(16384 x 16384\) of hidden layer 2 \(Trainer\.W2\.0\.0[^,]*, 1\.0 GiB\): out of memory\./,
+    );
+    expect(message).toMatch(/This run needs about [\d.]+ GiB of GPU memory in all .* on google \/ swiftshader/);
+    expect(message).toMatch(/narrower hidden layers/);
+    expect(await app.locator('du-seed-answer [data-failed]').textContent()).toMatch(/No answer: the run failed\. The GPU could not allocate/);
+    expect(await app.locator('button[data-action="start"]').isDisabled()).toBe(true);
+    expect(await app.locator('button[data-action="step"]').isDisabled()).toBe(true);
+    expect(await appState(page)).toBe('error');
+    expect(await page.evaluate(() => [document.querySelector('du-app')!.dataset.step, document.querySelector('du-app')!.dataset.snapshotStep])).toEqual([
+      '0',
+      '',
+    ]);
+    expect(await page.evaluate(() => document.querySelector('du-app')!.shadowRoot!.querySelector('du-charts')!.rows().length)).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'out-of-memory.png') });
+    expect(log.errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('a GPU error mid-run stops the run at its last good snapshot: no number computed after it is shown', async () => {
+    const { page, log } = await openApp(DROPOUT_ONLY);
+    await click(page, 'step');
+    await page.waitForFunction(() => document.querySelector('du-app')?.dataset.step === '10' && document.querySelector('du-app')?.dataset.state === 'paused');
+    await page.evaluate(() => document.querySelector('du-app')!.forceGpuErrorForTest());
+    await click(page, 'start');
+    const banner = page.locator('du-app [data-run-failed]');
+    await banner.waitFor({ timeout: 30_000 });
+    expect(await banner.textContent()).toMatch(
+      /The run stopped: GPU validation error: .*Trainer\.W1\.0\.0.*\[kernel Trainer\.forward1\.0\.0, command buffer Trainer\.steps\]/,
+    );
+    expect(await banner.textContent()).toMatch(/as it was at step 10/);
+    await page.waitForFunction(() => document.querySelector('du-app')?.dataset.state === 'failed');
+    expect(await page.evaluate(() => [document.querySelector('du-app')!.dataset.step, document.querySelector('du-app')!.dataset.snapshotStep])).toEqual([
+      '10',
+      '10',
+    ]);
+    const rows = await page.evaluate(() =>
+      document
+        .querySelector('du-app')!
+        .shadowRoot!.querySelector('du-charts')!
+        .rows()
+        .map((r) => r.step),
+    );
+    expect(rows).toEqual([0, 10]);
+    expect(await page.locator('du-app du-seed-answer [data-failed]').textContent()).toMatch(/No answer: the run failed\. GPU validation error/);
+    await page.screenshot({ path: join(ARTIFACTS, 'gpu-error.png') });
+    // Chromium logs the failed submit of the chunk the destroyed buffer broke; nothing else may appear.
+    expect(log.errors.filter((e) => !/destroyed/i.test(e))).toEqual([]);
     await page.close();
   }, 120_000);
 

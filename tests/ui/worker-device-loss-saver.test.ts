@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRunConfig, presetConfig, type RunConfig } from '../../src/config';
 import type { CheckpointState } from '../../src/io/checkpoint';
 import { UNIT_HISTORY_WORDS } from '../../src/spec/unit-history';
-import { DeviceLossSaver, STATE_BYTES_PER_SNAPSHOT, stateBytes, type SavableRun } from '../../src/ui/worker/device-loss-saver';
+import { DeviceLossSaver, MAX_SAVED_STATE_BYTES, STATE_BYTES_PER_SNAPSHOT, stateBytes, type SavableRun } from '../../src/ui/worker/device-loss-saver';
 
 const config = (steps = 100): RunConfig => {
   const base = presetConfig('dropout_only');
@@ -60,6 +60,25 @@ describe('DeviceLossSaver', () => {
     expect(saver.dueAtStop).toBe(false);
     saver.onSnapshot();
     expect(saver.due).toBe(true);
+    expect(saver.dueAtStop).toBe(true);
+  });
+
+  it('keeps no state larger than MAX_SAVED_STATE_BYTES, and says so; a smaller run saves again', async () => {
+    const saver = new DeviceLossSaver();
+    expect(saver.note).toBeNull();
+    saver.opened(MAX_SAVED_STATE_BYTES, true);
+    expect(saver.note).toBeNull();
+    saver.opened(MAX_SAVED_STATE_BYTES + 4, true);
+    for (let i = 0; i < 10_000; i++) saver.onSnapshot();
+    expect(saver.due).toBe(false);
+    expect(saver.dueAtStop).toBe(false);
+    expect(saver.note).toBe(
+      'Device-loss recovery is off for this network: its state is 1.0 GiB, more than the 1.0 GiB the page keeps for it. If the GPU device is lost, the run starts over from step 0.',
+    );
+    saver.opened(3 * 2 ** 30, true);
+    expect(saver.note).toMatch(/its state is 3\.0 GiB, more than the 1\.0 GiB/);
+    saver.opened(1, true);
+    expect(saver.note).toBeNull();
     expect(saver.dueAtStop).toBe(true);
   });
 

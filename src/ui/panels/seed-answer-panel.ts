@@ -13,6 +13,8 @@ import { answerSeedQuestion, type SeedAnswer, type SeedAnswerInput } from '../..
 export class DuSeedAnswer extends LitElement {
   /** The run's config, step and per-layer history summaries (summarizeUnitHistory); null before the run has any. */
   @property({ attribute: false }) input: SeedAnswerInput | null = null;
+  /** Why the run failed (a GPU error): shown instead of an answer, since the numbers stop short of what was asked. */
+  @property({ attribute: false }) failure: string | null = null;
 
   static override styles = css`
     :host {
@@ -58,7 +60,11 @@ export class DuSeedAnswer extends LitElement {
 
   override render(): TemplateResult {
     const body =
-      this.input === null ? html`<p class="placeholder">Start a run: the answer is written from its numbers as it trains.</p>` : this.answer(this.input);
+      this.failure !== null
+        ? html`<p class="error" role="alert" data-failed>No answer: the run failed. ${this.failure}</p>`
+        : this.input === null
+          ? html`<p class="placeholder">Start a run: the answer is written from its numbers as it trains.</p>`
+          : this.answer(this.input);
     return html`<section aria-labelledby="title" aria-live="polite">
       <h2 id="title">Will all my units end up stuck at zero?</h2>
       ${body}

@@ -1,8 +1,11 @@
 // Device-loss recovery: between chunks, the run's state (trainer + observatory) is read back every `saveEvery`
 // snapshots, so that after a loss the run is rebuilt on a new device from it. That is every snapshot while the state is
 // under STATE_BYTES_PER_SNAPSHOT, proportionally rarer for large nets (a net of 600 MB of parameters and optimizer
-// state saves every 150 snapshots).
+// state saves every 150 snapshots). Reads go through src/gpu/buffers.ts readBack, in pieces of at most 32 MiB. A state
+// larger than MAX_SAVED_STATE_BYTES is not kept at all (the Worker would hold it in memory twice over while a
+// checkpoint is built): recovery is off for such a run, and `note` says so for the page to show.
 import type { RunConfig } from '../../config';
+import { formatBytes } from '../../engine/layout';
 import type { SnapshotSink } from '../../engine/snapshot-sink';
 import type { CheckpointState } from '../../io/checkpoint';
 import { optimizerStateCount, type OptimizerSpec } from '../../spec/optimizers';
@@ -10,6 +13,8 @@ import { UNIT_HISTORY_WORDS } from '../../spec/unit-history';
 
 /** Bytes of saved state per snapshot that device-loss recovery may read back (see the header). */
 export const STATE_BYTES_PER_SNAPSHOT = 4 * 2 ** 20;
+/** Largest state device-loss recovery keeps (see the header). */
+export const MAX_SAVED_STATE_BYTES = 2 ** 30;
 
 /** A run whose state can be saved. */
 export interface SavableRun {
@@ -28,6 +33,9 @@ export class DeviceLossSaver implements SnapshotSink {
   private saved: CheckpointState | null = null;
   private snapshotsSinceSave = 0;
   private saveEvery = 1;
+  /** False for a run whose state is larger than MAX_SAVED_STATE_BYTES. */
+  private enabled = true;
+  private noteText: string | null = null;
   /** The config of the run being built or trained. */
   private config: RunConfig | null = null;
 
@@ -38,6 +46,11 @@ export class DeviceLossSaver implements SnapshotSink {
 
   /** A run was opened: the rhythm follows its size; a fresh run (not a resumed one) forgets the older state. */
   opened(stateBytes: number, fresh: boolean): void {
+    this.enabled = stateBytes <= MAX_SAVED_STATE_BYTES;
+    this.noteText = this.enabled
+      ? null
+      : `Device-loss recovery is off for this network: its state is ${formatBytes(stateBytes, false)}, more than the ` +
+        `${formatBytes(MAX_SAVED_STATE_BYTES, false)} the page keeps for it. If the GPU device is lost, the run starts over from step 0.`;
     this.saveEvery = Math.max(1, Math.ceil(stateBytes / STATE_BYTES_PER_SNAPSHOT));
     this.snapshotsSinceSave = 0;
     if (fresh) this.saved = null;
@@ -47,9 +60,14 @@ export class DeviceLossSaver implements SnapshotSink {
     this.snapshotsSinceSave++;
   }
 
+  /** Why this run is not saved (state too large), for the page to show; null when it is. */
+  get note(): string | null {
+    return this.noteText;
+  }
+
   /** After a chunk: enough snapshots went by since the last save. */
   get due(): boolean {
-    return this.snapshotsSinceSave >= this.saveEvery;
+    return this.enabled && this.snapshotsSinceSave >= this.saveEvery;
   }
 
   /**
@@ -57,7 +75,7 @@ export class DeviceLossSaver implements SnapshotSink {
    * small nets save at once; large nets keep their slower rhythm.
    */
   get dueAtStop(): boolean {
-    return this.saveEvery === 1 || this.due;
+    return this.enabled && (this.saveEvery === 1 || this.due);
   }
 
   async save(run: SavableRun): Promise<void> {

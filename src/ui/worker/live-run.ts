@@ -14,6 +14,7 @@ import { stateBytes } from './device-loss-saver';
 export class LiveRun {
   /** Where snapshots go; null until streamTo. */
   private sink: SnapshotSink | null = null;
+  private failed: (error: unknown) => void = () => undefined;
   /** Hands the current observatory's snapshots to the sink; ends when that observatory is closed or destroyed. */
   private consumer: Promise<void> = Promise.resolve();
   /** Settles once the first snapshot was handed over, or the stream ended without one. */
@@ -33,9 +34,13 @@ export class LiveRun {
     return new LiveRun(config, trainer, observatory, probe);
   }
 
-  /** Starts handing snapshots (the step-0 one first, on a fresh run) to `sink`, this observatory's and the next ones'. */
-  streamTo(sink: SnapshotSink): void {
+  /**
+   * Starts handing snapshots (the step-0 one first, on a fresh run) to `sink`, this observatory's and the next ones'.
+   * A run that fails on the GPU ends the stream with its GpuRunError, given to `failed`.
+   */
+  streamTo(sink: SnapshotSink, failed: (error: unknown) => void): void {
     this.sink = sink;
+    this.failed = failed;
     let handedOver = () => undefined as void;
     this.firstHandedOver = new Promise<void>((resolve) => (handedOver = resolve));
     this.consumer = this.consume(sink, handedOver);
@@ -43,7 +48,7 @@ export class LiveRun {
 
   /**
    * Resolves once the first snapshot since streamTo (on a fresh run, the network before training) reached the sink, or
-   * the stream ended without one (destroyed, device lost).
+   * the stream ended without one (destroyed, device lost, a GPU error).
    */
   firstSnapshot(): Promise<void> {
     return this.firstHandedOver;
@@ -102,6 +107,11 @@ export class LiveRun {
     if (this.sink) this.consumer = this.consume(this.sink);
   }
 
+  /** Destroys one of the trainer's weight buffers: the next chunk fails on the GPU (the `force-gpu-error` command). */
+  forceGpuError(): void {
+    this.trainer.buffers.layers[0].weights[0][0].value.destroy();
+  }
+
   /** Frees the GPU buffers (snapshots still on their way are dropped). */
   destroy(): void {
     this.observatory.destroy();
@@ -119,6 +129,8 @@ export class LiveRun {
         await sink.onSnapshot(snapshot);
         handedOver();
       }
+    } catch (error) {
+      this.failed(error);
     } finally {
       handedOver();
     }

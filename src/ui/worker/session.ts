@@ -12,8 +12,12 @@
 // half a second each; `stepsPerFrame` is an optional cap); between chunks the loop yields so commands are handled
 // (pause, hover, interval changes) and GPU readbacks that need a quiet queue (state, checkpoints, histories) take their
 // turn. A fresh run's first chunk waits until the step-0 snapshot (the network before training) reached the page.
+// GPU errors: a run that does not fit fails while it is built (an `error` event with the engine's message; it never
+// starts). A GPU error mid-run (src/engine/gpu-faults.ts GpuRunError, from a chunk or from the snapshot stream) stops
+// it: state 'failed', a `run-failed` event, the run's buffers freed, and nothing after its last good snapshot is sent.
 import { type RunConfig } from '../../config';
 import { ChunkPacer, snapshotsBetween } from '../../engine/chunk-pacer';
+import { GpuRunError } from '../../engine/gpu-faults';
 import { SNAPSHOT_RING_SIZE } from '../../engine/open-run';
 import type { SnapshotSink } from '../../engine/snapshot-sink';
 import { NoAdapterError, type GpuContext } from '../../gpu/device';
@@ -58,6 +62,8 @@ export class EngineSession {
   private lastStatePost = -Infinity;
   /** The step the status line shows; without a run (lost device, rebuilding) the last one trained. */
   private lastStep = 0;
+  /** Step of the last snapshot handed to the page (after a GPU error, the last good one). */
+  private lastSnapshotStep = 0;
 
   private readonly clock: RunClock;
   private readonly pacer = new ChunkPacer();
@@ -122,6 +128,9 @@ export class EngineSession {
         // Destroying the device makes it "lost" with reason "destroyed"; the handler treats it like a real loss.
         this.gpu?.device.destroy();
         return;
+      case 'force-gpu-error':
+        await this.withRun(async (run) => run.forceGpuError());
+        return;
       case 'pause':
       case 'ack':
         return; // handled on arrival
@@ -130,7 +139,7 @@ export class EngineSession {
 
   private async configure(config: RunConfig, snapshotEvery: number): Promise<void> {
     const run = this.run;
-    if (!run || !onlyLiveFieldsDiffer(run.config, config) || this.state === 'error' || this.state === 'lost') {
+    if (!run || !onlyLiveFieldsDiffer(run.config, config) || this.state === 'error' || this.state === 'lost' || this.state === 'failed') {
       this.snapshotEvery = snapshotEvery;
       await this.rebuild(config, null);
       return;
@@ -172,6 +181,7 @@ export class EngineSession {
     this.saver.opened(run.stateBytes, fresh);
     // Another network or another device: its speed is measured again, from a single step.
     this.pacer.reset();
+    this.lastSnapshotStep = run.step;
     if (fresh) {
       this.outbox.clear();
       this.clock.reset();
@@ -179,8 +189,10 @@ export class EngineSession {
     } else {
       this.clock.forgetChunkRate();
     }
-    run.streamTo(this.snapshotSink(generation));
-    this.post({ type: 'ready', adapter: gpu.adapter, step: run.step, widths: run.widths, resumed: !fresh });
+    run.streamTo(this.snapshotSink(generation), (error) => {
+      if (generation === this.generation) this.onRunError(error);
+    });
+    this.post({ type: 'ready', adapter: gpu.adapter, step: run.step, widths: run.widths, resumed: !fresh, notice: this.saver.note });
     this.setState(run.finished ? 'finished' : 'paused');
   }
 
@@ -216,7 +228,7 @@ export class EngineSession {
 
   private start(stopAt: number | null): void {
     const run = this.run;
-    if (!run || this.state === 'starting' || this.state === 'lost' || this.state === 'error') return;
+    if (!run || this.state === 'starting' || this.state === 'lost' || this.state === 'failed' || this.state === 'error') return;
     if (run.finished) {
       this.setState('finished');
       return;
@@ -249,7 +261,7 @@ export class EngineSession {
         await this.host.yieldToEvents();
       }
     } catch (error) {
-      if (generation === this.generation && this.state !== 'lost') this.fail(error);
+      if (generation === this.generation && this.state !== 'lost') this.onRunError(error);
     } finally {
       this.looping = false;
     }
@@ -315,6 +327,7 @@ export class EngineSession {
     return {
       onSnapshot: (snapshot) => {
         if (generation !== this.generation) return;
+        this.lastSnapshotStep = snapshot.step;
         this.saver.onSnapshot();
         this.outbox.onSnapshot(snapshot);
         this.histories.onSnapshot();
@@ -345,8 +358,28 @@ export class EngineSession {
     this.postState();
   }
 
+  /** A GPU error stops the run (the first report wins: the loop and the snapshot stream both see it); others are errors. */
+  private onRunError(error: unknown): void {
+    if (!(error instanceof GpuRunError)) {
+      this.fail(error);
+      return;
+    }
+    if (this.state === 'failed') return;
+    this.generation++;
+    const run = this.run;
+    this.run = null;
+    this.stopAt = null;
+    // The run's numbers after its last good snapshot are never shown: not the step count either.
+    this.lastStep = this.lastSnapshotStep;
+    this.setState('failed', false);
+    this.post({ type: 'run-failed', message: error.message, lastGoodStep: this.lastSnapshotStep, resumeStep: this.saver.resumeStep });
+    this.postState();
+    // Freed once the chunk or readback holding the lock (if any) has given up.
+    if (run) void this.lock.run(async () => run.destroy());
+  }
+
   private async resume(): Promise<void> {
-    if (this.state !== 'lost') return;
+    if (this.state !== 'lost' && this.state !== 'failed') return;
     // Without a saved state the run starts over from step 0 (same seed: the same run).
     const { config, saved } = this.saver.resumePoint();
     await this.rebuild(config, saved);
