@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { DataError } from '../data';
+import { GpuAllocationError } from '../engine/gpu-faults';
 import { CheckpointError } from '../io/checkpoint';
 import { borndeadCommand } from './commands/borndead';
 import { exportCommand } from './commands/export';
@@ -66,7 +67,14 @@ export async function main(argv: string[]): Promise<number> {
       // Help and --version "fail" with exit code 0; commander has already printed the message.
       return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     }
-    if (error instanceof ConfigError || error instanceof CheckpointError || error instanceof RunDirError || error instanceof DataError) {
+    // A net the GPU cannot hold is fixed in the configuration (the message says what to change): bad input too.
+    if (
+      error instanceof ConfigError ||
+      error instanceof CheckpointError ||
+      error instanceof RunDirError ||
+      error instanceof DataError ||
+      error instanceof GpuAllocationError
+    ) {
       console.error(`error: ${error.message}`);
       return USAGE_EXIT_CODE;
     }

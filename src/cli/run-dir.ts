@@ -11,7 +11,7 @@
 //   maps/L<l>/step-<step>.png | .npy   unit maps of hidden layer l (src/cli/outputs/unit-maps.ts)
 //   charts/*.svg                       the report's plots
 //   report.md                          the answer to the seed question, final numbers, plots, latest maps
-//   FAILED.md                          only when the run stopped on a non-finite loss or parameter
+//   FAILED.md                          only when the run stopped on a non-finite loss or parameter, or on a GPU error
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -23,7 +23,7 @@ export const RUN_VERSION = 1;
 
 export const UNIT_MAP_KINDS = ['png', 'npy', 'both', 'none'] as const;
 export type UnitMapKind = (typeof UNIT_MAP_KINDS)[number];
-export const RUN_STATUSES = ['running', 'completed', 'interrupted', 'non-finite'] as const;
+export const RUN_STATUSES = ['running', 'completed', 'interrupted', 'non-finite', 'gpu-error'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunPaths {

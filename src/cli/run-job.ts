@@ -6,17 +6,23 @@
 //   is ever written, so the last good one stays;
 // - a lost device is re-acquired and the run continues from its latest checkpoint (metrics after it are cut
 //   and produced again), losing at most one checkpoint interval of work;
+// - a GPU error (src/engine/gpu-faults.ts) stops the run (status 'gpu-error', FAILED.md naming the error and the
+//   kernel): no metrics row, unit map or checkpoint comes from a chunk that failed, the last good checkpoint stays,
+//   and `resume` continues from it. A run that does not fit the GPU (GpuAllocationError) fails before its first step
+//   and leaves no run folder behind;
 // - an aborted `signal` finishes the chunk in flight, writes a checkpoint and returns 'interrupted'.
 // Same seed, same adapter: a run interrupted and resumed (or recovered) ends bit-identical to an uninterrupted one.
 //
 // RunJob drives the pieces, each in its own module: the engine objects on the current device (./run-session.ts),
 // the device and its replacement after a loss (./device-recovery.ts), the snapshot sinks (the divergence watch,
 // metrics rows, unit maps), checkpoints, progress, and the report (./outputs/).
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { ConfigError, toJson, type RunConfig } from '../config';
 import type { Dataset, ProbeSet } from '../data';
+import { GpuAllocationError, GpuRunError } from '../engine/gpu-faults';
 import { SNAPSHOT_RING_SIZE, type RunData } from '../engine/open-run';
 import { SnapshotSinks } from '../engine/snapshot-sink';
+import type { Trainer } from '../engine/trainer';
 import type { GpuContext } from '../gpu/device';
 import { writeFileAtomic } from '../io/atomic-file';
 import type { MetricsRow } from '../report/metrics';
@@ -28,7 +34,7 @@ import { divergenceMessage, DivergenceWatch, type Divergence } from './divergenc
 import { Checkpoints, type ManifestFields } from './outputs/checkpoints';
 import { MetricsSink } from './outputs/metrics-sink';
 import { ProgressOutput } from './outputs/progress-output';
-import { clearFailure, readTaskEnds, recordFailure, writeReport, type RunEndStatus } from './outputs/run-report';
+import { clearFailure, readTaskEnds, recordFailure, recordGpuFailure, writeReport, type RunEndStatus } from './outputs/run-report';
 import { UnitMapSink } from './outputs/unit-map-sink';
 import type { ProgressMode } from './progress';
 import { claimRunDir, readManifest, readRunConfig, runPaths, RunDirError, writeManifest, type RunManifest, type RunPaths, type UnitMapKind } from './run-dir';
@@ -55,7 +61,7 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   /** For tests: called after every chunk of training (e.g. to destroy the device and simulate its loss). */
-  testHooks?: { afterChunk?(state: { step: number; gpu: GpuContext }): void | Promise<void> };
+  testHooks?: { afterChunk?(state: { step: number; gpu: GpuContext; trainer: Trainer }): void | Promise<void> };
 }
 
 export interface RunJobResult {
@@ -90,6 +96,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   }
   // config.json records the data files' size and hash, which every later read must match.
   const config = await withRecordedFiles(options.config);
+  const existed = await stat(outDir).then(
+    () => true,
+    () => false,
+  );
   const claim = await claimRunDir(outDir, config);
   if (claim === 'same-run') {
     options.log?.(`${outDir} already holds this run: continuing it`);
@@ -101,7 +111,16 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await mkdir(paths.checkpoints, { recursive: true });
   const manifest = manifestOf(options, 'running', 0);
   await writeManifest(outDir, manifest);
-  return new RunJob(config, paths, manifest, { ...options, config }, await runDataOf(config)).run();
+  try {
+    return await new RunJob(config, paths, manifest, { ...options, config }, await runDataOf(config)).run();
+  } catch (error) {
+    // Nothing was trained: the folder goes back to what it was (absent, or empty).
+    if (error instanceof GpuAllocationError) {
+      await rm(outDir, { recursive: true, force: true });
+      if (existed) await mkdir(outDir);
+    }
+    throw error;
+  }
 }
 
 /** Continues the run in `outDir` from its latest checkpoint, with the options it was started with unless given here. */
@@ -151,7 +170,11 @@ function manifestOf(o: RunJobOptions, status: RunManifest['status'], step: numbe
 }
 
 /** How training on one session ended. */
-type Outcome = { status: 'completed' } | { status: 'interrupted'; message: string } | { status: 'non-finite'; divergence: Divergence };
+type Outcome =
+  | { status: 'completed' }
+  | { status: 'interrupted'; message: string }
+  | { status: 'non-finite'; divergence: Divergence }
+  | { status: 'gpu-error'; error: GpuRunError };
 
 /** One run job: trains the run in `paths` to its end, through device losses, into its outputs. */
 class RunJob {
@@ -214,7 +237,11 @@ class RunJob {
         if (session.step > 0) this.note(`continuing ${this.paths.dir} from step ${session.step}`);
         return await this.train(session, recovery);
       } catch (error) {
-        if (!(await recovery.wasLost())) throw error;
+        if (!(await recovery.wasLost())) {
+          // A GPU error stops the run where it is: nothing it computed after its last good step is used.
+          if (error instanceof GpuRunError) return { status: 'gpu-error', error };
+          throw error;
+        }
         await recovery.replace(error as Error, () => {
           const old = this.session;
           this.session = null;
@@ -249,7 +276,7 @@ class RunJob {
       }
       const rate = await session.trainChunk(this.chunkEnd(trainer.step, chunkSteps), this.snapshots);
       chunkSteps = Math.max(spec.stepsPerSubmit, Math.round(rate * CHUNK_SECONDS));
-      await this.options.testHooks?.afterChunk?.({ step: trainer.step, gpu: recovery.gpu });
+      await this.options.testHooks?.afterChunk?.({ step: trainer.step, gpu: recovery.gpu, trainer });
       recovery.throwIfLost();
       this.progress?.update(trainer.step, this.metrics.last);
       const divergence = await this.divergence.check(trainer);
@@ -273,6 +300,7 @@ class RunJob {
 
   /** FAILED.md (or its removal), the seed answer, the report and the result. */
   private async finish(outcome: Outcome, gpu: GpuContext, recoveries: number): Promise<RunJobResult> {
+    if (outcome.status === 'gpu-error') return this.finishAfterGpuError(outcome.error, gpu, recoveries);
     const { config, paths } = this;
     const session = this.session!;
     const step = session.step;
@@ -300,6 +328,34 @@ class RunJob {
     );
     return { status, step, outDir: paths.dir, last: this.metrics.last, layers, answer, message, recoveries };
   }
+
+  /**
+   * FAILED.md naming the GPU error, and a report of the run as its last good checkpoint holds it: nothing on the GPU is
+   * read after a GPU error (src/engine/gpu-faults.ts).
+   */
+  private async finishAfterGpuError(error: GpuRunError, gpu: GpuContext, recoveries: number): Promise<RunJobResult> {
+    const { config, paths } = this;
+    await recordGpuFailure(paths, this.manifest, error);
+    const good = await RunSession.lastGoodCheckpoint(config, paths);
+    const step = good?.step ?? 0;
+    const layers = good?.layers ?? [];
+    const probe = { all: this.data.probe.samples === this.data.dataset.samples, rows: this.data.probe.samples };
+    const tasks = good && config.tasks.every > 0 ? (await readTaskEnds(paths.metrics, config.tasks.every)).filter((t) => t.step <= step) : undefined;
+    const answer = good
+      ? answerSeedQuestion({ config, step, layers, probe, tasks })
+      : { headline: 'No answer: a GPU error stopped the run before its first checkpoint.', findings: [] };
+    this.progress?.stop();
+    await this.snapshots.close();
+    const csv = this.options.csv ?? false;
+    const unitMaps = this.options.unitMaps ?? 'png';
+    const message = error.message;
+    await writeReport(paths, { config, status: 'gpu-error', step, answer, layers, probe, message, adapter: adapterLine(gpu), csv, unitMaps });
+    this.log(`${statusWord('gpu-error')}: ${message}`);
+    this.log(
+      `outputs in ${paths.dir}: FAILED.md, report.md (as of step ${step}), metrics.jsonl, checkpoints/; \`deadunits resume ${paths.dir}\` continues from step ${step}`,
+    );
+    return { status: 'gpu-error', step, outDir: paths.dir, last: this.metrics.last, layers, answer, message, recoveries };
+  }
 }
 
 function abortReason(signal: AbortSignal): string {
@@ -310,7 +366,13 @@ function abortReason(signal: AbortSignal): string {
 }
 
 function statusWord(status: RunEndStatus): string {
-  return status === 'completed' ? 'completed' : status === 'interrupted' ? 'interrupted' : 'STOPPED (non-finite)';
+  return status === 'completed'
+    ? 'completed'
+    : status === 'interrupted'
+      ? 'interrupted'
+      : status === 'gpu-error'
+        ? 'STOPPED (GPU error)'
+        : 'STOPPED (non-finite)';
 }
 
 function adapterLine(gpu: GpuContext): string {

@@ -101,6 +101,28 @@ export class RunSession {
     return layers;
   }
 
+  /**
+   * The folder's latest checkpoint, summarized per hidden layer: what the report of a run a GPU error stopped says
+   * (nothing on the GPU can be read then). Null when there is none.
+   */
+  static async lastGoodCheckpoint(config: RunConfig, paths: RunPaths): Promise<{ step: number; layers: LayerHistorySummary[] } | null> {
+    const latest = await latestCheckpoint(paths.checkpoints);
+    if (!latest) return null;
+    const state = checkpointFromSafetensors(new Uint8Array(await readFile(latest.path)));
+    return { step: state.trainer.step, layers: RunSession.layerSummariesOf(config, state) };
+  }
+
+  /** Per hidden layer, the summary of its units' histories in a saved state. */
+  static layerSummariesOf(config: RunConfig, state: CheckpointState): LayerHistorySummary[] {
+    const observatory = state.observatory;
+    if (!observatory) throw new RunDirError('the checkpoint has no observatory state (unit history)');
+    return config.hidden.map((h, i) => {
+      const record = observatory.trainRecord?.[i];
+      const training = record ? { record, step: state.trainer.step, window: config.snapshot.frozenWindow } : undefined;
+      return summarizeUnitHistory(observatory.unitHistory[i], h.width, training);
+    });
+  }
+
   /** The probe set the dead scan evaluates: every training row, or a fixed sample. */
   get probeUsed(): ProbeUsed {
     const { probe, dataset, config } = this.run;

@@ -244,13 +244,13 @@ export class Observatory implements TrainingHooks {
   /** Per-unit history of hidden layer `layer` (1-based): UNIT_HISTORY_WORDS u32 per unit (see UnitHistoryField). */
   async readUnitHistory(layer: number): Promise<Uint32Array> {
     const width = this.hiddenWidth(layer);
-    return readU32(this.trainer.gpu.device, this.graph.layers[layer - 1].history, width * UNIT_HISTORY_WORDS);
+    return this.read(this.graph.layers[layer - 1].history, width * UNIT_HISTORY_WORDS);
   }
 
   /** Training record of hidden layer `layer` (1-based): TRAIN_RECORD_WORDS u32 per unit (see TrainRecordField). */
   async readTrainRecord(layer: number): Promise<Uint32Array> {
     const width = this.hiddenWidth(layer);
-    return readU32(this.trainer.gpu.device, this.graph.layers[layer - 1].trainRecord, width * TRAIN_RECORD_WORDS);
+    return this.read(this.graph.layers[layer - 1].trainRecord, width * TRAIN_RECORD_WORDS);
   }
 
   /**
@@ -307,7 +307,7 @@ export class Observatory implements TrainingHooks {
   /** Per unit of hidden layer `layer` (1-based), how many probe rows gave a positive pre-activation at the last snapshot. */
   async readActiveCounts(layer: number): Promise<Uint32Array> {
     const width = this.hiddenWidth(layer);
-    return readU32(this.trainer.gpu.device, this.graph.layers[layer - 1].active, width);
+    return this.read(this.graph.layers[layer - 1].active, width);
   }
 
   /**
@@ -318,7 +318,7 @@ export class Observatory implements TrainingHooks {
     const width = this.hiddenWidth(layer);
     const buffer = this.graph.layers[layer - 1].droppedCounts;
     if (!buffer) return new Float32Array(width);
-    const counts = await readU32(this.trainer.gpu.device, buffer, width);
+    const counts = await this.read(buffer, width);
     return Float32Array.from(counts, (c) => c / this.trainer.spec.batch);
   }
 
@@ -331,6 +331,12 @@ export class Observatory implements TrainingHooks {
 
   private assertAlive(): void {
     if (this.destroyed) throw new Error('Observatory was destroyed');
+  }
+
+  /** `words` u32 of one of its buffers, read only from a run whose chunks all ran clean (Trainer.readChecked). */
+  private read(buffer: GPUBuffer, words: number): Promise<Uint32Array> {
+    this.assertAlive();
+    return this.trainer.readChecked(() => readU32(this.trainer.gpu.device, buffer, words));
   }
 
   /** Unplugs from the trainer and frees the observatory's buffers (not the trainer's). */

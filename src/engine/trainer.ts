@@ -372,6 +372,16 @@ export class Trainer {
     if (fault) throw fault;
   }
 
+  /**
+   * Reads numbers of the run (for graphs built beside the step: the observatory's histories) only once every chunk so
+   * far ran clean; a fault, known now or found by the read itself, throws the run's GpuRunError instead.
+   */
+  async readChecked<T>(read: () => Promise<T>): Promise<T> {
+    this.assertUsable();
+    await this.checked();
+    return this.guard(read());
+  }
+
   /** Plugs work into every chunk train() records from now on; returns the function that unplugs it. */
   addHooks(hooks: TrainingHooks): () => void {
     this.assertAlive();
@@ -612,7 +622,7 @@ export class Trainer {
     if (state.lossHistory.length < 1) throw new RangeError('state loss history is empty');
     this.checkContinualState(state.continual);
 
-    return checkedGpuWork(this.gpu.device, 'writing the saved state', () => this.writeStateUnchecked(state));
+    return this.guard(checkedGpuWork(this.gpu.device, 'writing the saved state', () => this.writeStateUnchecked(state)));
   }
 
   private writeStateUnchecked(state: TrainerState): void {

@@ -11,7 +11,8 @@ export interface ReportInput {
   config: RunConfig;
   /** One line on the configuration (e.g. configSummary). */
   summary: string;
-  status: 'completed' | 'interrupted' | 'non-finite';
+  /** 'gpu-error': stopped by a GPU error; the numbers are those of the last good checkpoint (`step`). */
+  status: 'completed' | 'interrupted' | 'non-finite' | 'gpu-error';
   /** Steps trained when the report was written. */
   step: number;
   answer: SeedAnswer;
@@ -77,6 +78,11 @@ function statusLine(input: ReportInput): string {
       return `Interrupted after ${of}${input.message ? ` (${input.message})` : ''}; \`deadunits resume\` continues it from its last checkpoint.`;
     case 'non-finite':
       return `**Stopped: the run diverged** after ${of}. ${input.message ?? ''} See FAILED.md.`;
+    case 'gpu-error':
+      return (
+        `**Stopped: a GPU error.** ${input.message ?? ''} The answer below is that of the last good checkpoint (${of}); the ` +
+        'metrics and maps go up to the last chunk that ran clean. See FAILED.md; `deadunits resume` continues from that checkpoint.'
+      );
   }
 }
 

@@ -56,6 +56,11 @@ describe('renderReportMarkdown', () => {
     const diverged = renderReportMarkdown(input({ status: 'non-finite', message: 'loss NaN at step 7.', last: { ...base.last!, loss: NaN } }));
     expect(diverged).toContain('**Stopped: the run diverged** after 20,000 of 100,000 steps. loss NaN at step 7. See FAILED.md.');
     expect(diverged).toContain('- loss (mean of the last interval): NaN');
+    const gpuError = renderReportMarkdown(input({ status: 'gpu-error', step: 10_000, message: 'GPU validation error: x.' }));
+    expect(gpuError).toContain(
+      '**Stopped: a GPU error.** GPU validation error: x. The answer below is that of the last good checkpoint (10,000 of 100,000 steps); ' +
+        'the metrics and maps go up to the last chunk that ran clean. See FAILED.md; `deadunits resume` continues from that checkpoint.',
+    );
     const interrupted = renderReportMarkdown(input({ status: 'interrupted', message: 'received SIGTERM' }));
     expect(interrupted).toContain('Interrupted after 20,000 of 100,000 steps (received SIGTERM); `deadunits resume` continues it');
     const bare = renderReportMarkdown(input({ last: null, charts: [], unitMaps: [], files: [] }));

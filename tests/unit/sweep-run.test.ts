@@ -135,6 +135,31 @@ describe('runSweep and collectSweep', () => {
     expect((await collectSweep(dir)).missing).toEqual([]);
   });
 
+  it('a point a GPU error stopped is not finished: collect lists it as such, the next pass resumes it, the shard goes on', async () => {
+    const dir = await tempDir();
+    const calls: string[] = [];
+    const first = await runSweep({
+      spec,
+      outDir: dir,
+      shard: { index: 0, count: 1 },
+      runPoint: async (r) => {
+        calls.push(`${r.point.index}:${r.mode}`);
+        if (r.point.index !== 2) return fakeOutcome(r);
+        await mkdir(r.outDir, { recursive: true });
+        await writeFile(join(r.outDir, 'run.json'), '{}');
+        return fakeOutcome(r, 'gpu-error');
+      },
+    });
+    expect(first.interrupted).toBe(false);
+    expect(calls).toEqual(['0:fresh', '1:fresh', '2:fresh', '3:fresh']);
+    expect((await collectSweep(dir)).missing.map((m) => [m.index, m.reason])).toEqual([[2, 'gpu-error']]);
+
+    calls.length = 0;
+    await runSweep({ spec, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => (calls.push(`${r.point.index}:${r.mode}`), fakeOutcome(r)) });
+    expect(calls).toEqual(['2:resume']);
+    expect((await collectSweep(dir)).missing).toEqual([]);
+  });
+
   it('reports missing points by id and shard when a shard never ran', async () => {
     const dir = await tempDir();
     await runSweep({ spec, outDir: dir, shard: { index: 1, count: 3 }, runPoint: async (r) => fakeOutcome(r) });

@@ -10,6 +10,8 @@ import { configFromFlags, integerFlag, type ConfigFlags } from './run-options';
 
 /** Exit statuses of run and resume besides 0 (completed), 1 (a bug or the environment) and 2 (bad input). */
 export const EXIT_NON_FINITE = 3;
+/** Stopped by a GPU error mid-run (FAILED.md); `resume` continues from the last good checkpoint. */
+export const EXIT_GPU_ERROR = 4;
 export const EXIT_SIGINT = 130;
 export const EXIT_SIGTERM = 143;
 
@@ -24,7 +26,7 @@ export function defaultOutDir(name: string, seed: number, now = new Date()): str
 
 /**
  * Runs a job with SIGINT / SIGTERM wired to its AbortSignal, prints where everything went, and ends the process
- * with the run's exit status (130 / 143 after a signal, 3 after a non-finite stop). Input errors become commander
+ * with the run's exit status (130 / 143 after a signal, 3 after a non-finite stop, 4 after a GPU error). Input errors become commander
  * errors (exit 2 through the program's handler).
  */
 export async function runWithSignals(command: Command, job: (signal: AbortSignal, log: (line: string) => void) => Promise<RunJobResult>): Promise<void> {
@@ -60,11 +62,13 @@ export async function runWithSignals(command: Command, job: (signal: AbortSignal
       ? 0
       : result.status === 'non-finite'
         ? EXIT_NON_FINITE
-        : received === 'SIGINT'
-          ? EXIT_SIGINT
-          : received === 'SIGTERM'
-            ? EXIT_SIGTERM
-            : EXIT_SIGINT;
+        : result.status === 'gpu-error'
+          ? EXIT_GPU_ERROR
+          : received === 'SIGINT'
+            ? EXIT_SIGINT
+            : received === 'SIGTERM'
+              ? EXIT_SIGTERM
+              : EXIT_SIGINT;
   if (code !== 0) {
     // The job has destroyed its device; stderr/stdout are synchronous for files and pipes on Linux.
     process.exit(code);
@@ -123,8 +127,10 @@ export function runCommand(): Command {
       'after',
       `
 Outputs in the run folder: config.json, run.json, metrics.jsonl (+ metrics.csv), maps/L<l>/step-<step>.png|.npy,
-checkpoints/checkpoint-<step>.safetensors, charts/*.svg, report.md (and FAILED.md if the run diverged).
-Exit status: 0 completed, 2 bad input, 3 stopped on NaN/Infinity, 130/143 interrupted (SIGINT/SIGTERM; resume it).
+checkpoints/checkpoint-<step>.safetensors, charts/*.svg, report.md (and FAILED.md if the run diverged or hit a GPU error).
+Exit status: 0 completed, 2 bad input (also a net the GPU cannot hold: nothing is trained, no folder is left),
+3 stopped on NaN/Infinity, 4 stopped by a GPU error mid-run (resume it: it continues from the last good checkpoint),
+130/143 interrupted (SIGINT/SIGTERM; resume it).
 
 Examples:
   $ deadunits run --preset lr_too_high --steps 2000 --out runs/lr

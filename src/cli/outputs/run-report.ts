@@ -1,8 +1,10 @@
 // Node-only: how a run ends in its folder: report.md with its charts (charts/*.svg, streamed from metrics.jsonl),
-// and for a run stopped on a non-finite value FAILED.md and the manifest that point at the last good checkpoint.
+// and for a run stopped on a non-finite value or a GPU error FAILED.md and the manifest that point at the last good
+// checkpoint.
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunConfig } from '../../config';
+import type { GpuRunError } from '../../engine/gpu-faults';
 import { checkpointFileName, latestCheckpoint, writeFileAtomic } from '../../io/atomic-file';
 import { RunChartData } from '../../report/charts-run';
 import { taskCharts } from '../../report/charts-tasks';
@@ -17,13 +19,52 @@ import type { ManifestFields } from './checkpoints';
 import { readMetricsRows } from './metrics-writer';
 
 /** How a run job ends. */
-export type RunEndStatus = 'completed' | 'interrupted' | 'non-finite';
+export type RunEndStatus = 'completed' | 'interrupted' | 'non-finite' | 'gpu-error';
 
 /** A run stopped on a non-finite value: FAILED.md says why, and the manifest names the last good checkpoint. */
 export async function recordFailure(paths: RunPaths, manifest: ManifestFields, message: string): Promise<void> {
   const latest = await latestCheckpoint(paths.checkpoints);
   await writeFileAtomic(paths.failed, new TextEncoder().encode(failedMarkdown(message, latest ? latest.step : null)));
   await writeManifest(paths.dir, { ...manifest, status: 'non-finite', step: latest ? latest.step : 0, message });
+}
+
+/**
+ * A run stopped by a GPU error (src/engine/gpu-faults.ts): FAILED.md names the error and the kernel, and the manifest
+ * names the last good checkpoint, which `resume` continues from. Returns that checkpoint's step (null: none).
+ */
+export async function recordGpuFailure(paths: RunPaths, manifest: ManifestFields, error: GpuRunError): Promise<number | null> {
+  const latest = await latestCheckpoint(paths.checkpoints);
+  const lastGood = latest ? latest.step : null;
+  await writeFileAtomic(paths.failed, new TextEncoder().encode(gpuFailedMarkdown(error, lastGood)));
+  await writeManifest(paths.dir, { ...manifest, status: 'gpu-error', step: lastGood ?? 0, message: error.message });
+  return lastGood;
+}
+
+function gpuFailedMarkdown(error: GpuRunError, lastGood: number | null): string {
+  const f = error.fault;
+  const what =
+    f.kind === 'canary'
+      ? `the GPU's results failed the host's check: ${f.detail}`
+      : `${f.kind === 'uncaptured' ? 'an error the device reported outside any check' : `a GPU ${f.filter ?? ''} error`.replace('  ', ' ')}`;
+  return [
+    '# Run stopped: GPU error',
+    '',
+    `The run stopped on ${what}.`,
+    '',
+    `- Kernel: ${f.kernel ? `\`${f.kernel}\`` : 'not known'}`,
+    `- Command buffer: ${f.chunk ? `\`${f.chunk}\`` : 'not known'}`,
+    `- Last step known to have run clean: ${f.lastGoodStep}. Nothing computed after it was used: no metrics row, unit map or checkpoint comes from a failed chunk.`,
+    ...(f.kind === 'canary' ? [] : ['', "The GPU's message:", '', '```', f.detail.trim(), '```']),
+    '',
+    lastGood === null
+      ? 'No checkpoint was written before the error; `deadunits resume` starts the run over from step 0.'
+      : `The last good checkpoint is \`checkpoints/${checkpointFileName(lastGood)}\` (step ${lastGood}); \`deadunits resume\` continues from it, ` +
+        'bit-identical to a run that never failed.',
+    '',
+    'An error that comes back at the same place on every resume is not chance: out of memory means the net does not fit',
+    'this GPU (narrower layers, a smaller batch or probe set); a validation error is a bug: please report it with this file.',
+    '',
+  ].join('\n');
 }
 
 /** A run that did not fail leaves no FAILED.md behind (of an earlier attempt). */
@@ -114,7 +155,7 @@ export async function writeReport(paths: RunPaths, f: ReportFacts): Promise<void
           },
         ]
       : []),
-    ...(f.status === 'non-finite' ? [{ file: 'FAILED.md', what: 'why the run stopped' }] : []),
+    ...(f.status === 'non-finite' || f.status === 'gpu-error' ? [{ file: 'FAILED.md', what: 'why the run stopped' }] : []),
   ];
   const markdown = renderReportMarkdown({
     config: f.config,

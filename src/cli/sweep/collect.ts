@@ -2,7 +2,7 @@
 // one folder per shard), into one table (summary.csv) and one plot (summary.svg), and lists what is missing.
 import { mkdir } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic-file';
-import { type PointResult, readPointResult, readSweepManifest, type SweepManifest, SweepFolderError, sweepPaths } from './folder';
+import { isFinished, type PointResult, readPointResult, readSweepManifest, type SweepManifest, SweepFolderError, sweepPaths } from './folder';
 import { summaryPlotSvg } from './plot';
 import { parseShard, shardOfPoint } from './shard';
 
@@ -11,8 +11,8 @@ export interface MissingPoint {
   id: string;
   /** The shard that should run it (i/n), when the shard count is known from the results found. */
   shard: string | null;
-  /** 'interrupted' when a result exists but the run did not finish. */
-  reason: 'no result' | 'interrupted';
+  /** 'interrupted' or 'gpu-error' when a result exists but the run did not finish (the next run of its shard resumes it). */
+  reason: 'no result' | 'interrupted' | 'gpu-error';
 }
 
 export interface CollectResult {
@@ -94,7 +94,7 @@ export async function collectSweep(outDir: string, extraDirs: string[] = []): Pr
       if (!r) continue;
       if (r.index !== p.index) throw new SweepFolderError(`${dir}/results/${p.id}.json`, `index ${r.index} does not match the sweep's ${p.index}`);
       const held = results.get(p.id);
-      if (!held || (held.status === 'interrupted' && r.status !== 'interrupted')) results.set(p.id, r);
+      if (!held || (!isFinished(held) && isFinished(r))) results.set(p.id, r);
     }
   }
   const counts = new Set([...results.values()].map((r) => parseShard(r.shard).count));
@@ -105,7 +105,7 @@ export async function collectSweep(outDir: string, extraDirs: string[] = []): Pr
       index: p.index,
       id: p.id,
       shard: shardCount === null ? null : `${shardOfPoint(p.index, shardCount)}/${shardCount}`,
-      reason: results.has(p.id) ? 'interrupted' : 'no result',
+      reason: results.get(p.id)?.status === 'gpu-error' ? 'gpu-error' : results.has(p.id) ? 'interrupted' : 'no result',
     }));
 
   const csv = summaryCsv(manifest, results);

@@ -71,7 +71,7 @@ const PointResultSchema = z.strictObject({
   overrides,
   /** The shard that ran it, i/n. */
   shard: z.string(),
-  status: z.enum(['completed', 'interrupted', 'non-finite']),
+  status: z.enum(['completed', 'interrupted', 'non-finite', 'gpu-error']),
   step: z.number().int().min(0),
   steps: z.number().int().min(1),
   /** Mean loss of the last snapshot interval; "NaN"/"Infinity" strings when non-finite. */
@@ -156,7 +156,10 @@ export async function readPointResult(dir: string, id: string): Promise<PointRes
   return parseJsonFile(path, text, PointResultSchema);
 }
 
-/** Terminal outcomes: the point is done and is not run again (a non-finite run would diverge again). */
-export function isFinished(result: PointResult | null): boolean {
-  return result !== null && result.status !== 'interrupted';
+/**
+ * Terminal outcomes: the point is done and is not run again (a non-finite run would diverge again). Interrupted points
+ * and points a GPU error stopped are resumed from their last good checkpoint.
+ */
+export function isFinished(result: PointResult | null): result is PointResult & { status: 'completed' | 'non-finite' } {
+  return result !== null && result.status !== 'interrupted' && result.status !== 'gpu-error';
 }

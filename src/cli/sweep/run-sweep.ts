@@ -13,7 +13,8 @@ import { expandSweep, formatOverrides, type SweepPoint, type SweepSpec } from '.
 
 /** What a point's run reports when it stops (the subset of RunJobResult the sweep keeps). */
 export interface PointOutcome {
-  status: 'completed' | 'interrupted' | 'non-finite';
+  /** 'gpu-error': stopped by a GPU error; like 'interrupted', the next run of the shard resumes it from its last good checkpoint. */
+  status: 'completed' | 'interrupted' | 'non-finite' | 'gpu-error';
   step: number;
   last: MetricsRow | null;
   layers: LayerHistorySummary[];

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readTextIfExists } from '../../io/atomic-file';
 import { metricsFromJsonLine } from '../../report/metrics';
 import { readManifest, runPaths } from '../run-dir';
-import { pointRunDir, readPointResult, readSweepManifest, SweepFolderError, sweepPaths } from './folder';
+import { isFinished, pointRunDir, readPointResult, readSweepManifest, SweepFolderError, sweepPaths } from './folder';
 import { formatShard, parseShard, shardOfPoint } from './shard';
 
 /** A lock whose heartbeat is older than this is stale (src/io/run-lock.ts: the owner renews it every 10 s). */
@@ -125,7 +125,7 @@ export async function sweepStatus(dir: string, shards?: number, now = Date.now()
       shard: count === null ? null : formatShard({ index: shardOfPoint(p.index, count), count }),
     };
     const result = results[k];
-    if (result && result.status !== 'interrupted') {
+    if (result && isFinished(result)) {
       list.push({ ...base, state: 'done', status: result.status, step: result.step });
       continue;
     }
