@@ -3,8 +3,9 @@
 // flushed so that the rename survives a power cut. A reader therefore sees the old file or the new one,
 // never half of one.
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { CheckpointError } from './safetensors';
 
 /** The text of `path`, or null when there is no such file (a manifest or result not written yet). */
 export async function readTextIfExists(path: string): Promise<string | null> {
@@ -16,13 +17,32 @@ export async function readTextIfExists(path: string): Promise<string | null> {
   }
 }
 
+/**
+ * The name of a temporary file for `path`: hidden, in the same folder (so the rename is atomic), naming the
+ * process. TEMP_FILE_PATTERN recognizes these names, so that the orphans of a killed process can be removed.
+ */
+export function tempFileFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Names made by tempFileFor: `.<name>.<pid>.<12 hex digits>.tmp`. */
+export const TEMP_FILE_PATTERN = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
 /** Writes `bytes` to `path` atomically: temp file in the same folder + fsync + rename + fsync of the folder. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  await writeFileAtomicWith(path, (handle) => handle.writeFile(bytes).then(() => undefined));
+}
+
+/**
+ * Writes `path` atomically with `write`, which writes the whole file through the handle (for files too big to
+ * build in memory first); then as writeFileAtomic: fsync, rename, fsync of the folder.
+ */
+export async function writeFileAtomicWith(path: string, write: (handle: FileHandle) => Promise<void>): Promise<void> {
+  const temp = tempFileFor(path);
   const handle = await open(temp, 'wx', 0o644);
   try {
     try {
-      await handle.writeFile(bytes);
+      await write(handle);
       await handle.sync();
     } finally {
       await handle.close();
@@ -34,6 +54,17 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   }
   await syncDirectory(dirname(path));
 }
+
+/** Writes all of `bytes` at `position` (several calls when the system writes less, or the bytes exceed one call's limit). */
+export async function writeFully(handle: FileHandle, bytes: Uint8Array, position: number, chunkBytes = IO_CHUNK_BYTES): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, done, Math.min(chunkBytes, bytes.length - done), position + done);
+    done += bytesWritten;
+  }
+}
+
+/** One read or write call moves at most this much (a call is limited to 2^31 - 1 bytes; smaller keeps memory and latency low). */
+export const IO_CHUNK_BYTES = 64 * 2 ** 20;
 
 async function syncDirectory(dir: string): Promise<void> {
   let handle;
@@ -50,6 +81,17 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 const CHECKPOINT_NAME = /^checkpoint-(\d+)\.safetensors$/;
+
+/** Refuses a checkpoint whose file name (checkpoint-<step>.safetensors) names another step than the one inside it. */
+export function checkFileNameStep(path: string, step: number): void {
+  const m = CHECKPOINT_NAME.exec(basename(path));
+  if (m && Number(m[1]) !== step)
+    throw new CheckpointError(
+      `${path}: the file name says step ${Number(m[1])} but the checkpoint inside is of step ${step} (a file renamed or copied over another?)`,
+      undefined,
+      'step',
+    );
+}
 
 /** The file name of the checkpoint taken after `step` steps; zero-padded so names sort like steps. */
 export function checkpointFileName(step: number): string {

@@ -30,6 +30,23 @@ export interface DecodedSafetensors {
   metadata: Record<string, string>;
 }
 
+/** One tensor as the header describes it; `begin` and `end` are byte offsets into the data area. */
+export interface SafetensorsEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** A validated header: its tensors in file order (they cover the data area exactly) and its metadata. */
+export interface SafetensorsHeader {
+  entries: SafetensorsEntry[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data area in the file (8 + header length). */
+  dataStart: number;
+}
+
 /** A checkpoint (or safetensors file) that cannot be read or written; `tensor` and `field` say where. */
 export class CheckpointError extends Error {
   constructor(
@@ -42,7 +59,7 @@ export class CheckpointError extends Error {
   }
 }
 
-const DTYPES: Record<SafetensorsDtype, { size: number; array: new (buffer: ArrayBuffer) => TensorData }> = {
+export const DTYPES: Record<SafetensorsDtype, { size: number; array: new (buffer: ArrayBuffer) => TensorData }> = {
   F64: { size: 8, array: Float64Array },
   F32: { size: 4, array: Float32Array },
   U32: { size: 4, array: Uint32Array },
@@ -51,9 +68,9 @@ const DTYPES: Record<SafetensorsDtype, { size: number; array: new (buffer: Array
 };
 
 const METADATA_KEY = '__metadata__';
-const DEFAULT_MAX_BYTES = 2 ** 34;
-const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const DEFAULT_MAX_BYTES = 2 ** 34;
+export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
+export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function isDtype(value: unknown): value is SafetensorsDtype {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, value);
@@ -65,7 +82,8 @@ function describe(value: unknown): string {
     if (s === undefined) return String(value);
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
   } catch {
-    return String(value);
+    // A value nested too deep to print (a hostile header): say what it is without recursing into it.
+    return Array.isArray(value) ? 'an array' : typeof value;
   }
 }
 
@@ -89,16 +107,27 @@ function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
 }
 
 /** Reverses the bytes of each item in place (only on big-endian hosts: the file is always little-endian). */
-function swapBytes(bytes: Uint8Array, itemSize: number): void {
+export function swapBytes(bytes: Uint8Array, itemSize: number): void {
   if (itemSize === 1) return;
   for (let i = 0; i < bytes.length; i += itemSize) bytes.subarray(i, i + itemSize).reverse();
 }
 
+/** The header of a safetensors file (8-byte length + padded JSON) and the order in which the tensors follow it. */
+export interface SafetensorsLayout {
+  header: Uint8Array;
+  /** Tensor names in file order. */
+  order: string[];
+  /** Bytes of the data area. */
+  dataLength: number;
+}
+
 /**
- * Writes tensors and string metadata as a safetensors file. Tensors are stored in (alignment, name) order,
- * so every tensor starts at a multiple of its item size once the file is loaded at an aligned address.
+ * Plans a safetensors file: validates tensors and metadata and encodes the header. Tensors are stored in
+ * (alignment, name) order, so every tensor starts at a multiple of its item size once the file is loaded at an
+ * aligned address. encodeSafetensors and the streaming file writer (src/io/safetensors-file.ts) share it, so both
+ * write the same bytes.
  */
-export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function layoutSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): SafetensorsLayout {
   const header: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') throw new CheckpointError(`metadata "${key}": value ${describe(value)} is not a string`, METADATA_KEY, key);
@@ -129,50 +158,70 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
 
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerBytes = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + headerBytes + offset);
+  const out = new Uint8Array(8 + headerBytes);
   const view = new DataView(out.buffer);
   view.setUint32(0, headerBytes, true);
   view.setUint32(4, Math.floor(headerBytes / 2 ** 32), true);
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerBytes);
-  let at = 8 + headerBytes;
-  for (const name of names) {
-    const { dtype, data } = tensors[name];
-    const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { header: out, order: names, dataLength: offset };
+}
+
+/** A tensor's bytes as the file stores them (little-endian): a view of its data, or a swapped copy on big-endian hosts. */
+export function fileBytesOf(tensor: Tensor): Uint8Array {
+  const raw = new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength);
+  if (LITTLE_ENDIAN_HOST) return raw;
+  const copy = raw.slice();
+  swapBytes(copy, DTYPES[tensor.dtype].size);
+  return copy;
+}
+
+/** Writes tensors and string metadata as a safetensors file, in memory (see layoutSafetensors for the order). */
+export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const layout = layoutSafetensors(tensors, metadata);
+  const out = new Uint8Array(layout.header.length + layout.dataLength);
+  out.set(layout.header, 0);
+  let at = layout.header.length;
+  for (const name of layout.order) {
+    const raw = fileBytesOf(tensors[name]);
     out.set(raw, at);
-    if (!LITTLE_ENDIAN_HOST) swapBytes(out.subarray(at, at + raw.length), DTYPES[dtype].size);
     at += raw.length;
   }
   return out;
 }
 
 /**
- * Reads a safetensors file. Tensor data is copied out of `bytes` (aligned, and not aliasing the input).
- * Throws CheckpointError on anything malformed: a header length that does not fit the file or the limits,
- * invalid UTF-8 or JSON, a header that is not an object, non-string metadata, an unknown dtype, a bad shape,
- * offsets that are not integers, run backwards, exceed the data area, disagree with dtype × shape, overlap,
- * leave a gap or leave bytes unclaimed at the end.
+ * The header length stored in a file's first 8 bytes, checked against the limits and the file's size.
+ * `fileLength` is the whole file's size in bytes.
  */
-export function decodeSafetensors(bytes: Uint8Array, limits: SafetensorsLimits = {}): DecodedSafetensors {
+export function readHeaderLength(first8: Uint8Array, fileLength: number, limits: SafetensorsLimits = {}): number {
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxHeaderBytes = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-  if (!(bytes instanceof Uint8Array)) throw new CheckpointError('safetensors input is not a Uint8Array', undefined, 'file');
-  if (bytes.length > maxBytes) throw new CheckpointError(`file of ${bytes.length} bytes exceeds the limit of ${maxBytes} bytes`, undefined, 'file');
-  if (bytes.length < 8) throw new CheckpointError(`file of ${bytes.length} bytes is too short for the 8-byte header length`, undefined, 'header_length');
-
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (fileLength > maxBytes) throw new CheckpointError(`file of ${fileLength} bytes exceeds the limit of ${maxBytes} bytes`, undefined, 'file');
+  if (fileLength < 8) throw new CheckpointError(`file of ${fileLength} bytes is too short for the 8-byte header length`, undefined, 'header_length');
+  const view = new DataView(first8.buffer, first8.byteOffset, 8);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
   if (headerLength > maxHeaderBytes) {
     throw new CheckpointError(`header length ${headerLength} exceeds the limit of ${maxHeaderBytes} bytes`, undefined, 'header_length');
   }
   if (headerLength < 2) throw new CheckpointError(`header length ${headerLength} is too short for a JSON object`, undefined, 'header_length');
-  if (8 + headerLength > bytes.length) {
-    throw new CheckpointError(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated?)`, undefined, 'header_length');
+  if (8 + headerLength > fileLength) {
+    throw new CheckpointError(`header length ${headerLength} runs past the end of the ${fileLength}-byte file (truncated?)`, undefined, 'header_length');
   }
+  return headerLength;
+}
 
+/**
+ * Parses and validates the JSON header (the `headerLength` bytes after the length field) of a file of
+ * `fileLength` bytes: invalid UTF-8 or JSON, a header that is not an object, non-string metadata, an unknown
+ * dtype, a bad shape, offsets that are not integers, run backwards, exceed the data area, disagree with
+ * dtype × shape, overlap, leave a gap or leave bytes unclaimed at the end.
+ */
+export function parseSafetensorsHeader(headerJson: Uint8Array, fileLength: number): SafetensorsHeader {
+  const headerLength = headerJson.length;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerJson);
   } catch {
     throw new CheckpointError('header is not valid UTF-8', undefined, 'header');
   }
@@ -186,7 +235,7 @@ export function decodeSafetensors(bytes: Uint8Array, limits: SafetensorsLimits =
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new CheckpointError('header is not a JSON object', undefined, 'header');
 
   const metadata: Record<string, string> = Object.create(null);
-  const entries: { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === METADATA_KEY) {
       if (info === null || typeof info !== 'object' || Array.isArray(info))
@@ -221,11 +270,11 @@ export function decodeSafetensors(bytes: Uint8Array, limits: SafetensorsLimits =
         'data_offsets',
       );
     }
-    entries.push({ name, dtype: entry.dtype, shape: entry.shape as number[], begin, end });
+    entries.push({ name, dtype: entry.dtype, shape: [...(entry.shape as number[])], begin, end });
   }
 
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileLength - dataStart;
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   for (const e of entries) {
@@ -257,12 +306,31 @@ export function decodeSafetensors(bytes: Uint8Array, limits: SafetensorsLimits =
       'data_offsets',
     );
   }
+  return { entries, metadata, dataStart };
+}
 
-  const tensors: Record<string, Tensor> = Object.create(null);
-  for (const e of entries) {
-    const copy = bytes.slice(dataStart + e.begin, dataStart + e.end);
-    if (!LITTLE_ENDIAN_HOST) swapBytes(copy, DTYPES[e.dtype].size);
-    setOwn(tensors, e.name, { dtype: e.dtype, shape: [...e.shape], data: new DTYPES[e.dtype].array(copy.buffer) });
-  }
+/** A tensor of `entry` whose file bytes are `bytes` (taken over: swapped in place on big-endian hosts). */
+export function tensorFromFileBytes(entry: SafetensorsEntry, bytes: Uint8Array<ArrayBuffer>): Tensor {
+  if (!LITTLE_ENDIAN_HOST) swapBytes(bytes, DTYPES[entry.dtype].size);
+  return { dtype: entry.dtype, shape: [...entry.shape], data: new DTYPES[entry.dtype].array(bytes.buffer) };
+}
+
+/** A record keyed by names from a file, safe for "__proto__" and friends. */
+export function ownRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+export { setOwn };
+
+/**
+ * Reads a safetensors file held in memory. Tensor data is copied out of `bytes` (aligned, and not aliasing the
+ * input). Throws CheckpointError on anything malformed (see readHeaderLength and parseSafetensorsHeader).
+ * Files bigger than memory allows are read tensor by tensor with src/io/safetensors-file.ts instead.
+ */
+export function decodeSafetensors(bytes: Uint8Array, limits: SafetensorsLimits = {}): DecodedSafetensors {
+  if (!(bytes instanceof Uint8Array)) throw new CheckpointError('safetensors input is not a Uint8Array', undefined, 'file');
+  const headerLength = readHeaderLength(bytes.subarray(0, 8), bytes.length, limits);
+  const { entries, metadata, dataStart } = parseSafetensorsHeader(bytes.subarray(8, 8 + headerLength), bytes.length);
+  const tensors = ownRecord<Tensor>();
+  for (const e of entries) setOwn(tensors, e.name, tensorFromFileBytes(e, bytes.slice(dataStart + e.begin, dataStart + e.end)));
   return { tensors, metadata };
 }

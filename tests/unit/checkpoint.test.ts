@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservatoryState } from '../../src/engine/observatory';
 import type { TrainerState } from '../../src/engine/trainer';
-import { CheckpointError, checkpointFromSafetensors, checkpointToSafetensors } from '../../src/io/checkpoint';
+import { CheckpointError, checkpointFromSafetensors, checkpointToSafetensors, sealCheckpoint } from '../../src/io/checkpoint';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors';
 import { randomArray } from '../gpu/harness';
 
@@ -30,13 +30,13 @@ function state(optimizer: TrainerState['optimizer'] = 'adam'): { trainer: Traine
 
 const config = { hidden: [{ width: 5, activation: { kind: 'relu' } }], lr: 0.01, note: 'ünïcode' };
 
-/** Re-encodes a checkpoint after editing its tensors or metadata. */
+/** Re-encodes a checkpoint after editing its tensors or metadata, with checksums that match the edit (as a tool would write it). */
 function edit(bytes: Uint8Array, change: (d: ReturnType<typeof decodeSafetensors>) => void): Uint8Array {
   const decoded = decodeSafetensors(bytes);
   const tensors = { ...decoded.tensors };
   const metadata = { ...decoded.metadata };
   change({ tensors, metadata });
-  return encodeSafetensors(tensors, metadata);
+  return encodeSafetensors(tensors, sealCheckpoint(tensors, metadata));
 }
 
 function expectRejected(bytes: Uint8Array, message: RegExp, tensor?: string): void {

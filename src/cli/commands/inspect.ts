@@ -1,13 +1,15 @@
 // `deadunits inspect FILE`: what a checkpoint holds, read without a GPU. The file is validated as a whole
-// (src/io/checkpoint.ts) before anything is printed, so a truncated or foreign file is an error naming it.
-import { readFile, stat } from 'node:fs/promises';
+// (src/io/checkpoint.ts) before anything is printed, so a truncated, damaged or foreign file is an error naming it.
+// It is read tensor by tensor, so a checkpoint of any size can be inspected; devices and FIFOs are refused.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { ACTIVATIONS, type ActivationConfig, type ActivationKind, DEFAULT_ALPHA, safeParseRunConfig } from '../../config';
 import { probeModel } from '../probe-model';
-import { type Checkpoint, CHECKPOINT_FORMAT, checkpointFromSafetensors, CheckpointError } from '../../io/checkpoint';
-import { latestCheckpoint } from '../../io/atomic-file';
-import { decodeSafetensors, type Tensor } from '../../io/safetensors';
+import { CHECKPOINT_FORMAT, CheckpointError, checkShapesMatchConfig } from '../../io/checkpoint';
+import { scanCheckpointFile } from '../../io/checkpoint-file';
+import { checkFileNameStep, latestCheckpoint } from '../../io/atomic-file';
+import type { Tensor } from '../../io/safetensors';
 import { type LayerHistorySummary, summarizeUnitHistory } from '../../report/seed-answer';
 import { configSummary, matchingPreset } from '../config-summary';
 
@@ -30,6 +32,8 @@ export interface CheckpointSummary {
   version: number;
   step: number;
   optimizer: string;
+  /** 'verified': every tensor matched its CRC-32; 'none': a file written before checksums (nothing to verify). */
+  checksums: 'verified' | 'none';
   /** The saved configuration, as saved. */
   config: unknown;
   /** One line, or the reason the saved configuration does not validate. */
@@ -65,50 +69,67 @@ export function summarizeTensor(name: string, t: Tensor): TensorSummary {
   };
 }
 
-/** Reads, validates and summarizes a checkpoint file; every failure is a CheckpointError whose message starts with the file name. */
+/**
+ * Reads, validates and summarizes a checkpoint file, tensor by tensor (memory: the largest tensor, whatever the
+ * file's size). Only a regular file is read. Every failure is a CheckpointError whose message starts with the file
+ * name: a damaged tensor (checksum), a step in the file name that is not the step inside, tensors whose shapes are
+ * not those of the saved configuration.
+ */
 export async function inspectCheckpoint(file: string): Promise<CheckpointSummary> {
-  let bytes: Uint8Array;
+  const tensors: TensorSummary[] = [];
+  const unitHistories: Uint32Array[] = [];
+  const trainRecords: Uint32Array[] = [];
+  let scanned: Awaited<ReturnType<typeof scanCheckpointFile>>;
   try {
-    bytes = new Uint8Array(await readFile(file));
+    scanned = await scanCheckpointFile(file, (name, tensor) => {
+      tensors.push(summarizeTensor(name, tensor));
+      const h = /^unit_history\.(\d+)$/.exec(name);
+      if (h) unitHistories[Number(h[1]) - 1] = tensor.data as Uint32Array;
+      const r = /^train_record\.(\d+)$/.exec(name);
+      if (r) trainRecords[Number(r[1]) - 1] = tensor.data as Uint32Array;
+    });
   } catch (error) {
-    throw new CheckpointError(`${file}: cannot read: ${(error as Error).message}`, undefined, 'file');
-  }
-  let checkpoint: Checkpoint;
-  let decoded;
-  try {
-    checkpoint = checkpointFromSafetensors(bytes);
-    decoded = decodeSafetensors(bytes);
-  } catch (error) {
-    if (error instanceof CheckpointError) throw new CheckpointError(`${file}: ${error.message}`, error.tensor, error.field);
+    if (error instanceof CheckpointError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') throw new CheckpointError(`${file}: cannot read: ${(error as Error).message}`, undefined, 'file');
     throw error;
   }
-  const parsed = safeParseRunConfig(checkpoint.config);
-  const observatory = checkpoint.observatory
+  const { plan, metadata, fileBytes } = scanned;
+  checkFileNameStep(file, plan.step);
+  const parsed = safeParseRunConfig(plan.config);
+  if (parsed.success) {
+    try {
+      checkShapesMatchConfig(plan, parsed.data);
+    } catch (error) {
+      if (error instanceof CheckpointError) throw new CheckpointError(`${file}: ${error.message}`, error.tensor, error.field);
+      throw error;
+    }
+  }
+  const observatory = plan.observatory
     ? {
-        lastSnapshotStep: checkpoint.observatory.lastSnapshotStep,
-        skipped: checkpoint.observatory.skipped,
-        layers: checkpoint.observatory.unitHistory.map((h, i) => {
-          const record = checkpoint.observatory!.trainRecord?.[i];
+        lastSnapshotStep: plan.observatory.lastSnapshotStep,
+        skipped: plan.observatory.skipped,
+        layers: unitHistories.map((h, i) => {
+          const record = trainRecords[i];
           const window = parsed.success ? parsed.data.snapshot.frozenWindow : undefined;
-          const training = record && window !== undefined ? { record, step: checkpoint.step, window } : undefined;
-          return summarizeUnitHistory(h, checkpoint.trainer.layers[i].bias.length, training);
+          const training = record && window !== undefined ? { record, step: plan.step, window } : undefined;
+          return summarizeUnitHistory(h, plan.layerShapes[i][1], training);
         }),
       }
     : null;
   return {
     file,
-    fileBytes: (await stat(file)).size,
+    fileBytes,
     format: CHECKPOINT_FORMAT,
-    version: Number(decoded.metadata.version),
-    step: checkpoint.step,
-    optimizer: checkpoint.trainer.optimizer,
-    config: checkpoint.config,
+    version: Number(metadata.version),
+    step: plan.step,
+    optimizer: plan.optimizer,
+    checksums: plan.checksums ? 'verified' : 'none',
+    config: plan.config,
     configSummary: parsed.success ? configSummary(parsed.data) : `not a valid configuration: ${parsed.error.message}`,
     configValid: parsed.success,
     preset: parsed.success ? (matchingPreset(parsed.data) ?? null) : null,
-    tensors: Object.keys(decoded.tensors)
-      .sort(compareTensorNames)
-      .map((name) => summarizeTensor(name, decoded.tensors[name])),
+    tensors: tensors.sort((a, b) => compareTensorNames(a.name, b.name)),
     observatory,
   };
 }
@@ -151,6 +172,7 @@ export function formatCheckpointSummary(s: CheckpointSummary): string {
     `format:      ${s.format} version ${s.version}`,
     `step:        ${s.step}`,
     `optimizer:   ${s.optimizer}`,
+    `checksums:   ${s.checksums === 'verified' ? 'CRC-32 of every tensor and of the metadata, all verified' : 'none (written before checksums): not verified'}`,
     `config:      ${s.configSummary}${s.preset ? ` (= preset ${s.preset})` : ''}`,
     '',
     'tensors:',
