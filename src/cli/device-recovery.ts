@@ -75,7 +75,9 @@ export class DeviceRecovery {
     this.recoveries++;
     this.lostInARow++;
     if (this.lostInARow > MAX_RECOVERIES)
-      throw new Error(`the WebGPU device was lost ${this.lostInARow} times without a checkpoint in between; giving up (last error: ${error.message})`);
+      throw new DeviceLostError(
+        `the WebGPU device was lost ${this.lostInARow} times without a checkpoint in between; giving up (last error: ${error.message}). Check the GPU and its driver, then resume the run`,
+      );
     this.note(`WebGPU device lost (${error.message}); acquiring a new one and continuing from the latest checkpoint`);
     try {
       dropSession();

@@ -1,22 +1,18 @@
 // The `deadunits` command line (bin/deadunits.mjs loads this): one commander program, one module per command.
-// Errors the user can fix (a bad flag, config, sweep spec, data file, run folder or checkpoint) print one clear message and exit 2;
-// anything else is a bug or an environment problem and prints its stack (exit 1).
+// Errors follow one contract (src/cli/errors.ts): one message naming the file or field and what to do; exit 2 for
+// bad input, 1 for the environment; a stack trace only with DEBUG set.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config';
-import { DataError } from '../data';
-import { GpuAllocationError } from '../engine/gpu-faults';
-import { CheckpointError } from '../io/checkpoint';
 import { borndeadCommand } from './commands/borndead';
 import { exportCommand } from './commands/export';
 import { inspectCommand } from './commands/inspect';
 import { resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
 import { sweepCommand } from './commands/sweep';
-import { RunDirError } from './run-dir';
+import { EXIT_INPUT, reportError } from './errors';
 
 /** Exit status for errors in what the user gave us (flags, files, configurations). */
-export const USAGE_EXIT_CODE = 2;
+export const USAGE_EXIT_CODE = EXIT_INPUT;
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -67,22 +63,12 @@ export async function main(argv: string[]): Promise<number> {
       // Help and --version "fail" with exit code 0; commander has already printed the message.
       return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     }
-    // A net the GPU cannot hold is fixed in the configuration (the message says what to change): bad input too.
-    if (
-      error instanceof ConfigError ||
-      error instanceof CheckpointError ||
-      error instanceof RunDirError ||
-      error instanceof DataError ||
-      error instanceof GpuAllocationError
-    ) {
-      console.error(`error: ${error.message}`);
-      return USAGE_EXIT_CODE;
-    }
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    return 1;
+    return reportError(error);
   }
 }
 
+// A reader of our output that went away (a closed pipe, a dead launcher) must not crash a run before its checkpoint.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 process.exitCode = await main(process.argv);
 // NOTE: a Dawn instance can keep the event loop alive after its devices are destroyed: exit explicitly once
 // stdout and stderr have drained.

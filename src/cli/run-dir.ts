@@ -12,14 +12,29 @@
 //   charts/*.svg                       the report's plots
 //   report.md                          the answer to the seed question, final numbers, plots, latest maps
 //   FAILED.md                          only when the run stopped on a non-finite loss or parameter, or on a GPU error
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+//   run.lock                           while a process owns the folder (src/io/run-lock.ts): host, PID, start
+//   checkpoints/*.damaged              a checkpoint that failed its checksum or checks, set aside by a resume
+//
+// A run starts by writing config.json, then run.json: a folder with config.json but no run.json (and no
+// checkpoint) is a run that stopped while starting; `run` with the same configuration and `resume` both start it
+// over (see claimRunDir, unfinishedStart).
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { fromJson, type RunConfig } from '../config';
-import { readTextIfExists, writeFileAtomic } from '../io/atomic-file';
+import { ConfigError, jsonTreeIssue, parseRunConfig, type RunConfig } from '../config';
+import { listCheckpoints, TEMP_FILE_PATTERN, writeFileAtomic } from '../io/atomic-file';
+import { InputFileError, readRegularText, readRegularTextIfExists } from '../io/regular-file';
+import { LOCK_FILE } from '../io/run-lock';
 
 export const RUN_FORMAT = 'deadunits-run';
 export const RUN_VERSION = 1;
+
+/** Options of `run` when not given (and of a `resume` whose run.json was never written). */
+export const DEFAULT_CHECKPOINT_EVERY = 5000;
+export const DEFAULT_KEEP = 3;
+
+/** Largest config.json / run.json read (each is about 1 KiB). */
+const MAX_RUN_FILE_BYTES = 1 << 20;
 
 export const UNIT_MAP_KINDS = ['png', 'npy', 'both', 'none'] as const;
 export type UnitMapKind = (typeof UNIT_MAP_KINDS)[number];
@@ -86,7 +101,7 @@ export async function writeManifest(dir: string, manifest: Omit<RunManifest, 'fo
 /** The manifest of a run folder, validated; null when the folder has none. Throws RunDirError naming the field. */
 export async function readManifest(dir: string): Promise<RunManifest | null> {
   const path = runPaths(dir).manifest;
-  const text = await readTextIfExists(path);
+  const text = await readRunFile(path, readRegularTextIfExists);
   if (text === null) return null;
   let value: unknown;
   try {
@@ -94,6 +109,8 @@ export async function readManifest(dir: string): Promise<RunManifest | null> {
   } catch (error) {
     throw new RunDirError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
+  const tree = jsonTreeIssue(value);
+  if (tree) throw new RunDirError(`${path}: ${tree.path ? `field ${tree.path}: ` : ''}${tree.message}`);
   const parsed = ManifestSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -107,23 +124,69 @@ export async function readRunConfig(dir: string): Promise<RunConfig> {
   const path = runPaths(dir).config;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRunFile(path, readRegularText);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new RunDirError(`${dir} is not a deadunits run folder: ${path} is missing`);
     throw error;
   }
-  return fromJson(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RunDirError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  try {
+    return parseRunConfig(value);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.issues, `run configuration in ${path}`);
+    throw error;
+  }
+}
+
+/** A run folder's own file, read within its size limit; one that is not a regular file is a RunDirError. */
+async function readRunFile<T>(path: string, read: (path: string, max: number, what: string) => Promise<T>): Promise<T> {
+  try {
+    return await read(path, MAX_RUN_FILE_BYTES, 'a run folder file');
+  } catch (error) {
+    if (error instanceof InputFileError) throw new RunDirError(error.message);
+    throw error;
+  }
+}
+
+/** Files a run folder may hold besides the run's own: its lock, and temp files of interrupted writes (removed on start). */
+function isBookkeeping(name: string): boolean {
+  return name === LOCK_FILE || name === `${LOCK_FILE}.takeover` || TEMP_FILE_PATTERN.test(name);
 }
 
 /**
- * What `run` finds at `dir`: 'fresh' (missing or empty; created), or 'same-run' (a run folder of exactly this
- * configuration, to be continued). Any other non-empty folder is refused: a run never mixes its files with
- * foreign ones or overwrites another run.
+ * A run that stopped while starting: config.json written, run.json not (a crash or a full disk in between), and
+ * nothing else but an empty checkpoints/ folder. Its configuration, or null when `dir` is not such a folder.
+ */
+export async function unfinishedStart(dir: string): Promise<RunConfig | null> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => !isBookkeeping(n));
+  if (!names.includes('config.json') || names.includes('run.json')) return null;
+  if (names.some((n) => n !== 'config.json' && n !== 'checkpoints')) return null;
+  if ((await listCheckpoints(runPaths(dir).checkpoints)).length > 0) return null;
+  return readRunConfig(dir).catch(() => null);
+}
+
+/**
+ * What `run` finds at `dir`: 'fresh' (missing or empty, created; or a run of this configuration that stopped
+ * while starting), or 'same-run' (a run folder of exactly this configuration, to be continued). Any other
+ * non-empty folder is refused: a run never mixes its files with foreign ones or overwrites another run. The lock
+ * and temp files of interrupted writes do not count.
  */
 export async function claimRunDir(dir: string, config: RunConfig): Promise<'fresh' | 'same-run'> {
   await mkdir(dir, { recursive: true });
-  const entries = await readdir(dir);
+  const entries = (await readdir(dir)).filter((n) => !isBookkeeping(n));
   if (entries.length === 0) return 'fresh';
+  const started = await unfinishedStart(dir);
+  if (started) {
+    if (JSON.stringify(started) === JSON.stringify(config)) return 'fresh';
+    throw new RunDirError(
+      `${dir} holds a run that stopped while starting (config.json without run.json) of another configuration: start that one with \`deadunits resume ${dir}\`, or choose another --out folder`,
+    );
+  }
   const manifest = await readManifest(dir).catch(() => null);
   if (manifest) {
     const saved = await readRunConfig(dir).catch(() => null);

@@ -10,16 +10,19 @@
 //   kernel): no metrics row, unit map or checkpoint comes from a chunk that failed, the last good checkpoint stays,
 //   and `resume` continues from it. A run that does not fit the GPU (GpuAllocationError) fails before its first step
 //   and leaves no run folder behind;
-// - an aborted `signal` finishes the chunk in flight, writes a checkpoint and returns 'interrupted'.
+// - an aborted `signal` finishes the chunk in flight, writes a checkpoint and returns 'interrupted';
+// - the folder has one owner at a time (./run-folder.ts: a lock, orphan temp files removed, a fresh start that
+//   fails before any work is saved leaves nothing behind), and a damaged checkpoint is set aside for the newest
+//   good one (./run-checkpoints.ts).
 // Same seed, same adapter: a run interrupted and resumed (or recovered) ends bit-identical to an uninterrupted one.
 //
 // RunJob drives the pieces, each in its own module: the engine objects on the current device (./run-session.ts),
 // the device and its replacement after a loss (./device-recovery.ts), the snapshot sinks (the divergence watch,
 // metrics rows, unit maps), checkpoints, progress, and the report (./outputs/).
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { ConfigError, toJson, type RunConfig } from '../config';
 import type { Dataset, ProbeSet } from '../data';
-import { GpuAllocationError, GpuRunError } from '../engine/gpu-faults';
+import { GpuRunError } from '../engine/gpu-faults';
 import { SNAPSHOT_RING_SIZE, type RunData } from '../engine/open-run';
 import { SnapshotSinks } from '../engine/snapshot-sink';
 import type { Trainer } from '../engine/trainer';
@@ -37,7 +40,21 @@ import { ProgressOutput } from './outputs/progress-output';
 import { clearFailure, readTaskEnds, recordFailure, recordGpuFailure, writeReport, type RunEndStatus } from './outputs/run-report';
 import { UnitMapSink } from './outputs/unit-map-sink';
 import type { ProgressMode } from './progress';
-import { claimRunDir, readManifest, readRunConfig, runPaths, RunDirError, writeManifest, type RunManifest, type RunPaths, type UnitMapKind } from './run-dir';
+import {
+  claimRunDir,
+  DEFAULT_CHECKPOINT_EVERY,
+  DEFAULT_KEEP,
+  readManifest,
+  readRunConfig,
+  runPaths,
+  RunDirError,
+  unfinishedStart,
+  writeManifest,
+  type RunManifest,
+  type RunPaths,
+  type UnitMapKind,
+} from './run-dir';
+import { holdRunFolder, type HeldRunFolder } from './run-folder';
 import { RunSession } from './run-session';
 
 export interface RunJobOptions {
@@ -60,6 +77,8 @@ export interface RunJobOptions {
   /** Stop after the current chunk, write a checkpoint, return 'interrupted'. */
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** What owns the run folder while this runs, recorded in its lock (default "run" or "resume"). */
+  owner?: string;
   /** For tests: called after every chunk of training (e.g. to destroy the device and simulate its loss). */
   testHooks?: { afterChunk?(state: { step: number; gpu: GpuContext; trainer: Trainer }): void | Promise<void> };
 }
@@ -96,37 +115,43 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   }
   // config.json records the data files' size and hash, which every later read must match.
   const config = await withRecordedFiles(options.config);
-  const existed = await stat(outDir).then(
-    () => true,
-    () => false,
-  );
-  const claim = await claimRunDir(outDir, config);
-  if (claim === 'same-run') {
-    options.log?.(`${outDir} already holds this run: continuing it`);
-    const { config: _config, outDir: _outDir, ...rest } = options;
-    return resumeJob(outDir, rest);
-  }
-  const paths = runPaths(outDir);
-  await writeFileAtomic(paths.config, new TextEncoder().encode(toJson(config) + '\n'));
-  await mkdir(paths.checkpoints, { recursive: true });
-  const manifest = manifestOf(options, 'running', 0);
-  await writeManifest(outDir, manifest);
-  try {
-    return await new RunJob(config, paths, manifest, { ...options, config }, await runDataOf(config)).run();
-  } catch (error) {
-    // Nothing was trained: the folder goes back to what it was (absent, or empty).
-    if (error instanceof GpuAllocationError) {
-      await rm(outDir, { recursive: true, force: true });
-      if (existed) await mkdir(outDir);
+  return holdRunFolder(outDir, { command: options.owner ?? 'run', log: options.log }, async (held) => {
+    const claim = await claimRunDir(outDir, config);
+    if (claim === 'same-run') {
+      options.log?.(`${outDir} already holds this run: continuing it`);
+      const { config: _config, outDir: _outDir, ...rest } = options;
+      return continueRun(outDir, rest, held);
     }
-    throw error;
-  }
+    held.freshStart();
+    return startRun({ ...options, config }, held);
+  });
+}
+
+/** Writes config.json, then run.json (the order unfinishedStart relies on), and trains from step 0. */
+async function startRun(options: RunJobOptions, held: HeldRunFolder): Promise<RunJobResult> {
+  const paths = runPaths(options.outDir);
+  await mkdir(paths.checkpoints, { recursive: true });
+  await writeFileAtomic(paths.config, new TextEncoder().encode(toJson(options.config) + '\n'));
+  const manifest = manifestOf(options, 'running', 0);
+  await writeManifest(options.outDir, manifest);
+  return new RunJob(options.config, paths, manifest, { ...options, signal: held.signal(options.signal) }, await runDataOf(options.config)).run();
 }
 
 /** Continues the run in `outDir` from its latest checkpoint, with the options it was started with unless given here. */
 export async function resumeJob(outDir: string, options: Partial<Omit<RunJobOptions, 'config' | 'outDir'>> = {}): Promise<RunJobResult> {
+  return holdRunFolder(outDir, { command: options.owner ?? 'resume', log: options.log, mustExist: true }, (held) => continueRun(outDir, options, held));
+}
+
+async function continueRun(outDir: string, options: Partial<Omit<RunJobOptions, 'config' | 'outDir'>>, held: HeldRunFolder): Promise<RunJobResult> {
   const manifest = await readManifest(outDir);
-  if (!manifest) throw new RunDirError(`${outDir} is not a deadunits run folder (no run.json): start one with \`deadunits run --out ${outDir}\``);
+  if (!manifest) {
+    const started = await unfinishedStart(outDir);
+    if (!started) throw new RunDirError(`${outDir} is not a deadunits run folder (no run.json): start one with \`deadunits run --out ${outDir}\``);
+    options.log?.(`${outDir} holds a run that stopped while starting (no run.json, no checkpoint): starting it from step 0`);
+    const full: RunJobOptions = { config: started, outDir, checkpointEvery: DEFAULT_CHECKPOINT_EVERY, keepCheckpoints: DEFAULT_KEEP, ...definedOnly(options) };
+    checkOptions(full);
+    return startRun(full, held);
+  }
   const config = await readRunConfig(outDir);
   const full: RunJobOptions = {
     config,
@@ -143,7 +168,8 @@ export async function resumeJob(outDir: string, options: Partial<Omit<RunJobOpti
       `${outDir} stopped on a non-finite value (${manifest.message ?? 'see FAILED.md'}); resuming would repeat it bit for bit (same seed, same data): change the configuration (e.g. a lower lr) and start a new run`,
     );
   }
-  return new RunJob(config, runPaths(outDir), manifestOf(full, 'running', manifest.step), full, await runDataOf(config)).run();
+  const signal = held.signal(full.signal);
+  return new RunJob(config, runPaths(outDir), manifestOf(full, 'running', manifest.step), { ...full, signal }, await runDataOf(config)).run();
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -152,9 +178,12 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 
 function checkOptions(o: RunJobOptions): void {
   if (!Number.isSafeInteger(o.checkpointEvery) || o.checkpointEvery < 0)
-    throw new RangeError(`checkpointEvery must be an integer >= 0 (0: only at exit), got ${o.checkpointEvery}`);
+    throw new ConfigError(
+      [{ path: '', message: `checkpointEvery must be an integer >= 0 (--checkpoint-every; 0: only at exit), got ${o.checkpointEvery}` }],
+      'run options',
+    );
   if (!Number.isSafeInteger(o.keepCheckpoints) || o.keepCheckpoints < 1)
-    throw new RangeError(`keepCheckpoints must be an integer >= 1, got ${o.keepCheckpoints}`);
+    throw new ConfigError([{ path: '', message: `keepCheckpoints must be an integer >= 1, got ${o.keepCheckpoints} (--keep)` }], 'run options');
 }
 
 function manifestOf(o: RunJobOptions, status: RunManifest['status'], step: number, message?: string): ManifestFields {
@@ -252,7 +281,14 @@ class RunJob {
   }
 
   private async openSession(gpu: GpuContext): Promise<RunSession> {
-    const session = await RunSession.open(gpu, this.config, this.data, this.paths, () => initialParametersOf(this.config));
+    const session = await RunSession.open(
+      gpu,
+      this.config,
+      this.data,
+      this.paths,
+      () => initialParametersOf(this.config),
+      (line) => this.note(line),
+    );
     this.session = session;
     await this.metrics.reopen(session.resumedFrom);
     this.divergence.restart(session.step);

@@ -1,18 +1,17 @@
-// Node-only: the engine objects of a run folder on one device, opened from the folder's latest checkpoint (or
+// Node-only: the engine objects of a run folder on one device, opened from the folder's newest good checkpoint (or
 // fresh) and rebuilt that way after a device loss. It trains in chunks and hands each chunk's snapshots to a sink
 // as soon as the chunk is done, so the observatory's staging ring never fills up.
-import { readFile } from 'node:fs/promises';
 import type { RunConfig } from '../config';
 import type { Dataset, ProbeSet } from '../data';
 import { openRun, type OpenedRun, type RunData } from '../engine/open-run';
 import type { SnapshotSink } from '../engine/snapshot-sink';
 import type { LayerParameters } from '../engine/trainer';
 import type { GpuContext } from '../gpu/device';
-import { latestCheckpoint } from '../io/atomic-file';
-import { checkpointFromSafetensors, type CheckpointState } from '../io/checkpoint';
+import type { CheckpointState } from '../io/checkpoint';
 import { summarizeUnitHistory, type LayerHistorySummary, type ProbeUsed } from '../report/seed-answer';
 import { DeviceLostError } from './device-recovery';
 import { RunDirError, type RunPaths } from './run-dir';
+import { newestGoodCheckpoint } from './run-checkpoints';
 import type { Snapshot } from '../engine/snapshot';
 import { SnapshotClock, type SnapshotTiming } from './snapshot-clock';
 
@@ -25,7 +24,10 @@ export class RunSession {
     readonly resumedFrom: number,
   ) {}
 
-  /** Opens the run at the folder's latest checkpoint (one at step 0 holds nothing a fresh start would not redo). */
+  /**
+   * Opens the run at the folder's newest good checkpoint (one at step 0 holds nothing a fresh start would not redo);
+   * `note` is told about damaged checkpoints set aside on the way (./run-checkpoints.ts).
+   */
   static async open(
     gpu: GpuContext,
     config: RunConfig,
@@ -33,17 +35,11 @@ export class RunSession {
     paths: RunPaths,
     /** A fresh start's weights (config initFrom), asked for only when there is no checkpoint to continue. */
     initial: () => Promise<LayerParameters[] | null> = async () => null,
+    note: (line: string) => void = () => undefined,
   ): Promise<RunSession> {
-    const found = await latestCheckpoint(paths.checkpoints);
+    const found = await newestGoodCheckpoint(paths, config, note);
     const latest = found && found.step > 0 ? found : null;
-    let saved: CheckpointState | null = null;
-    if (latest) {
-      const restored = checkpointFromSafetensors(new Uint8Array(await readFile(latest.path)));
-      if (JSON.stringify(restored.config) !== JSON.stringify(config))
-        throw new RunDirError(`${latest.path} belongs to another configuration than ${paths.config}`);
-      if (!restored.observatory) throw new RunDirError(`${latest.path} has no observatory state (unit history): it was not written by a run`);
-      saved = restored;
-    }
+    const saved: CheckpointState | null = latest?.checkpoint ?? null;
     return new RunSession(await openRun(gpu, { config, data, saved, initial: saved ? null : await initial() }), latest ? latest.step : -1);
   }
 
@@ -106,10 +102,10 @@ export class RunSession {
    * (nothing on the GPU can be read then). Null when there is none.
    */
   static async lastGoodCheckpoint(config: RunConfig, paths: RunPaths): Promise<{ step: number; layers: LayerHistorySummary[] } | null> {
-    const latest = await latestCheckpoint(paths.checkpoints);
-    if (!latest) return null;
-    const state = checkpointFromSafetensors(new Uint8Array(await readFile(latest.path)));
-    return { step: state.trainer.step, layers: RunSession.layerSummariesOf(config, state) };
+    // Read and checked like the checkpoint a resume continues from (a damaged one is set aside).
+    const good = await newestGoodCheckpoint(paths, config, () => undefined);
+    if (!good) return null;
+    return { step: good.checkpoint.trainer.step, layers: RunSession.layerSummariesOf(config, good.checkpoint) };
   }
 
   /** Per hidden layer, the summary of its units' histories in a saved state. */

@@ -2,3 +2,4 @@
 export * from './schema';
 export * from './presets';
 export * from './serialize';
+export * from './json-input';

@@ -17,6 +17,7 @@
 // - `snapshot.frozenWindow` is W: a unit is frozen once no training batch row gave it z > 0 for W steps.
 
 import { z } from 'zod';
+import { jsonTreeIssue } from './json-input';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Limits (exported so the UI can show them next to the inputs).
@@ -669,6 +670,9 @@ export function toConfigIssues(error: z.ZodError): ConfigIssue[] {
 export type SafeParseResult = { success: true; data: RunConfig } | { success: false; error: ConfigError };
 
 export function safeParseRunConfig(input: unknown): SafeParseResult {
+  // Before zod walks it (recursively): a tree nested too deep or holding "__proto__" is refused here.
+  const tree = jsonTreeIssue(input);
+  if (tree) return { success: false, error: new ConfigError([tree]) };
   const r = RunConfigSchema.safeParse(input, { reportInput: true });
   return r.success ? { success: true, data: r.data } : { success: false, error: new ConfigError(toConfigIssues(r.error)) };
 }

@@ -12,6 +12,7 @@
 // so every valid config round trips exactly. The writer always emits v, hidden, opt, lr, data, seed and steps and
 // everything else only where it differs from its default.
 
+import { jsonTreeIssue } from './json-input';
 import {
   ConfigError,
   type ConfigIssue,
@@ -49,6 +50,22 @@ export function fromJson(text: string): RunConfig {
     throw new ConfigError([{ path: '', message: `not valid JSON: ${(e as Error).message}` }], 'run configuration JSON');
   }
   return parseRunConfig(raw);
+}
+
+/**
+ * JSON text from outside (a file, a flag), parsed and checked before anything walks it: nesting and forbidden keys
+ * (src/config/json-input.ts). Every failure is a ConfigError whose path starts with `source` (e.g. the file name).
+ */
+export function parseJsonInput(text: string, source: string, what = 'input'): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([{ path: source, message: `is not valid JSON: ${(error as Error).message}` }], what);
+  }
+  const issue = jsonTreeIssue(value);
+  if (issue) throw new ConfigError([{ path: issue.path ? `${source}: ${issue.path}` : source, message: issue.message }], what);
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

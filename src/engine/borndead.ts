@@ -11,6 +11,7 @@ import type { Dispatch } from '../gpu/dispatch';
 import { ActivationKernel } from '../gpu/kernels/activation';
 import { BornDeadKernel } from '../gpu/kernels/borndead';
 import { MatmulKernel } from '../gpu/kernels/matmul';
+import { CapacityError } from './layout';
 import { type BornDeadSpec, PROBE_INPUT_SCHEME, probeInputKey, trialSeed } from '../spec/borndead-trials';
 import { rngKey } from '../spec/rng-streams';
 
@@ -84,7 +85,9 @@ export function batchTrialsFor(spec: BornDeadSpec, maxBindingBytes: number): num
   const largest = 4 * Math.max(s.probe, s.weights, s.activations);
   const budget = Math.min(BATCH_BUFFER_BYTES, maxBindingBytes);
   if (largest > budget)
-    throw new RangeError(`one trial needs a ${largest}-byte buffer, more than the ${budget} bytes a batch may use; use fewer probe rows or narrower layers`);
+    throw new CapacityError(
+      `one trial needs a ${largest}-byte buffer, more than the ${budget} bytes a batch may use: use fewer probe rows (--probe) or narrower layers (--width, --inputs)`,
+    );
   return Math.max(1, Math.min(MAX_BATCH_TRIALS, Math.floor(budget / largest)));
 }
 
@@ -114,6 +117,13 @@ export class BornDeadRunner {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed must be a u32, got ${seed}`);
     const batch = Math.min(trials, options.batchTrials ?? batchTrialsFor(spec, this.gpu.limits.maxStorageBufferBindingSize));
     const sizes = sliceSizes(spec);
+    // A batch chosen by the caller may not fit the adapter's buffers: say so before creating them.
+    const largest = 4 * Math.max(sizes.probe, sizes.weights, sizes.activations);
+    const limit = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
+    if (batch * largest > limit)
+      throw new CapacityError(
+        `${batch} trials per submit need a ${batch * largest}-byte buffer, more than the adapter's limit of ${limit} bytes: use a batch (--batch) of at most ${Math.floor(limit / largest)}${largest > limit ? ', with fewer probe rows or narrower layers' : ''}`,
+      );
     const device = this.gpu.device;
     const buffers = {
       probe: createStorage(device, 'BornDead.probe', batch * sizes.probe * 4),

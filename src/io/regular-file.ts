@@ -9,9 +9,10 @@ export class InputFileError extends Error {
   override name = 'InputFileError';
   constructor(
     readonly path: string,
-    message: string,
+    /** The message without the path. */
+    readonly reason: string,
   ) {
-    super(`${path}: ${message}`);
+    super(`${path}: ${reason}`);
   }
 }
 

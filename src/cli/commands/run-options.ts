@@ -1,12 +1,25 @@
 // What `deadunits run` builds its configuration from: a preset or a config file, then `--set path=value`
 // overrides, then the --steps / --seed / --every shortcuts; validated once at the end by the config schema,
 // so every error names the field, the value and the allowed range.
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, defaultRunConfig, parseRunConfig, PRESET_NAMES, presetConfig, type PresetName, type RunConfig } from '../../config';
+import {
+  ConfigError,
+  defaultRunConfig,
+  forbiddenKeyMessage,
+  jsonTreeIssue,
+  parseRunConfig,
+  PRESET_NAMES,
+  presetConfig,
+  type PresetName,
+  type RunConfig,
+} from '../../config';
 import { checkDatasetForConfig } from '../../data';
+import { InputFileError, readRegularText } from '../../io/regular-file';
 import { completeFileConfig, fileRefOf, resolveConfigPaths, resolveRef } from '../data-files';
 import { checkModelShapes, readTorchModel, shapeConfigLikeModel } from '../init-from';
+
+/** Largest configuration file read (a configuration is about 1 KiB; a sweep base a little more). */
+export const MAX_CONFIG_FILE_BYTES = 1 << 20;
 
 /** One `--set` segment: a field name with optional list indices, e.g. `hidden[0]`. */
 const SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$/;
@@ -17,6 +30,8 @@ export function parseSetPath(path: string): (string | number)[] {
   for (const part of path.split('.')) {
     const m = SEGMENT.exec(part);
     if (!m) throw new ConfigError([{ path: `--set ${path}`, message: `"${part}" is not a field name (expected e.g. lr, optimizer.kind, hidden[0].dropout)` }]);
+    const forbidden = forbiddenKeyMessage(m[1]);
+    if (forbidden) throw new ConfigError([{ path: `--set ${path}`, message: forbidden }]);
     out.push(m[1]);
     for (const index of m[2].matchAll(/\[(\d+)\]/g)) out.push(Number(index[1]));
   }
@@ -84,7 +99,8 @@ function descend(node: unknown, key: string | number, path: (string | number)[])
   if (typeof node !== 'object' || node === null || Array.isArray(node))
     throw new ConfigError([{ path: show(path), message: `${show(path.slice(0, -1)) || 'the configuration'} is not an object` }]);
   const obj = node as Record<string, unknown>;
-  if (!(key in obj)) {
+  // Own fields only: `in` would also find inherited ones (toString, constructor).
+  if (!Object.prototype.hasOwnProperty.call(obj, key)) {
     throw new ConfigError([
       { path: show(path), message: `is not a field of ${show(path.slice(0, -1)) || 'the configuration'} (fields: ${Object.keys(obj).join(', ')})` },
     ]);
@@ -141,18 +157,24 @@ export interface FlagsConfig {
   notes: string[];
 }
 
+/** A --config file: a regular file within MAX_CONFIG_FILE_BYTES, JSON without forbidden keys or absurd nesting. */
 async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularText(path, MAX_CONFIG_FILE_BYTES, 'a configuration file');
   } catch (error) {
-    throw new ConfigError([{ path: '--config', message: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+    const reason = error instanceof InputFileError ? error.reason : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    throw new ConfigError([{ path: '--config', message: `cannot read ${path}: ${reason}` }]);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new ConfigError([{ path: '--config', message: `${path} is not valid JSON: ${(error as Error).message}` }]);
   }
+  const tree = jsonTreeIssue(value);
+  if (tree) throw new ConfigError([{ path: `--config ${path}${tree.path ? `: ${tree.path}` : ''}`, message: tree.message }]);
+  return value;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

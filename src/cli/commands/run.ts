@@ -1,22 +1,24 @@
 // `deadunits run`: train a preset or a configuration headless into a run folder (see src/cli/run-dir.ts).
-// Ctrl-C / SIGTERM finish the chunk in flight, write a checkpoint and exit 130 / 143; a second signal quits at
-// once (files already written stay whole: every write is atomic or a whole appended line).
+// Ctrl-C / SIGTERM / SIGHUP (and the death of an npm launcher, src/cli/stop-signals.ts) finish the chunk in flight,
+// write a checkpoint and exit 130 / 143 / 129; a second signal quits at once (files already written stay whole:
+// every write is atomic or a whole appended line).
 import { Command, Option } from 'commander';
 import { ConfigError, PRESET_NAMES } from '../../config';
 import { PROGRESS_MODES, type ProgressMode } from '../progress';
 import { runJob, type RunJobResult } from '../run-job';
-import { RunDirError, UNIT_MAP_KINDS, type UnitMapKind } from '../run-dir';
+import { DEFAULT_CHECKPOINT_EVERY, DEFAULT_KEEP, UNIT_MAP_KINDS, type UnitMapKind } from '../run-dir';
+import { EXIT_STATUS, type StopReason, watchStopRequests } from '../stop-signals';
 import { configFromFlags, integerFlag, type ConfigFlags } from './run-options';
+
+export { DEFAULT_CHECKPOINT_EVERY, DEFAULT_KEEP };
 
 /** Exit statuses of run and resume besides 0 (completed), 1 (a bug or the environment) and 2 (bad input). */
 export const EXIT_NON_FINITE = 3;
 /** Stopped by a GPU error mid-run (FAILED.md); `resume` continues from the last good checkpoint. */
 export const EXIT_GPU_ERROR = 4;
-export const EXIT_SIGINT = 130;
-export const EXIT_SIGTERM = 143;
-
-export const DEFAULT_CHECKPOINT_EVERY = 5000;
-export const DEFAULT_KEEP = 3;
+export const EXIT_SIGINT = EXIT_STATUS.SIGINT;
+export const EXIT_SIGTERM = EXIT_STATUS.SIGTERM;
+export const EXIT_SIGHUP = EXIT_STATUS.SIGHUP;
 
 /** A folder name for a run started without --out: runs/<name>-seed<seed>-<UTC time>. */
 export function defaultOutDir(name: string, seed: number, now = new Date()): string {
@@ -25,38 +27,34 @@ export function defaultOutDir(name: string, seed: number, now = new Date()): str
 }
 
 /**
- * Runs a job with SIGINT / SIGTERM wired to its AbortSignal, prints where everything went, and ends the process
- * with the run's exit status (130 / 143 after a signal, 3 after a non-finite stop, 4 after a GPU error). Input errors become commander
- * errors (exit 2 through the program's handler).
+ * Runs a job with the stop requests (SIGINT, SIGTERM, SIGHUP, a dead npm launcher) wired to its AbortSignal, prints
+ * where everything went, and ends the process with the run's exit status (130 / 143 / 129 after a stop request,
+ * 3 after a non-finite stop, 4 after a GPU error). Errors go to the program's handler (src/cli/errors.ts: 2 for
+ * input, 1 for the environment).
  */
-export async function runWithSignals(command: Command, job: (signal: AbortSignal, log: (line: string) => void) => Promise<RunJobResult>): Promise<void> {
+export async function runWithSignals(_command: Command, job: (signal: AbortSignal, log: (line: string) => void) => Promise<RunJobResult>): Promise<void> {
   const controller = new AbortController();
-  let received: NodeJS.Signals | null = null;
-  const onSignal = (signal: NodeJS.Signals) => {
+  let received: StopReason | null = null;
+  const stopWatch = watchStopRequests((reason, description) => {
     if (received) {
-      console.error(`\n${signal} again: quitting without a final checkpoint (the previous one is intact)`);
-      process.exit(signal === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM);
+      console.error(`\n${description} again: quitting without a final checkpoint (the previous one is intact)`);
+      process.exit(EXIT_STATUS[reason]);
     }
-    received = signal;
-    console.error(`\n${signal}: finishing the current chunk and writing a checkpoint (send it again to quit at once)`);
-    controller.abort(`received ${signal}`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    received = reason;
+    console.error(`\n${description}: finishing the current chunk and writing a checkpoint (send it again to quit at once)`);
+    controller.abort(`received ${reason === 'launcher' ? 'the death of the launching process' : reason}`);
+  });
   let result: RunJobResult;
   try {
     result = await job(controller.signal, (line) => console.error(line));
-  } catch (error) {
-    if (error instanceof RunDirError || (error instanceof RangeError && /checkpointEvery|keepCheckpoints/.test(error.message)))
-      command.error(`error: ${error.message}`, { exitCode: 2, code: 'deadunits.usage' });
-    throw error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopWatch();
   }
   console.log(`${result.status} at step ${result.step}: ${result.answer.headline}`);
   if (result.message) console.log(result.message);
   console.log(`report: ${result.outDir}/report.md`);
+  const stoppedBy = received as StopReason | null;
+  // Interrupted without a stop request: the folder's lock was taken over (the message says by whom), an environment matter.
   const code =
     result.status === 'completed'
       ? 0
@@ -64,11 +62,9 @@ export async function runWithSignals(command: Command, job: (signal: AbortSignal
         ? EXIT_NON_FINITE
         : result.status === 'gpu-error'
           ? EXIT_GPU_ERROR
-          : received === 'SIGINT'
-            ? EXIT_SIGINT
-            : received === 'SIGTERM'
-              ? EXIT_SIGTERM
-              : EXIT_SIGINT;
+          : stoppedBy
+            ? EXIT_STATUS[stoppedBy]
+            : 1;
   if (code !== 0) {
     // The job has destroyed its device; stderr/stdout are synchronous for files and pipes on Linux.
     process.exit(code);
@@ -128,9 +124,10 @@ export function runCommand(): Command {
       `
 Outputs in the run folder: config.json, run.json, metrics.jsonl (+ metrics.csv), maps/L<l>/step-<step>.png|.npy,
 checkpoints/checkpoint-<step>.safetensors, charts/*.svg, report.md (and FAILED.md if the run diverged or hit a GPU error).
-Exit status: 0 completed, 2 bad input (also a net the GPU cannot hold: nothing is trained, no folder is left),
-3 stopped on NaN/Infinity, 4 stopped by a GPU error mid-run (resume it: it continues from the last good checkpoint),
-130/143 interrupted (SIGINT/SIGTERM; resume it).
+Exit status: 0 completed, 1 environment (disk full, no permission, no WebGPU adapter, folder in use), 2 bad input
+(also a net the GPU cannot hold: nothing is trained, no folder is left), 3 stopped on NaN/Infinity, 4 stopped by a
+GPU error mid-run (resume it: it continues from the last good checkpoint), 130/143/129 interrupted
+(SIGINT/SIGTERM/SIGHUP or a dead npx launcher; resume it).
 
 Examples:
   $ deadunits run --preset lr_too_high --steps 2000 --out runs/lr

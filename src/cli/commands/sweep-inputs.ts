@@ -1,10 +1,10 @@
 // The flags `sweep` and `sweep plan` share: what the sweep is (a spec file, --base, --grid, --steps, --seeds) and
 // how each point runs (checkpoints, kept checkpoints, CSV, unit maps). `sweep plan` hands the second group on to
 // the scheduler's tasks as flags (pointArgs).
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ConfigError, LIMITS, PRESET_NAMES } from '../../config';
+import { InputFileError, readRegularText } from '../../io/regular-file';
 import { completeFileConfig, resolveConfigPaths } from '../data-files';
 import { UNIT_MAP_KINDS, type UnitMapKind } from '../run-dir';
 import { parseGridFlag, sweepSpecFromJson, type SweepSpec } from '../sweep/spec';
@@ -12,6 +12,8 @@ import { numberIn } from './borndead';
 
 export const DEFAULT_CHECKPOINT_EVERY = 5000;
 const DEFAULT_KEEP = 1;
+/** Largest sweep file read (a grid of MAX_POINTS points fits in far less). */
+const MAX_SWEEP_FILE_BYTES = 16 << 20;
 const DEFAULT_UNIT_MAPS: UnitMapKind = 'none';
 
 export interface SpecFlags {
@@ -72,9 +74,10 @@ export async function specFromInputs(file: string | undefined, flags: SpecFlags)
   if (file !== undefined) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readRegularText(file, MAX_SWEEP_FILE_BYTES, 'a sweep file');
     } catch (error) {
-      throw new ConfigError([{ path: file, message: `cannot be read: ${(error as Error).message}` }], 'sweep');
+      const reason = error instanceof InputFileError ? error.reason : `cannot be read: ${(error as Error).message}`;
+      throw new ConfigError([{ path: file, message: reason }], 'sweep');
     }
     let value: unknown;
     try {

@@ -15,7 +15,7 @@ import { sweepPaths } from '../sweep/folder';
 import { runSweep, type PointOutcome, type PointRunner } from '../sweep/run-sweep';
 import { formatShard, parseShard, type Shard, ShardError } from '../sweep/shard';
 import { SHARD_COUNT_VAR, ShardEnvError, shardFromEnvironment } from '../sweep/shard-env';
-import { EXIT_SIGINT, EXIT_SIGTERM } from './run';
+import { EXIT_STATUS, type StopReason, watchStopRequests } from '../stop-signals';
 import { addPointOptions, addSpecOptions, type PointFlags, type SpecFlags, specFromInputs } from './sweep-inputs';
 import { planCommand } from './sweep-plan';
 import { statusCommand } from './sweep-status';
@@ -54,7 +54,7 @@ function resolveShard(shard: Shard | 'auto', log: (line: string) => void): Shard
 
 /** One point through runJob (fresh) or resumeJob, on the sweep's shared device. */
 function jobRunner(gpu: GpuContext, flags: SweepFlags, log: (line: string) => void): PointRunner {
-  return async ({ config, outDir, mode, signal }): Promise<PointOutcome> => {
+  return async ({ point, config, outDir, mode, signal }): Promise<PointOutcome> => {
     const options = {
       checkpointEvery: flags.checkpointEvery,
       keepCheckpoints: flags.keep,
@@ -64,6 +64,7 @@ function jobRunner(gpu: GpuContext, flags: SweepFlags, log: (line: string) => vo
       gpu,
       signal,
       log,
+      owner: `sweep point ${point.id}`,
     };
     if (mode === 'resume') {
       const manifest = await readManifest(outDir);
@@ -134,7 +135,8 @@ axis fastest. Point k gets the id p<k>-<hash of its overrides> and runs on shard
 before anything runs. Re-running a shard skips its finished points and resumes interrupted ones.
 Grid paths: names joined by dots, [i] for a list item, [*] for every hidden layer; a bare word is a string.
 Exit status: 0 this shard's points are done (a point that hit NaN/Infinity is recorded as non-finite, not
-retried), 2 bad input, 130/143 interrupted by SIGINT/SIGTERM (run the same command again to resume).
+retried), 1 some points are being run by another process (or the environment failed), 2 bad input, 130/143/129
+interrupted by SIGINT/SIGTERM/SIGHUP (run the same command again to resume).
 
 On a scheduler, \`deadunits sweep plan\` writes the job scripts; by hand:
   Slurm:       #SBATCH --array=0-3    deadunits sweep s.json --out /shared/s --shard auto
@@ -159,14 +161,12 @@ sweep.json:
       const log = (line: string) => console.error(line);
       const shard = resolveShard(flags.shard, log);
       const controller = new AbortController();
-      let received: NodeJS.Signals | null = null;
-      const onSignal = (signal: NodeJS.Signals) => {
-        received = signal;
-        console.error(`\n${signal}: finishing the current point's chunk and writing a checkpoint`);
-        controller.abort(`received ${signal}`);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      let received: StopReason | null = null;
+      const stopWatch = watchStopRequests((reason, description) => {
+        received = reason;
+        console.error(`\n${description}: finishing the current point's chunk and writing a checkpoint`);
+        controller.abort(`received ${reason === 'launcher' ? 'the death of the launching process' : reason}`);
+      });
       let gpu: GpuContext | null = null;
       try {
         const summary = await runSweep({
@@ -181,11 +181,15 @@ sweep.json:
         console.log(
           `shard ${formatShard(shard)}: ${summary.ran.length} run, ${summary.skipped} already finished, of ${summary.mine} (sweep of ${summary.points})`,
         );
-        if (summary.interrupted) process.exitCode = (received as NodeJS.Signals | null) === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
-        else console.log(`merge with: deadunits sweep collect ${out}`);
+        if (summary.interrupted) process.exitCode = EXIT_STATUS[(received as StopReason | null) ?? 'SIGINT'];
+        else if (summary.busy.length) {
+          console.log(
+            `${summary.busy.length} point${summary.busy.length > 1 ? 's are' : ' is'} being run by another process (${summary.busy.join(', ')}): run this shard again once it has finished`,
+          );
+          process.exitCode = 1;
+        } else console.log(`merge with: deadunits sweep collect ${out}`);
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stopWatch();
         (gpu as GpuContext | null)?.device.destroy();
       }
     });

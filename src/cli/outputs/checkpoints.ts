@@ -1,10 +1,11 @@
-// Node-only: the run folder's checkpoints (checkpoints/checkpoint-<step>.safetensors, written atomically, the last
-// `keep` kept) and the manifest entry that names the latest one: every `every` steps while training and once at exit.
+// Node-only: the run folder's checkpoints (checkpoints/checkpoint-<step>.safetensors, written atomically with a
+// CRC-32 per tensor, the last `keep` kept) and the manifest entry that names the latest one: every `every` steps
+// while training and once at exit.
 import { join } from 'node:path';
 import type { RunConfig } from '../../config';
 import type { CheckpointState } from '../../io/checkpoint';
-import { checkpointFileName, pruneCheckpoints, writeFileAtomic } from '../../io/atomic-file';
-import { checkpointToSafetensors } from '../../io/checkpoint';
+import { checkpointFileName, pruneCheckpoints } from '../../io/atomic-file';
+import { writeCheckpointFile } from '../../io/checkpoint-file';
 import { writeManifest, type RunManifest, type RunPaths } from '../run-dir';
 
 export type ManifestFields = Omit<RunManifest, 'format' | 'version'>;
@@ -33,7 +34,8 @@ export class Checkpoints {
   /** Writes the state of `step`, prunes old checkpoints and records it in the manifest with `status`. */
   async write(state: CheckpointState, status: RunManifest['status']): Promise<void> {
     const step = state.trainer.step;
-    await writeFileAtomic(join(this.paths.checkpoints, checkpointFileName(step)), checkpointToSafetensors(state, this.config));
+    // Streamed tensor by tensor (src/io/checkpoint-file.ts): a checkpoint may exceed what one buffer holds.
+    await writeCheckpointFile(join(this.paths.checkpoints, checkpointFileName(step)), state, this.config);
     await pruneCheckpoints(this.paths.checkpoints, this.keep);
     await writeManifest(this.paths.dir, { ...this.manifest, status, step });
   }

@@ -60,11 +60,23 @@ export async function* readMetricsRows(path: string): AsyncGenerator<MetricsRow>
   }
 }
 
+/** A complete line of metrics.jsonl that is not a metrics row (edited or damaged by hand or by a tool). */
+export class MetricsFileError extends Error {
+  override name = 'MetricsFileError';
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    reason: string,
+  ) {
+    super(`${path} line ${line}: ${reason}. Restore that line, or delete it and every line after it (a resume writes them again from its checkpoint)`);
+  }
+}
+
 function parse(line: string, lineNumber: number, path: string): MetricsRow {
   try {
     return metricsFromJsonLine(line);
   } catch (error) {
-    throw new Error(`${path} line ${lineNumber}: ${(error as Error).message}`);
+    throw new MetricsFileError(path, lineNumber, (error as Error).message);
   }
 }
 

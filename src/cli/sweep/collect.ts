@@ -1,6 +1,6 @@
 // Node-only: `sweep collect` merges the points of a sweep, wherever the shards wrote them (one shared folder or
 // one folder per shard), into one table (summary.csv) and one plot (summary.svg), and lists what is missing.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic-file';
 import { isFinished, type PointResult, readPointResult, readSweepManifest, type SweepManifest, SweepFolderError, sweepPaths } from './folder';
 import { summaryPlotSvg } from './plot';
@@ -24,6 +24,20 @@ export interface CollectResult {
 }
 
 const DEAD_DIGITS = 6;
+
+/** A folder given to collect must exist and hold results of a sweep. */
+async function checkShardFolder(dir: string): Promise<void> {
+  const info = await stat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
+    throw error;
+  });
+  if (!info) throw new SweepFolderError(dir, 'does not exist: give the folders the shards wrote (each holds sweep.json and results/)');
+  if (!info.isDirectory()) throw new SweepFolderError(dir, 'is not a folder: give the folders the shards wrote (each holds sweep.json and results/)');
+  const paths = sweepPaths(dir);
+  const has = async (path: string) => (await stat(path).catch(() => null)) !== null;
+  if (!(await has(paths.manifest)) && !(await has(paths.results)))
+    throw new SweepFolderError(dir, 'holds no sweep results (neither sweep.json nor results/): is it the right folder?');
+}
 
 /** A CSV cell: numbers as JS prints them, strings quoted when they hold a comma, quote or newline. */
 function csvCell(v: string | number | boolean | null): string {
@@ -76,6 +90,8 @@ export function summaryCsv(manifest: SweepManifest, results: Map<string, PointRe
  */
 export async function collectSweep(outDir: string, extraDirs: string[] = []): Promise<CollectResult> {
   const dirs = [outDir, ...extraDirs];
+  // A shard folder that is missing (a typo, an unmounted share) would otherwise just look like missing points.
+  for (const dir of extraDirs) await checkShardFolder(dir);
   let manifest: SweepManifest | null = null;
   for (const dir of dirs) {
     const m = await readSweepManifest(dir);

@@ -9,8 +9,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '../../config';
-import { readTextIfExists, writeFileAtomic } from '../../io/atomic-file';
+import { ConfigError, jsonTreeIssue } from '../../config';
+import { writeFileAtomic } from '../../io/atomic-file';
+import { readRegularTextIfExists } from '../../io/regular-file';
 import type { SweepPoint, SweepSpec } from './spec';
 
 export const SWEEP_FORMAT = 'deadunits-sweep';
@@ -24,10 +25,26 @@ export const sweepPaths = (dir: string) => ({
   summarySvg: join(dir, 'summary.svg'),
 });
 
-export const pointRunDir = (dir: string, id: string) => join(dir, 'points', id);
-export const pointResultPath = (dir: string, id: string) => join(dir, 'results', `${id}.json`);
+/** A point's run folder. `id` must be a point id (POINT_ID): it becomes a path. */
+export const pointRunDir = (dir: string, id: string) => join(dir, 'points', checkedId(id));
+export const pointResultPath = (dir: string, id: string) => join(dir, 'results', `${checkedId(id)}.json`);
+
+function checkedId(id: string): string {
+  if (!POINT_ID.test(id)) throw new SweepFolderError(id, 'is not a point id (p<index>-<8 hex digits>): refusing to use it as a file name');
+  return id;
+}
 
 const gridValue = z.union([z.number(), z.string(), z.boolean()]);
+/**
+ * A point id as expandSweep makes them (p<index>-<8 hex digits>). Ids become folder and file names, so one read
+ * from a file must be exactly that: never "../x", a path, or a name of another kind.
+ */
+export const POINT_ID = /^p\d{1,6}-[0-9a-f]{8}$/;
+const pointId = z.string().regex(POINT_ID, { error: (iss) => `${JSON.stringify(iss.input)} is not a point id (p<index>-<8 hex digits>)` });
+/** Largest sweep.json read: MAX_POINTS points with their overrides. */
+const MAX_SWEEP_MANIFEST_BYTES = 64 << 20;
+/** Largest results/<id>.json read. */
+const MAX_POINT_RESULT_BYTES = 1 << 20;
 const overrides = z.array(z.tuple([z.string(), gridValue]));
 
 const SweepManifestSchema = z.strictObject({
@@ -36,7 +53,7 @@ const SweepManifestSchema = z.strictObject({
   axes: z.array(z.strictObject({ path: z.string(), values: z.array(gridValue) })),
   base: z.union([z.string(), z.record(z.string(), z.unknown())]),
   steps: z.number().optional(),
-  points: z.array(z.strictObject({ index: z.number().int().min(0), id: z.string(), overrides })),
+  points: z.array(z.strictObject({ index: z.number().int().min(0), id: pointId, overrides })),
 });
 export type SweepManifest = z.infer<typeof SweepManifestSchema>;
 
@@ -67,7 +84,7 @@ const PointResultSchema = z.strictObject({
   format: z.literal(POINT_RESULT_FORMAT),
   version: z.literal(1),
   index: z.number().int().min(0),
-  id: z.string(),
+  id: pointId,
   overrides,
   /** The shard that ran it, i/n. */
   shard: z.string(),
@@ -104,7 +121,7 @@ export function sweepManifest(spec: SweepSpec, points: SweepPoint[]): SweepManif
 
 export async function readSweepManifest(dir: string): Promise<SweepManifest | null> {
   const path = sweepPaths(dir).manifest;
-  const text = await readTextIfExists(path);
+  const text = await readRegularTextIfExists(path, MAX_SWEEP_MANIFEST_BYTES, 'sweep.json');
   if (text === null) return null;
   return parseJsonFile(path, text, SweepManifestSchema);
 }
@@ -116,6 +133,8 @@ function parseJsonFile<T>(path: string, text: string, schema: z.ZodType<T>): T {
   } catch (error) {
     throw new SweepFolderError(path, `is not valid JSON: ${(error as Error).message}`);
   }
+  const tree = jsonTreeIssue(value);
+  if (tree) throw new SweepFolderError(path, `${tree.path ? `${tree.path}: ` : ''}${tree.message}`);
   const r = schema.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -151,7 +170,7 @@ export async function writePointResult(dir: string, result: Omit<PointResult, 'f
 /** The point's result in `dir`, or null when it has none yet. */
 export async function readPointResult(dir: string, id: string): Promise<PointResult | null> {
   const path = pointResultPath(dir, id);
-  const text = await readTextIfExists(path);
+  const text = await readRegularTextIfExists(path, MAX_POINT_RESULT_BYTES, 'a point result');
   if (text === null) return null;
   return parseJsonFile(path, text, PointResultSchema);
 }

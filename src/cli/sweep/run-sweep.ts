@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { ConfigError, type ConfigIssue, type RunConfig } from '../../config';
 import type { MetricsRow } from '../../report/metrics';
 import type { LayerHistorySummary } from '../../report/seed-answer';
+import { RunLockedError } from '../../io/run-lock';
+import { removeOrphanTempFiles } from '../run-folder';
 import { claimSweepFolder, isFinished, pointRunDir, readPointResult, sweepManifest, writePointResult } from './folder';
 import { formatShard, pointsOfShard, type Shard } from './shard';
 import { expandSweep, formatOverrides, type SweepPoint, type SweepSpec } from './spec';
@@ -49,7 +51,12 @@ export interface SweepRunSummary {
   ran: { id: string; status: PointOutcome['status'] }[];
   /** True when the signal stopped the shard before its last point. */
   interrupted: boolean;
+  /** Points skipped because another process holds their run folder (e.g. an earlier attempt of this shard). */
+  busy: string[];
 }
+
+/** A temp file this old in the shared sweep folder belongs to no write in progress (each is a small JSON file). */
+const ORPHAN_AGE_MS = 10 * 60_000;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -82,7 +89,9 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummar
   checkHeadless(points);
   await claimSweepFolder(outDir, sweepManifest(spec, points));
   const mine = pointsOfShard(points, shard);
-  const summary: SweepRunSummary = { points: points.length, mine: mine.length, skipped: 0, ran: [], interrupted: false };
+  const summary: SweepRunSummary = { points: points.length, mine: mine.length, skipped: 0, ran: [], interrupted: false, busy: [] };
+  // Temp files of a shard killed mid-write; other shards may be writing theirs right now, so only old ones.
+  await removeOrphanTempFiles(outDir, { depth: 2, olderThanMs: ORPHAN_AGE_MS });
   log(`sweep: ${points.length} points; shard ${formatShard(shard)} runs ${mine.length}`);
   for (const [n, point] of mine.entries()) {
     if (signal?.aborted) {
@@ -99,7 +108,16 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummar
     const outDirOfPoint = pointRunDir(outDir, point.id);
     const mode = (await exists(join(outDirOfPoint, 'run.json'))) ? 'resume' : 'fresh';
     log(`${where}: ${mode === 'resume' ? 'resuming' : 'starting'}`);
-    const outcome = await runPoint({ point, config: point.config, outDir: outDirOfPoint, mode, signal });
+    let outcome: PointOutcome;
+    try {
+      outcome = await runPoint({ point, config: point.config, outDir: outDirOfPoint, mode, signal });
+    } catch (error) {
+      // Another process runs this point (a scheduler retried the shard while its first attempt still runs): leave it.
+      if (!(error instanceof RunLockedError)) throw error;
+      summary.busy.push(point.id);
+      log(`${where}: skipped, ${error.message}`);
+      continue;
+    }
     const last = outcome.last;
     await writePointResult(outDir, {
       index: point.index,

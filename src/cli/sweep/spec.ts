@@ -22,6 +22,9 @@ import { z } from 'zod';
 import {
   ConfigError,
   type ConfigIssue,
+  FORBIDDEN_KEYS,
+  forbiddenKeyMessage,
+  jsonTreeIssue,
   LIMITS,
   formatRange,
   inRange,
@@ -68,6 +71,9 @@ function specError(issues: ConfigIssue[]): ConfigError {
 
 /** Validates a parsed sweep.json; `seeds` becomes the last axis (on `seed`). */
 export function sweepSpecFromJson(value: unknown, source = 'sweep.json'): SweepSpec {
+  // Before zod copies it into records: no "__proto__" keys, no nesting deeper than a spec can have.
+  const tree = jsonTreeIssue(value);
+  if (tree) throw specError([{ path: `${source}: ${tree.path || '(root)'}`, message: tree.message }]);
   const r = SpecFileSchema.safeParse(value);
   if (!r.success)
     throw specError(
@@ -126,6 +132,8 @@ export function parsePath(path: string): Segment[] | null {
   while (rest.length) {
     const m = re.exec(rest);
     if (!m) return null;
+    // Paths reach schema fields only: never an object's prototype.
+    if (m[1] !== undefined && FORBIDDEN_KEYS.has(m[1])) return null;
     if (m[1] !== undefined) out.push(m[1]);
     else out.push(m[2] === '*' ? '*' : Number(m[2]));
     rest = rest.slice(m[0].length);
@@ -156,7 +164,7 @@ function setPath(target: unknown, segments: Segment[], value: GridValue, path: s
     if (current?.kind !== value) container[head] = { kind: value };
     return;
   }
-  if (container[head] === undefined) container[head] = typeof rest[0] === 'number' || rest[0] === '*' ? [] : {};
+  if (!Object.prototype.hasOwnProperty.call(container, head)) container[head] = typeof rest[0] === 'number' || rest[0] === '*' ? [] : {};
   setPath(container[head], rest, value, path);
 }
 
@@ -194,7 +202,9 @@ export function expandSweep(spec: SweepSpec): SweepPoint[] {
   for (const axis of spec.axes) {
     if (seen.has(axis.path)) issues.push({ path: `grid ${axis.path}`, message: 'appears twice (in the file and a --grid flag?)' });
     seen.add(axis.path);
-    if (!parsePath(axis.path))
+    const forbidden = axis.path.split(/[.[\]]/).find((name) => FORBIDDEN_KEYS.has(name));
+    if (forbidden !== undefined) issues.push({ path: `grid ${axis.path}`, message: forbiddenKeyMessage(forbidden)! });
+    else if (!parsePath(axis.path))
       issues.push({ path: `grid ${axis.path}`, message: 'is not a field path (e.g. lr, hidden[*].dropout, hidden[0].init.bias.value)' });
     if (axis.values.length === 0) issues.push({ path: `grid ${axis.path}`, message: 'lists no values' });
   }
