@@ -65,6 +65,7 @@ const SYSTEM_ERRORS: Record<string, { exitCode: ErrorReport['exitCode']; what: s
 
 /** What the CLI prints and exits with for `error`; null for an error that is a bug (nothing the user did). */
 export function reportFor(error: unknown): ErrorReport | null {
+  if (error instanceof CapacityError) return { exitCode: EXIT_INPUT, message: `${error.message.replace(/\.$/, '')}: ${error.remedy}` };
   if (INPUT_ERRORS.some((C) => error instanceof C)) return { exitCode: EXIT_INPUT, message: (error as Error).message };
   if (ENVIRONMENT_ERRORS.some((C) => error instanceof C)) return { exitCode: EXIT_ENVIRONMENT, message: (error as Error).message };
   const system = systemError(error);

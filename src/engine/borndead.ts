@@ -86,7 +86,8 @@ export function batchTrialsFor(spec: BornDeadSpec, maxBindingBytes: number): num
   const budget = Math.min(BATCH_BUFFER_BYTES, maxBindingBytes);
   if (largest > budget)
     throw new CapacityError(
-      `one trial needs a ${largest}-byte buffer, more than the ${budget} bytes a batch may use: use fewer probe rows (--probe) or narrower layers (--width, --inputs)`,
+      `one trial needs a ${largest}-byte buffer, more than the ${budget} bytes a batch may use`,
+      'use fewer probe rows (--probe) or narrower layers (--width, --inputs)',
     );
   return Math.max(1, Math.min(MAX_BATCH_TRIALS, Math.floor(budget / largest)));
 }
@@ -122,7 +123,10 @@ export class BornDeadRunner {
     const limit = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
     if (batch * largest > limit)
       throw new CapacityError(
-        `${batch} trials per submit need a ${batch * largest}-byte buffer, more than the adapter's limit of ${limit} bytes: use a batch (--batch) of at most ${Math.floor(limit / largest)}${largest > limit ? ', with fewer probe rows or narrower layers' : ''}`,
+        `${batch} trials per submit need a ${batch * largest}-byte buffer, more than the adapter's limit of ${limit} bytes`,
+        largest > limit
+          ? 'use fewer probe rows (--probe) or narrower layers (--width, --inputs)'
+          : `use a batch (--batch) of at most ${Math.floor(limit / largest)}`,
       );
     const device = this.gpu.device;
     const buffers = {

@@ -39,7 +39,11 @@ export interface ModelLayout {
 }
 
 export class CapacityError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What the user can change, for a host to print after the message. */
+    readonly remedy = 'make the model smaller (narrower or fewer layers, a smaller batch) or use an adapter with more memory',
+  ) {
     super(message);
     this.name = 'CapacityError';
   }

@@ -6,7 +6,7 @@ import { withQuietStderr } from './quiet-stderr';
 const SETUP_HINT =
   'Dawn found no Vulkan driver. On a machine without a GPU install Mesa lavapipe >= 23 ' +
   '(Debian 12: `sudo npm run setup`, or `apt-get install -t bookworm-backports libvulkan1 mesa-vulkan-drivers`). ' +
-  'To use another Vulkan driver, point VK_ICD_FILENAMES at its ICD json.';
+  'To use another Vulkan driver, point VK_ICD_FILENAMES at its ICD json. If DEADUNITS_DAWN is set, check that it names an available adapter.';
 
 // NOTE: Dawn's instance dies when its `GPU` object is garbage-collected, and every device made from it
 // then crashes the process at the next GC ("std::system_error: Invalid argument"). So the instances

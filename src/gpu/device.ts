@@ -58,7 +58,13 @@ const MIN_INVOCATIONS = 256;
 const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|warp|basic render/i;
 
 export async function acquireGpu(gpu: GPU, options: AcquireOptions = {}, noAdapterHint = ''): Promise<GpuContext> {
-  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  } catch (error) {
+    // Dawn throws (rather than answering null) when no backend or no adapter matches its options.
+    throw new NoAdapterError(`${(error as Error).message.trim()}. ${noAdapterHint}`);
+  }
   if (!adapter) throw new NoAdapterError(noAdapterHint);
 
   const wanted = options.optionalFeatures ?? (['subgroups', 'timestamp-query'] as GPUFeatureName[]);
@@ -66,7 +72,9 @@ export async function acquireGpu(gpu: GPU, options: AcquireOptions = {}, noAdapt
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS_TO_MAXIMIZE) requiredLimits[name] = adapter.limits[name];
   if (adapter.limits.maxComputeInvocationsPerWorkgroup < MIN_INVOCATIONS) {
-    throw new Error(`adapter allows ${adapter.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup; deadunits needs ${MIN_INVOCATIONS}`);
+    throw new NoAdapterError(
+      `the adapter allows ${adapter.limits.maxComputeInvocationsPerWorkgroup} invocations per workgroup; deadunits needs ${MIN_INVOCATIONS}`,
+    );
   }
 
   const device = await adapter.requestDevice({ label: 'deadunits', requiredFeatures, requiredLimits });
