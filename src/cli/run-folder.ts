@@ -30,7 +30,10 @@ export interface HoldOptions {
 export async function holdRunFolder<T>(dir: string, options: HoldOptions, job: (held: HeldRunFolder) => Promise<T>): Promise<T> {
   const existed = await isDirectory(dir);
   if (!existed) {
-    if (options.mustExist) throw new RunDirError(`${dir} does not exist (or is not a folder): give the folder of a run started with \`deadunits run --out\``);
+    if (options.mustExist)
+      throw new RunDirError(
+        `${dir} is not a deadunits run folder (no run.json; the folder does not exist): give the folder of a run started with \`deadunits run --out\``,
+      );
     await mkdir(dir, { recursive: true });
   }
   let lock: RunLock;

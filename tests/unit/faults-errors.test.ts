@@ -215,7 +215,9 @@ describe('run folders that failed to start', () => {
     await writeFile(join(dir, 'config.json'), '{}');
     await expect(holdRunFolder(dir, { command: 'resume', mustExist: true }, async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
     expect((await readdir(dir)).sort()).toEqual(['checkpoints', 'config.json']);
-    await expect(holdRunFolder(join(dir, 'missing'), { command: 'resume', mustExist: true }, async () => 1)).rejects.toThrow(/missing does not exist/);
+    await expect(holdRunFolder(join(dir, 'missing'), { command: 'resume', mustExist: true }, async () => 1)).rejects.toThrow(
+      /missing is not a deadunits run folder \(no run\.json; the folder does not exist\)/,
+    );
   });
 
   it('removes temp files a killed write left behind when the next owner starts, and says so', async () => {
