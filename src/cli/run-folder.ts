@@ -32,7 +32,7 @@ export async function holdRunFolder<T>(dir: string, options: HoldOptions, job: (
   if (!existed) {
     if (options.mustExist)
       throw new RunDirError(
-        `${dir} is not a deadunits run folder (no run.json; the folder does not exist): give the folder of a run started with \`deadunits run --out\``,
+        `${dir} is not a deadunits run folder (no run.json): the folder does not exist; give the folder of a run started with \`deadunits run --out\``,
       );
     await mkdir(dir, { recursive: true });
   }

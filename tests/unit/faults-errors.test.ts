@@ -216,7 +216,7 @@ describe('run folders that failed to start', () => {
     await expect(holdRunFolder(dir, { command: 'resume', mustExist: true }, async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
     expect((await readdir(dir)).sort()).toEqual(['checkpoints', 'config.json']);
     await expect(holdRunFolder(join(dir, 'missing'), { command: 'resume', mustExist: true }, async () => 1)).rejects.toThrow(
-      /missing is not a deadunits run folder \(no run\.json; the folder does not exist\)/,
+      /missing is not a deadunits run folder \(no run\.json\): the folder does not exist/,
     );
   });
 
