@@ -1,12 +1,13 @@
 // `deadunits export --torch RUN`: the latest weights of a run (or of one checkpoint) as a PyTorch state dict in
 // safetensors, with the nn.Sequential it loads into (src/io/torch-model.ts), so the network can be studied in
 // PyTorch: the same dead units, the same outputs.
-import { readFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { parseRunConfig } from '../../config';
-import { checkpointFromSafetensors, CheckpointError } from '../../io/checkpoint';
+import { CheckpointError } from '../../io/checkpoint';
+import { readCheckpointFile } from '../../io/checkpoint-file';
 import { writeFileAtomic } from '../../io/atomic-file';
 import { torchSequentialSource, torchStateDict } from '../../io/torch-model';
 import { resolveCheckpoint } from './inspect';
@@ -21,17 +22,14 @@ export interface TorchExport {
 /** Writes the weights of `path` (a run folder's latest checkpoint, or a checkpoint file) as a PyTorch state dict. */
 export async function exportTorch(path: string, out?: string): Promise<TorchExport> {
   const checkpointFile = await resolveCheckpoint(path);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(checkpointFile));
-  } catch (error) {
-    throw new CheckpointError(`${checkpointFile}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, undefined, 'file');
-  }
+  // Tensor by tensor, checksums verified, regular files only (src/io/checkpoint-file.ts): any size, nothing damaged.
   let checkpoint;
   try {
-    checkpoint = checkpointFromSafetensors(bytes);
+    checkpoint = await readCheckpointFile(checkpointFile);
   } catch (error) {
-    if (error instanceof CheckpointError) throw new CheckpointError(`${checkpointFile}: ${error.message}`, error.tensor, error.field);
+    if (error instanceof CheckpointError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string') throw new CheckpointError(`${checkpointFile}: cannot read: ${code}`, undefined, 'file');
     throw error;
   }
   const config = parseRunConfig(checkpoint.config);
