@@ -5,7 +5,7 @@
 // - a fresh start that fails before any work is saved (a model too big for the adapter, no adapter, a full disk)
 //   removes what it wrote, and the folder itself if it created it: a refused run leaves no folder.
 import { mkdir, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { TEMP_FILE_PATTERN, listCheckpoints } from '../io/atomic-file';
 import { LOCK_FILE, RunLock } from '../io/run-lock';
 import { readMetricsRows } from './outputs/metrics-writer';
@@ -29,18 +29,20 @@ export interface HoldOptions {
 /** Runs `job` as the one owner of the run folder `dir` (created unless `mustExist`). */
 export async function holdRunFolder<T>(dir: string, options: HoldOptions, job: (held: HeldRunFolder) => Promise<T>): Promise<T> {
   const existed = await isDirectory(dir);
+  // The first folder mkdir created (dir or a parent of it): what a rollback removes, if empty.
+  let created: string | undefined;
   if (!existed) {
     if (options.mustExist)
       throw new RunDirError(
         `${dir} is not a deadunits run folder (no run.json): the folder does not exist; give the folder of a run started with \`deadunits run --out\``,
       );
-    await mkdir(dir, { recursive: true });
+    created = await mkdir(dir, { recursive: true });
   }
   let lock: RunLock;
   try {
     lock = await RunLock.acquire(dir, { command: options.command, log: options.log });
   } catch (error) {
-    if (!existed) await rmdir(dir).catch(() => undefined);
+    await removeCreated(dir, created);
     throw error;
   }
   let fresh = false;
@@ -61,8 +63,22 @@ export async function holdRunFolder<T>(dir: string, options: HoldOptions, job: (
     throw error;
   } finally {
     await lock.release();
-    // Only an empty folder is removed: if another process started in it meanwhile, its files stay.
-    if (rollback && !existed) await rmdir(dir).catch(() => undefined);
+    if (rollback) await removeCreated(dir, created);
+  }
+}
+
+/** Removes `dir` and its parents up to `created` (the first folder mkdir made), each only if empty: another process's files stay. */
+async function removeCreated(dir: string, created: string | undefined): Promise<void> {
+  if (created === undefined) return;
+  for (let path = resolve(dir); ; path = dirname(path)) {
+    if (
+      !(await rmdir(path).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (path === resolve(created) || dirname(path) === path) return;
   }
 }
 

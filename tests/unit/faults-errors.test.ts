@@ -187,6 +187,10 @@ describe('run folders that failed to start', () => {
       }),
     ).rejects.toBe(full);
     expect(await readdir(parent)).toEqual([]);
+    // Parents it had to create go too.
+    const deep = join(parent, 'a', 'b', 'run');
+    await expect(holdRunFolder(deep, { command: 'run' }, async (held) => Promise.reject((held.freshStart(), full)))).rejects.toBe(full);
+    expect(await readdir(parent)).toEqual([]);
     // A folder that existed (empty) stays, emptied.
     const existing = join(parent, 'existing');
     await mkdir(existing);
