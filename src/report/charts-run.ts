@@ -1,4 +1,4 @@
-// The report's charts of one run, from its metrics rows: loss, dead units, revived units and dropped units per
+// The report's charts of one run, from its metrics rows: loss, dead units, frozen units, revived units and dropped units per
 // hidden layer against the step. Rows are streamed in and down-sampled (DownSampledSeries), so any run length
 // plots from a bounded number of points. Browser-safe (no Node imports).
 import type { MetricsRow } from './metrics';
@@ -11,6 +11,8 @@ interface Point {
   /** Per layer: dead, revived, dropped, everDead (as percentages of the width except revived). */
   dead: number[];
   everDead: number[];
+  /** Per layer, % frozen; null where the row predates the frozen statistic. */
+  frozen: (number | null)[];
   revived: number[];
   dropped: number[];
 }
@@ -39,6 +41,7 @@ export class RunChartData {
       loss: row.loss,
       dead: row.layers.map((l) => pct(l.dead, l.width)),
       everDead: row.layers.map((l) => pct(l.everDead, l.width)),
+      frozen: row.layers.map((l) => (l.frozen === undefined ? null : pct(l.frozen, l.width))),
       revived: row.layers.map((l) => l.revived),
       dropped: row.layers.map((l) => pct(l.dropped, l.width)),
     });
@@ -88,6 +91,28 @@ export class RunChartData {
         series: [...dead, ...everDead].map((s, i) => ({ ...s, colour: seriesColour(i % this.layerCount) })),
       }),
     });
+    // Frozen (training mode, dropout on) beside dead on the probe set (evaluation mode): they differ, and by how much
+    // is the point. Only for runs whose rows carry it.
+    if (points.some((p) => p.frozen.some((f) => f !== null))) {
+      const frozenTitle = 'Frozen units, % of the layer (no training row gave a positive pre-activation for W steps)';
+      const withFrozen = points.filter((p) => p.frozen.every((f) => f !== null));
+      out.push({
+        file: 'frozen.svg',
+        title: frozenTitle,
+        svg: lineChartSvg({
+          title: frozenTitle,
+          xLabel: 'step',
+          yLabel: '% frozen',
+          yScale: 'linear',
+          yFromZero: true,
+          series: Array.from({ length: this.layerCount }, (_, l) => ({
+            name: `L${l + 1}`,
+            points: withFrozen.map((p) => [p.step, p.frozen[l]!] as const),
+            colour: seriesColour(l),
+          })),
+        }),
+      });
+    }
     const revivedTitle = 'Revived units (alive now, dead at an earlier snapshot)';
     out.push({
       file: 'revived.svg',

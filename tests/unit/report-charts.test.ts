@@ -175,4 +175,13 @@ describe('RunChartData', () => {
     expect(data.charts({ hasDropout: false }).map((c) => c.file)).toEqual(['loss.svg', 'dead.svg', 'revived.svg']);
     expect(new RunChartData().charts({ hasDropout: true })).toEqual([]);
   });
+
+  it('adds a frozen chart beside the dead one when the rows carry frozen counts', () => {
+    const data = new RunChartData(50);
+    for (let s = 0; s <= 1000; s += 100)
+      data.push({ ...row(s, 4, 5, 1), layers: [{ width: 10, dead: 4, dropped: 5, revived: 0, everDead: 4, frozen: s >= 200 ? 2 : 0 }] });
+    const charts = data.charts({ hasDropout: true });
+    expect(charts.map((c) => c.file)).toEqual(['loss.svg', 'dead.svg', 'frozen.svg', 'revived.svg', 'dropped.svg']);
+    expect(charts[2].title).toMatch(/^Frozen units/);
+  });
 });
