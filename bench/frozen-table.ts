@@ -11,13 +11,6 @@ import { summarizeUnitHistory, type LayerHistorySummary } from '../src/report/se
 
 const PRESETS_SHOWN: readonly PresetName[] = ['dropout_only', 'lr_too_high', 'negative_bias', 'leaky_relu_cure'];
 
-interface Row {
-  preset: PresetName;
-  below: 'on' | 'off';
-  layers: LayerHistorySummary[];
-  probeRows: number;
-}
-
 async function train(gpu: GpuContext, config: RunConfig, steps: number): Promise<{ layers: LayerHistorySummary[]; probeRows: number }> {
   const run = await openRun(gpu, { config, data: runData(config) });
   try {
@@ -46,10 +39,11 @@ function cells(s: LayerHistorySummary): string {
 }
 
 async function main(): Promise<void> {
-  const steps = Number(process.argv[2] ?? 3000);
+  const steps = Number(process.argv[2] ?? 1000);
   const window = Number(process.argv[3] ?? 100);
-  const rows: Row[] = [];
   const gpu = await acquireNodeGpu();
+  // Rows are printed as they are measured, so a long run that is stopped keeps what it did.
+  let header = false;
   for (const preset of PRESETS_SHOWN) {
     for (const below of ['on', 'off'] as const) {
       const base = PRESETS[preset].config;
@@ -57,19 +51,21 @@ async function main(): Promise<void> {
       const config = parseRunConfig({ ...base, hidden, steps, snapshot: { ...base.snapshot, frozenWindow: window } });
       const started = performance.now();
       const { layers, probeRows } = await train(gpu, config, steps);
-      rows.push({ preset, below, layers, probeRows });
       console.error(`${preset}, layer 1 dropout ${below}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      if (!header) {
+        header = true;
+        console.log(
+          `After ${steps.toLocaleString('en-US')} steps, W = ${window}, probe = all ${probeRows.toLocaleString('en-US')} training rows; 512 units per layer.`,
+        );
+        console.log('');
+        console.log(
+          '| preset | dropout in layer 1 (below L2) | L1 dead on probe | L1 frozen | L1 dead, not frozen | L1 frozen, not dead | L1 revived | L1 thawed | L2 dead on probe | L2 frozen | L2 dead, not frozen | L2 frozen, not dead | L2 revived | L2 thawed |',
+        );
+        console.log('| --- | --- |' + ' ---: |'.repeat(12));
+      }
+      console.log(`| ${preset} | ${below === 'on' ? '0.5' : 'off'} | ${cells(layers[0])} | ${cells(layers[1])} |`);
     }
   }
-  console.log(
-    `After ${steps.toLocaleString('en-US')} steps, W = ${window}, probe = all ${rows[0].probeRows.toLocaleString('en-US')} training rows; 512 units per layer.`,
-  );
-  console.log('');
-  console.log(
-    '| preset | dropout in layer 1 (below L2) | L1 dead on probe | L1 frozen | L1 dead, not frozen | L1 frozen, not dead | L1 revived | L1 thawed | L2 dead on probe | L2 frozen | L2 dead, not frozen | L2 frozen, not dead | L2 revived | L2 thawed |',
-  );
-  console.log('| --- | --- |' + ' ---: |'.repeat(12));
-  for (const r of rows) console.log(`| ${r.preset} | ${r.below === 'on' ? '0.5' : 'off'} | ${cells(r.layers[0])} | ${cells(r.layers[1])} |`);
 }
 
 main().then(

@@ -84,10 +84,11 @@ describe('runSweep and collectSweep', () => {
     const lines = single.csv.trim().split('\n');
     expect(lines[0]).toBe(
       'index,id,lr,hidden[*].activation.kind,status,step,final_loss,steps_per_s,' +
-        'L1_width,L1_dead_frac,L1_dead,L1_ever_dead,L1_revived_units,L1_revivals,L1_ever_dropped,L1_longest_drop_run,' +
-        'L2_width,L2_dead_frac,L2_dead,L2_ever_dead,L2_revived_units,L2_revivals,L2_ever_dropped,L2_longest_drop_run',
+        'L1_width,L1_dead_frac,L1_dead,L1_ever_dead,L1_revived_units,L1_revivals,L1_ever_dropped,L1_longest_drop_run,L1_frozen,L1_non_finite,' +
+        'L2_width,L2_dead_frac,L2_dead,L2_ever_dead,L2_revived_units,L2_revivals,L2_ever_dropped,L2_longest_drop_run,L2_frozen,L2_non_finite',
     );
-    expect(lines[3]).toMatch(/^2,p2-[0-9a-f]{8},1,relu,completed,10,2,100,8,0\.375,3,4,1,2,0,0,4,0\.75,3,4,1,2,0,0$/);
+    // These fake results carry no training record: frozen and non-finite cells are empty.
+    expect(lines[3]).toMatch(/^2,p2-[0-9a-f]{8},1,relu,completed,10,2,100,8,0\.375,3,4,1,2,0,0,,,4,0\.75,3,4,1,2,0,0,,$/);
     expect(single.svg).toContain('<svg');
     expect(single.svg).toContain('activation=leaky_relu');
     expect(single.svg).toContain('lr (log scale)');

@@ -88,7 +88,7 @@ function collectCommand(): Command {
       `
 summary.csv has one row per point, in point order: index, id, one column per grid axis, status, step, final_loss
 (mean loss of the last snapshot interval), steps_per_s, then per hidden layer l: Ll_width, Ll_dead_frac, Ll_dead,
-Ll_ever_dead, Ll_revived_units, Ll_revivals, Ll_ever_dropped, Ll_longest_drop_run.
+Ll_ever_dead, Ll_revived_units, Ll_revivals, Ll_ever_dropped, Ll_longest_drop_run, Ll_frozen, Ll_non_finite.
 Exit status: 0 all points finished, ${EXIT_MISSING_POINTS} some missing (listed; the summary holds the rest), 2 bad input.
 
 Examples:

@@ -46,12 +46,24 @@ function csvCell(v: string | number | boolean | null): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const LAYER_COLUMNS = ['width', 'dead_frac', 'dead', 'ever_dead', 'revived_units', 'revivals', 'ever_dropped', 'longest_drop_run'] as const;
+const LAYER_COLUMNS = [
+  'width',
+  'dead_frac',
+  'dead',
+  'ever_dead',
+  'revived_units',
+  'revivals',
+  'ever_dropped',
+  'longest_drop_run',
+  'frozen',
+  'non_finite',
+] as const;
 
 /**
  * One row per point, in point order: index, id, one column per grid axis, status, step, final_loss,
  * steps_per_s, then per hidden layer l: Ll_width, Ll_dead_frac, Ll_dead, Ll_ever_dead, Ll_revived_units,
- * Ll_revivals, Ll_ever_dropped, Ll_longest_drop_run. Points without a result have only index, id and axes.
+ * Ll_revivals, Ll_ever_dropped, Ll_longest_drop_run, Ll_frozen, Ll_non_finite (the last two empty for results written
+ * before the frozen statistic). Points without a result have only index, id and axes.
  */
 export function summaryCsv(manifest: SweepManifest, results: Map<string, PointResult>): string {
   const layerCount = Math.max(0, ...[...results.values()].map((r) => r.layers.length));
@@ -76,6 +88,8 @@ export function summaryCsv(manifest: SweepManifest, results: Map<string, PointRe
             s.totalRevivals,
             s.everDropped,
             s.longestDropRun,
+            s.training?.frozenNow ?? null,
+            s.training?.nonFiniteNow ?? null,
           );
       }
     }
