@@ -1,4 +1,4 @@
-// `npm run frozen-table -- [steps] [window]`: the README's comparison of "dead on the probe set" with "frozen" (and
+// `npm run frozen-table -- [steps] [window] [preset,preset...]`: the README's comparison of "dead on the probe set" with "frozen" (and
 // revived, thawed), per hidden layer, for the stationary ReLU presets, each trained twice from the same seed: as the
 // preset is (dropout 0.5 in layer 1, below layer 2) and with layer 1's dropout off. Only the dropout of the layer
 // below changes, so a difference in layer 2 between the two rows is what that dropout does. Prints a Markdown table.
@@ -41,10 +41,12 @@ function cells(s: LayerHistorySummary): string {
 async function main(): Promise<void> {
   const steps = Number(process.argv[2] ?? 1000);
   const window = Number(process.argv[3] ?? 100);
+  const only = process.argv[4]?.split(',');
+  const presets = only ? PRESETS_SHOWN.filter((p) => only.includes(p)) : PRESETS_SHOWN;
   const gpu = await acquireNodeGpu();
   // Rows are printed as they are measured, so a long run that is stopped keeps what it did.
   let header = false;
-  for (const preset of PRESETS_SHOWN) {
+  for (const preset of presets) {
     for (const below of ['on', 'off'] as const) {
       const base = PRESETS[preset].config;
       const hidden = base.hidden.map((h, l) => (l === 0 && below === 'off' ? { ...h, dropout: 0 } : h));
