@@ -7,7 +7,7 @@ import { summarize } from './stats';
 export const BENCH_SCHEMA = 'deadunits-bench';
 export const BENCH_SCHEMA_VERSION = 1;
 
-export const BENCH_GROUPS = ['matmul', 'train', 'monitoring', 'readback', 'million'] as const;
+export const BENCH_GROUPS = ['matmul', 'train', 'monitoring', 'readback', 'million', 'continual'] as const;
 export type BenchGroup = (typeof BENCH_GROUPS)[number];
 
 /** A comma-separated list of groups (CLI --only, page ?only=), checked against BENCH_GROUPS. */

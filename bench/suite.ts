@@ -3,6 +3,7 @@
 // TensorFlow.js module, and get the same BenchResult. Each group contributes a list of tasks, so the
 // total is known before the first one runs (the progress indicator) and results stream out task by task.
 import type { GpuContext } from '../src/gpu/device';
+import { continualTasks } from './continual-step';
 import { matmulTasks } from './matmul';
 import { millionTasks } from './million';
 import { monitoringTasks } from './monitoring';
@@ -51,6 +52,7 @@ const GROUP_TASKS: Record<BenchGroup, TaskFactory> = {
   monitoring: monitoringTasks,
   readback: readbackTasks,
   million: millionTasks,
+  continual: continualTasks,
 };
 
 /** Limit names reported in the result (GPUSupportedLimits' properties are prototype getters: not enumerable everywhere). */

@@ -2,7 +2,8 @@
 // presets. Runs every continual_* preset (src/config/presets.ts) for every seed with the CLI's own run code
 // (src/cli/run-job.ts, so each run folder is an ordinary `deadunits run` folder: re-running continues finished or
 // interrupted runs instead of redoing them), then prints a markdown table of mean and range over the seeds:
-// dead units at the end, the loss at the end of the last task and the loss at the end of the first task.
+// dead units (on the last task's inputs) and frozen units at the end, the loss at the end of the last task and
+// the loss at the end of the first task.
 // Not part of `npm test` (tens of minutes on a software adapter).
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -23,6 +24,8 @@ const PRESETS_IN_TABLE: readonly PresetName[] = [
 
 interface RunSummary {
   dead: number;
+  /** Null for rows written before the frozen statistic existed. */
+  frozen: number | null;
   firstTaskLoss: number | null;
   lastTaskLoss: number | null;
   stepsPerSecond: number | null;
@@ -43,8 +46,11 @@ async function summarize(dir: string, every: number): Promise<RunSummary> {
   }
   const complete = ends.list().filter((e) => e.complete);
   const final = ends.list().at(-1);
+  const widths = last?.layers.reduce((n, l) => n + l.width, 0) ?? 0;
+  const frozen = last && last.layers.every((l) => l.frozen !== undefined) ? last.layers.reduce((n, l) => n + l.frozen!, 0) / widths : null;
   return {
     dead: final ? deadFraction(final) : 0,
+    frozen,
     firstTaskLoss: complete[0]?.loss ?? null,
     lastTaskLoss: complete.at(-1)?.loss ?? null,
     stepsPerSecond: last?.stepsPerSecond ?? null,
@@ -96,7 +102,10 @@ for (const name of presets) {
     `| ${name} | ${meanRange(
       summaries.map((s) => s.dead),
       pct,
-    )} | – | ${meanRange(
+    )} | ${meanRange(
+      summaries.map((s) => s.frozen),
+      pct,
+    )} | ${meanRange(
       summaries.map((s) => s.lastTaskLoss),
       num,
     )} | ${meanRange(
