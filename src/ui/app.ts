@@ -12,6 +12,7 @@ import { parseRunConfig, type RunConfig } from '../config';
 import type { AdapterSummary } from '../gpu/device';
 import type { MetricsRow } from '../report/metrics';
 import type { SeedAnswerInput } from '../report/seed-answer';
+import { TaskEnds } from '../report/tasks';
 import { STATE_COLORS, STATE_NAMES, UNIT_STATES } from '../report/unit-states';
 import { downloadBlob } from './download';
 import './no-webgpu';
@@ -62,6 +63,8 @@ export class DuApp extends LitElement {
   @state() private adapter: AdapterSummary | null = null;
   @state() private widths: number[] = [];
   @state() private seedInput: SeedAnswerInput | null = null;
+  /** A non-stationary run: the end of each task so far, from the metrics rows (the answer's task findings). */
+  private taskEnds: TaskEnds | null = null;
   @state() private error: string | null = null;
   @state() private noWebGpu: string | null = null;
   @state() private lost: { message: string; resumeStep: number | null } | null = null;
@@ -287,6 +290,7 @@ export class DuApp extends LitElement {
         if (!event.resumed) {
           this.widths = event.widths;
           this.seedInput = null;
+          this.taskEnds = this.config.tasks.every > 0 ? new TaskEnds(this.config.tasks.every) : null;
           this.snapshotStep = null;
           this.coalesced = 0;
           this.orders = new Map();
@@ -311,7 +315,7 @@ export class DuApp extends LitElement {
         this.applyFrame(event);
         return;
       case 'summary':
-        this.seedInput = { config: this.config, step: event.step, layers: event.layers };
+        this.seedInput = { config: this.config, step: event.step, layers: event.layers, ...(this.taskEnds ? { tasks: this.taskEnds.list() } : {}) };
         return;
       case 'order': {
         const orders = new Map(this.orders);
@@ -339,6 +343,7 @@ export class DuApp extends LitElement {
 
   private applyFrame(frame: Extract<WorkerEvent, { type: 'frame' }>): void {
     this.queueChartRows(frame.rows);
+    for (const row of frame.rows) this.taskEnds?.push(row);
     const timelines = this.timelines();
     for (const column of frame.columns) column.layers.forEach((bytes, l) => timelines[l]?.appendColumn(column.step, bytes));
     if (frame.snapshot) {
@@ -644,7 +649,7 @@ export class DuApp extends LitElement {
           ${this.renderLayers()}
           <section class="card">
             <h2>Metrics</h2>
-            <du-charts csv-name="deadunits-metrics.csv"></du-charts>
+            <du-charts csv-name="deadunits-metrics.csv" .taskEvery=${this.config.tasks.every}></du-charts>
           </section>
         </main>
       </div>

@@ -61,6 +61,8 @@ export class DuCharts extends LitElement {
   @property({ type: Boolean, attribute: 'log-step', reflect: true }) logStep = false;
   /** Name of the file the CSV button saves. */
   @property({ attribute: 'csv-name' }) csvName = 'deadunits-metrics.csv';
+  /** Steps per task of a non-stationary run (0: stationary): adds the loss at the end of each task. Set before the first rows. */
+  @property({ type: Number, attribute: 'task-every' }) taskEvery = 0;
 
   @state() private rowCount = 0;
   @state() private layerCount = 0;
@@ -213,7 +215,7 @@ export class DuCharts extends LitElement {
   private start(layerCount: number): void {
     this.destroyPlots();
     this.layerCount = layerCount;
-    this.slices = chartSlices(layerCount);
+    this.slices = chartSlices(layerCount, this.taskEvery);
     const seriesCount = this.slices.reduce((n, s) => n + s.labels.length, 0);
     this.envelope = new EnvelopeSeries(seriesCount, DEFAULT_CAPACITY);
     this.log = new RowLog(layerCount, DEFAULT_ROW_BUDGET);
@@ -291,7 +293,8 @@ export class DuCharts extends LitElement {
             label,
             stroke: slice.spec.perLayer ? PALETTE[i % PALETTE.length] : '#1f5fbf',
             width: 1.25,
-            points: { show: false },
+            points: { show: slice.spec.sparse === true },
+            spanGaps: slice.spec.sparse === true,
           })),
         ],
         legend: { show: !many },

@@ -668,13 +668,43 @@ export class DuConfigForm extends LitElement {
       <legend>Data set</legend>
       <div class="grid">
         ${this.selectField(['dataset', 'kind'], 'Kind', DATASETS, (k) => this.edit((d) => withDatasetKind(d, k)), { unavailable: ['file'] })}
-        ${kind !== 'file' ? ds('samples', 'Samples', LIMITS.samples) : nothing}
+        ${kind !== 'file' && kind !== 'slowly_changing' ? ds('samples', 'Samples', LIMITS.samples) : nothing}
+        ${kind === 'slowly_changing'
+          ? html`${ds('flipping', 'Flipping bits', LIMITS.flipping)} ${ds('teacherWidth', 'Teacher width', LIMITS.teacherWidth)}
+            ${ds('beta', 'Teacher threshold β', LIMITS.teacherBeta)}`
+          : nothing}
         ${kind === 'teacher' ? html`${ds('teacherWidth', 'Teacher width', LIMITS.teacherWidth)} ${ds('noise', 'Noise std', LIMITS.noise)}` : nothing}
         ${kind === 'gaussian_mixture' ? html`${ds('classes', 'Classes', LIMITS.classes)} ${ds('spread', 'Spread', LIMITS.spread)}` : nothing}
         ${kind === 'spirals' ? html`${ds('turns', 'Turns', LIMITS.turns)} ${ds('noise', 'Noise std', LIMITS.noise)}` : nothing}
         ${kind === 'sparse' ? html`${ds('density', 'Density', LIMITS.density)} ${ds('classes', 'Classes', LIMITS.classes)}` : nothing}
       </div>
       <p class="note">${DATASET_NOTES[kind] ?? ''}</p>
+    </fieldset>`;
+  }
+
+  /** Non-stationary training (task switches) and the cures for loss of plasticity. */
+  private tasksSection(): TemplateResult {
+    const switching = (getAt(this.draft, ['tasks', 'every']) as number | undefined) !== 0;
+    return html`<fieldset>
+      <legend>Tasks and cures</legend>
+      <div class="grid">
+        ${this.numberField(['tasks', 'every'], 'Steps per task (0 = one task)', LIMITS.taskEvery)}
+        ${switching
+          ? html`${this.checkField(['tasks', 'permuteInputs'], 'Permute inputs per task')}
+            ${this.checkField(['tasks', 'shuffleLabels'], 'Shuffle labels per task')}
+            ${this.checkField(['tasks', 'resetOutput'], 'Reset output layer per task')}`
+          : nothing}
+        ${this.numberField(['continualBackprop', 'replacementRate'], 'Continual backprop rate (0 = off)', LIMITS.replacementRate)}
+        ${this.numberField(['continualBackprop', 'decay'], 'Utility decay η', LIMITS.utilityDecay)}
+        ${this.numberField(['continualBackprop', 'maturity'], 'Maturity (steps)', LIMITS.maturity)}
+        ${this.numberField(['shrinkPerturb', 'shrink'], 'Shrink (0 = off)', LIMITS.shrink)}
+        ${this.numberField(['shrinkPerturb', 'noise'], 'Perturb noise σ (0 = off)', LIMITS.perturbNoise)}
+        ${this.numberField(['shrinkPerturb', 'every'], 'Shrink & perturb every (steps)', LIMITS.perturbEvery)}
+      </div>
+      <p class="note">
+        Every task a new problem: the slowly-changing regression flips one of its bits; permuted inputs and shuffled labels draw a fresh permutation. Dead is
+        then measured on the current task's inputs.
+      </p>
     </fieldset>`;
   }
 
@@ -799,8 +829,8 @@ export class DuConfigForm extends LitElement {
 
   override render(): TemplateResult {
     this.placedPaths = new Set();
-    const body = html`${this.presetSection()} ${this.modelSection()} ${this.optimizerSection()} ${this.datasetSection()} ${this.runSection()}
-    ${this.jsonSection()}`;
+    const body = html`${this.presetSection()} ${this.modelSection()} ${this.optimizerSection()} ${this.datasetSection()} ${this.tasksSection()}
+    ${this.runSection()} ${this.jsonSection()}`;
     return html`${this.unplacedProblems()} ${body}`;
   }
 }

@@ -4,7 +4,7 @@
 import type { MetricsRow } from '../../../report/metrics';
 import type { Value } from './envelope';
 
-export type ChartId = 'loss' | 'dead' | 'revived' | 'dropped' | 'speed';
+export type ChartId = 'loss' | 'dead' | 'revived' | 'dropped' | 'speed' | 'taskLoss';
 
 export interface ChartSpec {
   id: ChartId;
@@ -16,6 +16,8 @@ export interface ChartSpec {
   /** A fraction of the layer: the y axis is fixed to [0, 1]. */
   fraction: boolean;
   value(row: MetricsRow, layer: number): Value;
+  /** Points far apart (one per task): drawn as markers joined across the rows in between. */
+  sparse?: boolean;
 }
 
 /** A number a chart can draw; NaN and ±Infinity (a diverged loss) become gaps, reported apart. */
@@ -43,9 +45,26 @@ export interface ChartSlice {
   labels: string[];
 }
 
-export function chartSlices(layerCount: number): ChartSlice[] {
+/**
+ * A non-stationary run's plasticity curve on the step axis: the loss of the snapshot interval that ends each task
+ * (rows at steps k·T), nothing in between. With the snapshot interval dividing T that is the task's last interval.
+ */
+export function taskLossChart(taskEvery: number): ChartSpec {
+  return {
+    id: 'taskLoss',
+    title: 'Loss at the end of each task',
+    unit: 'mean loss',
+    perLayer: false,
+    fraction: false,
+    sparse: true,
+    value: (r) => (r.step > 0 && r.step % taskEvery === 0 ? finite(r.loss) : null),
+  };
+}
+
+/** The charts of a run: CHARTS, and the plasticity curve where tasks switch (taskEvery > 0). */
+export function chartSlices(layerCount: number, taskEvery = 0): ChartSlice[] {
   let start = 0;
-  return CHARTS.map((spec) => {
+  return [...CHARTS, ...(taskEvery > 0 ? [taskLossChart(taskEvery)] : [])].map((spec) => {
     const labels = spec.perLayer ? Array.from({ length: layerCount }, (_, l) => `layer ${l + 1}`) : [spec.unit];
     const slice = { spec, start, labels };
     start += labels.length;

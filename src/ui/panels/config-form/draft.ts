@@ -107,7 +107,7 @@ function derived(dataset: unknown): { outputSize?: number; loss?: string } {
   const d = dataset as { kind?: DatasetKind; classes?: unknown };
   if (d === null || typeof d !== 'object' || d.kind === undefined || d.kind === 'file') return {};
   const classes = datasetClasses({ kind: d.kind, classes: typeof d.classes === 'number' ? d.classes : undefined });
-  return { outputSize: d.kind === 'teacher' ? undefined : classes, loss: naturalLoss(d.kind) };
+  return { outputSize: d.kind === 'teacher' ? undefined : d.kind === 'slowly_changing' ? 1 : classes, loss: naturalLoss(d.kind) };
 }
 
 /**
@@ -134,7 +134,9 @@ export function withDatasetKind(draft: Draft, kind: DatasetKind): void {
   editDataset(draft, (d) => {
     const samples = getAt(d, ['dataset', 'samples']);
     const fresh = kind === 'file' ? { kind, name: 'data.npy' } : (DatasetSchema.parse({ kind }) as Record<string, unknown>);
-    if (kind !== 'file' && samples !== undefined) fresh.samples = samples;
+    if (kind !== 'file' && kind !== 'slowly_changing' && samples !== undefined) fresh.samples = samples;
+    // The slowly-changing regression's inputs are its bits plus the constant one: the papers' 20 + 1.
+    if (kind === 'slowly_changing') d.inputSize = 21;
     d.dataset = fresh;
   });
 }
