@@ -1,7 +1,7 @@
 // `npm run bench:continual [-- --steps N --seeds 1,2,3,4,5 --out DIR]`: the README's table of the non-stationary
 // presets. Runs every continual_* preset (src/config/presets.ts) for every seed with the CLI's own run code
-// (src/cli/run-job.ts, so each run folder is an ordinary `deadunits run` folder: re-running continues finished or
-// interrupted runs instead of redoing them), then prints a markdown table of mean and range over the seeds:
+// (src/cli/run-job.ts, so each run folder is an ordinary `deadunits run` folder with a checkpoint every 10,000
+// steps: re-running continues finished or interrupted runs instead of redoing them), then prints a markdown table of mean and range over the seeds:
 // dead units (on the last task's inputs) and frozen units at the end, the loss at the end of the last task and
 // the loss at the end of the first task.
 // Not part of `npm test` (tens of minutes on a software adapter).
@@ -89,7 +89,7 @@ for (const name of presets) {
     });
     const dir = join(options.out, name, `seed${seed}`);
     const started = performance.now();
-    const result = await runJob({ config, outDir: dir, checkpointEvery: 0, keepCheckpoints: 1, unitMaps: 'none', progress: 'none', gpu });
+    const result = await runJob({ config, outDir: dir, checkpointEvery: 10_000, keepCheckpoints: 1, unitMaps: 'none', progress: 'none', gpu });
     const summary = await summarize(dir, config.tasks.every);
     summaries.push(summary);
     console.error(

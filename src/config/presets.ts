@@ -144,8 +144,10 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
     description:
       'Slowly-changing regression: the target function changes a little every 10,000 steps (one input bit flips), ' +
       'and a small ReLU network keeps learning online with plain SGD for a million steps. Unlike the stationary ' +
-      'presets, units here die progressively: each new task pushes a few more below zero for every input, and ' +
-      `a dead unit never learns again, so the network slowly loses the capacity to adapt. ${ON_TASK}`,
+      'presets, units can die progressively here (in the paper from about 29 % to 84 % over a million steps): a new ' +
+      'task can push more of them below zero on every input, and a unit dead on the task gets no gradient from it. In our runs of 100,000 steps (5 seeds) 48 % of the units ' +
+      'ended dead and as many frozen; the loss of plasticity the paper shows (later tasks fitted worse) needs the ' +
+      `full million steps. ${ON_TASK}`,
     config: continualBase,
   },
   continual_dropout: {
@@ -153,22 +155,25 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
     description:
       'The same stream of tasks with dropout 0.3 on the hidden layer. Dropout switches units off for one step at a ' +
       'time; it does nothing against the weight updates that push units below zero for good, so units still die ' +
-      `as tasks go by (in the authors' runs as many as without it). ${ON_TASK}`,
+      "as tasks go by: in the authors' runs as many as without it, in ours (100,000 steps, 5 seeds) 72 % against " +
+      `48 %. ${ON_TASK}`,
     config: { ...continualBase, hidden: [continualLayer({ dropout: 0.3 })] },
   },
   continual_l2: {
     title: 'Non-stationary + L2: slows it',
     description:
-      'The same stream of tasks with L2 weight decay 0.01 on the weights. Shrinking weights keeps units nearer to ' +
-      `zero, where a new task can bring them back; it slows the dying down without removing it. ${ON_TASK}`,
+      "The same stream of tasks with L2 weight decay 0.01. In the authors' runs it slowed the dying down. Here it " +
+      'decays the weights only, not the biases, and in our runs of 100,000 steps it made things worse: the weights ' +
+      'of units already below zero on the task shrink away and leave them at their bias, and every unit ended dead ' +
+      `(two seeds). ${ON_TASK}`,
     config: { ...continualBase, weightDecay: 0.01 },
   },
   continual_shrink_perturb: {
     title: 'Non-stationary + Shrink & Perturb',
     description:
       'The same stream of tasks; after every step every parameter is shrunk by 1e-4 (what L2 0.01 does at step 0.01) ' +
-      'and gets Gaussian noise of std 0.001. The noise keeps nudging units back above zero, so far fewer stay dead. ' +
-      ON_TASK,
+      "and gets Gaussian noise of std 0.001, which keeps nudging units back above zero. In the authors' runs far " +
+      `fewer units stayed dead (about 16 % after a million steps against 84 %); not yet measured here. ${ON_TASK}`,
     config: { ...continualBase, shrinkPerturb: { shrink: 1e-4, noise: 1e-3, every: 1 } },
   },
   continual_cbp: {
@@ -177,7 +182,8 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
       'The same stream of tasks with continual backprop: every unit carries a running utility (how much it ' +
       'contributes to the output); a small fraction (1e-4 per step) of the mature units (100 steps old or more) with ' +
       'the lowest utility is re-initialised: fresh incoming weights, zero outgoing weights. Dead units have zero ' +
-      `utility, so they are the first to be replaced. ${ON_TASK}`,
+      "utility, so they are the first to be replaced. In this project's test (a 10-unit layer, tasks of 1,000 steps, " +
+      `6 seeds) it ended with 0-1 units dead where plain backprop had 3-7. ${ON_TASK}`,
     config: { ...continualBase, continualBackprop: { replacementRate: 1e-4, decay: 0.99, maturity: 100 } },
   },
   continual_leaky: {
