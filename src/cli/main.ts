@@ -1,7 +1,6 @@
 // The `deadunits` command line (bin/deadunits.mjs loads this): one commander program, one module per command.
 // Errors follow one contract (src/cli/errors.ts): one message naming the file or field and what to do; exit 2 for
 // bad input, 1 for the environment; a stack trace only with DEBUG set.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { borndeadCommand } from './commands/borndead';
 import { exportCommand } from './commands/export';
@@ -10,14 +9,10 @@ import { resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
 import { sweepCommand } from './commands/sweep';
 import { EXIT_INPUT, reportError } from './errors';
+import { packageVersion } from './package-root';
 
 /** Exit status for errors in what the user gave us (flags, files, configurations). */
 export const USAGE_EXIT_CODE = EXIT_INPUT;
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function buildProgram(): Command {
   const program = new Command('deadunits')

@@ -3,7 +3,6 @@
 // point fails now rather than in every task on the cluster.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, posix, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import type { ConfigIssue } from '../../config';
 import { claimSweepFolder, sweepManifest } from '../sweep/folder';
@@ -13,12 +12,13 @@ import { MIN_TIME_FOR_REQUEUE, slurmMemoryIsValid, slurmPlanFiles, slurmTimeSeco
 import { checkHeadless } from '../sweep/run-sweep';
 import { MAX_SHARDS } from '../sweep/shard';
 import { expandSweep, sweepSpecToJson } from '../sweep/spec';
+import { binPath } from '../package-root';
 import { numberIn } from './borndead';
 import { addPointOptions, addSpecOptions, type PointFlags, pointArgs, type SpecFlags, specFromInputs } from './sweep-inputs';
 
 /** Default shard count: one point per task, up to Slurm's default MaxArraySize (1001 tasks, ids 0-1000). */
 const DEFAULT_MAX_SHARDS = 1000;
-const BIN = fileURLToPath(new URL('../../../bin/deadunits.mjs', import.meta.url));
+const BIN = binPath();
 
 interface PlanFlags extends SpecFlags, PointFlags {
   out?: string;
