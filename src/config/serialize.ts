@@ -119,6 +119,13 @@ const PARAMS: readonly ParamSpec[] = [
   { name: 'turns', path: ['dataset', 'turns'], type: 'number', variant: DATA('spirals') },
   { name: 'density', path: ['dataset', 'density'], type: 'number', variant: DATA('sparse') },
   { name: 'file', path: ['dataset', 'name'], type: 'string', variant: DATA('file'), always: true },
+  // The user's files by name, size and SHA-256: a reload finds them in the browser again, or asks for them by name.
+  { name: 'input', path: ['dataset', 'inputs', 'path'], type: 'string', variant: DATA('file') },
+  { name: 'input_bytes', path: ['dataset', 'inputs', 'bytes'], type: 'number', variant: DATA('file') },
+  { name: 'input_sha', path: ['dataset', 'inputs', 'sha256'], type: 'string', variant: DATA('file') },
+  { name: 'targets', path: ['dataset', 'targets', 'path'], type: 'string', variant: DATA('file') },
+  { name: 'targets_bytes', path: ['dataset', 'targets', 'bytes'], type: 'number', variant: DATA('file') },
+  { name: 'targets_sha', path: ['dataset', 'targets', 'sha256'], type: 'string', variant: DATA('file') },
   { name: 'task_every', path: ['tasks', 'every'], type: 'number' },
   { name: 'permute', path: ['tasks', 'permuteInputs'], type: 'bool' },
   { name: 'shuffle', path: ['tasks', 'shuffleLabels'], type: 'bool' },

@@ -19,7 +19,8 @@ import './no-webgpu';
 import './panels/charts';
 import type { DuCharts } from './panels/charts';
 import './panels/config-form';
-import type { ConfigChangeDetail } from './panels/config-form';
+import type { ConfigChangeDetail, DataFilesDetail } from './panels/config-form';
+import { PageDataFiles, type DataFilesOutcome } from './data-files';
 import './panels/seed-answer-panel';
 import { PAGE_PARAMS, parseStepsPerFrameCap, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from './page-params';
 import { MAX_SNAPSHOT_EVERY, MAX_STEPS_PER_FRAME, type RunState, type WorkerEvent } from './protocol';
@@ -57,6 +58,8 @@ export class DuApp extends LitElement {
   /** The user's cap on steps per chunk of training; null: chunks sized by time alone. */
   @state() private stepsPerFrame: number | null;
   @state() private notices: string[] = [];
+  /** The data files' line in the form: what was loaded, or what a reload needs. */
+  @state() private dataMessage = '';
   @state() private runState: RunState = 'starting';
   @state() private step = 0;
   @state() private stepsPerSecond: number | null = null;
@@ -80,6 +83,7 @@ export class DuApp extends LitElement {
   @state() private saving = false;
 
   private readonly engine = new TrainingController(this, (event) => this.onEngineEvent(event));
+  private readonly dataFiles = new PageDataFiles(this.engine);
   private chartRows: MetricsRow[] = [];
   private chartTimer: ReturnType<typeof setTimeout> | null = null;
   private lastChartFlush = -Infinity;
@@ -272,7 +276,25 @@ export class DuApp extends LitElement {
     this.snapshotEvery = fromUrl.config.snapshot.every || DEFAULT_SNAPSHOT_EVERY;
     this.stepsPerFrame = spf.value;
     this.notices = [fromUrl.error, spf.error].filter((e): e is string => !!e);
+    // A run on the user's files starts once the Worker has them (from this browser's store, or chosen again).
+    if (this.dataFiles.ready(this.config)) this.engine.configure(this.config, this.snapshotEvery, this.stepsPerFrame);
+    else void this.useData(this.dataFiles.restore(this.config));
+  }
+
+  /** Runs what a data-file load gave (a config to run, and a line for the form), or just shows its message. */
+  private async useData(outcome: Promise<DataFilesOutcome>): Promise<void> {
+    const { config, message } = await outcome;
+    this.dataMessage = message;
+    if (!config) return;
+    this.config = config;
+    this.writeUrl();
     this.engine.configure(this.config, this.snapshotEvery, this.stepsPerFrame);
+  }
+
+  private onDataFiles(event: CustomEvent<DataFilesDetail>): void {
+    const { inputs, targets } = event.detail;
+    this.dataMessage = `Reading ${[inputs.name, targets?.name].filter(Boolean).join(' and ')}…`;
+    void this.useData(this.dataFiles.choose(event.detail, this.config));
   }
 
   // ------------------------------------------------------------------------------------------------------------------
@@ -404,7 +426,9 @@ export class DuApp extends LitElement {
     this.config = event.detail.config;
     if (this.config.snapshot.every > 0) this.snapshotEvery = this.config.snapshot.every;
     this.writeUrl();
-    this.engine.configure(this.config, this.snapshotEvery, this.stepsPerFrame);
+    // An imported run on files the Worker does not hold: from this browser's store, or asked for by name.
+    if (!this.dataFiles.ready(this.config)) void this.useData(this.dataFiles.restore(this.config));
+    else this.engine.configure(this.config, this.snapshotEvery, this.stepsPerFrame);
   }
 
   private writeUrl(): void {
@@ -633,7 +657,13 @@ export class DuApp extends LitElement {
       ${this.renderBanners()}
       <div class="layout">
         <aside aria-label="Run configuration">
-          <du-config-form .config=${this.config} .running=${this.runState === 'running'} @config-change=${this.onConfigChange}></du-config-form>
+          <du-config-form
+            .config=${this.config}
+            .running=${this.runState === 'running'}
+            .dataMessage=${this.dataMessage}
+            @config-change=${this.onConfigChange}
+            @data-files=${this.onDataFiles}
+          ></du-config-form>
         </aside>
         <main>
           <section class="card"><du-seed-answer .input=${this.seedInput} .failure=${this.answerFailure()}></du-seed-answer></section>

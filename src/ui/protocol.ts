@@ -8,11 +8,12 @@
 // (nothing is lost) and only the newest bitmaps are kept: the older ones are dropped and counted in `coalesced`.
 
 import { z } from 'zod';
-import { RunConfigSchema, type RunConfig } from '../config';
+import { LOSSES, RunConfigSchema, type RunConfig } from '../config';
 import type { AdapterSummary } from '../gpu/device';
 import type { MetricsRow } from '../report/metrics';
 import type { LayerHistorySummary } from '../report/seed-answer';
 import type { UnitBitmaps } from '../report/unit-states';
+import type { DataLoadRequest, DataLoadSummary } from './worker/user-data-store';
 
 /** Largest snapshot interval and steps-per-frame cap the toolbar accepts (the GPU step counter is a u32). */
 export const MAX_SNAPSHOT_EVERY = 1_000_000;
@@ -49,11 +50,17 @@ export type WorkerCommand =
   /** Destroys the GPU device as if it had been lost (for the end-to-end test of the recovery path). */
   | { type: 'lose-device' }
   /** Destroys one of the run's weight buffers, so that its next chunk fails on the GPU (for the end-to-end test of that path). */
-  | { type: 'force-gpu-error' };
+  | { type: 'force-gpu-error' }
+  /**
+   * The user's own files (.npy / .csv, transferred): hashed and parsed in the worker, kept for runs whose config names
+   * them by hash; answered with `data` carrying the same id (the dataset fields and sizes, or a message).
+   */
+  | ({ type: 'data'; id: number } & DataLoadRequest);
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
 const id = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const layer = z.number().int().min(1).max(64);
+const dataFile = z.strictObject({ name: z.string().min(1).max(256), bytes: z.instanceof(ArrayBuffer) });
 
 const WorkerCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -78,6 +85,16 @@ const WorkerCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('resume') }),
   z.strictObject({ type: z.literal('lose-device') }),
   z.strictObject({ type: z.literal('force-gpu-error') }),
+  z.strictObject({
+    type: z.literal('data'),
+    id,
+    inputs: dataFile,
+    targets: dataFile.optional(),
+    labelColumn: z.union([z.number().int(), z.string().min(1)]).optional(),
+    header: z.union([z.boolean(), z.literal('auto')]).optional(),
+    loss: z.enum(LOSSES).optional(),
+    outputSize: z.number().int().min(1).optional(),
+  }),
 ]);
 
 export class ProtocolError extends Error {
@@ -158,6 +175,8 @@ export type WorkerEvent =
    * will be sent. `resumeStep`: the step of the last saved state (null: none).
    */
   | { type: 'run-failed'; message: string; lastGoodStep: number; resumeStep: number | null }
+  /** The answer to a `data` command: what to put in the configuration, or why the files cannot be used. */
+  | ({ type: 'data'; id: number } & ({ ok: true; summary: DataLoadSummary } | { ok: false; message: string }))
   /** `noWebGpu`: the browser has no usable adapter (show the no-WebGPU page). */
   | { type: 'error'; message: string; noWebGpu?: boolean };
 

@@ -10,6 +10,8 @@ import type { WorkerCommand, WorkerEvent } from './protocol';
 
 type UnitInfoEvent = Extract<WorkerEvent, { type: 'unit-info' }>;
 type CheckpointEvent = Extract<WorkerEvent, { type: 'checkpoint' }>;
+type DataEvent = Extract<WorkerEvent, { type: 'data' }>;
+type DataRequest = Omit<Extract<WorkerCommand, { type: 'data' }>, 'type' | 'id'>;
 
 export type WorkerFactory = () => Worker;
 
@@ -23,6 +25,8 @@ export class TrainingController implements ReactiveController {
   private hoverInFlight = false;
   private hoverNext: { layer: number; unit: number } | null = null;
   private checkpoints = new Map<number, { resolve: (e: CheckpointEvent) => void; reject: (e: Error) => void }>();
+  private dataRequests = new Map<number, (e: DataEvent) => void>();
+  private waitingForWorker: ((worker: Worker) => void)[] = [];
   private ackFrame: number | null = null;
 
   constructor(
@@ -42,6 +46,7 @@ export class TrainingController implements ReactiveController {
       event.preventDefault();
       this.listener({ type: 'error', message: `The engine worker failed: ${event.message || 'it could not be loaded'}` });
     };
+    for (const post of this.waitingForWorker.splice(0)) post(worker);
     if (this.lastConfigure) worker.postMessage(this.lastConfigure);
   }
 
@@ -54,6 +59,9 @@ export class TrainingController implements ReactiveController {
     this.hoverNext = null;
     for (const pending of this.checkpoints.values()) pending.reject(new Error('the page closed the engine'));
     this.checkpoints.clear();
+    for (const answer of this.dataRequests.values()) answer({ type: 'data', id: 0, ok: false, message: 'the page closed the engine' });
+    this.dataRequests.clear();
+    this.waitingForWorker = [];
   }
 
   private send(command: WorkerCommand): void {
@@ -66,6 +74,10 @@ export class TrainingController implements ReactiveController {
     if (event.type === 'checkpoint') {
       this.checkpoints.get(event.id)?.resolve(event);
       this.checkpoints.delete(event.id);
+    }
+    if (event.type === 'data') {
+      this.dataRequests.get(event.id)?.(event);
+      this.dataRequests.delete(event.id);
     }
     if (event.type === 'error' && this.checkpoints.size) {
       // The worker reports a failed checkpoint as an error: fail the waiting request rather than leave it hanging.
@@ -142,6 +154,24 @@ export class TrainingController implements ReactiveController {
     const next = this.hoverNext;
     this.hoverNext = null;
     if (next) this.requestUnitInfo(next.layer, next.unit);
+  }
+
+  /**
+   * Hands the user's files to the worker (their buffers are transferred: pass copies to keep the bytes), which parses
+   * them and answers with the dataset fields and sizes, or why the files cannot be used.
+   */
+  loadData(request: DataRequest): Promise<DataEvent> {
+    const id = this.nextId++;
+    return new Promise<DataEvent>((resolve) => {
+      this.dataRequests.set(id, resolve);
+      const post = (worker: Worker) => {
+        const transfer = [request.inputs.bytes, ...(request.targets ? [request.targets.bytes] : [])];
+        worker.postMessage({ type: 'data', id, ...request } satisfies WorkerCommand, transfer);
+      };
+      // Before the host is connected (a URL restored in its constructor) the request waits for the worker.
+      if (this.worker) post(this.worker);
+      else this.waitingForWorker.push(post);
+    });
   }
 
   /** The run's state as safetensors bytes (src/io/checkpoint.ts). */

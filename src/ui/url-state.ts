@@ -24,14 +24,25 @@ export const PRESET_PARAM = 'preset';
 export const KIND_PARAMS: Readonly<Record<'opt' | 'sched' | 'data', readonly string[]>> = {
   opt: ['momentum', 'nesterov', 'beta1', 'beta2', 'eps'],
   sched: ['every', 'gamma', 'minlr'],
-  data: ['samples', 'teacher_width', 'noise', 'classes', 'spread', 'turns', 'density', 'file', 'out', 'loss'],
+  data: [
+    'samples',
+    'teacher_width',
+    'noise',
+    'classes',
+    'spread',
+    'turns',
+    'density',
+    'file',
+    'input',
+    'input_bytes',
+    'input_sha',
+    'targets',
+    'targets_bytes',
+    'targets_sha',
+    'out',
+    'loss',
+  ],
 };
-
-/** The browser has no file loader: a run on a file data set is for the CLI. */
-function browserOnly(config: RunConfig): UrlConfig {
-  if (config.dataset.kind === 'file') return fallback('URL parameter data: "file" data sets can only be run from the command line (deadunits run)');
-  return { config };
-}
 
 export interface UrlConfig {
   config: RunConfig;
@@ -79,7 +90,7 @@ export function configFromUrl(search: string, options: UrlStateOptions = {}): Ur
   if (presets.length > 1) return fallback(`URL parameter ${PRESET_PARAM}: is given more than once`);
   if (presets.length === 0 && run.length === 0) return { config: structuredClone(PRESETS[DEFAULT_PRESET].config) };
   try {
-    if (presets.length === 0) return browserOnly(fromQueryString(new URLSearchParams(run), { ignore }));
+    if (presets.length === 0) return { config: fromQueryString(new URLSearchParams(run), { ignore }) };
     const preset = presets[0];
     if (!isPresetName(preset)) return fallback(`URL parameter ${PRESET_PARAM}: ${JSON.stringify(preset)} is not one of ${PRESET_NAMES.join(', ')}`);
     const names = run.map(([name]) => name);
@@ -88,7 +99,7 @@ export function configFromUrl(search: string, options: UrlStateOptions = {}): Ur
     const overrides = new URLSearchParams(run);
     const merged = presetBaseline(preset, overrides);
     for (const [name, value] of run) merged.set(name, value);
-    return browserOnly(fromQueryString(merged));
+    return { config: fromQueryString(merged) };
   } catch (error) {
     return fallback(describe(error));
   }

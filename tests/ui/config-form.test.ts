@@ -5,7 +5,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { PRESETS, presetConfig, type RunConfig, toJson } from '../../src/config';
-import { type ConfigChangeDetail, DuConfigForm, LIVE_FIELDS } from '../../src/ui/panels/config-form';
+import { type ConfigChangeDetail, DuConfigForm, LIVE_FIELDS, splitDroppedFiles } from '../../src/ui/panels/config-form';
 
 async function mount(config: RunConfig = presetConfig('dropout_only')): Promise<{ form: DuConfigForm; events: RunConfig[] }> {
   const form = document.createElement('du-config-form');
@@ -179,16 +179,19 @@ describe('du-config-form', () => {
     expect(events.at(-1)).toMatchObject({ outputSize: 4, loss: 'softmax_ce', dataset: { kind: 'sparse', classes: 4 } });
     const out = await type(form, 'outputSize', '5');
     expect(describedBy(form, out)).toBe('5 does not match dataset.classes = 4');
+    // Your own files are a data set like the others on the page (issue 15: no longer "CLI only").
     const file = $<HTMLOptionElement>(form, 'select[name="dataset.kind"] option[value="file"]');
-    expect(file.disabled).toBe(true);
-    expect(file.textContent).toContain('CLI only');
+    expect(file.disabled).toBe(false);
+    expect(file.textContent).not.toContain('CLI only');
   });
 
-  it('refuses file data sets, which only the CLI can load', async () => {
+  it('a file data set waits for its files: no run until they are loaded (hashed), then it is valid', async () => {
     const fileRun = { ...presetConfig('dropout_only'), dataset: { kind: 'file' as const, name: 'x.npy' } };
     const { form, events } = await mount(fileRun);
     const kind = $(form, 'select[name="dataset.kind"]');
-    expect(describedBy(form, kind)).toContain('"file" data sets can only be run from the command line');
+    expect(describedBy(form, kind)).toContain('choose or drop the data files (.npy / .csv)');
+    expect($(form, '#data-inputs')).toBeTruthy();
+    expect($(form, '#data-targets')).toBeTruthy();
     await type(form, 'seed', '5');
     expect(events).toEqual([]);
     await pick(form, 'select[name="dataset.kind"]', 'spirals');
@@ -200,8 +203,26 @@ describe('du-config-form', () => {
     await form.updateComplete;
     ($$(form, 'button').find((b) => b.textContent!.trim() === 'Load pasted JSON') as HTMLButtonElement).click();
     await form.updateComplete;
-    expect($(form, '#import-errors').textContent).toContain('dataset.kind: "file" data sets can only be run from the command line');
+    expect($(form, '#import-errors').textContent).toContain('dataset.kind: choose or drop the data files');
     expect(events).toHaveLength(1);
+
+    // Loaded files (the page puts their hash in the config): a valid run like any other.
+    const loaded = { ...fileRun, dataset: { ...fileRun.dataset, inputs: { path: 'x.npy', bytes: 128, sha256: 'a'.repeat(64) } } };
+    paste.value = JSON.stringify(loaded);
+    paste.dispatchEvent(new Event('input'));
+    await form.updateComplete;
+    ($$(form, 'button').find((b) => b.textContent!.trim() === 'Load pasted JSON') as HTMLButtonElement).click();
+    await form.updateComplete;
+    expect(events).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({ dataset: { kind: 'file', inputs: { sha256: 'a'.repeat(64) } } });
+  });
+
+  it('a dropped pair: the file named like targets, labels or y holds the targets', () => {
+    const f = (name: string) => new File(['x'], name);
+    expect(splitDroppedFiles([f('y.npy'), f('X.npy')])).toMatchObject({ inputs: { name: 'X.npy' }, targets: { name: 'y.npy' } });
+    expect(splitDroppedFiles([f('train.npy'), f('train_labels.npy')])).toMatchObject({ inputs: { name: 'train.npy' }, targets: { name: 'train_labels.npy' } });
+    expect(splitDroppedFiles([f('table.csv')])).toMatchObject({ inputs: { name: 'table.csv' } });
+    expect(splitDroppedFiles([f('a'), f('b'), f('c')])).toBeNull();
   });
 
   it('adds and removes hidden layers within the depth limits', async () => {

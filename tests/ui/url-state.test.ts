@@ -44,13 +44,20 @@ describe('configFromUrl', () => {
     ['?v=1&lr=abc', 'URL parameter lr: "abc" is not a number'],
     ['?v=1&colour=red', 'URL parameter colour: unknown URL parameter'],
     ['?preset=dropout_only&beta1=0.5', 'URL parameter beta1: applies only with opt=adam|adamw'],
-    ['?v=1&data=file&file=x.npy&out=3', 'URL parameter data: "file" data sets can only be run from the command line'],
-    ['?preset=dropout_only&data=file&file=x.npy&out=3', 'URL parameter data: "file" data sets can only be run from the command line'],
   ])('falls back to the default preset for %s, naming the parameter', (search, message) => {
     const { config, error } = configFromUrl(search);
     expect(config).toEqual(presetConfig(DEFAULT_PRESET));
     expect(error).toContain(message);
     expect(error).toContain(`Showing the preset "${DEFAULT_PRESET}" instead`);
+  });
+
+  it('keeps a run on your own files, named by name, size and SHA-256 (the page then finds or asks for them)', () => {
+    const sha = 'b'.repeat(64);
+    const { config, error } = configFromUrl(`?v=1&data=file&file=x.npy&input=x.npy&input_bytes=128&input_sha=${sha}&out=3`);
+    expect(error).toBeUndefined();
+    expect(config.dataset).toEqual({ kind: 'file', name: 'x.npy', inputs: { path: 'x.npy', bytes: 128, sha256: sha } });
+    expect(configFromUrl(urlWithConfig(config, 'http://h/').replace(/^[^?]*/, '')).config).toEqual(config);
+    expect(configFromUrl('?preset=dropout_only&data=file&file=x.npy&out=3').config.dataset).toEqual({ kind: 'file', name: 'x.npy' });
   });
 
   it('leaves the page parameters it is told to ignore', () => {

@@ -63,19 +63,35 @@ const DATASET_NOTES: Record<DatasetKind, string> = {
   sparse: 'Sparse inputs, labels from a random linear teacher.',
   slowly_changing:
     'Slowly-changing regression: inputSize − 1 random bits plus a constant 1; the first "flipping" bits stay fixed within a task and one of them flips at each task switch. Target: a fixed teacher of threshold units with ±1 weights.',
-  file: 'File data sets (.npy / .csv) are only available from the command line (deadunits run); the browser cannot load them.',
+  file: 'Your own arrays: inputs [samples, features] and targets (integer classes or float values), as .npy or .csv; parsed in the engine worker and kept in this browser for reloads.',
 };
 
-/** The message for a file data set, which only the CLI can load. */
-export const FILE_DATASET_MESSAGE = '"file" data sets can only be run from the command line (deadunits run); pick a synthetic data set';
+/** The message for a file data set whose files are not loaded yet. */
+export const FILE_DATASET_MESSAGE = 'choose or drop the data files (.npy / .csv): inputs, and targets unless a CSV holds the labels in its last column';
 /** Largest JSON file the import accepts; a run configuration is a few KiB even with 64 layers. */
 const MAX_IMPORT_BYTES = 1 << 20;
 
-/** The schema's verdict, plus the browser's own limit: a config with a file data set is not runnable here. */
+/** The schema's verdict, plus the browser's own condition: a file data set runs once its files are loaded (hashed). */
 function validateForBrowser(draft: Draft): Validation {
   const v = validateDraft(draft);
-  if (v.config?.dataset.kind !== 'file') return v;
+  const d = v.config?.dataset;
+  if (d?.kind !== 'file' || d.inputs?.sha256) return v;
   return { issues: new Map([['dataset.kind', [FILE_DATASET_MESSAGE]]]) };
+}
+
+/** The files the user chose or dropped for a file data set. */
+export interface DataFilesDetail {
+  inputs: File;
+  targets?: File;
+}
+
+/** A dropped pair: the file named like targets / labels / y is the targets. */
+export function splitDroppedFiles(files: readonly File[]): DataFilesDetail | null {
+  if (files.length === 0 || files.length > 2) return null;
+  if (files.length === 1) return { inputs: files[0] };
+  const isTargets = (f: File) => /(^|[^a-z])(y|targets?|labels?)([^a-z]|$)/i.test(f.name.replace(/\.[^.]*$/, ''));
+  const [a, b] = files;
+  return isTargets(a) && !isTargets(b) ? { inputs: b, targets: a } : { inputs: a, targets: b };
 }
 
 const idFor = (path: FieldPath): string => `f-${pathKey(path).replace(/[^A-Za-z0-9_-]/g, '-')}`;
@@ -103,7 +119,8 @@ const MAX_NAMED_DIFFERENCES = 3;
  * schema; a message names the value and its allowed range and sits under the field (linked by aria-describedby).
  * Messages that belong to no single input are listed at the top. Above the fields: a preset picker (with the preset's
  * description, or which preset the run was edited from); below: JSON import (file or paste; errors name the field) and
- * export (download or clipboard). File data sets are refused: the browser cannot load them (the CLI can).
+ * export (download or clipboard). A file data set shows two file inputs and a
+ * drop zone (@fires data-files); it is valid once its files are loaded (the page sets its hash).
  *
  * @fires config-change - `CustomEvent<ConfigChangeDetail>` (bubbles, composed), only with a valid config, after the
  *   user edits a field, picks a preset or imports JSON. Setting `config` from outside fires nothing.
@@ -122,6 +139,10 @@ export class DuConfigForm extends LitElement {
   @state() private importErrors: string[] = [];
   @state() private status = '';
   @state() private pasteText = '';
+  /** About the data files: what was loaded, what a reload needs, or why a file cannot be used (set by the page). */
+  @property({ attribute: false }) dataMessage = '';
+  @state() private chosenInputs: File | null = null;
+  @state() private chosenTargets: File | null = null;
   private lastSent: RunConfig | undefined;
   /** Field paths rendered with their own message slot during the current render (the rest go in the top box). */
   private placedPaths = new Set<string>();
@@ -667,7 +688,7 @@ export class DuConfigForm extends LitElement {
     return html`<fieldset>
       <legend>Data set</legend>
       <div class="grid">
-        ${this.selectField(['dataset', 'kind'], 'Kind', DATASETS, (k) => this.edit((d) => withDatasetKind(d, k)), { unavailable: ['file'] })}
+        ${this.selectField(['dataset', 'kind'], 'Kind', DATASETS, (k) => this.edit((d) => withDatasetKind(d, k)))}
         ${kind !== 'file' && kind !== 'slowly_changing' ? ds('samples', 'Samples', LIMITS.samples) : nothing}
         ${kind === 'slowly_changing'
           ? html`${ds('flipping', 'Flipping bits', LIMITS.flipping)} ${ds('teacherWidth', 'Teacher width', LIMITS.teacherWidth)}
@@ -678,6 +699,7 @@ export class DuConfigForm extends LitElement {
         ${kind === 'spirals' ? html`${ds('turns', 'Turns', LIMITS.turns)} ${ds('noise', 'Noise std', LIMITS.noise)}` : nothing}
         ${kind === 'sparse' ? html`${ds('density', 'Density', LIMITS.density)} ${ds('classes', 'Classes', LIMITS.classes)}` : nothing}
       </div>
+      ${kind === 'file' ? this.dataFilesSection() : nothing}
       <p class="note">${DATASET_NOTES[kind] ?? ''}</p>
     </fieldset>`;
   }
@@ -708,6 +730,38 @@ export class DuConfigForm extends LitElement {
     </fieldset>`;
   }
 
+  /** Two file inputs and a drop zone; the page (du-app) reads, keeps and hands the files to the engine worker. */
+  private dataFilesSection(): TemplateResult {
+    const pick = (e: Event) => (e.target as HTMLInputElement).files?.[0] ?? null;
+    const send = (files: DataFilesDetail) =>
+      this.dispatchEvent(new CustomEvent<DataFilesDetail>('data-files', { detail: files, bubbles: true, composed: true }));
+    const onDrop = (e: DragEvent) => {
+      e.preventDefault();
+      const files = splitDroppedFiles([...(e.dataTransfer?.files ?? [])]);
+      if (files) send(files);
+    };
+    return html`<div class="drop" @dragover=${(e: DragEvent) => e.preventDefault()} @drop=${onDrop}>
+      <div class="row">
+        <label class="label" for="data-inputs">Inputs</label>
+        <input id="data-inputs" type="file" accept=".npy,.csv,.tsv,.txt" ?disabled=${this.running} @change=${(e: Event) => (this.chosenInputs = pick(e))} />
+      </div>
+      <div class="row">
+        <label class="label" for="data-targets">Targets (optional)</label>
+        <input id="data-targets" type="file" accept=".npy,.csv,.tsv,.txt" ?disabled=${this.running} @change=${(e: Event) => (this.chosenTargets = pick(e))} />
+      </div>
+      <button
+        id="data-load"
+        type="button"
+        ?disabled=${this.running || !this.chosenInputs}
+        @click=${() => this.chosenInputs && send({ inputs: this.chosenInputs, ...(this.chosenTargets ? { targets: this.chosenTargets } : {}) })}
+      >
+        Use these files
+      </button>
+      <span class="note">or drop one or two files here</span>
+      ${this.dataMessage ? html`<p id="data-message" class="note" role="status">${this.dataMessage}</p>` : nothing}
+    </div>`;
+  }
+
   private runSection(): TemplateResult {
     return html`<fieldset>
       <legend>Run</legend>
@@ -730,7 +784,7 @@ export class DuConfigForm extends LitElement {
   private importJson(text: string, source: string): void {
     try {
       const config = fromJson(text);
-      if (config.dataset.kind === 'file') {
+      if (config.dataset.kind === 'file' && !config.dataset.inputs?.sha256) {
         this.status = '';
         this.importErrors = [`dataset.kind: ${FILE_DATASET_MESSAGE}`];
         return;

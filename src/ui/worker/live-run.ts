@@ -2,9 +2,9 @@
 // observatory's snapshots to the session's sink. The observatory can be replaced (a new snapshot interval) without
 // losing the per-unit history. Its GPU work must go through the session's lock (one chunk or readback at a time).
 import { type RunConfig } from '../../config';
-import { runData, type ProbeSet } from '../../data';
+import type { Dataset, ProbeSet } from '../../data';
 import type { Observatory } from '../../engine/observatory';
-import { openObservatory, openRun } from '../../engine/open-run';
+import { openObservatory, openRun, type RunData } from '../../engine/open-run';
 import type { SnapshotSink } from '../../engine/snapshot-sink';
 import type { Trainer } from '../../engine/trainer';
 import type { GpuContext } from '../../gpu/device';
@@ -29,8 +29,8 @@ export class LiveRun {
   ) {}
 
   /** Builds the run at step 0, or at the step of `saved`, taking a snapshot every `every` steps. */
-  static async open(gpu: GpuContext, config: RunConfig, every: number, saved: CheckpointState | null): Promise<LiveRun> {
-    const { trainer, observatory, probe } = await openRun(gpu, { config, data: runData(config), snapshotEvery: every, saved });
+  static async open(gpu: GpuContext, config: RunConfig, every: number, saved: CheckpointState | null, data: RunData<Dataset, ProbeSet>): Promise<LiveRun> {
+    const { trainer, observatory, probe } = await openRun(gpu, { config, data, snapshotEvery: every, saved });
     return new LiveRun(config, trainer, observatory, probe);
   }
 

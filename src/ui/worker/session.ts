@@ -15,7 +15,8 @@
 // GPU errors: a run that does not fit fails while it is built (an `error` event with the engine's message; it never
 // starts). A GPU error mid-run (src/engine/gpu-faults.ts GpuRunError, from a chunk or from the snapshot stream) stops
 // it: state 'failed', a `run-failed` event, the run's buffers freed, and nothing after its last good snapshot is sent.
-import { type RunConfig } from '../../config';
+import { ConfigError, type RunConfig } from '../../config';
+import { runData } from '../../data';
 import { ChunkPacer, snapshotsBetween } from '../../engine/chunk-pacer';
 import { GpuRunError } from '../../engine/gpu-faults';
 import { SNAPSHOT_RING_SIZE } from '../../engine/open-run';
@@ -29,6 +30,7 @@ import { HistoryReports } from './history-reports';
 import { LiveRun } from './live-run';
 import { Lock } from './lock';
 import { RunClock } from './run-clock';
+import { UserDataStore } from './user-data-store';
 
 export { STATE_BYTES_PER_SNAPSHOT } from './device-loss-saver';
 
@@ -70,6 +72,8 @@ export class EngineSession {
   private readonly outbox: FrameOutbox;
   private readonly saver = new DeviceLossSaver();
   private readonly histories: HistoryReports;
+  /** Data sets from the user's files, by hash. */
+  private readonly userData = new UserDataStore(() => this.gpu?.device.limits.maxStorageBufferBindingSize ?? null);
 
   constructor(private readonly host: SessionHost) {
     this.clock = new RunClock(() => host.now());
@@ -124,6 +128,8 @@ export class EngineSession {
         return this.checkpoint(command.id);
       case 'resume':
         return this.resume();
+      case 'data':
+        return this.loadData(command);
       case 'lose-device':
         // Destroying the device makes it "lost" with reason "destroyed"; the handler treats it like a real loss.
         this.gpu?.device.destroy();
@@ -134,6 +140,21 @@ export class EngineSession {
       case 'pause':
       case 'ack':
         return; // handled on arrival
+    }
+  }
+
+  /** The user's files: parsed here and kept; the page gets the dataset fields and sizes, or a message naming the file. */
+  private async loadData(command: Extract<WorkerCommand, { type: 'data' }>): Promise<void> {
+    const { type: _type, id, ...request } = command;
+    try {
+      // The adapter's limits decide what fits: the device comes first.
+      if (!this.gpu) this.gpu = await this.acquire();
+      this.post({ type: 'data', id, ok: true, summary: await this.userData.load(request) });
+    } catch (error) {
+      // Every request gets its answer (the page waits for it); a bad file is a message, not a failed run.
+      const message =
+        error instanceof ConfigError ? error.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : error instanceof Error ? error.message : String(error);
+      this.post({ type: 'data', id, ok: false, message });
     }
   }
 
@@ -171,7 +192,8 @@ export class EngineSession {
     const generation = this.generation;
     if (!this.gpu) this.gpu = await this.acquire();
     const gpu = this.gpu;
-    const run = await LiveRun.open(gpu, config, this.snapshotEvery, saved);
+    const data = config.dataset.kind === 'file' ? this.userData.runData(config) : runData(config);
+    const run = await LiveRun.open(gpu, config, this.snapshotEvery, saved, data);
     if (generation !== this.generation) {
       run.destroy();
       return;
