@@ -1,7 +1,9 @@
 // Progress of a run on stderr: a cli-progress bar (steps/s, ETA, dead units) on a terminal, plain lines every
-// few seconds otherwise (CI logs, files), or nothing. Log lines go through it so they do not tear the bar.
+// few seconds otherwise (CI logs, files), or nothing. Log lines go through it so they do not tear the bar. Until a
+// speed is measured, the run's estimate (src/engine/run-estimate.ts), when there is one, stands in for it.
 import cliProgress from 'cli-progress';
 import type { MetricsRow } from '../report/metrics';
+import { formatSeconds } from '../report/run-estimate-text';
 
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bar', 'lines', 'none'];
@@ -11,6 +13,8 @@ export interface Progress {
   update(step: number, row: MetricsRow | null): void;
   /** A message that must not be lost under the bar. */
   log(line: string): void;
+  /** The estimated seconds per step, shown (and used for the ETA) until a speed is measured. */
+  estimate(secondsPerStep: number): void;
   stop(): void;
 }
 
@@ -49,8 +53,15 @@ export function createProgress(options: ProgressOptions): Progress {
     const seconds = now() - began;
     return seconds > 0 ? (step - options.start) / seconds : 0;
   };
+  let estimated: number | null = null;
+  const estimate = (seconds: number) => {
+    estimated = seconds;
+  };
+  /** The ETA from the measured rate, else from the estimate. */
+  const eta = (step: number, r: number) =>
+    r > 0 ? formatDuration((options.total - step) / r) : estimated !== null ? `≈ ${formatDuration((options.total - step) * estimated)}` : '?';
 
-  if (mode === 'none') return { update() {}, log: (line) => stream.write(line + '\n'), stop() {} };
+  if (mode === 'none') return { update() {}, log: (line) => stream.write(line + '\n'), estimate, stop() {} };
 
   if (mode === 'lines') {
     const interval = options.lineInterval ?? 5;
@@ -58,8 +69,8 @@ export function createProgress(options: ProgressOptions): Progress {
     let lastStep = -1;
     const print = (step: number, row: MetricsRow | null) => {
       const r = rate(step);
-      const eta = r > 0 ? formatDuration((options.total - step) / r) : '?';
-      const parts = [`step ${step}/${options.total} (${((100 * step) / options.total).toFixed(1)} %)`, `${r.toFixed(1)} steps/s`, `ETA ${eta}`];
+      const speed = r > 0 || estimated === null ? `${r.toFixed(1)} steps/s` : `≈ ${formatSeconds(estimated)} per step (estimate)`;
+      const parts = [`step ${step}/${options.total} (${((100 * step) / options.total).toFixed(1)} %)`, speed, `ETA ${eta(step, r)}`];
       if (row?.loss != null) parts.push(`loss ${Number.isFinite(row.loss) ? row.loss.toPrecision(4) : row.loss}`);
       if (row) parts.push(deadSummary(row));
       stream.write(parts.join(' ') + '\n');
@@ -73,6 +84,7 @@ export function createProgress(options: ProgressOptions): Progress {
         if (now() - lastPrinted >= interval || step >= options.total) print(step, row);
       },
       log: (line) => stream.write(line + '\n'),
+      estimate,
       stop() {
         if (latest.step !== lastStep && latest.step > options.start) print(latest.step, latest.row);
       },
@@ -93,9 +105,10 @@ export function createProgress(options: ProgressOptions): Progress {
   return {
     update(step, row) {
       const r = rate(step);
-      bar.update(step, { rate: r.toFixed(1), eta_text: r > 0 ? formatDuration((options.total - step) / r) : '?', dead: deadSummary(row) });
+      bar.update(step, { rate: r.toFixed(1), eta_text: eta(step, r), dead: deadSummary(row) });
     },
     log: (line) => bars.log(line + '\n'),
+    estimate,
     stop: () => bars.stop(),
   };
 }

@@ -16,19 +16,26 @@
 //   good one (./run-checkpoints.ts).
 // Same seed, same adapter: a run interrupted and resumed (or recovered) ends bit-identical to an uninterrupted one.
 //
+// With progress on, the adapter is calibrated first (src/engine/calibration.ts, on the idle device) and the progress
+// output starts with the run's estimate on it: seconds per step, per 1,000 steps and per snapshot, and memory.
+//
 // RunJob drives the pieces, each in its own module: the engine objects on the current device (./run-session.ts),
 // the device and its replacement after a loss (./device-recovery.ts), the snapshot sinks (the divergence watch,
 // metrics rows, unit maps), checkpoints, progress, and the report (./outputs/).
 import { mkdir } from 'node:fs/promises';
 import { ConfigError, toJson, type RunConfig } from '../config';
 import type { Dataset, ProbeSet } from '../data';
+import { calibrateThroughput } from '../engine/calibration';
+import type { Throughput } from '../engine/cost-model';
 import { GpuRunError } from '../engine/gpu-faults';
 import { SNAPSHOT_RING_SIZE, type RunData } from '../engine/open-run';
+import { estimateBuiltRun } from '../engine/run-estimate';
 import { SnapshotSinks } from '../engine/snapshot-sink';
 import type { Trainer } from '../engine/trainer';
 import type { GpuContext } from '../gpu/device';
 import { writeFileAtomic } from '../io/atomic-file';
 import type { MetricsRow } from '../report/metrics';
+import { estimateLine, estimateWarning } from '../report/run-estimate-text';
 import { answerSeedQuestion, type LayerHistorySummary, type SeedAnswer } from '../report/seed-answer';
 import { runDataOf, withRecordedFiles } from './data-files';
 import { DeviceRecovery } from './device-recovery';
@@ -216,6 +223,8 @@ class RunJob {
   /** Created once the device is there (a bar drawn before a failed device acquisition would be left behind). */
   private progress: ProgressOutput | null = null;
   private session: RunSession | null = null;
+  /** The adapter's, when progress is shown; the estimate is reported once, for the first session. */
+  private throughput: Throughput | null = null;
 
   constructor(
     private readonly config: RunConfig,
@@ -247,7 +256,9 @@ class RunJob {
       (line) => this.note(line),
     );
     try {
-      this.progress = new ProgressOutput(this.options.progress ?? 'none', this.config.steps, this.manifest.step, this.log);
+      const mode = this.options.progress ?? 'none';
+      if (mode !== 'none') this.throughput = await calibrateThroughput(recovery.gpu).catch(() => null);
+      this.progress = new ProgressOutput(mode, this.config.steps, this.manifest.step, this.log);
       const outcome = await this.trainThroughLosses(recovery);
       return await this.finish(outcome, recovery.gpu, recovery.recoveries);
     } finally {
@@ -290,6 +301,7 @@ class RunJob {
       (line) => this.note(line),
     );
     this.session = session;
+    this.reportEstimate(session);
     await this.metrics.reopen(session.resumedFrom);
     this.divergence.restart(session.step);
     return session;
@@ -327,6 +339,18 @@ class RunJob {
   private chunkEnd(start: number, chunkSteps: number): number {
     const every = this.config.snapshot.every;
     return Math.min(this.config.steps, start + chunkSteps, (Math.floor(start / every) + SNAPSHOT_RING_SIZE) * every, this.checkpoints.nextAfter(start));
+  }
+
+  /** The first session's estimate, through the progress output. */
+  private reportEstimate(session: RunSession): void {
+    const throughput = this.throughput;
+    if (!throughput) return;
+    this.throughput = null;
+    const estimate = estimateBuiltRun(session.run.trainer, throughput);
+    this.note(`estimate on this adapter: ${estimateLine(estimate, this.config.snapshot.every)}`);
+    this.progress?.estimate(estimate.stepSeconds + estimate.snapshotSeconds / this.config.snapshot.every);
+    const warning = estimateWarning(estimate);
+    if (warning) this.note(warning);
   }
 
   private async writeCheckpoint(session: RunSession, recovery: DeviceRecovery, status: RunManifest['status']): Promise<void> {

@@ -394,10 +394,11 @@ export class Trainer {
 
   /**
    * Trains `steps` steps: K (spec.stepsPerSubmit) per command buffer with every hook's work recorded into it,
-   * waiting only when more than maxSubmitsInFlight buffers are queued, and once at the end. Resolves once every chunk
-   * ran clean; rejects with the run's GpuRunError when one did not (or the run had failed before).
+   * waiting only when more than maxSubmitsInFlight buffers are queued, and once at the end. `progress` hears how many
+   * of the steps the GPU has finished, as each command buffer completes. Resolves once every chunk ran clean; rejects
+   * with the run's GpuRunError when one did not (or the run had failed before).
    */
-  async train(steps: number): Promise<void> {
+  async train(steps: number, progress?: (done: number) => void): Promise<void> {
     this.assertUsable();
     if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`steps to train must be an integer >= 0, got ${steps}`);
     const { queue } = this.gpu.device;
@@ -411,7 +412,8 @@ export class Trainer {
       });
       this.completedSteps += count;
       remaining -= count;
-      this.inFlight.push(queue.onSubmittedWorkDone());
+      const done = steps - remaining;
+      this.inFlight.push(progress ? queue.onSubmittedWorkDone().then(() => progress(done)) : queue.onSubmittedWorkDone());
       if (this.inFlight.length > this.maxSubmitsInFlight) await this.inFlight.shift();
     }
     await this.drain();

@@ -1,5 +1,6 @@
-// <du-app>: the simulator's shell. A toolbar (start / pause / step / reset, snapshot interval and steps per frame, which
-// may change while running, checkpoint export), the run configuration form, the plain-language answer, one panel per
+// <du-app>: the simulator's shell. A toolbar (start / pause / step / reset with the run's estimate on this adapter,
+// snapshot interval and steps per frame, which may change while running, checkpoint export), a status line (with what
+// the GPU is doing when that takes more than a second), the run configuration form, the plain-language answer, one panel per
 // hidden layer (unit map + timeline raster) and the charts. The engine runs in a Worker owned by a TrainingController;
 // this element only turns its events into properties of the panels and user actions into commands.
 //
@@ -9,8 +10,10 @@
 import { css, html, LitElement, nothing, type TemplateResult, unsafeCSS } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { parseRunConfig, type RunConfig } from '../config';
+import type { RunEstimate } from '../engine/run-estimate';
 import type { AdapterSummary } from '../gpu/device';
 import type { MetricsRow } from '../report/metrics';
+import { estimateLine, estimateWarning, formatSeconds } from '../report/run-estimate-text';
 import type { SeedAnswerInput } from '../report/seed-answer';
 import { TaskEnds } from '../report/tasks';
 import { STATE_COLORS, STATE_NAMES, UNIT_STATES } from '../report/unit-states';
@@ -23,7 +26,7 @@ import type { ConfigChangeDetail, DataFilesDetail } from './panels/config-form';
 import { PageDataFiles, type DataFilesOutcome } from './data-files';
 import './panels/seed-answer-panel';
 import { PAGE_PARAMS, parseStepsPerFrameCap, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from './page-params';
-import { MAX_SNAPSHOT_EVERY, MAX_STEPS_PER_FRAME, type RunState, type WorkerEvent } from './protocol';
+import { MAX_SNAPSHOT_EVERY, MAX_STEPS_PER_FRAME, type RunState, type WorkerEvent, type WorkProgress } from './protocol';
 import { controlStyles } from './styles';
 import './timeline/timeline';
 import type { DuTimeline } from './timeline/timeline';
@@ -37,6 +40,18 @@ const DEFAULT_SNAPSHOT_EVERY = 100;
 const CHART_INTERVAL_MS = 500;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * "running step 12 and a snapshot · 14 s of ≈ 57 s", "taking the snapshot of step 0 · 3.0 s of ≈ 50 s"; a chunk still
+ * on the GPU after Pause is "finishing".
+ */
+function progressText(p: WorkProgress, running: boolean): string {
+  const time = formatSeconds(p.elapsedSeconds) + (p.expectedSeconds === null ? '' : ` of ≈ ${formatSeconds(p.expectedSeconds)}`);
+  if (p.kind === 'snapshot') return `taking the snapshot of step ${fmt(p.to)} · ${time}`;
+  const steps = p.to - p.from === 1 ? `step ${fmt(p.to)}` : `steps ${fmt(p.from + 1)}–${fmt(p.to)} (${fmt(p.done)} done)`;
+  const snapshots = p.snapshots === 0 ? '' : p.snapshots === 1 ? ' and a snapshot' : ` and ${fmt(p.snapshots)} snapshots`;
+  return `${running ? 'running' : 'finishing'} ${steps}${snapshots} · ${time}`;
+}
 
 const STATE_TEXT: Record<RunState, string> = {
   starting: 'building the network…',
@@ -81,6 +96,10 @@ export class DuApp extends LitElement {
   @state() private coalesced = 0;
   @state() private toolbarErrors: { every?: string; spf?: string } = {};
   @state() private saving = false;
+  /** What the run costs on this adapter (from the worker, once the run is built); null before, or unknown. */
+  @state() private estimate: RunEstimate | null = null;
+  /** GPU work running for more than a second; null when none. */
+  @state() private progress: WorkProgress | null = null;
 
   private readonly engine = new TrainingController(this, (event) => this.onEngineEvent(event));
   private readonly dataFiles = new PageDataFiles(this.engine);
@@ -150,6 +169,18 @@ export class DuApp extends LitElement {
       }
       .status b {
         color: var(--du-fg);
+      }
+      .status .progress {
+        color: var(--du-fg);
+      }
+      .estimate {
+        font-size: 12px;
+        color: var(--du-muted);
+        font-variant-numeric: tabular-nums;
+        max-width: 430px;
+      }
+      .estimate.slow {
+        color: #9a5b00;
       }
       .status .state-running {
         color: #1e7a45;
@@ -327,6 +358,7 @@ export class DuApp extends LitElement {
         return;
       case 'state':
         if (event.state !== 'running') this.flushChartRows();
+        if (event.state === 'starting') this.estimate = null;
         this.runState = event.state;
         this.step = event.step;
         this.stepsPerSecond = event.stepsPerSecond;
@@ -335,6 +367,12 @@ export class DuApp extends LitElement {
         return;
       case 'frame':
         this.applyFrame(event);
+        return;
+      case 'progress':
+        this.progress = event.work;
+        return;
+      case 'estimate':
+        this.estimate = event.estimate;
         return;
       case 'summary':
         this.seedInput = { config: this.config, step: event.step, layers: event.layers, ...(this.taskEnds ? { tasks: this.taskEnds.list() } : {}) };
@@ -494,6 +532,7 @@ export class DuApp extends LitElement {
     this.dataset.state = this.runState;
     this.dataset.step = String(this.step);
     this.dataset.snapshotStep = this.snapshotStep === null ? '' : String(this.snapshotStep);
+    this.dataset.stepsPerSecond = this.stepsPerSecond === null ? '' : String(this.stepsPerSecond);
   }
 
   private renderToolbar(): TemplateResult {
@@ -523,6 +562,7 @@ export class DuApp extends LitElement {
         >
           Reset
         </button>
+        ${this.renderEstimate()}
       </div>
       <div class="group">
         <label
@@ -568,6 +608,21 @@ export class DuApp extends LitElement {
     </div>`;
   }
 
+  /** Next to Start: what a step, 1,000 steps and a snapshot take on this adapter, and the memory; a warning when slow. */
+  private renderEstimate(): TemplateResult | typeof nothing {
+    const e = this.estimate;
+    if (!e) return nothing;
+    const slow = estimateWarning(e) !== null;
+    return html`<span
+      class="estimate ${slow ? 'slow' : ''}"
+      data-estimate
+      data-step-seconds=${String(e.stepSeconds)}
+      data-snapshot-seconds=${String(e.snapshotSeconds)}
+      title="Estimated from the network's arithmetic and memory traffic and this adapter's measured speed"
+      >${estimateLine(e, this.snapshotEvery)}</span
+    >`;
+  }
+
   private renderStatus(): TemplateResult {
     const s = this.runState;
     const rate = this.stepsPerSecond;
@@ -583,11 +638,17 @@ export class DuApp extends LitElement {
           ? ` · ${fmt(this.coalesced)} maps not drawn (coalesced)`
           : ''}
       </div>
+      ${this.progress
+        ? html`<div class="progress" data-progress data-kind=${this.progress.kind} data-from=${this.progress.from} data-to=${this.progress.to}>
+            ${progressText(this.progress, s === 'running')}
+          </div>`
+        : nothing}
     </div>`;
   }
 
   private renderBanners(): TemplateResult {
     const lost = this.lost;
+    const slow = this.estimate && estimateWarning(this.estimate);
     return html`<div class="banners">
       ${this.notices.map((n) => html`<p class="banner" role="status">${n}</p>`)}
       ${this.runNotice ? html`<p class="banner" role="status" data-run-notice>${this.runNotice}</p>` : nothing}
@@ -601,6 +662,7 @@ export class DuApp extends LitElement {
                 </button>`}
           </p>`
         : nothing}
+      ${slow ? html`<p class="banner" role="status" data-estimate-warning>${slow}</p>` : nothing}
       ${this.error
         ? html`<p class="banner error" role="alert">${this.error}<button type="button" @click=${() => (this.error = null)}>Dismiss</button></p>`
         : nothing}

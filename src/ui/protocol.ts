@@ -9,6 +9,7 @@
 
 import { z } from 'zod';
 import { LOSSES, RunConfigSchema, type RunConfig } from '../config';
+import type { RunEstimate } from '../engine/run-estimate';
 import type { AdapterSummary } from '../gpu/device';
 import type { MetricsRow } from '../report/metrics';
 import type { LayerHistorySummary } from '../report/seed-answer';
@@ -153,6 +154,21 @@ export interface UnitRecord {
   longestDropRun: number;
 }
 
+/** GPU work that has run for more than a second (see src/ui/worker/work-progress.ts). */
+export interface WorkProgress {
+  /** 'steps': a chunk training steps (from, to], with the snapshots due in it; 'snapshot': the snapshot of step `to` alone. */
+  kind: 'steps' | 'snapshot';
+  from: number;
+  to: number;
+  /** Snapshots the work takes. */
+  snapshots: number;
+  /** Steps of the chunk the GPU has finished. */
+  done: number;
+  elapsedSeconds: number;
+  /** What the whole work should take (measured speed or the estimate); null when unknown. */
+  expectedSeconds: number | null;
+}
+
 export type WorkerEvent =
   /**
    * The run is built (at `step`) and waits for `run` or `step`. `notice`: something the user should know about this run
@@ -160,6 +176,10 @@ export type WorkerEvent =
    */
   | { type: 'ready'; adapter: AdapterSummary; step: number; widths: number[]; resumed: boolean; notice: string | null }
   | { type: 'state'; state: RunState; step: number; stepsPerSecond: number | null; snapshotEvery: number; stepsPerFrame: number | null }
+  /** Long GPU work still running (about once a second); null: it ended. */
+  | { type: 'progress'; work: WorkProgress | null }
+  /** What the run costs on this adapter (seconds per step and per snapshot, memory), sent once it is built. */
+  | { type: 'estimate'; estimate: RunEstimate }
   /** Everything since the previous frame: one row and one timeline column per snapshot, and the newest bitmaps. */
   | { type: 'frame'; rows: MetricsRow[]; columns: TimelineColumn[]; snapshot: FrameSnapshot | null; coalesced: number }
   /** Per hidden layer, the history reduced to counts (for the seed-answer panel). */

@@ -135,6 +135,17 @@ describe('progress', () => {
     ]);
   });
 
+  it('shows the estimate per step and its ETA until a speed is measured', () => {
+    const { lines, stream } = sink();
+    let t = 0;
+    const p = createProgress({ mode: 'lines', total: 1000, start: 0, stream, lineInterval: 5, now: () => t });
+    p.estimate(0.5);
+    p.update(0, null);
+    t = 10;
+    p.update(20, null);
+    expect(lines).toEqual(['step 0/1000 (0.0 %) ≈ 500 ms per step (estimate) ETA ≈ 8m20s\n', 'step 20/1000 (2.0 %) 2.0 steps/s ETA 8m10s\n']);
+  });
+
   it('formats durations', () => {
     expect([12, 185, 3720, NaN].map(formatDuration)).toEqual(['12s', '3m05s', '1h02m', '?']);
   });

@@ -16,3 +16,10 @@ export const LR_TOO_HIGH = '?preset=lr_too_high&hidden=128:relu:0.5*2&lr=1&snap=
  * allocate (VK_ERROR_OUT_OF_DEVICE_MEMORY). The page must say so and train nothing.
  */
 export const TOO_WIDE = '?preset=lr_too_high&hidden=16384:relu:0.5*2&snap=10&probe=64&steps=400';
+
+/**
+ * A net whose step takes seconds on SwiftShader (~1.6 GFLOP a step: two hidden layers of 2,048 units at batch 64, at
+ * ~0.3-0.4 GFLOP/s), with a small probe set so that its snapshots stay short: the page must show something at once,
+ * say what runs while a step does, and pause within one chunk.
+ */
+export const SLOW_STEP = '?preset=lr_too_high&hidden=2048:relu:0.5*2&snap=10&probe=16&steps=1000';

@@ -1,7 +1,8 @@
 // End to end: the built app in Debian's headless Chromium with SwiftShader WebGPU (a real adapter, in software).
 // The "dropout only" preset shows dropped units and no dead ones, the "too-high learning rate" preset kills units, the
 // charts fill, hover / order / exports / device-loss recovery work, the page keeps its CSP and answers clicks while it
-// trains, and a browser without WebGPU gets the page that says so. How long the main thread is busy while training
+// trains, a net whose step takes seconds shows its step-0 map, an estimate and what runs, and pauses within one chunk,
+// and a browser without WebGPU gets the page that says so. How long the main thread is busy while training
 // is a measurement, not a check: `npm run bench:render` reports the long tasks.
 // Screenshots go to tests/e2e/artifacts/. Shapes are shrunk through the URL: SwiftShader is 100-1000x slower than a GPU.
 import { mkdir, readFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { metricsCsvHeader } from '../../src/report/metrics';
 import { imageGrid } from '../../src/report/unit-map-png';
 import { rgbOf, STATE_COLORS } from '../../src/report/unit-states';
 import { type AppServer, ARTIFACTS, launchChromium, serveBuiltApp } from './app-server';
-import { DROPOUT_ONLY, LR_TOO_HIGH, TOO_WIDE } from './app-urls';
+import { DROPOUT_ONLY, LR_TOO_HIGH, SLOW_STEP, TOO_WIDE } from './app-urls';
 
 let server: AppServer;
 let browser: Browser;
@@ -343,6 +344,62 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     expect(log.errors.filter((e) => !/destroyed/i.test(e))).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('a net whose step takes seconds: an estimate before Start, the step-0 map at once, progress while a step runs, Pause within one chunk', async () => {
+    const { page, log } = await openApp(SLOW_STEP);
+    const dataset = (key: string) => page.evaluate((k) => document.querySelector('du-app')!.dataset[k] ?? '', key);
+
+    // Before Start: what a step, 1,000 steps and a snapshot take on this adapter, and the memory.
+    const estimate = page.locator('du-app [data-estimate]');
+    await estimate.waitFor({ timeout: 60_000 });
+    expect(await estimate.textContent()).toMatch(/^≈ \S+ \S+ per step, ≈ \S+ \S+ per 1,000 steps, snapshot ≈ \S+ \S+, memory ≈ \S+ (MiB|GiB)$/);
+    const estimatedStep = Number(await estimate.getAttribute('data-step-seconds'));
+    expect(Number.isFinite(estimatedStep) && estimatedStep > 0).toBe(true);
+
+    // The network before training is on screen once Start is pressed, before its first step of seconds ends.
+    await click(page, 'start');
+    await waitForSnapshot(page, 0, 0);
+    expect(await dataset('snapshotStep')).toBe('0');
+    const before = await mapState(page);
+    for (const m of before) expect(m.pixels.alive + m.pixels.dead).toBeGreaterThan(0);
+
+    // While a chunk runs: what runs and for how long (here a chunk is a single step: one takes longer than the target).
+    const progress = page.locator('du-app [data-progress][data-kind="steps"]');
+    await progress.waitFor({ timeout: 0 });
+    expect(await progress.textContent()).toMatch(/running steps? [\d,–]+( \(\d+ done\))?( and (a|\d+) snapshots?)? · \S+ \S+ of ≈ \S+ \S+/);
+    await page.waitForFunction(() => Number(document.querySelector('du-app')!.dataset.step) >= 2, null, { timeout: 0 });
+    // Read the chunk on screen and press Pause in one go (the line could change between two round trips).
+    const { from, to, measuredRate } = await page.evaluate(
+      () =>
+        new Promise<{ from: number; to: number; measuredRate: number }>((resolve) => {
+          const poll = () => {
+            const app = document.querySelector('du-app')!;
+            const line = app.shadowRoot!.querySelector<HTMLElement>('[data-progress][data-kind="steps"]');
+            if (!line) return requestAnimationFrame(poll);
+            const chunk = { from: Number(line.dataset.from), to: Number(line.dataset.to), measuredRate: Number(app.dataset.stepsPerSecond) };
+            app.shadowRoot!.querySelector<HTMLButtonElement>('button[data-action="pause"]')!.click();
+            resolve(chunk);
+          };
+          poll();
+        }),
+    );
+    await page.waitForSelector('du-app[data-state="paused"]', { timeout: 0 });
+    // The chunk that ran when Pause was pressed ends, and at most the one that began as the message was on its way (a
+    // chunk holds at most 4x the steps of the one before: ChunkPacer's growth limit).
+    const pausedAt = Number(await dataset('step'));
+    expect(pausedAt).toBeGreaterThanOrEqual(to);
+    expect(pausedAt).toBeLessThanOrEqual(to + 4 * (to - from));
+    await page.screenshot({ path: join(ARTIFACTS, 'slow-step.png') });
+
+    const ratio = estimatedStep * measuredRate;
+    console.log(`slow net: chunk (${from}, ${to}] running at Pause, paused at step ${pausedAt}`);
+    console.log(
+      `slow net: estimated ${estimatedStep.toFixed(2)} s a step, measured ${(1 / measuredRate).toFixed(2)} s (estimate / measured = ${ratio.toFixed(2)})`,
+    );
+    expect(Number.isFinite(ratio)).toBe(true);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  }, 240_000);
 
   it('a browser without WebGPU gets a page that says so and what to use', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -32,6 +32,20 @@ describe('EngineSession', () => {
     expect(frame.layers[0].dead.buffer).toBe(frame.buffer);
   });
 
+  it("estimates the run's cost on this adapter before it starts", async () => {
+    const { estimate } = await h.waitFor('estimate');
+    for (const seconds of [estimate.stepSeconds, estimate.snapshotSeconds]) {
+      expect(Number.isFinite(seconds)).toBe(true);
+      expect(seconds).toBeGreaterThan(0);
+    }
+    expect(estimate.memoryBytes).toBeGreaterThan(0);
+    expect(estimate.step.flops).toBeGreaterThan(0);
+    expect(estimate.faster).toBeUndefined();
+    // Sent right after `ready`, before any training.
+    const types = h.events.map((e) => e.type);
+    expect(types.indexOf('estimate')).toBeGreaterThan(types.indexOf('ready'));
+  });
+
   it('trains to the end: one row and one timeline column per snapshot, in order, never twice', async () => {
     const from = h.events.length;
     await h.send({ type: 'run' });

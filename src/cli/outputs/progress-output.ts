@@ -20,6 +20,11 @@ export class ProgressOutput {
     this.progress?.update(step, row);
   }
 
+  /** The run's estimated seconds per step, until a speed is measured. */
+  estimate(secondsPerStep: number): void {
+    this.progress?.estimate(secondsPerStep);
+  }
+
   /** A message during the run. */
   note(line: string): void {
     if (this.progress && this.mode !== 'none') this.progress.log(line);

@@ -3,9 +3,11 @@
 // losing the per-unit history. Its GPU work must go through the session's lock (one chunk or readback at a time).
 import { type RunConfig } from '../../config';
 import type { Dataset, ProbeSet } from '../../data';
+import type { Throughput } from '../../engine/cost-model';
 import type { Observatory } from '../../engine/observatory';
 import { openObservatory, openRun, type RunData } from '../../engine/open-run';
 import type { SnapshotSink } from '../../engine/snapshot-sink';
+import { estimateBuiltRun, type RunEstimate } from '../../engine/run-estimate';
 import type { Trainer } from '../../engine/trainer';
 import type { GpuContext } from '../../gpu/device';
 import type { CheckpointState } from '../../io/checkpoint';
@@ -73,8 +75,14 @@ export class LiveRun {
     return stateBytes(this.config, this.trainer.spec.optimizer, this.trainer.lossHistoryCapacity);
   }
 
-  train(steps: number): Promise<void> {
-    return this.trainer.train(steps);
+  /** Trains `steps` steps; `progress` hears how many of them the GPU has finished. */
+  train(steps: number, progress?: (done: number) => void): Promise<void> {
+    return this.trainer.train(steps, progress);
+  }
+
+  /** What a step and a snapshot of this run cost at `throughput`, and the GPU memory it takes. */
+  estimate(throughput: Throughput): RunEstimate {
+    return estimateBuiltRun(this.trainer, throughput);
   }
 
   readUnitHistory(layer: number): Promise<Uint32Array> {

@@ -6,6 +6,8 @@
 //   FrameOutbox      the page's snapshot sink (src/engine/snapshot-sink.ts): rows, timeline columns and bitmaps, under
 //                    the page's flow control
 //   RunClock         training time (pauses do not count) and throughput
+//   ChunkPacer       how many steps the next chunk holds (src/engine/chunk-pacer.ts)
+//   WorkProgressReporter  what runs on the GPU, when a chunk or the step-0 snapshot takes more than a second
 //   DeviceLossSaver  the state a lost device resumes from
 //   HistoryReports   seed answer, death orders and hover records, from the per-unit histories
 // Training runs in chunks sized by wall time (ChunkPacer, src/engine/chunk-pacer.ts: a first single step, then about
@@ -15,11 +17,16 @@
 // GPU errors: a run that does not fit fails while it is built (an `error` event with the engine's message; it never
 // starts). A GPU error mid-run (src/engine/gpu-faults.ts GpuRunError, from a chunk or from the snapshot stream) stops
 // it: state 'failed', a `run-failed` event, the run's buffers freed, and nothing after its last good snapshot is sent.
+// Once per session the adapter is calibrated (src/engine/calibration.ts, on the idle device before the first run is
+// built); every run built then gets an `estimate` (seconds per step and per snapshot, memory) before it starts.
 import { ConfigError, type RunConfig } from '../../config';
 import { runData } from '../../data';
+import { calibrateThroughput } from '../../engine/calibration';
 import { ChunkPacer, snapshotsBetween } from '../../engine/chunk-pacer';
+import type { Throughput } from '../../engine/cost-model';
 import { GpuRunError } from '../../engine/gpu-faults';
 import { SNAPSHOT_RING_SIZE } from '../../engine/open-run';
+import type { RunEstimate } from '../../engine/run-estimate';
 import type { SnapshotSink } from '../../engine/snapshot-sink';
 import { NoAdapterError, type GpuContext } from '../../gpu/device';
 import { type CheckpointState, checkpointToSafetensors } from '../../io/checkpoint';
@@ -31,6 +38,7 @@ import { LiveRun } from './live-run';
 import { Lock } from './lock';
 import { RunClock } from './run-clock';
 import { UserDataStore } from './user-data-store';
+import { WorkProgressReporter } from './work-progress';
 
 export { STATE_BYTES_PER_SNAPSHOT } from './device-loss-saver';
 
@@ -44,7 +52,16 @@ export interface SessionHost {
   now(): number;
   /** Lets queued messages run between training chunks. */
   yieldToEvents(): Promise<void>;
+  /** Calls `callback` after `ms` and returns what cancels it (default: setTimeout). */
+  setTimer?(callback: () => void, ms: number): () => void;
+  /** The adapter's throughput (default: a short calibration, src/engine/calibration.ts). */
+  measureThroughput?(gpu: GpuContext): Promise<Throughput>;
 }
+
+const defaultTimer = (callback: () => void, ms: number) => {
+  const id = setTimeout(callback, ms);
+  return () => clearTimeout(id);
+};
 
 export class EngineSession {
   private gpu: GpuContext | null = null;
@@ -69,6 +86,11 @@ export class EngineSession {
 
   private readonly clock: RunClock;
   private readonly pacer = new ChunkPacer();
+  private readonly work: WorkProgressReporter;
+  /** Of this session's adapter, measured once; null before, or when the measurement failed. */
+  private throughput: Throughput | null = null;
+  /** Of the current run; null without a throughput. */
+  private estimate: RunEstimate | null = null;
   private readonly outbox: FrameOutbox;
   private readonly saver = new DeviceLossSaver();
   private readonly histories: HistoryReports;
@@ -77,6 +99,11 @@ export class EngineSession {
 
   constructor(private readonly host: SessionHost) {
     this.clock = new RunClock(() => host.now());
+    this.work = new WorkProgressReporter({
+      now: () => host.now(),
+      post: (work) => this.post({ type: 'progress', work }),
+      setTimer: host.setTimer ? (callback, ms) => host.setTimer!(callback, ms) : defaultTimer,
+    });
     this.outbox = new FrameOutbox(
       (frame) => this.post(frame),
       (step) => this.clock.snapshotTiming(step),
@@ -215,18 +242,32 @@ export class EngineSession {
       if (generation === this.generation) this.onRunError(error);
     });
     this.post({ type: 'ready', adapter: gpu.adapter, step: run.step, widths: run.widths, resumed: !fresh, notice: this.saver.note });
+    this.estimate = this.throughput && run.estimate(this.throughput);
+    if (this.estimate) {
+      this.post({ type: 'estimate', estimate: this.estimate });
+      const weight = this.estimate.snapshotSeconds / this.estimate.stepSeconds;
+      if (Number.isFinite(weight)) this.pacer.setSnapshotWeight(weight);
+    }
+    if (run.step === 0) {
+      // The step-0 snapshot is on the GPU now; on a wide net on a slow adapter that takes a while.
+      this.work.begin({ kind: 'snapshot', from: 0, to: 0, snapshots: 1, expectedSeconds: this.estimate?.snapshotSeconds ?? null });
+      void run.firstSnapshot().then(() => generation === this.generation && this.work.end());
+    }
     this.setState(run.finished ? 'finished' : 'paused');
   }
 
   private async acquire(): Promise<GpuContext> {
     const gpu = await this.host.acquire();
     gpu.onLost((info) => this.onDeviceLost(gpu, info));
+    // Once, while the device is idle. Without a figure there is no estimate; training itself does not need one.
+    if (!this.throughput) this.throughput = await (this.host.measureThroughput ?? calibrateThroughput)(gpu).catch(() => null);
     return gpu;
   }
 
   /** Stops the loop (at its next chunk boundary) and frees the run's GPU buffers. */
   private async teardown(): Promise<void> {
     this.generation++;
+    this.work.end();
     const run = this.run;
     this.run = null;
     if (!run) return;
@@ -302,14 +343,26 @@ export class EngineSession {
     return this.pacer.next({ maxSteps, snapshotsIn: (steps) => snapshotsBetween(from, steps, every) });
   }
 
-  /** Trains `steps` steps (timed for the pacer), then saves the state for device loss if a save is due. */
+  /** Trains `steps` steps (timed for the pacer, shown when slow), then saves the state for device loss if a save is due. */
   private async trainChunk(steps: number): Promise<void> {
     await this.withRun(async (run) => {
       const from = run.step;
-      const seconds = await this.clock.timeChunk(from, steps, () => run.train(steps));
-      this.pacer.record(steps, seconds, snapshotsBetween(from, steps, this.snapshotEvery));
+      const snapshots = snapshotsBetween(from, steps, this.snapshotEvery);
+      this.work.begin({ kind: 'steps', from, to: from + steps, snapshots, expectedSeconds: this.expectedSeconds(steps, snapshots) });
+      try {
+        const seconds = await this.clock.timeChunk(from, steps, () => run.train(steps, (done) => this.work.advance(done)));
+        this.pacer.record(steps, seconds, snapshots);
+      } finally {
+        this.work.end();
+      }
       if (this.saver.due) await this.saver.save(run);
     });
+  }
+
+  /** What a chunk should take: from the speed measured so far, else from the estimate; null without either. */
+  private expectedSeconds(steps: number, snapshots: number): number | null {
+    const e = this.estimate;
+    return this.pacer.expectedSeconds(steps, snapshots) ?? (e && steps * e.stepSeconds + snapshots * e.snapshotSeconds);
   }
 
   /** The run paused or finished: the seed answer speaks about the final numbers, and a resume comes back here. */
@@ -373,6 +426,7 @@ export class EngineSession {
     const run = this.run;
     this.run = null;
     run?.destroy();
+    this.work.end();
     this.stopAt = null;
     this.setState('lost', false);
     const detail = info.message ? `: ${info.message.replace(/\.$/, '')}` : '';
