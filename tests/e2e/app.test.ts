@@ -345,6 +345,17 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     await page.close();
   }, 120_000);
 
+  it('a browser without WebGPU gets a page that says so and what to use', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+    await page.goto(server.url);
+    const text = [await page.locator('du-no-webgpu h1').textContent({ timeout: 20_000 }), await page.locator('du-no-webgpu ul').textContent()].join('\n');
+    expect(text).toMatch(/deadunits needs WebGPU/);
+    expect(text).toMatch(/Chrome or Edge/);
+    await page.screenshot({ path: join(ARTIFACTS, 'no-webgpu.png') });
+    await page.close();
+  }, 60_000);
+
   it('a net whose step takes seconds: an estimate before Start, the step-0 map at once, progress while a step runs, Pause within one chunk', async () => {
     const { page, log } = await openApp(SLOW_STEP);
     const dataset = (key: string) => page.evaluate((k) => document.querySelector('du-app')!.dataset[k] ?? '', key);
@@ -389,6 +400,9 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     const pausedAt = Number(await dataset('step'));
     expect(pausedAt).toBeGreaterThanOrEqual(to);
     expect(pausedAt).toBeLessThanOrEqual(to + 4 * (to - from));
+    // The chunk still on the GPU ("finishing step …") clears its line when it ends. This test runs last and waits for
+    // that: the adapter is shared, and a step of seconds outlives a closed page.
+    await page.locator('du-app [data-progress]').waitFor({ state: 'detached', timeout: 0 });
     await page.screenshot({ path: join(ARTIFACTS, 'slow-step.png') });
 
     const ratio = estimatedStep * measuredRate;
@@ -400,15 +414,4 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     expect(log.errors).toEqual([]);
     await page.close();
   }, 240_000);
-
-  it('a browser without WebGPU gets a page that says so and what to use', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
-    await page.goto(server.url);
-    const text = [await page.locator('du-no-webgpu h1').textContent({ timeout: 20_000 }), await page.locator('du-no-webgpu ul').textContent()].join('\n');
-    expect(text).toMatch(/deadunits needs WebGPU/);
-    expect(text).toMatch(/Chrome or Edge/);
-    await page.screenshot({ path: join(ARTIFACTS, 'no-webgpu.png') });
-    await page.close();
-  }, 60_000);
 });
