@@ -2,8 +2,8 @@
 // benchmarks): the floating-point operations of the matrix products (2·m·n·k each), the bytes every kernel reads and
 // writes, and the dispatches. With an adapter's measured throughput (./calibration.ts) it becomes seconds: each kernel
 // takes as long as the slower of its arithmetic and its memory traffic (a roofline), plus a fixed cost per dispatch.
-// The step follows ./step-graph.ts, the snapshot ./observatory-graph.ts, block for block; the figures are estimates
-// (caches, tiling re-reads and RNG arithmetic are approximated), meant to be right within a small factor.
+// The step follows ./step-graph.ts (with ./continual-graph.ts), the snapshot ./observatory-graph.ts, block for block;
+// the figures are estimates (caches, tiling re-reads and RNG arithmetic are approximated), right within a small factor.
 import { optimizerStateCount } from '../spec/optimizers';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
 import type { ColumnBlock } from './layout';
@@ -105,6 +105,28 @@ export function stepWork(spec: ModelSpec, blocks?: ActivationBlocks): Work {
     for (const out of b[l]) {
       for (const inp of b[l - 1]) work.push(elementwise((2 + states) * inp.width * out.width, (1 + states) * inp.width * out.width, 4 * inp.width * out.width));
       work.push(elementwise((2 + states) * out.width, (1 + states) * out.width));
+    }
+  }
+  // Continual backprop: mean |activation| of each hidden unit over the batch, its utility from the outgoing weights.
+  if (spec.continualBackprop) {
+    const widths = activationWidths(spec);
+    for (let l = 1; l <= hiddenCount; l++) {
+      for (const out of b[l]) work.push(elementwise(n * out.width, out.width));
+      // Utility from the outgoing weights; selection and re-initialisation of the lowest-utility units.
+      work.push(elementwise(widths[l] * widths[l + 1] + 4 * widths[l], 2 * widths[l]));
+    }
+  }
+  // Shrink & Perturb: every parameter redrawn towards noise, every `every` steps (the dispatch runs every step).
+  if (spec.shrinkPerturb) {
+    const share = 1 / spec.shrinkPerturb.every;
+    for (let l = 1; l <= hiddenCount + 1; l++) {
+      for (const out of b[l]) {
+        for (const inp of b[l - 1]) {
+          const count = inp.width * out.width;
+          work.push({ flops: share * RNG_FLOPS_PER_ELEMENT * count, bytes: share * F32 * 2 * count });
+        }
+        work.push({ flops: share * RNG_FLOPS_PER_ELEMENT * out.width, bytes: share * F32 * 2 * out.width });
+      }
     }
   }
   // The observatory's drop runs (sample 0's mask, per unit of a layer with dropout).

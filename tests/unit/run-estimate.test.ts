@@ -59,6 +59,15 @@ describe('cost model', () => {
     expect(workTotals(snapshotWork(spec, 128)).flops).toBeCloseTo(flops / 2, -6);
   });
 
+  it('adds the cures of non-stationary runs: continual backprop every step, Shrink & Perturb every k steps', () => {
+    const spec = millionNet();
+    const plain = workTotals(stepWork(spec));
+    const cbp = workTotals(stepWork({ ...spec, continualBackprop: { replacementRate: 1e-4, decay: 0.99, maturity: 100 } }));
+    expect(cbp.bytes).toBeGreaterThan(plain.bytes);
+    const perturb = (every: number) => workTotals(stepWork({ ...spec, shrinkPerturb: { shrink: 1e-2, noise: 1e-3, every } }));
+    expect(perturb(1).bytes - plain.bytes).toBeCloseTo(10 * (perturb(10).bytes - plain.bytes), -3);
+  });
+
   it('takes the slower of arithmetic and memory traffic per kernel, plus a cost per dispatch', () => {
     const throughput: Throughput = { flopsPerSecond: 100, bytesPerSecond: 10, secondsPerDispatch: 1 };
     expect(
