@@ -22,4 +22,4 @@ export const TOO_WIDE = '?preset=lr_too_high&hidden=16384:relu:0.5*2&snap=10&pro
  * ~0.3-0.4 GFLOP/s), with a small probe set so that its snapshots stay short: the page must show something at once,
  * say what runs while a step does, and pause within one chunk.
  */
-export const SLOW_STEP = '?preset=lr_too_high&hidden=2048:relu:0.5*2&snap=10&probe=16&steps=1000';
+export const SLOW_STEP = '?preset=lr_too_high&hidden=2048:relu:0.5*2&snap=10&probe=16&probe_mode=sample&steps=1000';

@@ -357,7 +357,10 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
   }, 60_000);
 
   it('a net whose step takes seconds: an estimate before Start, the step-0 map at once, progress while a step runs, Pause within one chunk', async () => {
+    const began = Date.now();
+    const phase = (what: string) => console.log(`slow net: ${what} after ${((Date.now() - began) / 1000).toFixed(1)} s`);
     const { page, log } = await openApp(SLOW_STEP);
+    phase('paused at step 0');
     const dataset = (key: string) => page.evaluate((k) => document.querySelector('du-app')!.dataset[k] ?? '', key);
 
     // Before Start: what a step, 1,000 steps and a snapshot take on this adapter, and the memory.
@@ -370,6 +373,7 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     // The network before training is on screen once Start is pressed, before its first step of seconds ends.
     await click(page, 'start');
     await waitForSnapshot(page, 0, 0);
+    phase('step-0 map shown');
     expect(await dataset('snapshotStep')).toBe('0');
     const before = await mapState(page);
     for (const m of before) expect(m.pixels.alive + m.pixels.dead).toBeGreaterThan(0);
@@ -378,7 +382,9 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     const progress = page.locator('du-app [data-progress][data-kind="steps"]');
     await progress.waitFor({ timeout: 0 });
     expect(await progress.textContent()).toMatch(/running steps? [\d,–]+( \(\d+ done\))?( and (a|\d+) snapshots?)? · \S+ \S+ of ≈ \S+ \S+/);
+    phase('progress shown');
     await page.waitForFunction(() => Number(document.querySelector('du-app')!.dataset.step) >= 2, null, { timeout: 0 });
+    phase('step 2 trained');
     // Read the chunk on screen and press Pause in one go (the line could change between two round trips).
     const { from, to, measuredRate } = await page.evaluate(
       () =>
@@ -395,6 +401,7 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
         }),
     );
     await page.waitForSelector('du-app[data-state="paused"]', { timeout: 0 });
+    phase('paused');
     // The chunk that ran when Pause was pressed ends, and at most the one that began as the message was on its way (a
     // chunk holds at most 4x the steps of the one before: ChunkPacer's growth limit).
     const pausedAt = Number(await dataset('step'));
@@ -403,6 +410,7 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     // The chunk still on the GPU ("finishing step …") clears its line when it ends. This test runs last and waits for
     // that: the adapter is shared, and a step of seconds outlives a closed page.
     await page.locator('du-app [data-progress]').waitFor({ state: 'detached', timeout: 0 });
+    phase('chunk finished');
     await page.screenshot({ path: join(ARTIFACTS, 'slow-step.png') });
 
     const ratio = estimatedStep * measuredRate;
@@ -413,5 +421,5 @@ describe('the simulator in headless Chromium (SwiftShader WebGPU)', () => {
     expect(Number.isFinite(ratio)).toBe(true);
     expect(log.errors).toEqual([]);
     await page.close();
-  }, 240_000);
+  }, 400_000);
 });
