@@ -71,6 +71,10 @@ start() {
 
   # munge: its own key, socket and files, owned by the munge user (munged refuses group- or world-writable paths).
   chmod 755 "$dir"
+  if ! runuser -u munge -- test -x "$dir"; then
+    echo "$0: the munge user cannot reach $dir: every folder above it needs search permission for others (chmod o+x)" >&2
+    exit 1
+  fi
   dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
   chown -R munge:munge "$dir/munge"
   # The socket's folder must be reachable by the Slurm daemons and job steps (munged checks: execute for all).
