@@ -1,11 +1,12 @@
 // Running and collecting a sweep with an injected point runner (no GPU): shards, skips, resumes, missing points,
 // the summary table and plot.
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectSweep } from '../../src/cli/sweep/collect';
-import { pointResultPath, readPointResult } from '../../src/cli/sweep/folder';
+import { pointResultPath, readPointResult, writePointResult } from '../../src/cli/sweep/folder';
+import { type LockOwner, RunLockedError } from '../../src/io/run-lock';
 import { runSweep, type PointOutcome, type PointRunRequest } from '../../src/cli/sweep/run-sweep';
 import type { SweepSpec } from '../../src/cli/sweep/spec';
 
@@ -193,5 +194,98 @@ describe('runSweep and collectSweep', () => {
     await writeFile(path, '{"format": "deadunits-sweep-point", "version": 1}');
     await expect(collectSweep(dir)).rejects.toThrow(new RegExp(`${manifest.points[2].id}\\.json: field index`));
     await expect(collectSweep(join(dir, 'nope'))).rejects.toThrow(/sweep\.json: is missing/);
+  });
+});
+
+describe('runSweep and points locked by another process', () => {
+  const owner = (host: string): LockOwner => ({
+    format: 'deadunits-lock',
+    host,
+    pid: 4242,
+    started: '2026-01-01T00:00:00Z',
+    startTicks: null,
+    bootId: null,
+    command: 'sweep point',
+    acquired: '2026-01-01T00:00:00Z',
+    heartbeat: '2026-01-01T00:00:00Z',
+    token: 't',
+  });
+  const oneShard = { index: 0, count: 4 };
+
+  it('waits for a point held from another host (a lost node leaves its lock until it goes stale), then runs it', async () => {
+    const dir = await tempDir();
+    const lines: string[] = [];
+    let refusals = 2;
+    const calls: string[] = [];
+    const summary = await runSweep({
+      spec,
+      outDir: dir,
+      shard: oneShard,
+      log: (l) => lines.push(l),
+      lockPollMs: 1,
+      runPoint: async (r) => {
+        calls.push(r.mode);
+        if (refusals-- > 0) throw new RunLockedError(r.outDir, owner('node-17'), 30_000);
+        return fakeOutcome(r);
+      },
+    });
+    expect(calls).toEqual(['fresh', 'fresh', 'fresh']);
+    expect(summary.busy).toEqual([]);
+    expect(summary.ran).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('held by PID 4242 on host node-17, last heartbeat 30 s ago; waiting up to'))).toHaveLength(2);
+  });
+
+  it('leaves it as busy when the owner keeps it (the wait runs out), or runs on this host (a live process)', async () => {
+    for (const [host, lockWaitMs] of [
+      ['node-17', 0],
+      [hostname(), 60_000],
+    ] as const) {
+      const dir = await tempDir();
+      const calls: string[] = [];
+      const summary = await runSweep({
+        spec,
+        outDir: dir,
+        shard: oneShard,
+        lockWaitMs,
+        runPoint: async (r) => {
+          calls.push(r.point.id);
+          throw new RunLockedError(r.outDir, owner(host), 1000);
+        },
+      });
+      expect(calls, host).toHaveLength(1);
+      expect(summary.busy).toEqual(calls);
+      expect(summary.ran).toEqual([]);
+    }
+  });
+
+  it('skips a point that its owner finished while this shard waited', async () => {
+    const dir = await tempDir();
+    let first = true;
+    const summary = await runSweep({
+      spec,
+      outDir: dir,
+      shard: oneShard,
+      lockPollMs: 1,
+      runPoint: async (r) => {
+        if (!first) throw new Error('ran a point that was finished');
+        first = false;
+        // The owner finishes the point and records it while this shard waits.
+        await writePointResult(dir, {
+          index: r.point.index,
+          id: r.point.id,
+          overrides: r.point.overrides,
+          shard: '0/4',
+          status: 'completed',
+          step: 10,
+          steps: 10,
+          finalLoss: 1,
+          stepsPerSecond: 1,
+          layers: [],
+        });
+        throw new RunLockedError(r.outDir, owner('node-17'), 0);
+      },
+    });
+    expect(summary.skipped).toBe(1);
+    expect(summary.busy).toEqual([]);
   });
 });

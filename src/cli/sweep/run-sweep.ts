@@ -3,11 +3,12 @@
 // (the process died), is resumed from its latest checkpoint; the rest start fresh. The runner that trains
 // one point is injected (the CLI passes runJob / resumeJob), so this logic is tested without a GPU.
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, type ConfigIssue, type RunConfig } from '../../config';
 import type { MetricsRow } from '../../report/metrics';
 import type { LayerHistorySummary } from '../../report/seed-answer';
-import { RunLockedError } from '../../io/run-lock';
+import { HEARTBEAT_MS, RunLockedError, STALE_MS } from '../../io/run-lock';
 import { removeOrphanTempFiles } from '../run-folder';
 import { claimSweepFolder, isFinished, pointRunDir, readPointResult, sweepManifest, writePointResult } from './folder';
 import { formatShard, pointsOfShard, type Shard } from './shard';
@@ -42,7 +43,20 @@ export interface SweepRunOptions {
   runPoint: PointRunner;
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** How long a point locked from another host is waited for before it is left as busy (default LOCK_WAIT_MS). */
+  lockWaitMs?: number;
+  /** How often it is tried again meanwhile (default LOCK_POLL_MS). */
+  lockPollMs?: number;
 }
+
+/**
+ * A point locked by a process on another host may belong to a dead one (a lost node, an OOM-killed pod): its lock
+ * looks alive until its heartbeat is STALE_MS old, and is taken over then. A retried task would give up on exactly
+ * the points it was retried for, so it waits that long (and two heartbeats more); a live owner keeps renewing its
+ * lock and keeps its point.
+ */
+export const LOCK_WAIT_MS = STALE_MS + 2 * HEARTBEAT_MS;
+export const LOCK_POLL_MS = 5_000;
 
 export interface SweepRunSummary {
   points: number;
@@ -99,25 +113,8 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummar
       break;
     }
     const where = `[${n + 1}/${mine.length}] ${point.id} ${formatOverrides(point.overrides)}`;
-    const previous = await readPointResult(outDir, point.id);
-    if (isFinished(previous)) {
-      summary.skipped++;
-      log(`${where}: already ${previous!.status} at step ${previous!.step}, skipped`);
-      continue;
-    }
-    const outDirOfPoint = pointRunDir(outDir, point.id);
-    const mode = (await exists(join(outDirOfPoint, 'run.json'))) ? 'resume' : 'fresh';
-    log(`${where}: ${mode === 'resume' ? 'resuming' : 'starting'}`);
-    let outcome: PointOutcome;
-    try {
-      outcome = await runPoint({ point, config: point.config, outDir: outDirOfPoint, mode, signal });
-    } catch (error) {
-      // Another process runs this point (a scheduler retried the shard while its first attempt still runs): leave it.
-      if (!(error instanceof RunLockedError)) throw error;
-      summary.busy.push(point.id);
-      log(`${where}: skipped, ${error.message}`);
-      continue;
-    }
+    const outcome = await runOrWait(point, where, options, summary);
+    if (outcome === null) continue;
     const last = outcome.last;
     await writePointResult(outDir, {
       index: point.index,
@@ -143,4 +140,56 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummar
     }
   }
   return summary;
+}
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/**
+ * Runs one point (fresh or resumed), or skips it: finished already (counted in summary.skipped), or held by a live
+ * process (summary.busy; one on another host is waited for first, see LOCK_WAIT_MS). Null when skipped.
+ */
+async function runOrWait(point: SweepPoint, where: string, options: SweepRunOptions, summary: SweepRunSummary): Promise<PointOutcome | null> {
+  const { outDir, runPoint, signal } = options;
+  const log = options.log ?? (() => undefined);
+  const waitUntil = Date.now() + (options.lockWaitMs ?? LOCK_WAIT_MS);
+  for (;;) {
+    // Read again after a wait: the owner may have finished the point meanwhile.
+    const previous = await readPointResult(outDir, point.id);
+    if (isFinished(previous)) {
+      summary.skipped++;
+      log(`${where}: already ${previous!.status} at step ${previous!.step}, skipped`);
+      return null;
+    }
+    const outDirOfPoint = pointRunDir(outDir, point.id);
+    const mode = (await exists(join(outDirOfPoint, 'run.json'))) ? 'resume' : 'fresh';
+    log(`${where}: ${mode === 'resume' ? 'resuming' : 'starting'}`);
+    try {
+      return await runPoint({ point, config: point.config, outDir: outDirOfPoint, mode, signal });
+    } catch (error) {
+      if (!(error instanceof RunLockedError)) throw error;
+      const left = waitUntil - Date.now();
+      // On this host the owner is alive (a dead one's lock is taken over at once): another attempt runs it.
+      if (error.owner.host === hostname() || left <= 0 || signal?.aborted) {
+        summary.busy.push(point.id);
+        log(`${where}: skipped, ${error.message}`);
+        return null;
+      }
+      const age = error.heartbeatAgeMs === null ? '' : `, last heartbeat ${Math.round(error.heartbeatAgeMs / 1000)} s ago`;
+      log(
+        `${where}: held by PID ${error.owner.pid} on host ${error.owner.host}${age}; waiting up to ${Math.ceil(left / 1000)} s for it to finish, or for its lock to go stale`,
+      );
+      await pause(Math.min(options.lockPollMs ?? LOCK_POLL_MS, left), signal);
+    }
+  }
 }

@@ -9,14 +9,12 @@ import { open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readTextIfExists } from '../../io/atomic-file';
+import { LOCK_FILE, lockOwner, STALE_MS } from '../../io/run-lock';
 import { metricsFromJsonLine } from '../../report/metrics';
 import { readManifest, runPaths } from '../run-dir';
 import { isFinished, pointRunDir, readPointResult, readSweepManifest, SweepFolderError, sweepPaths } from './folder';
 import { formatShard, parseShard, shardOfPoint } from './shard';
 
-/** A lock whose heartbeat is older than this is stale (src/io/run-lock.ts: the owner renews it every 10 s). */
-const STALE_MS = 60_000;
-const LOCK_FILE = 'run.lock';
 /** The last metrics row is found in the file's last bytes (a row is well under 64 KiB for any width). */
 const TAIL_BYTES = 64 * 1024;
 
@@ -45,17 +43,10 @@ export interface SweepStatus {
 
 /** The run folder's lock, if any; null also when it cannot be read (being replaced). */
 async function readLock(dir: string, now: number): Promise<LockInfo | null> {
-  const path = join(dir, LOCK_FILE);
-  const text = await readTextIfExists(path);
-  if (text === null) return null;
-  try {
-    const record = JSON.parse(text) as Partial<LockInfo>;
-    const info = await stat(path);
-    if (typeof record.host !== 'string' || typeof record.pid !== 'number') return null;
-    return { host: record.host, pid: record.pid, command: String(record.command ?? ''), heartbeatAgeMs: Math.max(0, now - info.mtimeMs) };
-  } catch {
-    return null;
-  }
+  const owner = await lockOwner(dir).catch(() => null);
+  const info = await stat(join(dir, LOCK_FILE)).catch(() => null);
+  if (!owner || !info) return null;
+  return { host: owner.host, pid: owner.pid, command: owner.command, heartbeatAgeMs: Math.max(0, now - info.mtimeMs) };
 }
 
 function isStale(lock: LockInfo): boolean {
