@@ -8,9 +8,27 @@
 # takes the GPU (it asks for a high-performance adapter); DEADUNITS_DAWN="adapter=<name>" forces one.
 # docker/entrypoint.sh covers toolkits that mount the driver but not its ICD file.
 #
+# Two stages: `build` installs every dependency and runs `npm pack` (scripts/build-package.mjs: compiled JavaScript,
+# WGSL inlined); the image holds that package with its runtime dependencies only, so bin/deadunits.mjs runs lib/cli.js
+# (no src/, no tsx, no TypeScript), exactly what `npm install deadunits` gives a user.
+#
 #   docker build -t deadunits:0.1.0 .
 #   docker run --rm deadunits:0.1.0 --version
 #   docker run --rm --gpus all -v "$PWD/sweeps:/sweeps" deadunits:0.1.0 sweep /sweeps/s.json --out /sweeps/s
+FROM node:20-bookworm-slim AS build
+WORKDIR /build
+# Every dependency: the package is built with Vite and tsc (dev dependencies). NODE_ENV stays unset here: with
+# NODE_ENV=production, npm ci leaves the dev dependencies out.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.package.json README.md ./
+COPY bin ./bin
+COPY scripts ./scripts
+COPY shaders ./shaders
+COPY src ./src
+# npm pack runs prepack (npm run build:package); the tarball, unpacked, is the package as a user installs it.
+RUN npm pack --silent && mkdir package && tar -xzf deadunits-*.tgz -C package --strip-components=1
+
 FROM node:20-bookworm-slim
 
 # The Vulkan loader and lavapipe (root, Debian: the script installs them from backports).
@@ -24,15 +42,11 @@ ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics \
     NODE_ENV=production
 
 WORKDIR /opt/deadunits
-# The image runs the checkout's TypeScript through bin/deadunits.mjs, which needs tsx: a dev dependency (the
-# packed CLI runs compiled JavaScript), so the dev dependencies are installed too.
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund && npm cache clean --force
-COPY tsconfig.json ./
-COPY bin ./bin
-COPY scripts/wgsl-loader.mjs scripts/register-wgsl.mjs ./scripts/
-COPY shaders ./shaders
-COPY src ./src
+# The packed package (bin/, lib/, scripts/, README.md, package.json) and its runtime dependencies, pinned by the
+# repository's lock file (NODE_ENV=production: npm ci omits the dev dependencies, none of which the package needs).
+COPY --from=build /build/package/ ./
+COPY package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY docker/entrypoint.sh /usr/local/bin/deadunits
 RUN chmod 755 /usr/local/bin/deadunits
 
