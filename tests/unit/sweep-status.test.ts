@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pointRunDir } from '../../src/cli/sweep/folder';
+import { pointLockOwner, pointRunDir, shardOfLockOwner } from '../../src/cli/sweep/folder';
 import { runSweep, type PointRunRequest } from '../../src/cli/sweep/run-sweep';
 import { expandSweep, type SweepSpec } from '../../src/cli/sweep/spec';
 import { formatStatus, sweepStatus } from '../../src/cli/sweep/status';
@@ -19,6 +19,8 @@ const spec: SweepSpec = {
 
 const row = (step: number) => metricsToJsonLine({ step, elapsedSeconds: step / 10, loss: 1, stepsPerSecond: 10, skipped: 0, layers: [] }) + '\n';
 const lock = (host: string, pid: number) => JSON.stringify({ format: 'deadunits-lock', host, pid, command: 'sweep point', token: 'x' });
+/** A live lock of this process, owned by `command`. */
+const lockOf = (command: string) => JSON.stringify({ format: 'deadunits-lock', host: hostname(), pid: process.pid, command, token: 'x' });
 
 let dir: string;
 const ids = expandSweep(spec).map((p) => p.id);
@@ -112,6 +114,48 @@ describe('sweepStatus', () => {
       expect(text).toContain('  missing  p0-');
       expect(text).toContain('not started');
       expect(text).toContain('(give --shards N to group the points by shard)');
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('groups by the shard count the locks of running points name, before any point has a result', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'deadunits-status-'));
+    try {
+      // Three shards each run their first point (0, 1, 2): nothing finished yet, days before the first result.
+      const requests: PointRunRequest[] = [];
+      for (const index of [0, 1, 2])
+        await runSweep({
+          spec,
+          outDir: fresh,
+          shard: { index, count: 3 },
+          runPoint: async (r) => {
+            requests.push(r);
+            return { status: 'interrupted', step: 10, last: null, layers: [] };
+          },
+        });
+      expect(requests.map((r) => r.shard)).toEqual(['0/3', '1/3', '2/3']);
+      // Still running: a live lock naming the owner, no result.
+      await rm(join(fresh, 'results'), { recursive: true });
+      for (const r of requests) {
+        await mkdir(r.outDir, { recursive: true });
+        await writeFile(join(r.outDir, 'run.lock'), lockOf(pointLockOwner(r.point.id, r.shard)));
+      }
+      const s = await sweepStatus(fresh);
+      expect(s.shards).toBe(3);
+      expect(s.list.map((p) => [p.state, p.shard])).toEqual([
+        ['running', '0/3'],
+        ['running', '1/3'],
+        ['running', '2/3'],
+        ['missing', '0/3'],
+        ['missing', '1/3'],
+        ['missing', '2/3'],
+      ]);
+      expect(formatStatus(s)).toContain('shard 1/3: done 0, running 1, missing 1');
+      // A lock of another kind of owner names no shard: no grouping to go by.
+      expect(shardOfLockOwner('sweep point p0-01234567')).toBeNull();
+      expect(shardOfLockOwner('sweep point p0-01234567 shard 4/3')).toBeNull();
+      expect(shardOfLockOwner(pointLockOwner('p0-01234567', '2/5'))).toEqual({ index: 2, count: 5 });
     } finally {
       await rm(fresh, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@ export function statusCommand(): Command {
     .description('List the points of a sweep done, running (with the host, PID and step) and missing, per shard.')
     .argument('<out>', 'the sweep folder')
     .addOption(
-      new Option('--shards <n>', 'group by this many shards (default: the count the finished points were run with)').argParser(
+      new Option('--shards <n>', 'group by this many shards (default: the count that the results and the locks of running points name)').argParser(
         numberIn({ min: 1, max: MAX_SHARDS, int: true }),
       ),
     )

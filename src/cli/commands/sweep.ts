@@ -11,7 +11,7 @@ import { PROGRESS_MODES, type ProgressMode } from '../progress';
 import { readManifest } from '../run-dir';
 import { resumeJob, runJob } from '../run-job';
 import { collectSweep } from '../sweep/collect';
-import { sweepPaths } from '../sweep/folder';
+import { pointLockOwner, sweepPaths } from '../sweep/folder';
 import { runSweep, type PointOutcome, type PointRunner } from '../sweep/run-sweep';
 import { formatShard, parseShard, type Shard, ShardError } from '../sweep/shard';
 import { SHARD_COUNT_VAR, ShardEnvError, shardFromEnvironment } from '../sweep/shard-env';
@@ -54,7 +54,7 @@ function resolveShard(shard: Shard | 'auto', log: (line: string) => void): Shard
 
 /** One point through runJob (fresh) or resumeJob, on the sweep's shared device. */
 function jobRunner(gpu: GpuContext, flags: SweepFlags, log: (line: string) => void): PointRunner {
-  return async ({ point, config, outDir, mode, signal }): Promise<PointOutcome> => {
+  return async ({ point, config, outDir, mode, shard, signal }): Promise<PointOutcome> => {
     const options = {
       checkpointEvery: flags.checkpointEvery,
       keepCheckpoints: flags.keep,
@@ -64,7 +64,7 @@ function jobRunner(gpu: GpuContext, flags: SweepFlags, log: (line: string) => vo
       gpu,
       signal,
       log,
-      owner: `sweep point ${point.id}`,
+      owner: pointLockOwner(point.id, shard),
     };
     if (mode === 'resume') {
       const manifest = await readManifest(outDir);

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ConfigError, jsonTreeIssue } from '../../config';
 import { writeFileAtomic } from '../../io/atomic-file';
 import { readRegularTextIfExists } from '../../io/regular-file';
+import { parseShard, type Shard } from './shard';
 import type { SweepPoint, SweepSpec } from './spec';
 
 export const SWEEP_FORMAT = 'deadunits-sweep';
@@ -40,6 +41,22 @@ const gridValue = z.union([z.number(), z.string(), z.boolean()]);
  * from a file must be exactly that: never "../x", a path, or a name of another kind.
  */
 export const POINT_ID = /^p\d{1,6}-[0-9a-f]{8}$/;
+/**
+ * What a point's run folder lock names as its owner (the lock's `command`): the point and the shard running it, so
+ * that `sweep status` knows the shard count from a running point before any point has a result.
+ */
+export const pointLockOwner = (id: string, shard: string) => `sweep point ${id} shard ${shard}`;
+
+/** The shard a point's lock owner names; null for another owner (a plain run, an older sweep) or one that is not i/n. */
+export function shardOfLockOwner(command: string): Shard | null {
+  const named = /^sweep point \S+ shard (\d+\/\d+)$/.exec(command)?.[1];
+  try {
+    return named === undefined ? null : parseShard(named);
+  } catch {
+    return null;
+  }
+}
+
 const pointId = z.string().regex(POINT_ID, { error: (iss) => `${JSON.stringify(iss.input)} is not a point id (p<index>-<8 hex digits>)` });
 /** Largest sweep.json read: MAX_POINTS points with their overrides. */
 const MAX_SWEEP_MANIFEST_BYTES = 64 << 20;

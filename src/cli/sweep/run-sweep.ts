@@ -31,6 +31,8 @@ export interface PointRunRequest {
   outDir: string;
   /** 'resume': continue the run folder's latest checkpoint. */
   mode: 'fresh' | 'resume';
+  /** The shard running it, i/n (the run folder's lock names it: `sweep status` groups by it before any result exists). */
+  shard: string;
   signal?: AbortSignal;
 }
 
@@ -175,7 +177,7 @@ async function runOrWait(point: SweepPoint, where: string, options: SweepRunOpti
     const mode = (await exists(join(outDirOfPoint, 'run.json'))) ? 'resume' : 'fresh';
     log(`${where}: ${mode === 'resume' ? 'resuming' : 'starting'}`);
     try {
-      return await runPoint({ point, config: point.config, outDir: outDirOfPoint, mode, signal });
+      return await runPoint({ point, config: point.config, outDir: outDirOfPoint, mode, shard: formatShard(options.shard), signal });
     } catch (error) {
       if (!(error instanceof RunLockedError)) throw error;
       const left = waitUntil - Date.now();

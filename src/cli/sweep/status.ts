@@ -4,7 +4,8 @@
 //   running  its run folder is locked by a live process: the lock names the host and PID, the metrics the step;
 //   missing  neither: not started, or stopped part way (it resumes from its last checkpoint when its shard runs
 //            again), or locked by a process that is gone (a stale lock, taken over by the next attempt).
-// Points are grouped by shard when the shard count is known: given, or the one the results were written with.
+// Points are grouped by shard when the shard count is known: given, or the one the results were written with and the
+// locks of running points name.
 import { open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { readTextIfExists } from '../../io/atomic-file';
 import { LOCK_FILE, lockOwner, STALE_MS } from '../../io/run-lock';
 import { metricsFromJsonLine } from '../../report/metrics';
 import { readManifest, runPaths } from '../run-dir';
-import { isFinished, pointRunDir, readPointResult, readSweepManifest, SweepFolderError, sweepPaths } from './folder';
+import { isFinished, pointRunDir, readPointResult, readSweepManifest, shardOfLockOwner, SweepFolderError, sweepPaths } from './folder';
 import { formatShard, parseShard, shardOfPoint } from './shard';
 
 /** The last metrics row is found in the file's last bytes (a row is well under 64 KiB for any width). */
@@ -104,7 +105,13 @@ export async function sweepStatus(dir: string, shards?: number, now = Date.now()
   const manifest = await readSweepManifest(dir);
   if (!manifest) throw new SweepFolderError(sweepPaths(dir).manifest, `is missing: ${dir} is not a sweep folder (no sweep.json)`);
   const results = await Promise.all(manifest.points.map((p) => readPointResult(dir, p.id)));
-  const counts = new Set(results.filter((r) => r !== null).map((r) => parseShard(r!.shard).count));
+  const locks = await Promise.all(manifest.points.map((p, k) => (results[k] && isFinished(results[k]) ? null : readLock(pointRunDir(dir, p.id), now))));
+  // The shard count the points were run with: from their results, and from the locks of running points (which name
+  // their shard), so that a sweep whose points all still run is grouped too.
+  const counts = new Set([
+    ...results.filter((r) => r !== null).map((r) => parseShard(r!.shard).count),
+    ...locks.map((l) => (l ? shardOfLockOwner(l.command)?.count : undefined)).filter((c) => c !== undefined),
+  ]);
   const count = shards ?? (counts.size === 1 ? [...counts][0] : null);
   const list: PointStatus[] = [];
   for (const [k, p] of manifest.points.entries()) {
@@ -120,7 +127,7 @@ export async function sweepStatus(dir: string, shards?: number, now = Date.now()
       list.push({ ...base, state: 'done', status: result.status, step: result.step });
       continue;
     }
-    const lock = await readLock(runDir, now);
+    const lock = locks[k];
     const step = (await lastMetricsStep(runPaths(runDir).metrics)) ?? (await readManifest(runDir).catch(() => null))?.step ?? null;
     if (lock && !isStale(lock)) list.push({ ...base, state: 'running', step, owner: lock });
     else if (lock) list.push({ ...base, state: 'missing', reason: 'stale lock', step, owner: lock });
