@@ -1,5 +1,6 @@
 // A new user's first commands, from a shell: `deadunits run --steps 1` trains (the snapshot interval follows the
-// steps, with one line saying so), and Dawn's adapter warnings do not reach the terminal, a file or a pipe.
+// steps, with one line saying so), and Dawn's adapter warnings do not reach the terminal, a file or a pipe; with
+// progress on, the run's estimate on this adapter comes first.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,5 +34,15 @@ describe('a first run', () => {
     expect(piped.code).toBe(0);
     expect(piped.stdout).toContain('completed at step 2');
     expect(piped.stdout).not.toMatch(/artificially reduced/);
+  });
+
+  it("run --progress lines starts with the run's estimate on this adapter, as the page shows it next to Start", async () => {
+    const dir = await tempDir('first');
+    const r = await shell('"$NODE" "$BIN" run --steps 2 --every 1 --set \'hidden=[{"width":8}]\' --out run --progress lines 2>err.txt', dir);
+    expect(r.code).toBe(0);
+    const err = await readFile(join(dir, 'err.txt'), 'utf8');
+    expect(err).toMatch(/^estimate on this adapter: ≈ \S+ \S+ per step, ≈ \S+ \S+ per 1,000 steps, snapshot ≈ \S+ \S+, memory ≈ \S+ (MiB|GiB)$/m);
+    // Before any progress line: the estimate is what a user sees first.
+    expect(err.indexOf('estimate on this adapter:')).toBeLessThan(err.search(/^step \d+\/2 /m));
   });
 });
