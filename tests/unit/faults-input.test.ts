@@ -1,18 +1,21 @@
 // Hostile input (issue 16, items 5, 6 and 7): "__proto__", "constructor" and "prototype" never reach an object's
 // prototype from --set, a sweep grid, a JSON file or a URL; JSON nested 100,000 deep is refused instead of
 // overflowing the stack; sweep collect never follows a point id out of the sweep folder and reports a shard folder
-// that does not exist; inspect refuses devices and FIFOs instead of reading forever or blocking.
+// that does not exist; inspect refuses devices and FIFOs instead of reading forever or blocking, and so does a
+// resume for a metrics.jsonl, which it reads as a stream however long.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applySet, configFromFlags } from '../../src/cli/commands/run-options';
+import { readMetricsRows, truncateMetrics } from '../../src/cli/outputs/metrics-writer';
 import { collectSweep } from '../../src/cli/sweep/collect';
 import { pointResultPath, readSweepManifest, SweepFolderError } from '../../src/cli/sweep/folder';
 import { runSweep, type PointRunRequest } from '../../src/cli/sweep/run-sweep';
 import { expandSweep, sweepSpecFromJson, type SweepSpec } from '../../src/cli/sweep/spec';
 import { ConfigError, fromJson, fromQueryString, parseJsonInput, parseRunConfig, presetConfig } from '../../src/config';
+import { InputFileError } from '../../src/io/regular-file';
 import { configFromUrl } from '../../src/ui/url-state';
 import { runCli } from '../cli/run-cli';
 
@@ -199,5 +202,43 @@ describe('inspect on files that are not regular files', () => {
       expect(r.stderr).toContain(`error: ${path}: is ${kind}, not a regular file`);
       expect(r.stderr).not.toMatch(/^\s+at /m);
     }
+  });
+});
+
+describe("a run folder's metrics.jsonl that is not a regular file, or is long", () => {
+  const paths = (dir: string) => ({ metrics: join(dir, 'metrics.jsonl'), csv: join(dir, 'metrics.csv') });
+  const line = (step: number) =>
+    JSON.stringify({
+      step,
+      elapsedSeconds: step / 10,
+      loss: 1,
+      stepsPerSecond: 10,
+      skipped: 0,
+      layers: [{ width: 4, dead: 1, dropped: 2, revived: 0, everDead: 1 }],
+    });
+
+  it('a FIFO in its place is refused by the resume that cuts it back and by its readers (both used to block forever)', async () => {
+    const dir = await tempDir();
+    execFileSync('mkfifo', [paths(dir).metrics]);
+    await expect(truncateMetrics(paths(dir), 10, { csv: true, layerCount: 1 })).rejects.toThrow(
+      `${paths(dir).metrics}: is a FIFO (named pipe), not a regular file`,
+    );
+    await expect(readMetricsRows(paths(dir).metrics).next()).rejects.toBeInstanceOf(InputFileError);
+  });
+
+  it('is cut back as it is read, in batches: rows past the step and a torn last line go, the CSV is rebuilt', async () => {
+    const dir = await tempDir();
+    // About 3 MiB: more than one write batch.
+    const rows = Array.from({ length: 20_000 }, (_, i) => line(i * 10));
+    await writeFile(paths(dir).metrics, rows.join('\n') + '\n{"step":200000,"elaps');
+    expect(await truncateMetrics(paths(dir), 149_990, { csv: true, layerCount: 1 })).toBe(15_000);
+    expect(await readFile(paths(dir).metrics, 'utf8')).toBe(rows.slice(0, 15_000).join('\n') + '\n');
+    const csv = (await readFile(paths(dir).csv, 'utf8')).split('\n');
+    expect(csv).toHaveLength(15_002);
+    expect(csv[1].split(',')[0]).toBe('0');
+    expect(csv[15_000].split(',')[0]).toBe('149990');
+    let n = 0;
+    for await (const row of readMetricsRows(paths(dir).metrics)) expect(row.step).toBe(10 * n++);
+    expect(n).toBe(15_000);
   });
 });

@@ -1,10 +1,10 @@
 // Node-only: metrics.jsonl (and metrics.csv) of a run, appended one row per snapshot as the run goes.
 // Each row is one write of a whole '\n'-terminated line, so a crash can leave at most an unterminated last
 // line; readers ignore it and a resume cuts the files back to the rows its checkpoint covers.
-import { createReadStream } from 'node:fs';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { writeFileAtomic } from '../../io/atomic-file';
+import { writeFileAtomicWith, writeFully } from '../../io/atomic-file';
+import { openRegularFile, readFully } from '../../io/regular-file';
 import { metricsCsvHeader, metricsFromJsonLine, metricsToCsvLine, metricsToJsonLine, type MetricsRow } from '../../report/metrics';
 
 export class MetricsWriter {
@@ -36,27 +36,63 @@ export class MetricsWriter {
 }
 
 /**
- * Every complete row of a metrics.jsonl file, streamed (a 10^7-step run has 10^5 rows: never all in memory).
- * An unterminated last line (a crash mid-write) is skipped; a malformed complete line is an error naming its line.
+ * metrics.jsonl opened for reading, or null when there is none. Only a regular file is read: a FIFO put in its
+ * place would block a resume forever, a device would be read without end (InputFileError instead). `endsWithNewline`
+ * tells whether its last line is complete (a crash mid-write leaves it unterminated).
  */
-export async function* readMetricsRows(path: string): AsyncGenerator<MetricsRow> {
-  const stream = createReadStream(path, { encoding: 'utf8' });
+async function openMetrics(path: string): Promise<{ handle: FileHandle; endsWithNewline: boolean } | null> {
+  let opened: { handle: FileHandle; size: number };
+  try {
+    opened = await openRegularFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const { handle, size } = opened;
+  try {
+    if (size === 0) return { handle, endsWithNewline: false };
+    const last = new Uint8Array(1);
+    await readFully(handle, last, 0, 1, size - 1, path);
+    return { handle, endsWithNewline: last[0] === 0x0a };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * The complete lines of an open metrics.jsonl with their 1-based numbers, streamed from the start of the file
+ * (never the whole file in memory: it can outgrow a string). An unterminated last line (a crash mid-write) is skipped.
+ */
+async function* completeLines(file: { handle: FileHandle; endsWithNewline: boolean }): AsyncGenerator<{ line: string; lineNumber: number }> {
+  const stream = file.handle.createReadStream({ encoding: 'utf8', start: 0, autoClose: false });
   let pending: string | null = null;
   let lineNumber = 0;
   try {
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     // readline also yields an unterminated last line; hold each line back until the next one proves it ended.
     for await (const line of lines) {
-      if (pending !== null) yield parse(pending, lineNumber, path);
+      if (pending !== null) yield { line: pending, lineNumber };
       pending = line;
       lineNumber++;
     }
-    if (pending !== null && (await endsWithNewline(path))) yield parse(pending, lineNumber, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+    if (pending !== null && file.endsWithNewline) yield { line: pending, lineNumber };
   } finally {
     stream.destroy();
+  }
+}
+
+/**
+ * Every complete row of a metrics.jsonl file, streamed (a 10^7-step run has 10^5 rows: never all in memory).
+ * An unterminated last line (a crash mid-write) is skipped; a malformed complete line is an error naming its line.
+ */
+export async function* readMetricsRows(path: string): AsyncGenerator<MetricsRow> {
+  const file = await openMetrics(path);
+  if (!file) return;
+  try {
+    for await (const { line, lineNumber } of completeLines(file)) yield parse(line, lineNumber, path);
+  } finally {
+    await file.handle.close();
   }
 }
 
@@ -80,43 +116,60 @@ function parse(line: string, lineNumber: number, path: string): MetricsRow {
   }
 }
 
-async function endsWithNewline(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return last[0] === 0x0a;
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Cuts metrics.jsonl (and metrics.csv, rebuilt from the kept rows) back to the rows of steps <= `step`,
  * atomically: what a resume from the checkpoint at `step` will produce again is removed, so that the files end
  * up as an uninterrupted run's (apart from the timing fields). Returns the number of rows kept.
  */
 export async function truncateMetrics(paths: { metrics: string; csv: string }, step: number, options: { csv: boolean; layerCount: number }): Promise<number> {
-  let text: string;
+  const file = await openMetrics(paths.metrics);
+  let kept = 0;
+  // Both files are written as they are read, in batches: memory stays bounded however long the run was.
+  const copy = async (jsonl: FileHandle, csv: FileHandle | null) => {
+    const out = new LineBatches(jsonl);
+    const csvOut = csv ? new LineBatches(csv) : null;
+    await csvOut?.add(metricsCsvHeader(options.layerCount));
+    if (file) {
+      for await (const { line, lineNumber } of completeLines(file)) {
+        const row = parse(line, lineNumber, paths.metrics);
+        if (row.step > step) break;
+        kept++;
+        await out.add(line);
+        await csvOut?.add(metricsToCsvLine(row));
+      }
+    }
+    await out.flush();
+    await csvOut?.flush();
+  };
   try {
-    text = await readFile(paths.metrics, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    text = '';
+    await writeFileAtomicWith(paths.metrics, (jsonl) => (options.csv ? writeFileAtomicWith(paths.csv, (csv) => copy(jsonl, csv)) : copy(jsonl, null)));
+  } finally {
+    await file?.handle.close();
   }
-  const kept: string[] = [];
-  const csvLines: string[] = [metricsCsvHeader(options.layerCount)];
-  const lines = text.split('\n');
-  // The last element is '' after a final newline, or an unterminated line: dropped either way.
-  for (let i = 0; i < lines.length - 1; i++) {
-    const row = parse(lines[i], i + 1, paths.metrics);
-    if (row.step > step) break;
-    kept.push(lines[i]);
-    csvLines.push(metricsToCsvLine(row));
+  return kept;
+}
+
+/** Lines appended to a file in writes of about BATCH_CHARS characters. */
+class LineBatches {
+  private static readonly BATCH_CHARS = 1 << 20;
+  private lines: string[] = [];
+  private chars = 0;
+  private position = 0;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  async add(line: string): Promise<void> {
+    this.lines.push(line);
+    this.chars += line.length + 1;
+    if (this.chars >= LineBatches.BATCH_CHARS) await this.flush();
   }
-  await writeFileAtomic(paths.metrics, new TextEncoder().encode(kept.map((l) => l + '\n').join('')));
-  if (options.csv) await writeFileAtomic(paths.csv, new TextEncoder().encode(csvLines.join('\n') + '\n'));
-  return kept.length;
+
+  async flush(): Promise<void> {
+    if (this.lines.length === 0) return;
+    const bytes = new TextEncoder().encode(this.lines.map((l) => l + '\n').join(''));
+    await writeFully(this.handle, bytes, this.position);
+    this.position += bytes.length;
+    this.lines = [];
+    this.chars = 0;
+  }
 }
