@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { IO_CHUNK_BYTES } from '../io/atomic-file';
+import { openRegularFile } from '../io/regular-file';
 import { ConfigError, probeRowsFor, type FileRef, type LossKind, type RunConfig } from '../config';
 import {
   checkDatasetForConfig,
@@ -30,26 +32,62 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** A file as recorded without its bytes: what identifies it. */
+export type FileIdentity = Omit<ReadFile, 'bytes'>;
+
 /**
  * Reads `ref` for the config field `field` (e.g. dataset.inputs). `check` limits the size before reading (so a
  * huge file is refused before it is loaded). A recorded size or hash that differs is an error naming the file.
  */
 export async function readRecordedFile(ref: FileRef, field: string, check?: (size: number) => void): Promise<ReadFile> {
+  await statRecordedFile(ref, field, check);
+  const bytes = new Uint8Array(await readFile(ref.path));
+  const sha256 = sha256Hex(bytes);
+  checkUnchanged(ref, field, bytes.length, sha256);
+  return { path: ref.path, bytes, size: bytes.length, sha256 };
+}
+
+/**
+ * As readRecordedFile, for a file read in pieces afterwards (a model of any size: Node cannot read a file over
+ * 2 GiB into one buffer): its size and SHA-256, hashed as a stream, checked against `ref` where recorded.
+ */
+export async function hashRecordedFile(ref: FileRef, field: string): Promise<FileIdentity> {
+  await statRecordedFile(ref, field);
+  const hash = createHash('sha256');
+  let size = 0;
+  const { handle } = await openRegularFile(ref.path);
+  try {
+    const chunk = new Uint8Array(Math.min(IO_CHUNK_BYTES, 8 << 20));
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, size);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  const sha256 = hash.digest('hex');
+  checkUnchanged(ref, field, size, sha256);
+  return { path: ref.path, size, sha256 };
+}
+
+async function statRecordedFile(ref: FileRef, field: string, check?: (size: number) => void): Promise<void> {
   const info = await stat(ref.path).catch((error: NodeJS.ErrnoException) => {
     throw new DataError(`${field}: cannot read ${ref.path}: ${error.code === 'ENOENT' ? 'no such file' : (error.code ?? error.message)}`);
   });
   if (!info.isFile()) throw new DataError(`${field}: ${ref.path} is not a regular file`);
   if (ref.bytes === undefined || ref.bytes === info.size) check?.(info.size);
-  const bytes = new Uint8Array(await readFile(ref.path));
-  const sha256 = sha256Hex(bytes);
-  if ((ref.bytes !== undefined && ref.bytes !== bytes.length) || (ref.sha256 !== undefined && ref.sha256 !== sha256)) {
+}
+
+function checkUnchanged(ref: FileRef, field: string, size: number, sha256: string): void {
+  if ((ref.bytes !== undefined && ref.bytes !== size) || (ref.sha256 !== undefined && ref.sha256 !== sha256)) {
     const was = [ref.bytes !== undefined ? `${ref.bytes} bytes` : null, ref.sha256 ? `sha256 ${ref.sha256.slice(0, 12)}…` : null].filter(Boolean).join(', ');
     throw new DataError(
-      `${field}: ${ref.path} has changed since the run recorded it (${was}; now ${bytes.length} bytes, sha256 ${sha256.slice(0, 12)}…): ` +
+      `${field}: ${ref.path} has changed since the run recorded it (${was}; now ${size} bytes, sha256 ${sha256.slice(0, 12)}…): ` +
         'put the original file back, or start a new run on the new one',
     );
   }
-  return { path: ref.path, bytes, size: bytes.length, sha256 };
 }
 
 /** `ref` with its path made absolute against `baseDir` (a bare string is a path). */

@@ -3,13 +3,31 @@
 // recorded (path, size, SHA-256) like a data file, and read again only when a run starts from step 0.
 import { ConfigError, type ConfigIssue, type FileRef, type RunConfig } from '../config';
 import type { LayerParameters } from '../engine/trainer';
-import { torchMlpFromSafetensors, type TorchMlp } from '../io/torch-model';
-import { readRecordedFile, type ReadFile } from './data-files';
+import { ownRecord, setOwn, type Tensor } from '../io/safetensors';
+import { openSafetensorsFile } from '../io/safetensors-file';
+import { checkNotCheckpoint, torchMlpFromTensors, type TorchMlp } from '../io/torch-model';
+import { hashRecordedFile, type FileIdentity } from './data-files';
 
 /** The model file and its layers (the file's size and hash checked against `ref` where recorded). */
-export async function readTorchModel(ref: FileRef, field = 'initFrom'): Promise<{ file: ReadFile; model: TorchMlp }> {
-  const file = await readRecordedFile(ref, field);
-  return { file, model: torchMlpFromSafetensors(file.bytes, ref.path) };
+export async function readTorchModel(ref: FileRef, field = 'initFrom'): Promise<{ file: FileIdentity; model: TorchMlp }> {
+  const file = await hashRecordedFile(ref, field);
+  return { file, model: await readTorchMlpFile(ref.path) };
+}
+
+/**
+ * A PyTorch state dict read tensor by tensor (src/io/safetensors-file.ts): any size the engine can train, not only
+ * what fits in one 2 GiB buffer. Errors are CheckpointErrors naming the file.
+ */
+export async function readTorchMlpFile(path: string): Promise<TorchMlp> {
+  const file = await openSafetensorsFile(path);
+  try {
+    checkNotCheckpoint(file.metadata, path);
+    const tensors = ownRecord<Tensor>();
+    for (const entry of file.entries) setOwn(tensors, entry.name, (await file.readTensor(entry.name)).tensor);
+    return torchMlpFromTensors(tensors, path);
+  } finally {
+    await file.close();
+  }
 }
 
 /**

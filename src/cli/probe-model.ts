@@ -9,16 +9,18 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ActivationConfig, LIMITS, parseRunConfig, type RunConfig, toJson } from '../config';
-import { type Dataset, DataError, dataFormat, fmtShape, parseCsv, parseNpy, probeSet } from '../data';
+import { checkFileSize, type Dataset, DataError, dataFormat, fmtShape, parseCsv, parseNpy, probeSet } from '../data';
 import { openRun } from '../engine/open-run';
 import type { LayerParameters } from '../engine/trainer';
 import { acquireNodeGpu } from '../gpu/dawn';
 import type { GpuContext } from '../gpu/device';
 import { latestCheckpoint, writeFileAtomic } from '../io/atomic-file';
-import { CHECKPOINT_FORMAT, checkpointFromSafetensors, CheckpointError } from '../io/checkpoint';
-import { decodeSafetensors } from '../io/safetensors';
-import { torchMlpFromSafetensors, torchSequentialSource } from '../io/torch-model';
-import { readRecordedFile, type ReadFile } from './data-files';
+import { CHECKPOINT_FORMAT, CheckpointError } from '../io/checkpoint';
+import { readCheckpointFile } from '../io/checkpoint-file';
+import { openSafetensorsFile } from '../io/safetensors-file';
+import { torchSequentialSource } from '../io/torch-model';
+import { hashRecordedFile, readRecordedFile, type FileIdentity, type ReadFile } from './data-files';
+import { readTorchMlpFile } from './init-from';
 import { writeUnitMaps } from './outputs/unit-maps';
 import { runPaths, unitMapFile } from './run-dir';
 
@@ -68,18 +70,15 @@ async function modelPath(path: string): Promise<string> {
   return latest.path;
 }
 
-async function loadModel(path: string): Promise<{ file: ReadFile; model: LoadedModel }> {
+async function loadModel(path: string): Promise<{ file: FileIdentity; model: LoadedModel }> {
   const resolved = await modelPath(path);
-  const file = await readRecordedFile({ path: resolved }, 'model');
-  let metadata: Record<string, string> = {};
-  try {
-    metadata = decodeSafetensors(file.bytes).metadata;
-  } catch (error) {
-    if (error instanceof CheckpointError) throw new CheckpointError(`${resolved}: ${error.message}`, error.tensor, error.field);
-    throw error;
-  }
+  // Hashed and read in pieces: a checkpoint or a model over 2 GiB cannot be read into one buffer.
+  const file = await hashRecordedFile({ path: resolved }, 'model');
+  const header = await openSafetensorsFile(resolved);
+  const metadata = header.metadata;
+  await header.close();
   if (metadata.format === CHECKPOINT_FORMAT) {
-    const checkpoint = checkpointFromSafetensors(file.bytes);
+    const checkpoint = await readCheckpointFile(resolved);
     const config = parseRunConfig(checkpoint.config);
     const layers = checkpoint.trainer.layers.map(({ weights, bias }) => ({ weights, bias }));
     return {
@@ -94,7 +93,7 @@ async function loadModel(path: string): Promise<{ file: ReadFile; model: LoadedM
       },
     };
   }
-  const torch = torchMlpFromSafetensors(file.bytes, resolved);
+  const torch = await readTorchMlpFile(resolved);
   return { file, model: { config: null, ...torch, kind: 'PyTorch state dict' } };
 }
 
@@ -112,7 +111,9 @@ function readProbeInputs(file: ReadFile, labelColumn: number | string | undefine
 /** Runs the probe pass once over `options.probe` with the model's weights and writes maps and report into `options.out`. */
 export async function probeModel(options: ProbeModelOptions): Promise<ProbeModelResult> {
   const { file: modelFile, model } = await loadModel(options.model);
-  const probeFile = await readRecordedFile({ path: options.probe }, '--probe');
+  const probeFile = await readRecordedFile({ path: options.probe }, '--probe', (size) =>
+    checkFileSize(options.probe, /\.npy$/i.test(options.probe) ? 'npy' : 'csv', size),
+  );
   const inputs = readProbeInputs(probeFile, options.labelColumn);
   if (inputs.columns !== model.inputSize)
     throw new DataError(`${probeFile.path}: ${inputs.columns} input columns, but the model takes ${model.inputSize} (${model.kind} ${modelFile.path})`);
@@ -174,7 +175,7 @@ export async function probeModel(options: ProbeModelOptions): Promise<ProbeModel
   return { out: options.out, config, rows: probe.samples, layers };
 }
 
-function probeReport(config: RunConfig, kind: string, model: ReadFile, probe: ReadFile, rows: number, used: number, layers: ProbedLayer[]): string {
+function probeReport(config: RunConfig, kind: string, model: FileIdentity, probe: FileIdentity, rows: number, used: number, layers: ProbedLayer[]): string {
   const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)} %`;
   const list = (units: number[]) => (units.length === 0 ? '-' : units.slice(0, 32).join(', ') + (units.length > 32 ? `, … (${units.length})` : ''));
   return [

@@ -53,13 +53,22 @@ export function torchMlpFromSafetensors(bytes: Uint8Array, file = 'model.safeten
     if (error instanceof CheckpointError) throw new CheckpointError(`${file}: ${error.message}`, error.tensor, error.field);
     throw error;
   }
-  if (decoded.metadata.format === CHECKPOINT_FORMAT)
+  checkNotCheckpoint(decoded.metadata, file);
+  return torchMlpFromTensors(decoded.tensors, file);
+}
+
+/** A deadunits checkpoint given where a PyTorch state dict belongs: CheckpointError saying what to do instead. */
+export function checkNotCheckpoint(metadata: Record<string, string>, file: string): void {
+  if (metadata.format === CHECKPOINT_FORMAT)
     throw new CheckpointError(
       `${file} is a deadunits checkpoint, not a PyTorch state dict: continue its run with \`deadunits resume\`, or convert it with \`deadunits export --torch\``,
       '__metadata__',
       'format',
     );
-  const tensors = decoded.tensors;
+}
+
+/** As torchMlpFromSafetensors, for tensors already read (e.g. tensor by tensor from a file too big for one buffer). */
+export function torchMlpFromTensors(tensors: Record<string, Tensor>, file = 'model.safetensors'): TorchMlp {
   const modules = new Map<number, { weight?: string; bias?: string }>();
   let prefix: string | null = null;
   for (const name of Object.keys(tensors)) {

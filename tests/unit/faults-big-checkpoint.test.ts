@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectCheckpoint } from '../../src/cli/commands/inspect';
+import { readTorchModel } from '../../src/cli/init-from';
 import { parseRunConfig } from '../../src/config';
 import { sealCheckpoint, unsealedContents } from '../../src/io/checkpoint';
 import { scanCheckpointFile } from '../../src/io/checkpoint-file';
@@ -115,5 +116,60 @@ describe('a checkpoint over 2 GiB', () => {
       await file.write(Uint8Array.of(0), 0, 1, offset);
       await file.close();
     }
+  });
+});
+
+// The same limit for a model given to --init-from or inspect --probe (a PyTorch state dict): it used to be read
+// whole, and failed past 2 GiB with Node's ERR_FS_FILE_TOO_LARGE as "an unexpected error". Here 1 -> 90,000,000 -> 1
+// in float64 (2.16 GB, sparse: its zero weights are holes), hashed as a stream and read tensor by tensor.
+describe('a PyTorch state dict over 2 GiB', () => {
+  const W = 90_000_000;
+  let dir: string;
+  let path: string;
+  let size: number;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'deadunits-bigmodel-'));
+    path = join(dir, 'model.safetensors');
+    // The header written by hand (safetensors: 8-byte length, JSON padded to 8): the data, zeros but for the
+    // last bias, stays a hole in the file.
+    const entries: [string, number[]][] = [
+      ['0.weight', [W, 1]],
+      ['0.bias', [W]],
+      ['2.weight', [1, W]],
+      ['2.bias', [1]],
+    ];
+    let offset = 0;
+    const json: Record<string, unknown> = {};
+    for (const [name, shape] of entries) {
+      const bytes = 8 * shape.reduce((x, y) => x * y, 1);
+      json[name] = { dtype: 'F64', shape, data_offsets: [offset, offset + bytes] };
+      offset += bytes;
+    }
+    const text = JSON.stringify(json);
+    const padded = new TextEncoder().encode(text + ' '.repeat((8 - (text.length % 8)) % 8));
+    const header = new Uint8Array(8 + padded.length);
+    new DataView(header.buffer).setBigUint64(0, BigInt(padded.length), true);
+    header.set(padded, 8);
+    const handle = await open(path, 'w');
+    try {
+      await handle.write(header, 0, header.length, 0);
+      size = header.length + offset;
+      await handle.write(new Uint8Array(Float64Array.of(0.5).buffer), 0, 8, size - 8);
+    } finally {
+      await handle.close();
+    }
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is read for --init-from, its size and SHA-256 recorded, and a changed one refused', { timeout: 300_000 }, async () => {
+    expect(size).toBeGreaterThan(2 ** 31);
+    const { file, model } = await readTorchModel({ path });
+    expect(file).toMatchObject({ path, size });
+    expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(model).toMatchObject({ inputSize: 1, widths: [W], outputSize: 1, names: ['0.weight', '2.weight'] });
+    expect(model.layers[1].bias).toEqual(Float32Array.of(0.5));
+    await expect(readTorchModel({ path, bytes: size, sha256: '0'.repeat(64) })).rejects.toThrow(`initFrom: ${path} has changed since the run recorded it`);
   });
 });
