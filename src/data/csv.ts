@@ -98,9 +98,11 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
     let k = r * columns;
     fields.forEach((f, c) => {
       if (f === '') throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: empty field (missing value)`);
-      if (NONFINITE_RE.test(f)) throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: ${f} (NaN or infinity); data must be finite`);
+      // Line 1 read as data may be a header with a column named "nan" or "inf": say how to read it as one.
+      const hint = auto && r === 0 && !hasHeader ? ' (if line 1 is a header, say so: header true, or --header yes)' : '';
+      if (NONFINITE_RE.test(f))
+        throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: ${f} (NaN or infinity); data must be finite${hint}`);
       if (!NUMBER_RE.test(f)) {
-        const hint = auto && r === 0 && !hasHeader ? ' (if line 1 is a header, say so: header true, or --header yes)' : '';
         throw new DataError(`${name}: line ${row.no}, column ${c + 1}${colName(c)}: ${JSON.stringify(f)} is not a number${hint}`);
       }
       const v = Number(f);

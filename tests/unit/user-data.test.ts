@@ -18,6 +18,11 @@ describe('CSV header detection', () => {
     ['1,-inf,0\n2,3,1\n', 'd.csv: line 1, column 2: -inf (NaN or infinity)'],
     ['1,2,abc\n2,3,1\n', 'd.csv: line 1, column 3: "abc" is not a number (if line 1 is a header, say so: header true, or --header yes)'],
     ['x1,2,label\n2,3,1\n', 'd.csv: line 1, column 1: "x1" is not a number (if line 1 is a header'],
+    // A header with a column named "inf" is not taken for one (no data row is ever dropped): the message says how.
+    [
+      'inf,b,label\n2,3,1\n',
+      'd.csv: line 1, column 1: inf (NaN or infinity); data must be finite (if line 1 is a header, say so: header true, or --header yes)',
+    ],
   ])('a first row with a value in it is data, and a bad cell in it an error: %j', (text, message) => {
     expect(() => parseCsv(text, { name: 'd.csv' })).toThrow(DataError);
     expect(() => parseCsv(text, { name: 'd.csv' })).toThrow(message);
