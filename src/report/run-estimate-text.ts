@@ -55,7 +55,8 @@ export function estimateWarning(estimate: RunEstimate): string | null {
   const options = [
     f.width !== undefined ? `hidden layers at most ${fmt(f.width)} units wide` : null,
     f.batch !== undefined ? `a batch of ${fmt(f.batch)}` : null,
-    f.probeRows !== undefined ? `a probe set of ${fmt(f.probeRows)} rows` : null,
+    // probeSize alone changes nothing while snapshot.probe is 'auto' or 'all' (the whole training set): name both.
+    f.probeRows !== undefined ? `a probe sample of ${fmt(f.probeRows)} rows (snapshot.probe sample, snapshot.probeSize ${fmt(f.probeRows)})` : null,
   ].filter(Boolean);
   const sentence = what.join(' and ');
   const head = sentence[0].toUpperCase() + sentence.slice(1) + ' on this adapter.';

@@ -101,6 +101,19 @@ describe('run estimate', () => {
     expect(warning).toContain(`hidden layers at most ${width!.toLocaleString('en-US')} units wide`);
   });
 
+  it('suggests a probe sample that a run can be given: snapshot.probe sample with that probeSize', () => {
+    // The issue's net probing its whole training set (snapshot.probe 'auto': 4,096 rows) at the software adapter's speed.
+    const spec = millionNet();
+    const estimate = estimateRun({ spec, probeRows: 4096, throughput: { ...SOFTWARE, flopsPerSecond: 30e9 }, memoryBytes: 2.5 * 2 ** 30 });
+    expect(estimate.stepSeconds).toBeLessThanOrEqual(SLOW_STEP_SECONDS);
+    const rows = estimate.faster!.probeRows!;
+    expect(rows).toBeLessThan(4096);
+    // probeSize alone changes nothing under 'auto' or 'all': the warning names the mode too.
+    expect(estimateWarning(estimate)).toContain(
+      `a probe sample of ${rows.toLocaleString('en-US')} rows (snapshot.probe sample, snapshot.probeSize ${rows.toLocaleString('en-US')})`,
+    );
+  });
+
   it('says nothing more for a fast step', () => {
     const base = presetConfig('dropout_only');
     const spec = { ...modelSpecFromConfig(base), probeRows: 256 };
