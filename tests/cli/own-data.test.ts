@@ -1,6 +1,7 @@
 // `deadunits run --data` as a user runs it, on files NumPy wrote: the run folder records the files, the probe set
-// comes from them, resume refuses a changed file by name, and a CSV with a header and a label column trains too.
-import { readFile, writeFile } from 'node:fs/promises';
+// comes from them, resume refuses a changed file by name, and a CSV with a header and a label column trains too;
+// a --config file and a sweep spec name the files relative to themselves.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/cli/data-files';
@@ -86,5 +87,46 @@ describe('deadunits run --data', () => {
     expect(csv.code, csv.stderr).toBe(0);
     expect(csv.stderr).toContain('table.csv: line 1 read as a header (a, b, c, label)');
     expect(JSON.parse(await readFile(join(dir, 'csv', 'config.json'), 'utf8'))).toMatchObject({ inputSize: 3, outputSize: 2, loss: 'softmax_ce' });
+  });
+  it('a --config file and a sweep base name the files relative to themselves; both record them', async () => {
+    const dir = await tempDir('own-config');
+    runPython(['numpy'], WRITE, [dir]);
+    const recorded = async (name: string) => {
+      const bytes = await readFile(join(dir, name));
+      return { path: join(dir, name), bytes: bytes.length, sha256: sha256Hex(bytes) };
+    };
+    const base = {
+      dataset: { kind: 'file', inputs: 'x.npy', targets: 'y.npy' },
+      hidden: [{ width: 12, dropout: 0.5 }, { width: 6 }],
+      batchSize: 16,
+      stepsPerSubmit: 4,
+      snapshot: { every: 5 },
+    };
+    await writeFile(join(dir, 'mine.json'), JSON.stringify({ ...base, steps: 10 }));
+    const run = await runCli(['run', '--config', join(dir, 'mine.json'), '--out', join(dir, 'run'), '--progress', 'none']);
+    expect(run.code, run.stderr).toBe(0);
+    const config = parseRunConfig(JSON.parse(await readFile(join(dir, 'run', 'config.json'), 'utf8')));
+    expect(config).toMatchObject({
+      inputSize: 5,
+      outputSize: 3,
+      loss: 'softmax_ce',
+      dataset: { inputs: await recorded('x.npy'), targets: await recorded('y.npy') },
+    });
+
+    await writeFile(join(dir, 'sweep.json'), JSON.stringify({ base, grid: { lr: [0.01, 0.1] }, steps: 10 }));
+    const sweep = await runCli(['sweep', join(dir, 'sweep.json'), '--out', join(dir, 'sweep'), '--progress', 'none']);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    const points = await readdir(join(dir, 'sweep', 'points'));
+    expect(points).toHaveLength(2);
+    for (const point of points) {
+      const c = parseRunConfig(JSON.parse(await readFile(join(dir, 'sweep', 'points', point, 'config.json'), 'utf8')));
+      expect(c).toMatchObject({
+        inputSize: 5,
+        outputSize: 3,
+        loss: 'softmax_ce',
+        dataset: { inputs: await recorded('x.npy'), targets: await recorded('y.npy') },
+      });
+      expect((await metricsRows(join(dir, 'sweep', 'points', point))).map((r) => r.step)).toEqual([0, 5, 10]);
+    }
   });
 });
