@@ -3,9 +3,9 @@
 // recorded (path, size, SHA-256) like a data file, and read again only when a run starts from step 0.
 import { ConfigError, type ConfigIssue, type FileRef, type RunConfig } from '../config';
 import type { LayerParameters } from '../engine/trainer';
-import { ownRecord, setOwn, type Tensor } from '../io/safetensors';
+import { CheckpointError, ownRecord, setOwn, type Tensor } from '../io/safetensors';
 import { openSafetensorsFile } from '../io/safetensors-file';
-import { checkNotCheckpoint, torchMlpFromTensors, type TorchMlp } from '../io/torch-model';
+import { checkNotCheckpoint, torchMlpFromTensors, withTorchHint, type TorchMlp } from '../io/torch-model';
 import { hashRecordedFile, type FileIdentity } from './data-files';
 
 /** The model file and its layers (the file's size and hash checked against `ref` where recorded). */
@@ -19,7 +19,9 @@ export async function readTorchModel(ref: FileRef, field = 'initFrom'): Promise<
  * what fits in one 2 GiB buffer. Errors are CheckpointErrors naming the file.
  */
 export async function readTorchMlpFile(path: string): Promise<TorchMlp> {
-  const file = await openSafetensorsFile(path);
+  const file = await openSafetensorsFile(path).catch((error: unknown) => {
+    throw error instanceof CheckpointError ? withTorchHint(error) : error;
+  });
   try {
     checkNotCheckpoint(file.metadata, path);
     const tensors = ownRecord<Tensor>();

@@ -32,7 +32,7 @@ export function transpose(data: ArrayLike<number>, rows: number, cols: number): 
 
 function floats(name: string, t: Tensor, file: string): Float32Array {
   if (t.dtype !== 'F32' && t.dtype !== 'F64')
-    throw new CheckpointError(`${file}: tensor "${name}" is ${t.dtype}; Linear weights must be F32 or F64 (save the model after model.float())`, name, 'dtype');
+    throw new CheckpointError(`${file}: tensor "${name}" is ${t.dtype}; Linear weights must be F32 or F64 (save model.float().state_dict())`, name, 'dtype');
   const data = Float32Array.from(t.data);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) throw new CheckpointError(`${file}: tensor "${name}": element ${i} is ${data[i]}; weights must be finite`, name, 'data');
@@ -50,11 +50,17 @@ export function torchMlpFromSafetensors(bytes: Uint8Array, file = 'model.safeten
   try {
     decoded = decodeSafetensors(bytes);
   } catch (error) {
-    if (error instanceof CheckpointError) throw new CheckpointError(`${file}: ${error.message}`, error.tensor, error.field);
+    if (error instanceof CheckpointError) throw withTorchHint(new CheckpointError(`${file}: ${error.message}`, error.tensor, error.field));
     throw error;
   }
   checkNotCheckpoint(decoded.metadata, file);
   return torchMlpFromTensors(decoded.tensors, file);
+}
+
+/** A state dict of half-precision tensors (F16, BF16) is refused by the reader: say how PyTorch saves one we read. */
+export function withTorchHint(error: CheckpointError): CheckpointError {
+  if (error.field !== 'dtype') return error;
+  return new CheckpointError(`${error.message} (Linear weights must be F32 or F64: save model.float().state_dict())`, error.tensor, error.field);
 }
 
 /** A deadunits checkpoint given where a PyTorch state dict belongs: CheckpointError saying what to do instead. */

@@ -1,7 +1,10 @@
 // PyTorch state dicts (safetensors) to and from this engine's layers, without a GPU: the transposes, the module
 // indices of the nn.Sequential, and an error naming the tensor for every way a file can fail to be an MLP.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkModelShapes, shapeConfigLikeModel } from '../../src/cli/init-from';
+import { checkModelShapes, readTorchMlpFile, shapeConfigLikeModel } from '../../src/cli/init-from';
 import { parseRunConfig } from '../../src/config';
 import { encodeSafetensors, type Tensor } from '../../src/io/safetensors';
 import { torchMlpFromSafetensors, torchSequentialSource, torchStateDict } from '../../src/io/torch-model';
@@ -64,10 +67,29 @@ describe('PyTorch state dicts', () => {
     [{ '0.weight': f32([3, 2], () => NaN), '0.bias': f32([3]), '2.weight': f32([2, 3]), '2.bias': f32([2]) }, 'tensor "0.weight": element 0 is NaN'],
     [
       { '0.weight': { dtype: 'I32', shape: [3, 2], data: new Int32Array(6) }, '0.bias': f32([3]), '2.weight': f32([2, 3]), '2.bias': f32([2]) },
-      'tensor "0.weight" is I32; Linear weights must be F32 or F64',
+      'tensor "0.weight" is I32; Linear weights must be F32 or F64 (save model.float().state_dict())',
     ],
   ] as [Record<string, Tensor>, string][])('refuses a file that is not an MLP: %#', (tensors, message) => {
     expect(() => torchMlpFromSafetensors(encodeSafetensors(tensors), 'm.safetensors')).toThrow(`m.safetensors: ${message}`);
+  });
+
+  it('refuses a half-precision state dict (F16, BF16) saying how to save one it reads, from bytes and from a file', async () => {
+    for (const dtype of ['F16', 'BF16']) {
+      const json = JSON.stringify({ '0.weight': { dtype, shape: [2, 2], data_offsets: [0, 8] }, '0.bias': { dtype, shape: [2], data_offsets: [8, 12] } });
+      const text = json + ' '.repeat((8 - (json.length % 8)) % 8);
+      const bytes = new Uint8Array(8 + text.length + 12);
+      new DataView(bytes.buffer).setBigUint64(0, BigInt(text.length), true);
+      bytes.set(new TextEncoder().encode(text), 8);
+      const message = `dtype "${dtype}" is not one of F64, F32, U32, I32, U8 (Linear weights must be F32 or F64: save model.float().state_dict())`;
+      expect(() => torchMlpFromSafetensors(bytes, 'h.safetensors')).toThrow(message);
+      const dir = await mkdtemp(join(tmpdir(), 'deadunits-half-'));
+      try {
+        await writeFile(join(dir, 'h.safetensors'), bytes);
+        await expect(readTorchMlpFile(join(dir, 'h.safetensors'))).rejects.toThrow(message);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
   });
 
   it('refuses a deadunits checkpoint by what it is', () => {
