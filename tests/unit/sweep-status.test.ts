@@ -23,6 +23,8 @@ const lock = (host: string, pid: number) => JSON.stringify({ format: 'deadunits-
 const lockOf = (command: string) => JSON.stringify({ format: 'deadunits-lock', host: hostname(), pid: process.pid, command, token: 'x' });
 
 let dir: string;
+/** The time the fixture's lock ages are measured from. */
+let now: number;
 const ids = expandSweep(spec).map((p) => p.id);
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deadunits-status-'));
@@ -50,7 +52,10 @@ beforeAll(async () => {
   await writeFile(join(running, 'metrics.jsonl'), row(30) + row(35) + '{"step": 4');
   // Point 3's owner ran on another host and has sent no heartbeat for 5 minutes.
   await writeFile(join(stale, 'run.lock'), lock('node-17', 4242));
-  const old = new Date(Date.now() - 300_000);
+  // Ages are measured from `now`, fixed here: a test that read the clock again would see 300 s plus however long the
+  // tests before it took.
+  now = Date.now();
+  const old = new Date(now - 300_000);
   await utimes(join(stale, 'run.lock'), old, old);
   await writeFile(join(stale, 'metrics.jsonl'), row(60));
   // Point 5 stopped at a checkpoint (run.json, no lock, no result).
@@ -88,7 +93,7 @@ describe('sweepStatus', () => {
   });
 
   it('prints per shard: counts, then the running and missing points (and the done ones with --all)', async () => {
-    const text = formatStatus(await sweepStatus(dir, undefined, Date.now()));
+    const text = formatStatus(await sweepStatus(dir, undefined, now));
     const lines = text.trim().split('\n');
     expect(lines[0]).toBe(`${dir}: 6 points in 2 shards: done 3, running 1, missing 2`);
     expect(lines[1]).toBe('shard 0/2: done 3, running 0, missing 0');
