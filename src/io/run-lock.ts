@@ -21,8 +21,11 @@ import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { tempFileFor, writeFileAtomic } from './atomic-file';
+import { InputFileError, readRegularTextIfExists } from './regular-file';
 
 export const LOCK_FILE = 'run.lock';
+/** A lock record is a few hundred bytes; more is not one. */
+const MAX_LOCK_BYTES = 64 * 1024;
 const TAKEOVER_FILE = 'run.lock.takeover';
 const LOCK_FORMAT = 'deadunits-lock';
 
@@ -134,6 +137,13 @@ export class RunLock {
       if (!verdict.stale) throw new RunLockedError(dir, held, verdict.ageMs);
       if (await removeStale(dir, held, staleMs)) options.log?.(`took over the lock of ${dir}: ${verdict.why}`);
     }
+    // A record that never becomes readable is damaged (a crash mid-write where hard links are missing, a bad
+    // disk), not being written: no process can be judged alive from it, so the user decides.
+    if ((await readOwner(path)) === null && (await stat(path).catch(() => null)))
+      throw new InputFileError(
+        path,
+        'is not a lock record deadunits can read (damaged?): if no deadunits process is using this folder, delete it and start again',
+      );
     throw new Error(`could not take the lock of ${dir} after 10 attempts (other processes keep taking it)`);
   }
 
@@ -213,13 +223,9 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
 
 /** The lock's owner record; null when there is no lock file or it cannot be parsed yet (being written). */
 async function readOwner(path: string): Promise<LockOwner | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  // A regular file of bounded size only: a FIFO put in its place would block every start forever.
+  const text = await readRegularTextIfExists(path, MAX_LOCK_BYTES, 'a lock record');
+  if (text === null) return null;
   try {
     const value = JSON.parse(text) as LockOwner;
     if (value?.format !== LOCK_FORMAT || typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.token !== 'string') return null;

@@ -1,11 +1,12 @@
 // One owner per run folder (issue 16, item 1): the lock file, its message naming the owner, stale-lock takeover on
 // the same host (dead PID, reused PID) and from another host (no heartbeat), atomicity under contention, and a
 // lost lock aborting its holder. Before the lock, nothing stopped a second writer (see tests/cli/faults-lock.test.ts).
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InputFileError } from '../../src/io/regular-file';
 import { LOCK_FILE, lockOwner, RunLock, RunLockedError, type LockOwner } from '../../src/io/run-lock';
 
 /** A PID that belonged to a process that has exited. */
@@ -67,6 +68,19 @@ describe('run folder lock', () => {
     const again = await RunLock.acquire(dir, { command: 'resume' });
     await again.release();
     await again.release();
+  });
+
+  it('a damaged lock record or a FIFO in its place: refused naming the file and what to do (it was a bug message, and a FIFO blocked forever)', async () => {
+    const path = join(dir, 'run.lock');
+    await writeFile(path, '{"format":"deadunits-ru');
+    const damaged = await RunLock.acquire(dir, { command: 'resume' }).catch((error: unknown) => error);
+    expect(damaged).toBeInstanceOf(InputFileError);
+    expect(String(damaged)).toContain(`${path}: is not a lock record deadunits can read (damaged?): if no deadunits process is using this folder, delete it`);
+    await rm(path);
+    execFileSync('mkfifo', [path]);
+    const fifo = await RunLock.acquire(dir, { command: 'resume' }).catch((error: unknown) => error);
+    expect(fifo).toBeInstanceOf(InputFileError);
+    expect(String(fifo)).toContain(`${path}: is a FIFO (named pipe), not a regular file`);
   });
 
   it('takes over at once the lock of a process of this host that has exited, and says so', async () => {
