@@ -11,9 +11,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applySet, configFromFlags } from '../../src/cli/commands/run-options';
 import { readMetricsRows, truncateMetrics } from '../../src/cli/outputs/metrics-writer';
 import { collectSweep } from '../../src/cli/sweep/collect';
-import { pointResultPath, readSweepManifest, SweepFolderError } from '../../src/cli/sweep/folder';
+import { pointResultPath, pointRunDir, readSweepManifest, SweepFolderError } from '../../src/cli/sweep/folder';
 import { runSweep, type PointRunRequest } from '../../src/cli/sweep/run-sweep';
 import { expandSweep, sweepSpecFromJson, type SweepSpec } from '../../src/cli/sweep/spec';
+import { sweepStatus } from '../../src/cli/sweep/status';
 import { ConfigError, fromJson, fromQueryString, parseJsonInput, parseRunConfig, presetConfig } from '../../src/config';
 import { InputFileError } from '../../src/io/regular-file';
 import { configFromUrl } from '../../src/ui/url-state';
@@ -181,6 +182,24 @@ describe('sweep folders from elsewhere', () => {
     await mkdir(join(out, 'empty'));
     await expect(collectSweep(out, [join(out, 'empty')])).rejects.toThrow(/empty: holds no sweep results/);
     expect((await collectSweep(out)).missing).toEqual([]);
+  });
+});
+
+describe('sweep status on point folders holding FIFOs', () => {
+  it('reads past a FIFO config.json or metrics.jsonl (open() on one used to wait forever)', async () => {
+    const out = await tempDir();
+    await runSweep({ spec, outDir: out, shard: { index: 0, count: 1 }, runPoint: async (r) => outcome(r) });
+    const [done, stopped] = expandSweep(spec).map((p) => pointRunDir(out, p.id));
+    await mkdir(done, { recursive: true });
+    execFileSync('mkfifo', [join(done, 'config.json')]);
+    await mkdir(stopped, { recursive: true });
+    execFileSync('mkfifo', [join(stopped, 'metrics.jsonl')]);
+    await rm(pointResultPath(out, expandSweep(spec)[1].id));
+    const status = await sweepStatus(out);
+    expect(status.list.map((p) => [p.state, p.steps])).toEqual([
+      ['done', null],
+      ['missing', null],
+    ]);
   });
 });
 

@@ -6,15 +6,18 @@
 //            again), or locked by a process that is gone (a stale lock, taken over by the next attempt).
 // Points are grouped by shard when the shard count is known: given, or the one the results were written with and the
 // locks of running points name.
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { readTextIfExists } from '../../io/atomic-file';
+import { openRegularFile, readRegularTextIfExists } from '../../io/regular-file';
 import { LOCK_FILE, lockOwner, STALE_MS } from '../../io/run-lock';
 import { metricsFromJsonLine } from '../../report/metrics';
 import { readManifest, runPaths } from '../run-dir';
 import { isFinished, pointRunDir, readPointResult, readSweepManifest, shardOfLockOwner, SweepFolderError, sweepPaths } from './folder';
 import { formatShard, parseShard, shardOfPoint } from './shard';
+
+/** A point's config.json is a few KiB; more is not one this status reads. */
+const MAX_CONFIG_BYTES = 1 << 20;
 
 /** The last metrics row is found in the file's last bytes (a row is well under 64 KiB for any width). */
 const TAIL_BYTES = 64 * 1024;
@@ -65,7 +68,8 @@ function isStale(lock: LockInfo): boolean {
 async function lastMetricsStep(path: string): Promise<number | null> {
   let handle;
   try {
-    handle = await open(path, 'r');
+    // A regular file only: open() on a FIFO put there would wait for a writer forever.
+    handle = (await openRegularFile(path)).handle;
   } catch {
     return null;
   }
@@ -90,7 +94,7 @@ async function lastMetricsStep(path: string): Promise<number | null> {
 }
 
 async function totalSteps(dir: string): Promise<number | null> {
-  const text = await readTextIfExists(runPaths(dir).config).catch(() => null);
+  const text = await readRegularTextIfExists(runPaths(dir).config, MAX_CONFIG_BYTES, 'a run configuration').catch(() => null);
   if (text === null) return null;
   try {
     const steps = (JSON.parse(text) as { steps?: unknown }).steps;
