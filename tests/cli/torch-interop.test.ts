@@ -137,6 +137,11 @@ describe('your own PyTorch model', () => {
       ours.push(Array.from(codes.keys()).filter((u) => codes[u] === 1));
     }
     expectSameDead(ours, torch);
+    // inspect --probe on the run folder (its latest checkpoint, read tensor by tensor) finds the same units.
+    const probed = await runCli(['inspect', '--probe', join(dir, 'x.npy'), out, '--out', join(dir, 'probe')]);
+    expect(probed.code, probed.stderr).toBe(0);
+    const found = JSON.parse(await readFile(join(dir, 'probe', 'dead-units.json'), 'utf8')) as { layers: { deadUnits: number[] }[] };
+    expect(found.layers.map((l) => l.deadUnits)).toEqual(ours);
 
     // Outputs: a float64 forward pass over the exported tensors ([out, in], as PyTorch holds them).
     const { tensors } = decodeSafetensors(new Uint8Array(await readFile(file)));
