@@ -119,7 +119,7 @@ async function measureShape(
       group: 'matmul',
       impl: 'deadunits',
       label: `deadunits ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
-      params: { ...params, kernel: kernels.tuned.usesSubgroups ? 'subgroups' : 'portable' },
+      params: { ...params, kernel: kernels.tuned.defaultKernel },
       unit: 'GFLOP/s',
       timing: ours.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
       samples: ours.samplesMs.map(gflops),

@@ -19,8 +19,10 @@
 override VARIANT: u32 = 0u;        // 0: nn, 1: nt (B stored [n,k]), 2: tn (A stored [k,m])
 override ALIGNED: bool = false;    // vec4 views usable: offsets and lds multiples of 4
 override WG: u32;                 // lanes per workgroup, all sharing the same rows (set by the host)
-const ROWS: u32 = 16u;             // rows per tile (register block height)
-const COLS4: u32 = 2u;             // vec4s of columns per lane (register block width / 4)
+// The tile shape is a set of `const`s the host prepends (src/gpu/kernels/matmul-configs.ts, one per kernel
+// configuration): function-scope arrays need const sizes, which override constants cannot give.
+//   ROWS, COLS4       register-blocked kernels: rows per tile, vec4s of columns per lane
+//   TM, TN, TX, TY, TK  workgroup-tiled kernel (shaders/matmul_tiled.wgsl)
 
 struct Params {
   m: u32, n: u32, k: u32,
@@ -175,20 +177,25 @@ fn finish_tile(acc_in: array<array<vec4<f32>, COLS4>, ROWS>, t: Tile, lane: u32,
   // stores (each a loop over the SIMD lanes in llvmpipe) made LLVM take minutes per pipeline.
   let rows = min(ROWS, p.m - t.row0);
   for (var r = 0u; r < rows; r++) {
-    let row = t.row0 + r;
     for (var h = 0u; h < COLS4; h++) {
       let col = t.col0 + 4u * (lane + h * WG);
       for (var j = 0u; j < 4u; j++) {
-        let cj = col + j;
-        if (cj >= p.n) { break; }
-        let idx = p.c_off + row * p.ldc + cj;
-        var v = acc[r][h][j];
-        if (p.has_bias != 0u) { v += bias[p.bias_off + cj]; }
-        if (p.accumulate != 0u) { v += c[idx]; }
-        c[idx] = v;
+        if (col + j >= p.n) { break; }
+        store_c(t.row0 + r, col + j, acc[r][h][j]);
       }
     }
   }
+}
+
+// The epilogue every kernel configuration shares: C[row, col] = acc (+ bias[col]) (+ C[row, col]), in this order.
+// NOTE (bit-identity): with acc = fma(a[row, p], b[p, col], acc) for p = 0, 1, ..., k-1 from acc = 0, this
+// fixes every rounding of an output element, so all configurations give the same bits (tests/gpu/matmul.test.ts).
+fn store_c(row: u32, col: u32, acc: f32) {
+  let idx = p.c_off + row * p.ldc + col;
+  var v = acc;
+  if (p.has_bias != 0u) { v += bias[p.bias_off + col]; }
+  if (p.accumulate != 0u) { v += c[idx]; }
+  c[idx] = v;
 }
 
 // Portable entry point: every lane loads the A values itself (the same address in all lanes).

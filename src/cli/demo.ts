@@ -3,7 +3,7 @@
 // throughput and, per hidden layer, how many units are dead, dropped (sample 0) and revived.
 import { PRESET_NAMES, PRESETS, type PresetName } from '../config';
 import { runData } from '../data';
-import { acquireNodeGpu } from '../gpu/dawn';
+import { acquireCliGpu } from './kernels-option';
 import { modelSpecFromConfig } from '../engine/from-config';
 import type { Snapshot } from '../engine/observatory';
 import { openRun } from '../engine/open-run';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const preset = PRESETS[presetArg as PresetName];
   const config = preset.config;
   const spec = modelSpecFromConfig(config);
-  const gpu = await acquireNodeGpu();
+  const gpu = await acquireCliGpu();
   const a = gpu.adapter;
   console.log(
     `adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')}${a.isSoftware ? ' (software: 100-1000x slower than a GPU)' : ''}`,

@@ -1,7 +1,6 @@
 // Node-only: the run job's WebGPU device and what happens when it is lost. The device is watched; after an error,
 // a lost device is replaced by a fresh one (the run job then continues from its latest checkpoint), up to
 // MAX_RECOVERIES losses in a row without a checkpoint in between.
-import { acquireNodeGpu } from '../gpu/dawn';
 import type { GpuContext } from '../gpu/device';
 
 /** Consecutive device losses without a checkpoint in between before the run gives up. */
@@ -28,13 +27,20 @@ export class DeviceRecovery {
     /** Called when the device is lost (to wake readers waiting for snapshots that will never come back). */
     private readonly onLost: () => void,
     private readonly note: (line: string) => void,
+    /** A fresh device (the first one, unless given, and every replacement). */
+    private readonly acquire: () => Promise<GpuContext>,
   ) {
     this.watch();
   }
 
-  /** Uses `gpu`, or acquires a device of its own. */
-  static async start(gpu: GpuContext | undefined, onLost: () => void, note: (line: string) => void): Promise<DeviceRecovery> {
-    return new DeviceRecovery(gpu ?? (await acquireNodeGpu()), !gpu, onLost, note);
+  /** Uses `gpu`, or acquires a device of its own with `acquire`. */
+  static async start(
+    gpu: GpuContext | undefined,
+    onLost: () => void,
+    note: (line: string) => void,
+    acquire: () => Promise<GpuContext>,
+  ): Promise<DeviceRecovery> {
+    return new DeviceRecovery(gpu ?? (await acquire()), !gpu, onLost, note, acquire);
   }
 
   get gpu(): GpuContext {
@@ -86,7 +92,7 @@ export class DeviceRecovery {
     }
     this.unwatch();
     if (this.own) this.current.device.destroy();
-    this.current = await acquireNodeGpu();
+    this.current = await this.acquire();
     this.own = true;
     this.watch();
   }

@@ -11,6 +11,7 @@ import { DataError } from '../data';
 import { GpuAllocationError } from '../engine/gpu-faults';
 import { CapacityError } from '../engine/layout';
 import { NoAdapterError } from '../gpu/device';
+import { KernelChoiceError } from '../gpu/kernels/matmul';
 import { CheckpointError } from '../io/checkpoint';
 import { InputFileError } from '../io/regular-file';
 import { RunLockedError } from '../io/run-lock';
@@ -31,7 +32,18 @@ export interface ErrorReport {
  * Errors in what the user gave: their message already names the field or file and the limit. A net the GPU cannot
  * hold (GpuAllocationError) is fixed in the configuration too: its message says what to change.
  */
-const INPUT_ERRORS = [ConfigError, CheckpointError, RunDirError, ShardError, CapacityError, DataError, InputFileError, MetricsFileError, GpuAllocationError];
+const INPUT_ERRORS = [
+  ConfigError,
+  CheckpointError,
+  RunDirError,
+  ShardError,
+  CapacityError,
+  DataError,
+  InputFileError,
+  MetricsFileError,
+  GpuAllocationError,
+  KernelChoiceError,
+];
 /** Errors of the machine or of other processes: their message says what to do. */
 const ENVIRONMENT_ERRORS = [NoAdapterError, DeviceLostError, RunLockedError];
 

@@ -4,7 +4,8 @@
 //   config.json                        the validated run configuration (src/config toJson); with your own data
 //                                      it records each file's path, size and SHA-256 (src/cli/data-files.ts)
 //   run.json                           manifest: format, options (checkpoint interval, kept checkpoints, csv,
-//                                      unit maps), status and step of the last exit
+//                                      unit maps, kernels), status and step of the last exit, and the matmul
+//                                      kernel each product shape ran with
 //   metrics.jsonl                      one MetricsRow per snapshot (src/report/metrics.ts), appended as they come
 //   metrics.csv                        the same rows as CSV (with --csv)
 //   checkpoints/checkpoint-<step>.safetensors   the last M checkpoints (src/io/checkpoint.ts)
@@ -86,6 +87,10 @@ const ManifestSchema = z.strictObject({
   step: z.number().int().min(0),
   /** One line on why the run stopped, when it did not complete. */
   message: z.string().optional(),
+  /** --kernels: 'auto' or the matmul configuration forced on every product (absent in runs from before it existed: auto). */
+  kernels: z.string().optional(),
+  /** The matmul configuration each product shape ran with on the latest device, and how it was chosen. */
+  matmul: z.array(z.strictObject({ shape: z.string(), kernel: z.string(), source: z.enum(['forced', 'default', 'tuned', 'cached']) })).optional(),
 });
 export type RunManifest = z.infer<typeof ManifestSchema>;
 

@@ -40,6 +40,7 @@ import { answerSeedQuestion, type LayerHistorySummary, type SeedAnswer } from '.
 import { runDataOf, withRecordedFiles } from './data-files';
 import { DeviceRecovery } from './device-recovery';
 import { initialParametersOf } from './init-from';
+import { acquireCliGpu } from './kernels-option';
 import { divergenceMessage, DivergenceWatch, type Divergence } from './divergence-watch';
 import { Checkpoints, type ManifestFields } from './outputs/checkpoints';
 import { MetricsSink } from './outputs/metrics-sink';
@@ -79,8 +80,10 @@ export interface RunJobOptions {
   unitMaps?: UnitMapKind;
   /** Default 'none'. */
   progress?: ProgressMode;
-  /** Reuse a device (sweeps); otherwise acquireNodeGpu(). A device lost during the run is replaced by a fresh one. */
+  /** Reuse a device (sweeps); otherwise acquireCliGpu(kernels). A device lost during the run is replaced by a fresh one. */
   gpu?: GpuContext;
+  /** Matmul kernels of a device the job acquires: 'auto' (default) or a configuration name (./kernels-option.ts). */
+  kernels?: string;
   /** Stop after the current chunk, write a checkpoint, return 'interrupted'. */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -167,6 +170,7 @@ async function continueRun(outDir: string, options: Partial<Omit<RunJobOptions, 
     keepCheckpoints: manifest.keepCheckpoints,
     csv: manifest.csv,
     unitMaps: manifest.unitMaps,
+    ...(manifest.kernels ? { kernels: manifest.kernels } : {}),
     ...definedOnly(options),
   };
   checkOptions(full);
@@ -199,6 +203,7 @@ function manifestOf(o: RunJobOptions, status: RunManifest['status'], step: numbe
     keepCheckpoints: o.keepCheckpoints,
     csv: o.csv ?? false,
     unitMaps: o.unitMaps ?? 'png',
+    kernels: o.kernels ?? 'auto',
     status,
     step,
     ...(message ? { message } : {}),
@@ -254,6 +259,7 @@ class RunJob {
       this.options.gpu,
       () => this.session?.abandonSnapshots(),
       (line) => this.note(line),
+      () => acquireCliGpu(this.options.kernels),
     );
     try {
       const mode = this.options.progress ?? 'none';
@@ -302,6 +308,8 @@ class RunJob {
     );
     this.session = session;
     this.reportEstimate(session);
+    const matmul = session.run.trainer.matmulChoices().map(({ shape, kernel, source }) => ({ shape, kernel, source }));
+    await this.checkpoints.recordMatmulKernels(matmul, 'running', session.step);
     await this.metrics.reopen(session.resumedFrom);
     this.divergence.restart(session.step);
     return session;

@@ -148,6 +148,7 @@ export class Observatory implements TrainingHooks {
       if (failed) throw new GpuAllocationError(failed, trainer.layout.memory, trainer.gpu.adapter, trainer.spec);
       throw GpuRunError.fromScope(other!, 'Observatory.create', labelsIn(other!.message)[0] ?? null, trainer.step);
     }
+    await trainer.kernels.matmul.tune(); // the probe pass's products (see Trainer.create)
     const { setup } = observatory.graph;
     trainer.submitWork('Observatory.setup', (chunk) => setup.forEach((d) => chunk.dispatch(d)));
     for (const d of setup) d.destroy();

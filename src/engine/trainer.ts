@@ -29,7 +29,7 @@ import { DropoutKernel } from '../gpu/kernels/dropout';
 import { GatherKernel } from '../gpu/kernels/gather';
 import { InitKernel } from '../gpu/kernels/init';
 import { LossKernel } from '../gpu/kernels/loss';
-import { MatmulKernel } from '../gpu/kernels/matmul';
+import { MatmulKernel, type MatmulChoice } from '../gpu/kernels/matmul';
 import { OptimizerKernel } from '../gpu/kernels/optimizer';
 import type { OptimizerSpec } from '../spec/optimizers';
 import { ScheduleKernel, STEP_STATE_BYTES } from '../gpu/kernels/schedule';
@@ -213,8 +213,21 @@ export class Trainer {
       if (failed) throw new GpuAllocationError(failed, trainer.layout.memory, gpu.adapter, spec);
       throw GpuRunError.fromScope(other!, 'Trainer.create', labelsIn(other!.message)[0] ?? null, 0);
     }
+    try {
+      // The step's products are prepared now: choose their kernels (remembered, or measured within the device's
+      // budget) before the first step. Any choice gives the same bits, so this never changes a run's numbers.
+      await matmul.tune();
+    } catch (error) {
+      trainer.destroy();
+      throw error;
+    }
     trainer.initializeParameters();
     return trainer;
+  }
+
+  /** The matmul kernel configuration of every product shape prepared on this trainer's kernels, and why. */
+  matmulChoices(): MatmulChoice[] {
+    return this.kernels.matmul.choices();
   }
 
   /** Training steps completed (recorded and submitted). */

@@ -1,5 +1,6 @@
 // One way to get a GPUDevice for the engine, whatever provides `GPU`: the browser's navigator.gpu
 // or Dawn in Node (see ./dawn.ts, which is Node-only). This file must stay free of Node imports.
+import { DEFAULT_KERNEL_POLICY, defaultTuningBudgetMs, type KernelPolicy } from './tuning/policy';
 
 /** What the engine reports about the adapter it runs on. */
 export interface AdapterSummary {
@@ -21,6 +22,8 @@ export interface GpuContext {
   limits: GPUSupportedLimits;
   hasSubgroups: boolean;
   hasTimestamps: boolean;
+  /** Which matmul configurations run, and how they are tuned and remembered (./tuning/policy.ts). */
+  kernels: KernelPolicy;
   /** Register a callback for device loss; returns a function that unregisters it. */
   onLost(callback: (info: GPUDeviceLostInfo) => void): () => void;
   /** Register a callback for validation/internal errors nobody captured with an error scope. */
@@ -31,6 +34,11 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Ask for these features when the adapter has them (subgroups and timestamp-query by default). */
   optionalFeatures?: GPUFeatureName[];
+  /**
+   * Kernel choice and tuning (default: the adapter's default pick, nothing measured). With a store and no
+   * budgetMs, the tuning budget is the adapter's default (defaultTuningBudgetMs).
+   */
+  kernels?: Partial<KernelPolicy>;
 }
 
 export class NoAdapterError extends Error {
@@ -104,6 +112,11 @@ export async function acquireGpu(gpu: GPU, options: AcquireOptions = {}, noAdapt
     limits: device.limits,
     hasSubgroups: device.features.has('subgroups'),
     hasTimestamps: device.features.has('timestamp-query'),
+    kernels: {
+      ...DEFAULT_KERNEL_POLICY,
+      ...options.kernels,
+      budgetMs: options.kernels?.budgetMs ?? (options.kernels?.store ? defaultTuningBudgetMs(summary.isSoftware) : 0),
+    },
     onLost(cb) {
       lostCallbacks.add(cb);
       return () => lostCallbacks.delete(cb);

@@ -46,7 +46,7 @@ describe('matmul on the GPU', () => {
 
   beforeAll(async () => {
     kernels.auto = await MatmulKernel.create(t.gpu);
-    kernels.portable = await MatmulKernel.create(t.gpu, { portable: true });
+    kernels.portable = await MatmulKernel.create(t.gpu, { kernels: 'reg16x8-w8' });
     kernels.folded = await MatmulKernel.create(t.gpu, { maxWorkgroupsPerDimension: 2 });
     naive = await NaiveMatmulKernel.create(t.gpu);
   });
@@ -131,8 +131,8 @@ describe('matmul on the GPU', () => {
   }
 
   it('uses the subgroup path where the device has subgroups of >= 8 lanes, and not when told', () => {
-    expect(kernels.auto.usesSubgroups).toBe(t.gpu.hasSubgroups && (t.gpu.handles.adapter.info.subgroupMinSize ?? 0) >= 8);
-    expect(kernels.portable.usesSubgroups).toBe(false);
+    expect(kernels.auto.defaultKernel.startsWith('sg8-')).toBe(t.gpu.hasSubgroups && (t.gpu.handles.adapter.info.subgroupMinSize ?? 0) >= 8);
+    expect(kernels.portable.defaultKernel.startsWith('sg')).toBe(false);
   });
 
   it('folds a dispatch above maxWorkgroupsPerDimension (forced to 2)', async () => {

@@ -19,7 +19,7 @@ import {
   WEIGHT_INIT_KINDS,
   type WeightInitKind,
 } from '../../config';
-import { acquireNodeGpu } from '../../gpu/dawn';
+import { acquireCliGpu } from '../kernels-option';
 import type { InitScheme } from '../../spec/init-schemes';
 import { BornDeadRunner, type BornDeadSpec } from '../../engine/borndead';
 import { wilsonInterval } from '../../engine/borndead-stats';
@@ -209,7 +209,7 @@ Examples:
         if (error instanceof InvalidArgumentError) command.error(`error: ${error.message}`, { exitCode: 2, code: 'deadunits.invalidFlags' });
         throw error;
       }
-      const gpu = await acquireNodeGpu();
+      const gpu = await acquireCliGpu();
       try {
         const runner = await BornDeadRunner.create(gpu);
         const progress = progressReporter(flags.json && flags.progress === 'auto' ? 'none' : flags.progress, flags.trials);

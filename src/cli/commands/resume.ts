@@ -14,6 +14,7 @@ interface ResumeFlags {
   csv?: boolean;
   unitMaps?: UnitMapKind;
   progress: ProgressMode;
+  kernels?: string;
 }
 
 export function resumeCommand(): Command {
@@ -23,7 +24,12 @@ export function resumeCommand(): Command {
   runOptions(command)
     .addHelpText('after', '\nOptions not given keep the values the run was started with (run.json).\n\nExample:\n  $ deadunits resume runs/lr --progress lines')
     .action(async (dir: string, flags: ResumeFlags) => {
-      const overrides: Partial<Omit<RunJobOptions, 'config' | 'outDir'>> = { progress: flags.progress, unitMaps: flags.unitMaps, csv: flags.csv };
+      const overrides: Partial<Omit<RunJobOptions, 'config' | 'outDir'>> = {
+        progress: flags.progress,
+        unitMaps: flags.unitMaps,
+        csv: flags.csv,
+        kernels: flags.kernels,
+      };
       if (flags.checkpointEvery !== undefined) overrides.checkpointEvery = integerFlag('--checkpoint-every', flags.checkpointEvery);
       if (flags.keep !== undefined) {
         overrides.keepCheckpoints = integerFlag('--keep', flags.keep);

@@ -9,6 +9,7 @@ import { runJob, type RunJobResult } from '../run-job';
 import { DEFAULT_CHECKPOINT_EVERY, DEFAULT_KEEP, UNIT_MAP_KINDS, type UnitMapKind } from '../run-dir';
 import { EXIT_STATUS, type StopReason, watchStopRequests } from '../stop-signals';
 import { configFromFlags, integerFlag, type ConfigFlags } from './run-options';
+import { KERNELS_HELP, parseKernelsFlag } from '../kernels-option';
 
 export { DEFAULT_CHECKPOINT_EVERY, DEFAULT_KEEP };
 
@@ -79,9 +80,8 @@ export function runOptions(command: Command): Command {
     .addOption(
       new Option('--unit-maps <kind>', 'unit maps per snapshot (capped at ~64 per layer): png, npy (uint8 codes), both or none').choices(UNIT_MAP_KINDS),
     )
-    .addOption(
-      new Option('--progress <mode>', 'progress on stderr: a bar on a terminal, plain lines otherwise (auto)').choices(PROGRESS_MODES).default('auto'),
-    );
+    .addOption(new Option('--progress <mode>', 'progress on stderr: a bar on a terminal, plain lines otherwise (auto)').choices(PROGRESS_MODES).default('auto'))
+    .option('--kernels <auto|name>', KERNELS_HELP, parseKernelsFlag);
 }
 
 interface RunFlags extends ConfigFlags {
@@ -91,6 +91,7 @@ interface RunFlags extends ConfigFlags {
   csv?: boolean;
   unitMaps?: UnitMapKind;
   progress: ProgressMode;
+  kernels?: string;
 }
 
 export function runCommand(): Command {
@@ -157,6 +158,7 @@ Examples:
           csv: flags.csv ?? false,
           unitMaps: flags.unitMaps ?? 'png',
           progress: flags.progress,
+          kernels: flags.kernels,
           signal,
           log,
         });

@@ -5,7 +5,7 @@
 // `sweep plan` writes the scripts that run a sweep on Slurm or Kubernetes; `sweep status` shows its progress.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../../config';
-import { acquireNodeGpu } from '../../gpu/dawn';
+import { acquireCliGpu } from '../kernels-option';
 import type { GpuContext } from '../../gpu/device';
 import { PROGRESS_MODES, type ProgressMode } from '../progress';
 import { readManifest } from '../run-dir';
@@ -176,7 +176,7 @@ sweep.json:
           signal: controller.signal,
           log,
           // The device is acquired on the first point that runs: a shard with nothing left to do needs none.
-          runPoint: async (request) => jobRunner((gpu ??= await acquireNodeGpu()), flags, log)(request),
+          runPoint: async (request) => jobRunner((gpu ??= await acquireCliGpu()), flags, log)(request),
         });
         console.log(
           `shard ${formatShard(shard)}: ${summary.ran.length} run, ${summary.skipped} already finished, of ${summary.mine} (sweep of ${summary.points})`,

@@ -11,6 +11,9 @@ import { writeManifest, type RunManifest, type RunPaths } from '../run-dir';
 export type ManifestFields = Omit<RunManifest, 'format' | 'version'>;
 
 export class Checkpoints {
+  /** The matmul kernels of the current device (recorded in the manifest). */
+  private matmul: ManifestFields['matmul'];
+
   constructor(
     private readonly paths: RunPaths,
     private readonly config: RunConfig,
@@ -26,6 +29,12 @@ export class Checkpoints {
     return this.every > 0 ? (Math.floor(step / this.every) + 1) * this.every : Infinity;
   }
 
+  /** Records the matmul kernel choices of a (new) device, now and with every later checkpoint. */
+  async recordMatmulKernels(matmul: NonNullable<ManifestFields['matmul']>, status: RunManifest['status'], step: number): Promise<void> {
+    this.matmul = matmul;
+    await writeManifest(this.paths.dir, { ...this.manifest, status, step, matmul });
+  }
+
   /** Whether a checkpoint is due at `step` while training. */
   dueAt(step: number): boolean {
     return this.every > 0 && step % this.every === 0;
@@ -37,6 +46,6 @@ export class Checkpoints {
     // Streamed tensor by tensor (src/io/checkpoint-file.ts): a checkpoint may exceed what one buffer holds.
     await writeCheckpointFile(join(this.paths.checkpoints, checkpointFileName(step)), state, this.config);
     await pruneCheckpoints(this.paths.checkpoints, this.keep);
-    await writeManifest(this.paths.dir, { ...this.manifest, status, step });
+    await writeManifest(this.paths.dir, { ...this.manifest, status, step, ...(this.matmul ? { matmul: this.matmul } : {}) });
   }
 }

@@ -1,72 +1,279 @@
-// C = op(A)·op(B) (+ bias) (+ C) on the GPU: see shaders/matmul.wgsl for the design, and
-// bench/matmul.ts for the measurements behind the choices made here.
-import source from '../../../shaders/matmul.wgsl?raw';
-import subgroupSource from '../../../shaders/matmul_subgroups.wgsl?raw';
+// C = op(A)·op(B) (+ bias) (+ C) on the GPU, with the kernel configuration chosen per shape: see
+// shaders/matmul.wgsl for the kernels, ./matmul-configs.ts for the family, src/gpu/tuning/ for the choice, and
+// bench/matmul.ts for the measurements. Every configuration gives the same bits, so a choice is a speed choice.
 import naiveSource from '../../../shaders/matmul_naive.wgsl?raw';
-import type { MatrixRef } from '../buffers';
+import matmulSource from '../../../shaders/matmul.wgsl?raw';
+import subgroupSource from '../../../shaders/matmul_subgroups.wgsl?raw';
+import tiledSource from '../../../shaders/matmul_tiled.wgsl?raw';
 import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
 import { createUniform } from '../uniforms';
 import { wgslStruct } from '../../spec/wgsl-struct';
+import { chooseConfig, fillTimings, type TuneOutcome } from '../tuning/choose';
+import { emptyRecord, fnv1a, tuningKey, type TuningRecord, type TuningStore } from '../tuning/store';
+import type { KernelPolicy } from '../tuning/policy';
+import { candidateConfigs, configName, parseConfigName, unsupportedReason, type MatmulCapabilities, type MatmulConfig } from './matmul-configs';
+import { measureMatmul, type MatmulShape } from './matmul-measure';
+import { checkMatmulArgs, checkMatrix, emptyDispatch, MatmulProgram, vec4Aligned, type MatmulArgs, type MatmulVariant } from './matmul-program';
 
-export type { MatrixRef };
-
-/**
- * 'nn': C = A·B, A [m,k], B [k,n] (forward Y = X·W).
- * 'nt': C = A·Bᵀ, A [m,k], B stored [n,k] (dX = dY·Wᵀ with W [in,out]).
- * 'tn': C = Aᵀ·B, A stored [k,m], B [k,n] (dW = Xᵀ·dY).
- */
-export type MatmulVariant = 'nn' | 'nt' | 'tn';
-
-export interface MatmulArgs {
-  label: string;
-  variant: MatmulVariant;
-  m: number;
-  n: number;
-  k: number;
-  a: MatrixRef;
-  b: MatrixRef;
-  /** [m, n]; must not share a buffer with a, b or bias (WebGPU forbids a writable binding aliasing others). */
-  c: MatrixRef;
-  /** C[i, j] += bias[j]. */
-  bias?: { buffer: GPUBuffer; offset?: number };
-  /** C = C + op(A)·op(B) instead of C = op(A)·op(B). */
-  accumulate?: boolean;
-}
+export type { MatrixRef } from '../buffers';
+export { vec4Aligned, type MatmulArgs, type MatmulVariant } from './matmul-program';
+export type { MatmulShape } from './matmul-measure';
 
 export interface MatmulOptions {
   maxWorkgroupsPerDimension?: number;
-  /** Never use the subgroup entry point, even where the device has subgroups (tests of the portable path). */
-  portable?: boolean;
-  /** Lanes per workgroup; default 8 on CPU adapters (one SIMD register), 64 on GPUs. */
-  workgroupSize?: number;
+  /**
+   * 'auto': per shape, the configuration the device's tuning chose, else the adapter's first candidate; or a
+   * configuration name (./matmul-configs.ts) for every shape. Default: the device's policy (gpu.kernels.matmul).
+   */
+  kernels?: string;
 }
 
-const VARIANT_CODE: Record<MatmulVariant, number> = { nn: 0, nt: 1, tn: 2 };
-/** Rows per tile: ROWS in shaders/matmul.wgsl (32 spilled and ran slower on lavapipe). */
-const TILE_ROWS = 16;
-/** Columns per lane: 4 * COLS4 in shaders/matmul.wgsl (16 measured no faster than 8). */
-const LANE_COLS = 8;
+/** How a shape got its configuration. */
+export type ChoiceSource = 'forced' | 'default' | 'tuned' | 'cached';
+
+export interface MatmulChoice {
+  /** The shape key: `nn 128x4096x1024` (+ ` scalar` when the operands do not allow vec4 loads). */
+  shape: string;
+  kernel: string;
+  source: ChoiceSource;
+  /** Milliseconds per product of every configuration timed on this shape (extrapolated from a cut-down product). */
+  timings?: Record<string, number | null>;
+}
+
+export function shapeKey(s: MatmulShape): string {
+  return `${s.variant} ${s.m}x${s.n}x${s.k}${s.aligned ? '' : ' scalar'}`;
+}
+
+/** A digest of every matmul kernel source: tuning results measured on other kernels do not apply. */
+export const MATMUL_KERNELS_DIGEST = fnv1a([matmulSource, subgroupSource, tiledSource].join('\n'));
+
+export function matmulCapabilities(gpu: GpuContext): MatmulCapabilities {
+  const info = gpu.handles.adapter.info;
+  return {
+    isSoftware: gpu.adapter.isSoftware,
+    hasSubgroups: gpu.hasSubgroups,
+    subgroupMinSize: info.subgroupMinSize ?? 0,
+    subgroupMaxSize: info.subgroupMaxSize ?? 0,
+    maxInvocationsPerWorkgroup: gpu.limits.maxComputeInvocationsPerWorkgroup,
+    maxWorkgroupStorageSize: gpu.limits.maxComputeWorkgroupStorageSize,
+  };
+}
+
+/** A matmul kernel choice (--kernels, ?kernels=, $DEADUNITS_KERNELS) that is malformed or cannot run on this adapter. */
+export class KernelChoiceError extends Error {
+  override name = 'KernelChoiceError';
+}
+
+/** The configuration `kernels` names on this adapter (one clear error when it cannot run here). */
+export function resolveKernelName(kernels: string, caps: MatmulCapabilities): MatmulConfig {
+  const parsed = parseConfigName(kernels);
+  if (typeof parsed === 'string') throw new KernelChoiceError(`kernels: ${parsed}`);
+  const reason = unsupportedReason(parsed, caps);
+  if (reason) throw new KernelChoiceError(`kernels: ${reason}`);
+  return parsed;
+}
+
+/**
+ * Tuning state shared by every MatmulKernel of a device: the timings record (loaded from the store once) and
+ * a queue, so that two kernels tuning at once do not time each other's work.
+ */
+interface DeviceTuning {
+  record: TuningRecord | null;
+  /** Shape keys whose timings came from the store (the rest were measured by this process). */
+  fromStore: Set<string>;
+  queue: Promise<unknown>;
+}
+const deviceTuning = new WeakMap<GPUDevice, WeakMap<KernelPolicy, DeviceTuning>>();
+
+/** The tuning state of a device under a policy (each host's policy object: tests use several on one device). */
+function tuningOf(device: GPUDevice, policy: KernelPolicy): DeviceTuning {
+  let byPolicy = deviceTuning.get(device);
+  if (!byPolicy) deviceTuning.set(device, (byPolicy = new WeakMap()));
+  let t = byPolicy.get(policy);
+  if (!t) byPolicy.set(policy, (t = { record: null, fromStore: new Set(), queue: Promise.resolve() }));
+  return t;
+}
+
+/** A shape prepared on this kernel, and the configuration its dispatches run now. */
+interface ShapeSlot {
+  shape: MatmulShape;
+  kernel: string;
+  source: ChoiceSource;
+}
+
+/** The tuned GEMM: one configuration per shape, chosen by tune() (or forced), every one bit-identical. */
+export class MatmulKernel {
+  private readonly programs = new Map<string, MatmulProgram>();
+  private readonly slots = new Map<string, ShapeSlot>();
+
+  private constructor(
+    private readonly gpu: GpuContext,
+    private readonly policy: KernelPolicy,
+    /** Candidate names, the adapter's default first; a single name when forced. */
+    readonly candidates: readonly string[],
+    private readonly forced: boolean,
+    private readonly maxWorkgroupsPerDimension?: number,
+  ) {}
+
+  static async create(gpu: GpuContext, options: MatmulOptions = {}): Promise<MatmulKernel> {
+    const caps = matmulCapabilities(gpu);
+    const kernels = options.kernels ?? gpu.kernels.matmul;
+    const forced = kernels !== 'auto';
+    const candidates = forced ? [configName(resolveKernelName(kernels, caps))] : candidateConfigs(caps).map(configName);
+    const kernel = new MatmulKernel(gpu, gpu.kernels, candidates, forced, options.maxWorkgroupsPerDimension);
+    await kernel.program(candidates[0]).compileAll();
+    return kernel;
+  }
+
+  /** The configuration used where nothing else was chosen (the forced one, or the adapter's best guess). */
+  get defaultKernel(): string {
+    return this.candidates[0];
+  }
+
+  /** Output tile of one workgroup of the default configuration: [rows, cols]. */
+  get tile(): [number, number] {
+    return this.program(this.defaultKernel).tile;
+  }
+
+  private program(name: string): MatmulProgram {
+    let p = this.programs.get(name);
+    if (!p) {
+      const config = parseConfigName(name);
+      if (typeof config === 'string') throw new Error(config);
+      this.programs.set(name, (p = new MatmulProgram(this.gpu.device, config, this.maxWorkgroupsPerDimension)));
+    }
+    return p;
+  }
+
+  /**
+   * The dispatch of one product. It runs the configuration chosen for its shape at the time it is encoded:
+   * the default until tune() has chosen, so the same Dispatch can be built before tuning and encoded after.
+   */
+  prepare(args: MatmulArgs): Dispatch {
+    checkMatmulArgs(args);
+    const { label, variant, m, n, k } = args;
+    if (m === 0 || n === 0) return emptyDispatch(label);
+    const shape: MatmulShape = { variant, m, n, k, aligned: vec4Aligned(args) };
+    const key = shapeKey(shape);
+    let slot = this.slots.get(key);
+    if (!slot) this.slots.set(key, (slot = { shape, kernel: this.defaultKernel, source: this.forced ? 'forced' : 'default' }));
+    const s = slot;
+    let bound: { kernel: string; dispatch: Dispatch } | null = null;
+    const current = (): Dispatch => {
+      if (bound?.kernel !== s.kernel) {
+        bound?.dispatch.destroy();
+        bound = { kernel: s.kernel, dispatch: this.program(s.kernel).prepare(args, shape.aligned) };
+      }
+      return bound.dispatch;
+    };
+    current();
+    return {
+      label,
+      // The operands are the same whichever configuration runs: a GPU error naming one points at this product.
+      get buffers() {
+        return current().buffers;
+      },
+      encode: (pass) => current().encode(pass),
+      destroy: () => {
+        bound?.dispatch.destroy();
+        bound = null;
+      },
+    };
+  }
+
+  /** The configuration of every shape prepared so far, and where it came from. */
+  choices(): MatmulChoice[] {
+    const record = tuningOf(this.gpu.device, this.policy).record;
+    return [...this.slots.entries()].map(([shape, slot]) => {
+      const timings = record?.shapes[shape];
+      return { shape, kernel: slot.kernel, source: slot.source, ...(timings && Object.keys(timings).length ? { timings: { ...timings } } : {}) };
+    });
+  }
+
+  /**
+   * Chooses a configuration for every shape prepared so far: from the timings remembered in the policy's store,
+   * completed by measuring within the policy's budget (and saved back). Forced kernels do not tune. Dispatches
+   * already prepared switch at their next encode; the numbers they produce do not change.
+   */
+  async tune(): Promise<TuneOutcome> {
+    if (this.forced || this.slots.size === 0) return { measured: 0, incomplete: [] };
+    const tuning = tuningOf(this.gpu.device, this.policy);
+    const run = tuning.queue.then(() => this.tuneNow(tuning));
+    tuning.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async tuneNow(tuning: DeviceTuning): Promise<TuneOutcome> {
+    const { store, budgetMs } = this.policy;
+    const key = tuningKey({ ...this.gpu.adapter, kernels: MATMUL_KERNELS_DIGEST });
+    if (!tuning.record) {
+      const loaded = store ? await loadQuietly(store, key) : null;
+      tuning.record = loaded ?? emptyRecord(key);
+      for (const shape of Object.keys(tuning.record.shapes)) tuning.fromStore.add(shape);
+    }
+    const record = tuning.record;
+    const slots = [...this.slots.entries()];
+    const tile = this.largestTile();
+    const outcome = await fillTimings({
+      shapes: slots.map(([key, slot]) => ({ key, work: slot.shape.m * slot.shape.n * slot.shape.k })),
+      candidates: this.candidates,
+      timings: record.shapes,
+      measure: (shape, name) => {
+        tuning.fromStore.delete(shape.key);
+        if (this.policy.measure) return this.policy.measure(shape.key, name);
+        return measureMatmul(this.gpu.device, this.program(name), this.slots.get(shape.key)!.shape, tile);
+      },
+      now: () => performance.now(),
+      budgetMs,
+    });
+    if (outcome.measured > 0 && store) await saveQuietly(store, record);
+    for (const [key, slot] of slots) {
+      const timings = record.shapes[key];
+      const kernel = chooseConfig(this.candidates, timings);
+      try {
+        await this.program(kernel).compile(slot.shape);
+      } catch {
+        continue; // keep the default, which is compiled
+      }
+      slot.kernel = kernel;
+      slot.source = timings && Object.keys(timings).length ? (tuning.fromStore.has(key) ? 'cached' : 'tuned') : 'default';
+    }
+    return outcome;
+  }
+
+  /** The biggest output tile of the candidates: every candidate is timed on the same cut-down product. */
+  private largestTile(): [number, number] {
+    let rows = 1;
+    let cols = 1;
+    for (const name of this.candidates) {
+      const [r, c] = this.program(name).tile;
+      rows = Math.max(rows, r);
+      cols = Math.max(cols, c);
+    }
+    return [rows, cols];
+  }
+}
+
+async function loadQuietly(store: TuningStore, key: string): Promise<TuningRecord | null> {
+  try {
+    return await store.load(key);
+  } catch {
+    return null; // an unreadable cache costs a re-tune, never a failed run
+  }
+}
+
+async function saveQuietly(store: TuningStore, record: TuningRecord): Promise<void> {
+  try {
+    await store.save(record);
+  } catch {
+    // A read-only cache folder: the next run tunes again.
+  }
+}
+
 /** The naive kernel's tile: TILE x TILE outputs and invocations per workgroup (its override TILE). */
 const NAIVE_TILE = 16;
-
-export const MATMUL_PARAMS = wgslStruct('matmul.wgsl', 'Params', {
-  m: 'u32',
-  n: 'u32',
-  k: 'u32',
-  lda: 'u32',
-  ldb: 'u32',
-  ldc: 'u32',
-  aOff: 'u32',
-  bOff: 'u32',
-  cOff: 'u32',
-  biasOff: 'u32',
-  tilesN: 'u32',
-  tiles: 'u32',
-  hasBias: 'u32',
-  accumulate: 'u32',
-});
 
 export const MATMUL_NAIVE_PARAMS = wgslStruct('matmul_naive.wgsl', 'Params', {
   m: 'u32',
@@ -81,136 +288,6 @@ export const MATMUL_NAIVE_PARAMS = wgslStruct('matmul_naive.wgsl', 'Params', {
   tilesN: 'u32',
   tiles: 'u32',
 });
-
-/** Shapes of the stored operands, for bounds checks: [rows, cols] as laid out in memory. */
-function storedShapes(args: Pick<MatmulArgs, 'variant' | 'm' | 'n' | 'k'>): { a: [number, number]; b: [number, number] } {
-  const { variant, m, n, k } = args;
-  return {
-    a: variant === 'tn' ? [k, m] : [m, k],
-    b: variant === 'nt' ? [n, k] : [k, n],
-  };
-}
-
-function checkMatrix(label: string, name: string, ref: MatrixRef, rows: number, cols: number): void {
-  const offset = ref.offset ?? 0;
-  if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`${label}: ${name}.offset ${offset} is not a non-negative integer`);
-  if (!Number.isInteger(ref.ld) || ref.ld < cols) throw new RangeError(`${label}: ${name}.ld ${ref.ld} < ${cols} columns`);
-  const needed = (offset + (rows - 1) * ref.ld + cols) * 4;
-  if (rows > 0 && cols > 0 && needed > ref.buffer.size) {
-    throw new RangeError(
-      `${label}: ${name} [${rows}, ${cols}] (offset ${offset}, ld ${ref.ld}) needs ${needed} bytes; ${ref.buffer.label || 'buffer'} has ${ref.buffer.size}`,
-    );
-  }
-}
-
-/**
- * vec4 loads need 16-byte aligned starts of every row (offset and ld multiples of 4). B of nn/tn is also read
- * in whole vec4s up to column ceil4(n), which must lie inside the buffer (else robust access would clamp
- * the vec4 and corrupt the last valid columns).
- */
-export function vec4Aligned(args: Pick<MatmulArgs, 'variant' | 'm' | 'n' | 'k' | 'a' | 'b'>): boolean {
-  const ok = (r: MatrixRef) => (r.offset ?? 0) % 4 === 0 && r.ld % 4 === 0;
-  if (!ok(args.a) || !ok(args.b)) return false;
-  if (args.variant !== 'nt' && args.k > 0) {
-    const lastVec4End = (args.b.offset ?? 0) + (args.k - 1) * args.b.ld + Math.ceil(args.n / 4) * 4;
-    if (lastVec4End * 4 > args.b.buffer.size) return false;
-  }
-  return true;
-}
-
-/** A Dispatch that records nothing (empty products). */
-function emptyDispatch(label: string): Dispatch {
-  return { label, buffers: [], encode() {}, destroy() {} };
-}
-
-/** The tuned GEMM: register-blocked, vec4 loads where aligned, subgroup operand sharing where available. */
-export class MatmulKernel {
-  private constructor(
-    private readonly device: GPUDevice,
-    /** [variant][aligned ? 1 : 0] */
-    private readonly pipelines: Record<MatmulVariant, [GPUComputePipeline, GPUComputePipeline]>,
-    /** Lanes per workgroup. */
-    readonly workgroupSize: number,
-    /** True when the subgroup entry point is used. */
-    readonly usesSubgroups: boolean,
-    private readonly maxWorkgroupsPerDimension?: number,
-  ) {}
-
-  static async create(gpu: GpuContext, options: MatmulOptions = {}): Promise<MatmulKernel> {
-    // The subgroup path broadcasts from lanes 0..7, so it needs subgroups of at least 8 lanes.
-    const minSize = gpu.handles.adapter.info.subgroupMinSize ?? 0;
-    const usesSubgroups = !options.portable && gpu.hasSubgroups && minSize >= 8;
-    const workgroupSize = options.workgroupSize ?? (gpu.adapter.isSoftware ? 8 : 64);
-    const spec = usesSubgroups
-      ? { family: 'Matmul', source: `${source}\n${subgroupSource}`, entryPoint: 'matmul_subgroups', enables: ['subgroups'] }
-      : { family: 'Matmul', source, entryPoint: 'matmul' };
-    const variants: MatmulVariant[] = ['nn', 'nt', 'tn'];
-    const compiled = await Promise.all(
-      variants.flatMap((v) =>
-        [0, 1].map((aligned) => computePipeline(gpu.device, { ...spec, constants: { VARIANT: VARIANT_CODE[v], ALIGNED: aligned, WG: workgroupSize } })),
-      ),
-    );
-    const pipelines = Object.fromEntries(variants.map((v, i) => [v, [compiled[2 * i], compiled[2 * i + 1]]])) as MatmulKernel['pipelines'];
-    return new MatmulKernel(gpu.device, pipelines, workgroupSize, usesSubgroups, options.maxWorkgroupsPerDimension);
-  }
-
-  /** Output tile of one workgroup: [rows, cols]. */
-  get tile(): [number, number] {
-    return [TILE_ROWS, LANE_COLS * this.workgroupSize];
-  }
-
-  prepare(args: MatmulArgs): Dispatch {
-    const { label, variant, m, n, k } = args;
-    for (const [name, v] of [
-      ['m', m],
-      ['n', n],
-      ['k', k],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new RangeError(`${label}: ${name} = ${v} is not a non-negative integer`);
-    }
-    if (!(variant in VARIANT_CODE)) throw new RangeError(`${label}: unknown variant ${String(variant)}`);
-    if (m === 0 || n === 0) return emptyDispatch(label);
-    const shapes = storedShapes(args);
-    checkMatrix(label, 'a', args.a, ...shapes.a);
-    checkMatrix(label, 'b', args.b, ...shapes.b);
-    checkMatrix(label, 'c', args.c, m, n);
-    if (args.c.buffer === args.a.buffer || args.c.buffer === args.b.buffer || args.c.buffer === args.bias?.buffer) {
-      throw new Error(`${label}: c must not share a buffer with a, b or bias`);
-    }
-    const biasOffset = args.bias?.offset ?? 0;
-    if (args.bias && (biasOffset + n) * 4 > args.bias.buffer.size) throw new RangeError(`${label}: bias [${n}] at offset ${biasOffset} overruns its buffer`);
-
-    const aligned = vec4Aligned(args);
-    const [tileRows, tileCols] = this.tile;
-    const tilesN = Math.ceil(n / tileCols);
-    const tiles = Math.ceil(m / tileRows) * tilesN;
-    const params = createUniform(this.device, `${label}.params`, MATMUL_PARAMS, {
-      m,
-      n,
-      k,
-      lda: args.a.ld,
-      ldb: args.b.ld,
-      ldc: args.c.ld,
-      aOff: args.a.offset ?? 0,
-      bOff: args.b.offset ?? 0,
-      cOff: args.c.offset ?? 0,
-      biasOff: biasOffset,
-      tilesN,
-      tiles,
-      hasBias: args.bias ? 1 : 0,
-      accumulate: args.accumulate ? 1 : 0,
-    });
-    return prepareDispatch(this.device, {
-      label,
-      pipeline: this.pipelines[variant][aligned ? 1 : 0],
-      // The vec4 views (bindings 2 and 4) alias a and b; without a bias, binding 5 gets a (never read).
-      buffers: [params, args.a.buffer, args.a.buffer, args.b.buffer, args.b.buffer, args.bias?.buffer ?? args.a.buffer, args.c.buffer],
-      workgroups: tiles,
-      owned: [params],
-      maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
-    });
-  }
-}
 
 /**
  * The benchmark floor: the textbook kernel, one output per invocation, 16x16 tiles of A and B staged in
