@@ -1,11 +1,15 @@
-// Matmul cases: our tuned kernel against the naive WGSL kernel (the floor) and tf.matMul (TF.js WebGPU)
-// on the same adapter, square shapes and the tall/skinny GEMMs of one wide layer (NN forward, NT dX, TN dW).
-// Our kernel is timed twice: on the GPU (timestamp queries: the kernel's own speed) and on the wall clock
-// exactly as TF.js is (N products submitted, then wait for the result), so the ratio to TF.js compares
-// like with like.
+// Matmul cases: our kernel configurations against the naive WGSL kernel (the floor) and tf.matMul (TF.js
+// WebGPU) on the same adapter, square shapes and the tall/skinny GEMMs of one wide layer (NN forward, NT dX,
+// TN dW). Every candidate configuration of the adapter (src/gpu/kernels/matmul-configs.ts) is timed on the GPU
+// (timestamp queries: the kernel's own speed); the pick is the one the tuner would choose from those timings
+// (src/gpu/tuning/choose.ts), reported as `deadunits` and compared with the better of the two kernels the engine
+// had before tuning. The pick is also timed on the wall clock exactly as TF.js is (N products submitted, then
+// wait for the result), so the ratio to TF.js compares like with like.
 import type { GpuContext } from '../src/gpu/device';
 import type { Dispatch } from '../src/gpu/dispatch';
-import { MatmulKernel, NaiveMatmulKernel, type MatmulVariant } from '../src/gpu/kernels/matmul';
+import { MatmulKernel, matmulCapabilities, NaiveMatmulKernel, type MatmulVariant } from '../src/gpu/kernels/matmul';
+import { candidateConfigs, configName } from '../src/gpu/kernels/matmul-configs';
+import { chooseConfig } from '../src/gpu/tuning/choose';
 import { makeCase, type CaseResult, type Ratio } from './schema';
 import { ratioOf, type BenchTask, type SuiteContext } from './task';
 import type { Tf } from './tfjs-mlp';
@@ -64,10 +68,27 @@ function samplesFor(flops: number, quick: boolean): number {
 /** Shortest wall-clock sample: long enough that one submit-and-wait (~1 ms) is noise. */
 const minSampleMs = (quick: boolean) => (quick ? 10 : 100);
 
+/**
+ * The engine's two kernels before tuning existed: the subgroup path and the portable path, 8 lanes on CPU adapters
+ * and 64 on GPUs. The pick is compared with the better of the two (goal: 1.2x).
+ */
+const BEFORE_TUNING = { software: ['sg8-16x8-w8', 'reg16x8-w8'], gpu: ['sg8-16x8-w64', 'reg16x8-w64'] };
+const PICK_GOAL = 1.2;
+
+interface MatmulKernels {
+  /** Candidate name -> a kernel forced to it, in candidate order (the adapter's default first). */
+  candidates: Map<string, MatmulKernel>;
+  naive: NaiveMatmulKernel;
+}
+
 export function matmulTasks(ctx: SuiteContext): BenchTask[] {
-  let kernels: Promise<{ tuned: MatmulKernel; naive: NaiveMatmulKernel }> | undefined;
+  let kernels: Promise<MatmulKernels> | undefined;
   const getKernels = () =>
-    (kernels ??= Promise.all([MatmulKernel.create(ctx.gpu), NaiveMatmulKernel.create(ctx.gpu)]).then(([tuned, naive]) => ({ tuned, naive })));
+    (kernels ??= (async () => {
+      const names = candidateConfigs(matmulCapabilities(ctx.gpu)).map(configName);
+      const forced = await Promise.all(names.map((name) => MatmulKernel.create(ctx.gpu, { kernels: name })));
+      return { candidates: new Map(names.map((name, i) => [name, forced[i]])), naive: await NaiveMatmulKernel.create(ctx.gpu) };
+    })());
   return matmulShapes(ctx.quick).map((shape) => ({
     group: 'matmul',
     label: `matmul ${shape.variant} ${shape.m}x${shape.n}x${shape.k} (${shape.what})`,
@@ -75,11 +96,7 @@ export function matmulTasks(ctx: SuiteContext): BenchTask[] {
   }));
 }
 
-async function measureShape(
-  ctx: SuiteContext,
-  shape: MatmulShape,
-  kernels: { tuned: MatmulKernel; naive: NaiveMatmulKernel },
-): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
+async function measureShape(ctx: SuiteContext, shape: MatmulShape, kernels: MatmulKernels): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
   const { gpu, quick } = ctx;
   const { device } = gpu;
   const id = matmulShapeId(shape);
@@ -105,27 +122,53 @@ async function measureShape(
   const ratios: Ratio[] = [];
   const dispatches: Dispatch[] = [];
   try {
-    const tuned = kernels.tuned.prepare({ ...args, label: `bench.tuned.${id}` });
-    dispatches.push(tuned);
     const gpuTimed = gpu.hasTimestamps;
-    const ours = await timePasses(gpu, tuned.label, (pass) => tuned.encode(pass), {
-      warmup: 1,
-      reps: samples,
-      wallSamples: samples,
-      minSampleMs: minSampleMs(quick),
-    });
-    const oursCase = makeCase({
+    // Every candidate, timed alike; a candidate's case id names it.
+    const timed = new Map<string, { case: CaseResult; dispatch: Dispatch; ms: number }>();
+    for (const [name, kernel] of kernels.candidates) {
+      const dispatch = kernel.prepare({ ...args, label: `bench.${name}.${id}` });
+      dispatches.push(dispatch);
+      const t = await timePasses(gpu, dispatch.label, (pass) => dispatch.encode(pass), {
+        warmup: 1,
+        reps: samples,
+        wallSamples: samples,
+        minSampleMs: minSampleMs(quick),
+      });
+      const c = makeCase({
+        id: `${id}.kernel.${name}`,
+        group: 'matmul',
+        impl: 'deadunits',
+        label: `deadunits ${name} ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
+        params: { ...params, kernel: name },
+        unit: 'GFLOP/s',
+        timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
+        samples: t.samplesMs.map(gflops),
+        derived: derived(t.inner),
+      });
+      timed.set(name, { case: c, dispatch, ms: t.medianMs });
+      cases.push(c);
+    }
+    const pickName = chooseConfig([...timed.keys()], Object.fromEntries([...timed].map(([name, t]) => [name, t.ms])));
+    const pick = timed.get(pickName)!;
+    const oursCase: CaseResult = {
+      ...pick.case,
       id: `${id}.deadunits`,
-      group: 'matmul',
-      impl: 'deadunits',
-      label: `deadunits ${shape.variant} ${shape.m}x${shape.n}x${shape.k}`,
-      params: { ...params, kernel: kernels.tuned.defaultKernel },
-      unit: 'GFLOP/s',
-      timing: ours.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
-      samples: ours.samplesMs.map(gflops),
-      derived: derived(ours.inner),
-    });
+      label: `deadunits ${shape.variant} ${shape.m}x${shape.n}x${shape.k} (pick: ${pickName})`,
+    };
     cases.push(oursCase);
+    const before = (gpu.adapter.isSoftware ? BEFORE_TUNING.software : BEFORE_TUNING.gpu).filter((n) => timed.has(n));
+    const bestBefore = before.map((n) => timed.get(n)!.case).sort((a, b) => b.median - a.median)[0];
+    if (bestBefore) {
+      ratios.push(
+        ratioOf(
+          `matmul ${shape.m}x${shape.n}x${shape.k} ${shape.variant}: pick (${pickName}) / better before tuning (${bestBefore.params.kernel})`,
+          oursCase,
+          bestBefore,
+          PICK_GOAL,
+        ),
+      );
+    }
+    const tuned = pick.dispatch;
 
     // Square shapes only: the naive kernel is the floor, not a contender, and at 1024³ it takes seconds.
     if (shape.m === shape.n && shape.n === shape.k) {

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { acquireNodeGpu } from '../src/gpu/dawn';
+import { cliKernelPolicy, KERNELS_HELP, parseKernelsFlag } from '../src/cli/kernels-option';
 import { addSuiteFlags, writeResultFile, type SuiteFlags } from './cli-options';
 import { compareResults, formatComparison } from './compare';
 import { caseRow, formatResult } from './report';
@@ -17,6 +18,7 @@ import type { Tf } from './tfjs-mlp';
 interface Options extends SuiteFlags {
   compare?: string[];
   summary?: string[];
+  kernels?: string;
 }
 
 async function compare(files: string[]): Promise<void> {
@@ -32,7 +34,8 @@ async function summary(files: string[]): Promise<void> {
 
 async function bench(options: Options): Promise<void> {
   const groups = options.only ? parseGroups(options.only) : undefined;
-  const gpu = await acquireNodeGpu();
+  // The training cases run the tuned kernels (remembered in the user's cache, as the CLI's); the matmul cases time every candidate.
+  const gpu = await acquireNodeGpu({ kernels: cliKernelPolicy(options.kernels) });
   gpu.onError((e) => console.error(`GPU error: ${e.message}`));
   let result: BenchResult;
   let tf: Tf | null = null;
@@ -76,7 +79,8 @@ const program = addSuiteFlags(
   new Command().name('npm run bench --').description('deadunits benchmark suite on Dawn (WebGPU for Node); bench.html runs the same suite in a browser'),
 )
   .option('--compare <files...>', 'print two result files side by side (validated) instead of running')
-  .option('--summary <files...>', 'print a markdown table of the ratios and medians of result files (for the README)');
+  .option('--summary <files...>', 'print a markdown table of the ratios and medians of result files (for the README)')
+  .option('--kernels <auto|name>', KERNELS_HELP, parseKernelsFlag);
 
 async function main(): Promise<void> {
   program.parse();

@@ -3,6 +3,7 @@
 // two result files. For scripted runs the page reports its state in <html data-bench-state="...">
 // (ready, running, done, error) and the result in #json.
 import { acquireBrowserGpu, type GpuContext } from '../../src/gpu/device';
+import { IndexedDbTuningStore } from '../../src/gpu/tuning/idb-store';
 import { compareResults } from '../compare';
 import { adapterLine } from '../report';
 import {
@@ -72,7 +73,7 @@ class BenchPage {
     this.checkbox('tfjs').checked = params.tfjs;
 
     try {
-      this.gpu = await acquireBrowserGpu();
+      this.gpu = await acquireBrowserGpu({ kernels: { matmul: params.kernels, store: new IndexedDbTuningStore() } });
     } catch (error) {
       $('adapter').textContent = 'No WebGPU adapter.';
       this.fail(error);

@@ -1,5 +1,6 @@
-// The page's URL parameters: ?quick, ?only=matmul,train, ?tfjs=0, ?autorun. Browser-safe and DOM-free,
+// The page's URL parameters: ?quick, ?only=matmul,train, ?tfjs=0, ?autorun, ?kernels=auto|<name>. Browser-safe and DOM-free,
 // so it is tested in Node. A bad value is an error naming the parameter and what it accepts.
+import { parseConfigName } from '../../src/gpu/kernels/matmul-configs';
 import { BENCH_GROUPS, parseGroups, type BenchGroup } from '../schema';
 
 export interface PageParams {
@@ -7,9 +8,11 @@ export interface PageParams {
   groups: BenchGroup[];
   tfjs: boolean;
   autorun: boolean;
+  /** Matmul kernels of the training cases: 'auto' (tuned, remembered in IndexedDB) or a configuration name. */
+  kernels: string;
 }
 
-const KNOWN = ['quick', 'only', 'tfjs', 'autorun'];
+const KNOWN = ['quick', 'only', 'tfjs', 'autorun', 'kernels'];
 
 function flag(params: URLSearchParams, name: string, fallback: boolean): boolean {
   if (!params.has(name)) return fallback;
@@ -32,5 +35,10 @@ export function parsePageParams(search: string): PageParams {
       throw new RangeError(`URL parameter only: ${(error as Error).message}`);
     }
   }
-  return { quick: flag(params, 'quick', false), groups, tfjs: flag(params, 'tfjs', true), autorun: flag(params, 'autorun', false) };
+  const kernels = params.get('kernels') ?? 'auto';
+  if (kernels !== 'auto') {
+    const parsed = parseConfigName(kernels);
+    if (typeof parsed === 'string') throw new RangeError(`URL parameter kernels: ${parsed}; or auto`);
+  }
+  return { quick: flag(params, 'quick', false), groups, tfjs: flag(params, 'tfjs', true), autorun: flag(params, 'autorun', false), kernels };
 }

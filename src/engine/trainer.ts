@@ -45,6 +45,7 @@ import { activationWidths, type ModelSpec } from './model-spec';
 import { ParameterCheck, type NonFiniteParameters } from './parameter-check';
 import { ShardedParameters } from './sharded-params';
 import { buildTrainingStep } from './step-graph';
+import { SubmitPacer } from './submit-pacer';
 import { ChunkEncoder, type ChunkCheck, type ChunkRecorder, type TrainingHooks } from './training-hooks';
 
 export type { TrainingData } from './model-buffers';
@@ -53,8 +54,6 @@ export type { NonFiniteParameters } from './parameter-check';
 export interface TrainerOptions extends LayoutOptions {
   /** Steps of loss history kept on the GPU between reads (default 4096). */
   lossHistoryCapacity?: number;
-  /** Submitted command buffers allowed in flight before train() waits (default 4). */
-  maxSubmitsInFlight?: number;
   /** Passed to every kernel, so tests can force folded dispatches. */
   maxWorkgroupsPerDimension?: number;
 }
@@ -114,9 +113,8 @@ export class Trainer {
   private stepBody: Dispatch[] = [];
   private stepEnd!: Dispatch;
   private completedSteps = 0;
-  /** Work done of the submitted chunks not yet waited for (at most maxSubmitsInFlight). */
-  private readonly inFlight: Promise<void>[] = [];
-  private readonly maxSubmitsInFlight: number;
+  /** When train() waits for the GPU: learns the time per step, sleeps instead of polling. */
+  private readonly pacer = new SubmitPacer();
   private readonly hooks: TrainingHooks[] = [];
   /** Built on first use (only runs that checkpoint need it). */
   private parameterCheck: ParameterCheck | null = null;
@@ -147,7 +145,6 @@ export class Trainer {
     const dataBytes = data.inputs.byteLength + data.targets.byteLength;
     this.layout = planLayout(spec, gpu.limits, { ...options, dataBytes });
     this.lossHistoryCapacity = options.lossHistoryCapacity ?? 4096;
-    this.maxSubmitsInFlight = options.maxSubmitsInFlight ?? 4;
     this.allocations = new AllocationCheck(gpu.device);
     this.checks = new ChunkChecks(gpu.device);
     // An error nobody captured (work outside the scopes) stops the run too: it is never only logged.
@@ -407,28 +404,36 @@ export class Trainer {
 
   /**
    * Trains `steps` steps: K (spec.stepsPerSubmit) per command buffer with every hook's work recorded into it,
-   * waiting only when more than maxSubmitsInFlight buffers are queued, and once at the end. `progress` hears how many
-   * of the steps the GPU has finished, as each command buffer completes. Resolves once every chunk ran clean; rejects
-   * with the run's GpuRunError when one did not (or the run had failed before).
+   * two in flight, waiting (after sleeping through most of its predicted time) for each in turn. `progress` hears how
+   * many of the steps the GPU has finished, as each command buffer completes. Resolves once every chunk ran clean;
+   * rejects with the run's GpuRunError when one did not (or the run had failed before).
    */
   async train(steps: number, progress?: (done: number) => void): Promise<void> {
     this.assertUsable();
     if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`steps to train must be an integer >= 0, got ${steps}`);
     const { queue } = this.gpu.device;
-    let remaining = steps;
-    while (remaining > 0) {
-      const count = Math.min(this.spec.stepsPerSubmit, remaining);
-      this.assertUsable();
-      const first = this.completedSteps + 1;
-      this.submitChunk('Trainer.steps', count, (chunk) => {
-        for (let step = first; step < first + count; step++) this.recordStep(chunk, step);
-      });
-      this.completedSteps += count;
-      remaining -= count;
-      const done = steps - remaining;
-      this.inFlight.push(progress ? queue.onSubmittedWorkDone().then(() => progress(done)) : queue.onSubmittedWorkDone());
-      if (this.inFlight.length > this.maxSubmitsInFlight) await this.inFlight.shift();
-    }
+    const chunks: number[] = [];
+    for (let left = steps; left > 0; left -= chunks[chunks.length - 1]) chunks.push(Math.min(this.spec.stepsPerSubmit, left));
+    const start = this.completedSteps;
+    // Two chunks in flight, the host asleep through most of each instead of polling Dawn (./submit-pacer.ts).
+    await this.pacer.run(
+      chunks,
+      (i) => {
+        this.assertUsable();
+        const count = chunks[i];
+        const first = this.completedSteps + 1;
+        this.submitChunk('Trainer.steps', count, (chunk) => {
+          for (let step = first; step < first + count; step++) this.recordStep(chunk, step);
+        });
+        this.completedSteps += count;
+      },
+      () => {
+        // Asked before the next chunk is submitted: it covers every step submitted so far.
+        const done = this.completedSteps - start;
+        const work = queue.onSubmittedWorkDone();
+        return progress ? work.then(() => progress(done)) : work;
+      },
+    );
     await this.drain();
   }
 
@@ -493,7 +498,6 @@ export class Trainer {
   /** Waits until everything submitted so far has run and was checked; throws the run's fault if there is one. */
   async drain(): Promise<void> {
     await this.gpu.device.queue.onSubmittedWorkDone();
-    this.inFlight.length = 0;
     await this.checked();
   }
 

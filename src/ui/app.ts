@@ -25,7 +25,7 @@ import './panels/config-form';
 import type { ConfigChangeDetail, DataFilesDetail } from './panels/config-form';
 import { PageDataFiles, type DataFilesOutcome } from './data-files';
 import './panels/seed-answer-panel';
-import { PAGE_PARAMS, parseStepsPerFrameCap, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from './page-params';
+import { kernelsFromUrl, PAGE_PARAMS, parseStepsPerFrameCap, parseToolbarInteger, stepsPerFrameFromUrl, urlWithStepsPerFrame } from './page-params';
 import { MAX_SNAPSHOT_EVERY, MAX_STEPS_PER_FRAME, type RunState, type WorkerEvent, type WorkProgress } from './protocol';
 import { controlStyles } from './styles';
 import './timeline/timeline';
@@ -306,7 +306,7 @@ export class DuApp extends LitElement {
     this.config = fromUrl.config;
     this.snapshotEvery = fromUrl.config.snapshot.every || DEFAULT_SNAPSHOT_EVERY;
     this.stepsPerFrame = spf.value;
-    this.notices = [fromUrl.error, spf.error].filter((e): e is string => !!e);
+    this.notices = [fromUrl.error, spf.error, kernelsFromUrl(location.search).error].filter((e): e is string => !!e);
     // A run on the user's files starts once the Worker has them (from this browser's store, or chosen again).
     if (this.dataFiles.ready(this.config)) this.engine.configure(this.config, this.snapshotEvery, this.stepsPerFrame);
     else void this.useData(this.dataFiles.restore(this.config));

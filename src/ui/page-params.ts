@@ -1,9 +1,10 @@
 // Page parameters beside the run configuration in the URL, and the toolbar's number fields: parsed here (no DOM), so
 // that a bad value always gets a message naming the parameter and the allowed range.
+import { parseConfigName } from '../gpu/kernels/matmul-configs';
 import { MAX_STEPS_PER_FRAME } from './protocol';
 
 /** URL parameters of the page that are not part of the run configuration (url-state leaves them alone). */
-export const PAGE_PARAMS = ['spf'] as const;
+export const PAGE_PARAMS = ['spf', 'kernels'] as const;
 /** No cap: the Worker sizes chunks of training by time (src/engine/chunk-pacer.ts). */
 export const DEFAULT_STEPS_PER_FRAME: number | null = null;
 
@@ -21,6 +22,18 @@ export function stepsPerFrameFromUrl(search: string): { value: number | null; er
     };
   }
   return { value };
+}
+
+/**
+ * The matmul kernels from the page URL's `kernels`: 'auto' (absent: tuned per shape, remembered in IndexedDB) or one
+ * configuration name forced on every product (src/gpu/kernels/matmul-configs.ts); a malformed name gives an error and auto.
+ */
+export function kernelsFromUrl(search: string): { value: string; error?: string } {
+  const text = new URLSearchParams(search).get('kernels');
+  if (text === null || text === 'auto') return { value: 'auto' };
+  const parsed = parseConfigName(text);
+  if (typeof parsed === 'string') return { value: 'auto', error: `URL parameter kernels: ${parsed}; using auto` };
+  return { value: text };
 }
 
 /** `href` with `spf` set (or removed when it is the default). */

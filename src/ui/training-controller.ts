@@ -6,6 +6,7 @@
 // after the host has drawn it) and keeps hover requests to one in flight, the newest waiting (never a queue).
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { RunConfig } from '../config';
+import { kernelsFromUrl } from './page-params';
 import type { WorkerCommand, WorkerEvent } from './protocol';
 
 type UnitInfoEvent = Extract<WorkerEvent, { type: 'unit-info' }>;
@@ -15,7 +16,14 @@ type DataRequest = Omit<Extract<WorkerCommand, { type: 'data' }>, 'type' | 'id'>
 
 export type WorkerFactory = () => Worker;
 
-const engineWorker: WorkerFactory = () => new Worker(new URL('./worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'deadunits-engine' });
+/** The Worker's name carries the page's matmul kernel setting (?kernels=, see ./page-params.ts) to the Worker's device. */
+export const ENGINE_WORKER_NAME = 'deadunits-engine';
+
+const engineWorker: WorkerFactory = () =>
+  new Worker(new URL('./worker/engine-worker.ts', import.meta.url), {
+    type: 'module',
+    name: `${ENGINE_WORKER_NAME} kernels=${kernelsFromUrl(location.search).value}`,
+  });
 
 export class TrainingController implements ReactiveController {
   private worker: Worker | null = null;

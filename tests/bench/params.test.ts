@@ -4,7 +4,7 @@ import { BENCH_GROUPS } from '../../bench/schema';
 
 describe('bench.html URL parameters', () => {
   it('defaults to the full suite with TF.js, no autorun', () => {
-    expect(parsePageParams('')).toEqual({ quick: false, groups: [...BENCH_GROUPS], tfjs: true, autorun: false });
+    expect(parsePageParams('')).toEqual({ quick: false, groups: [...BENCH_GROUPS], tfjs: true, autorun: false, kernels: 'auto' });
   });
 
   it('reads ?quick&autorun&only=...&tfjs=0', () => {
@@ -13,7 +13,14 @@ describe('bench.html URL parameters', () => {
       groups: ['matmul', 'readback'],
       tfjs: false,
       autorun: true,
+      kernels: 'auto',
     });
+  });
+
+  it('reads ?kernels=<name> and refuses a malformed name', () => {
+    expect(parsePageParams('?kernels=wgmem4x4-8x8-k16').kernels).toBe('wgmem4x4-8x8-k16');
+    expect(parsePageParams('?kernels=auto').kernels).toBe('auto');
+    expect(() => parsePageParams('?kernels=fastest')).toThrow(/URL parameter kernels: "fastest" is not a matmul kernel name/);
   });
 
   it('names the parameter and what it accepts when a value is wrong', () => {

@@ -16,7 +16,7 @@ const ROOT = join(import.meta.dirname, '../..');
 /** Where host declarations live: the contracts several layers share, and each kernel's own uniforms. */
 const HOST_FOLDERS = ['src/spec', 'src/gpu/kernels'];
 /** Files the loader appends to another kernel file (their module sees that file's declarations). */
-const APPENDED_TO: Readonly<Record<string, string>> = { 'matmul_subgroups.wgsl': 'matmul.wgsl' };
+const APPENDED_TO: Readonly<Record<string, string>> = { 'matmul_subgroups.wgsl': 'matmul.wgsl', 'matmul_tiled.wgsl': 'matmul.wgsl' };
 
 interface ShaderFile {
   file: string;

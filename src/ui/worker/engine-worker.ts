@@ -3,6 +3,7 @@
 // handing buffers over without copies.
 import '../csp';
 import { acquireBrowserGpu } from '../../gpu/device';
+import { IndexedDbTuningStore } from '../../gpu/tuning/idb-store';
 import { parseWorkerCommand, type WorkerEvent } from '../protocol';
 import { EngineSession } from './session';
 
@@ -19,8 +20,12 @@ const yieldToEvents = () =>
     channel.port2.postMessage(null);
   });
 
+// The page's ?kernels= setting, passed in the Worker's name (src/ui/training-controller.ts); tuned choices live in IndexedDB.
+const kernels = /kernels=(\S+)/.exec(scope.name)?.[1] ?? 'auto';
+const tuningStore = new IndexedDbTuningStore();
+
 const session = new EngineSession({
-  acquire: () => acquireBrowserGpu(),
+  acquire: () => acquireBrowserGpu({ kernels: { matmul: kernels, store: tuningStore } }),
   post,
   now: () => performance.now(),
   yieldToEvents,
