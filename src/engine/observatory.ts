@@ -42,6 +42,8 @@ export interface ObservatoryOptions {
   ringSize?: number;
   /** W: a unit is frozen once no training batch row gave it z > 0 (or a non-finite z) for W steps (default 100). */
   frozenWindow?: number;
+  /** Snapshots expected: the probe pass's matmul tuning spends at most a small share of their time (see TrainerOptions.tuneForSteps). */
+  tuneForSnapshots?: number;
 }
 
 /** The frozen window W when none is given. */
@@ -148,7 +150,7 @@ export class Observatory implements TrainingHooks {
       if (failed) throw new GpuAllocationError(failed, trainer.layout.memory, trainer.gpu.adapter, trainer.spec);
       throw GpuRunError.fromScope(other!, 'Observatory.create', labelsIn(other!.message)[0] ?? null, trainer.step);
     }
-    await trainer.kernels.matmul.tune(); // the probe pass's products (see Trainer.create)
+    await trainer.kernels.matmul.tune(options.tuneForSnapshots); // the probe pass's products (see Trainer.create)
     const { setup } = observatory.graph;
     trainer.submitWork('Observatory.setup', (chunk) => setup.forEach((d) => chunk.dispatch(d)));
     for (const d of setup) d.destroy();

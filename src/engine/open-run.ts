@@ -75,12 +75,14 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
   const { dataset, probe } = options.data;
   const every = options.snapshotEvery ?? config.snapshot.every;
   const spec: ModelSpec = { ...modelSpecFromConfig(config), probeRows: probe.samples };
-  const trainer = await Trainer.create(gpu, spec, dataset, { lossHistoryCapacity: lossHistoryCapacity(every) });
+  // Tuning is sized to the steps still to train (a short run pays almost nothing for it).
+  const remaining = Math.max(0, config.steps - (saved?.trainer.step ?? 0));
+  const trainer = await Trainer.create(gpu, spec, dataset, { lossHistoryCapacity: lossHistoryCapacity(every), tuneForSteps: remaining });
   let observatory: Observatory | undefined;
   try {
     if (saved) await trainer.writeState(saved.trainer);
     else if (options.initial) trainer.writeParameters(options.initial);
-    observatory = await openObservatory(trainer, probe, every, config.snapshot.frozenWindow);
+    observatory = await openObservatory(trainer, probe, every, config.snapshot.frozenWindow, every > 0 ? Math.ceil(remaining / every) + 1 : 1);
     if (saved?.observatory) observatory.writeState(saved.observatory);
   } catch (error) {
     observatory?.destroy();
@@ -103,6 +105,13 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
 }
 
 /** An observatory over `trainer` with the shared staging ring (also for replacing one when the interval changes). */
-export function openObservatory(trainer: Trainer, probe: ProbeInputs, every: number, frozenWindow: number): Promise<Observatory> {
-  return Observatory.create(trainer, { every, probeInputs: probe.inputs, probeRows: probe.samples, ringSize: SNAPSHOT_RING_SIZE, frozenWindow });
+export function openObservatory(trainer: Trainer, probe: ProbeInputs, every: number, frozenWindow: number, tuneForSnapshots?: number): Promise<Observatory> {
+  return Observatory.create(trainer, {
+    every,
+    probeInputs: probe.inputs,
+    probeRows: probe.samples,
+    ringSize: SNAPSHOT_RING_SIZE,
+    frozenWindow,
+    tuneForSnapshots,
+  });
 }

@@ -56,6 +56,11 @@ export interface TrainerOptions extends LayoutOptions {
   lossHistoryCapacity?: number;
   /** Passed to every kernel, so tests can force folded dispatches. */
   maxWorkgroupsPerDimension?: number;
+  /**
+   * Steps this trainer is expected to train: matmul tuning then spends at most a small share of their predicted time
+   * (src/gpu/tuning/choose.ts TUNING_SHARE), so a short run is not slowed by it. Absent: the device's budget alone.
+   */
+  tuneForSteps?: number;
 }
 
 /** Parameters of one weight layer, reassembled from its blocks: weights [fanIn, fanOut] row-major, bias [fanOut]. */
@@ -213,7 +218,7 @@ export class Trainer {
     try {
       // The step's products are prepared now: choose their kernels (remembered, or measured within the device's
       // budget) before the first step. Any choice gives the same bits, so this never changes a run's numbers.
-      await matmul.tune();
+      await matmul.tune(options.tuneForSteps);
     } catch (error) {
       trainer.destroy();
       throw error;

@@ -17,7 +17,8 @@ import {
   type MatmulConfig,
 } from '../../src/gpu/kernels/matmul-configs';
 import { measuredShape } from '../../src/gpu/kernels/matmul-measure';
-import { chooseConfig, fillTimings, isComplete, SWITCH_MARGIN, type TuneShape } from '../../src/gpu/tuning/choose';
+import { chooseConfig, fillTimings, isComplete, runShareMs, SWITCH_MARGIN, TUNING_SHARE, type TuneShape } from '../../src/gpu/tuning/choose';
+import { peakMacsPerMs } from '../../src/gpu/tuning/policy';
 import { FileTuningStore, userCacheDir } from '../../src/gpu/tuning/file-store';
 import { emptyRecord, MemoryTuningStore, parseTuningRecord, tuningKey, TUNING_FORMAT, TUNING_VERSION, type ShapeTimings } from '../../src/gpu/tuning/store';
 import { cliKernelPolicy, parseKernelsFlag } from '../../src/cli/kernels-option';
@@ -122,7 +123,7 @@ describe('measuring within a budget (fake clock, made-up timings)', () => {
   ];
   const candidates = ['d', 'x', 'y'];
 
-  function plan(budgetMs: number, timings: Record<string, ShapeTimings> = {}, costMs = 10) {
+  function plan(budgetMs: number, timings: Record<string, ShapeTimings> = {}, costMs = 10, expected?: { uses: number; peakMacsPerMs: number }) {
     let clock = 0;
     const calls: string[] = [];
     return {
@@ -134,6 +135,7 @@ describe('measuring within a budget (fake clock, made-up timings)', () => {
           candidates,
           timings,
           budgetMs,
+          expected,
           now: () => clock,
           measure: async (shape, name) => {
             calls.push(`${shape.key}:${name}`);
@@ -167,6 +169,38 @@ describe('measuring within a budget (fake clock, made-up timings)', () => {
     const second = plan(Infinity, first.timings);
     await second.run();
     expect(second.calls).toEqual(['mid:x', 'mid:y', 'small:d', 'small:x', 'small:y']);
+  });
+
+  it('sized to the run: at most TUNING_SHARE of the shortest time its products could take', async () => {
+    // 1,110 multiply-adds per use of the three shapes; at 0.01 per ms one use takes at least 111,000 ms.
+    expect(TUNING_SHARE).toBe(0.05);
+    expect(runShareMs({ shapes, expected: { uses: 1, peakMacsPerMs: 0.01 } })).toBeCloseTo(5550);
+    const short = plan(Infinity, {}, 1000, { uses: 1, peakMacsPerMs: 0.01 }); // measurements start at 0..5,000 ms only
+    await short.run();
+    expect(short.calls).toEqual(['big:d', 'big:x', 'big:y', 'mid:d', 'mid:x', 'mid:y']);
+    const long = plan(Infinity, {}, 1000, { uses: 1000, peakMacsPerMs: 0.01 });
+    expect((await long.run()).measured).toBe(9);
+    const capped = plan(2500, {}, 1000, { uses: 1000, peakMacsPerMs: 0.01 }); // the device's budget still bounds a long run
+    await capped.run();
+    expect(capped.calls).toEqual(['big:d', 'big:x', 'big:y']);
+    // A share under MIN_TUNING_MS (one candidate's compile and timing on a CPU adapter) measures nothing.
+    expect(runShareMs({ shapes, expected: { uses: 1, peakMacsPerMs: 0.1 } })).toBe(0);
+    const tiny = plan(Infinity, {}, 1000, { uses: 1, peakMacsPerMs: 0.1 });
+    expect((await tiny.run()).measured).toBe(0);
+  });
+
+  it('a run with nothing left to train measures nothing', async () => {
+    const p = plan(Infinity, {}, 10, { uses: 0, peakMacsPerMs: 1 });
+    expect((await p.run()).measured).toBe(0);
+  });
+
+  it('the peak rates keep a short CLI run on a CPU adapter from measuring', () => {
+    // lr_too_high (512-wide, batch 64) for 20 steps: ~10 products of ~16M multiply-adds at most.
+    const run = [{ key: 'step', work: 10 * 64 * 512 * 512 }];
+    expect(runShareMs({ shapes: run, expected: { uses: 20, peakMacsPerMs: peakMacsPerMs(true) } })).toBe(0);
+    // The wide MLP (1024->4096->4096->10, batch 128) for 10,000 steps: worth the whole 20 s budget.
+    const wide = [{ key: 'step', work: 6 * 128 * 4096 * 4096 }];
+    expect(runShareMs({ shapes: wide, expected: { uses: 10_000, peakMacsPerMs: peakMacsPerMs(true) } })).toBeGreaterThan(20_000);
   });
 
   it('a zero budget measures nothing', async () => {

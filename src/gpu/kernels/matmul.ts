@@ -12,7 +12,7 @@ import { createUniform } from '../uniforms';
 import { wgslStruct } from '../../spec/wgsl-struct';
 import { chooseConfig, fillTimings, type TuneOutcome } from '../tuning/choose';
 import { emptyRecord, fnv1a, tuningKey, type TuningRecord, type TuningStore } from '../tuning/store';
-import type { KernelPolicy } from '../tuning/policy';
+import { peakMacsPerMs, type KernelPolicy } from '../tuning/policy';
 import { candidateConfigs, configName, parseConfigName, unsupportedReason, type MatmulCapabilities, type MatmulConfig } from './matmul-configs';
 import { measureMatmul, type MatmulShape } from './matmul-measure';
 import { checkMatmulArgs, checkMatrix, emptyDispatch, MatmulProgram, vec4Aligned, type MatmulArgs, type MatmulVariant } from './matmul-program';
@@ -194,18 +194,19 @@ export class MatmulKernel {
 
   /**
    * Chooses a configuration for every shape prepared so far: from the timings remembered in the policy's store,
-   * completed by measuring within the policy's budget (and saved back). Forced kernels do not tune. Dispatches
+   * completed by measuring within the policy's budget (and saved back); `expectedUses` (how often each product
+   * will run) shrinks that budget to a share of the work it speeds up (src/gpu/tuning/choose.ts). Forced kernels do not tune. Dispatches
    * already prepared switch at their next encode; the numbers they produce do not change.
    */
-  async tune(): Promise<TuneOutcome> {
+  async tune(expectedUses?: number): Promise<TuneOutcome> {
     if (this.forced || this.slots.size === 0) return { measured: 0, incomplete: [] };
     const tuning = tuningOf(this.gpu.device, this.policy);
-    const run = tuning.queue.then(() => this.tuneNow(tuning));
+    const run = tuning.queue.then(() => this.tuneNow(tuning, expectedUses));
     tuning.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async tuneNow(tuning: DeviceTuning): Promise<TuneOutcome> {
+  private async tuneNow(tuning: DeviceTuning, expectedUses: number | undefined): Promise<TuneOutcome> {
     const { store, budgetMs } = this.policy;
     const key = tuningKey({ ...this.gpu.adapter, kernels: MATMUL_KERNELS_DIGEST });
     if (!tuning.record) {
@@ -227,6 +228,7 @@ export class MatmulKernel {
       },
       now: () => performance.now(),
       budgetMs,
+      ...(expectedUses !== undefined ? { expected: { uses: expectedUses, peakMacsPerMs: peakMacsPerMs(this.gpu.adapter.isSoftware) } } : {}),
     });
     if (outcome.measured > 0 && store) await saveQuietly(store, record);
     for (const [key, slot] of slots) {

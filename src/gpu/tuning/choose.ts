@@ -50,7 +50,19 @@ export interface TunePlan {
   now(): number;
   /** Stop starting new measurements once this much time has gone. */
   budgetMs: number;
+  /**
+   * How many times each product will run (the steps of the run, or its snapshots), and the most multiply-adds per
+   * millisecond the adapter could do. When given, tuning spends at most TUNING_SHARE of the shortest time that work
+   * could take: a short run is not made slower by measuring for it (on a CPU adapter, compiling and timing one
+   * candidate takes seconds). Absent: only budgetMs bounds it.
+   */
+  expected?: { uses: number; peakMacsPerMs: number };
 }
+
+/** Largest fraction of the (shortest possible) time of the work it speeds up that tuning may spend. */
+export const TUNING_SHARE = 0.05;
+/** A share below this measures nothing: compiling and timing one candidate takes about that long on a CPU adapter. */
+export const MIN_TUNING_MS = 1000;
 
 export interface TuneOutcome {
   /** Measurements made by this call. */
@@ -61,22 +73,32 @@ export interface TuneOutcome {
 
 /**
  * Measures what is missing, biggest shapes first and candidates in order (the default first, so a shape that
- * gets any timing at all has the one every other is compared with), until the budget is spent.
+ * gets any timing at all has the one every other is compared with), until the budget is spent (see
+ * TunePlan.expected for how the run's size shrinks it).
  */
 export async function fillTimings(plan: TunePlan): Promise<TuneOutcome> {
   const start = plan.now();
   let measured = 0;
+  const budgetMs = Math.min(plan.budgetMs, runShareMs(plan));
   const order = [...plan.shapes].sort((a, b) => b.work - a.work);
   for (const shape of order) {
     const timings = (plan.timings[shape.key] ??= {});
     for (const name of plan.candidates) {
       if (name in timings) continue;
-      if (plan.now() - start >= plan.budgetMs) return { measured, incomplete: incompleteShapes(plan) };
+      if (plan.now() - start >= budgetMs) return { measured, incomplete: incompleteShapes(plan) };
       timings[name] = await plan.measure(shape, name);
       measured++;
     }
   }
   return { measured, incomplete: incompleteShapes(plan) };
+}
+
+/** TUNING_SHARE of the shortest time the expected uses of every shape could take (0 under MIN_TUNING_MS); Infinity when unknown. */
+export function runShareMs(plan: Pick<TunePlan, 'shapes' | 'expected'>): number {
+  if (!plan.expected) return Infinity;
+  const macs = plan.shapes.reduce((sum, shape) => sum + shape.work, 0);
+  const share = (TUNING_SHARE * plan.expected.uses * macs) / plan.expected.peakMacsPerMs;
+  return share < MIN_TUNING_MS ? 0 : share;
 }
 
 function incompleteShapes(plan: TunePlan): string[] {

@@ -19,3 +19,11 @@ export const DEFAULT_KERNEL_POLICY: KernelPolicy = { matmul: 'auto', store: null
 export function defaultTuningBudgetMs(isSoftware: boolean): number {
   return isSoftware ? 20_000 : 5_000;
 }
+
+/**
+ * Multiply-adds per millisecond no adapter of the kind exceeds (software: a CPU's cores; hardware: a large GPU),
+ * so that a run's predicted time is never longer than its real one and tuning never costs it more than its share.
+ */
+export function peakMacsPerMs(isSoftware: boolean): number {
+  return isSoftware ? 5e7 : 1e10; // 100 GFLOP/s, 20 TFLOP/s
+}
