@@ -4,7 +4,7 @@ import { makeBitflipProblem } from '../src/data/bitflip';
 import type { ModelSpec } from '../src/engine/model-spec';
 import { Trainer, type TrainingData } from '../src/engine/trainer';
 import { makeCase, type CaseResult } from './schema';
-import type { BenchTask, SuiteContext } from './task';
+import { tuning, type BenchTask, type SuiteContext } from './task';
 import { timeWall } from './timing';
 import { gpuStepSamplesMs, mlpSpec } from './train';
 
@@ -54,7 +54,7 @@ async function measureContinual(ctx: SuiteContext, widths: number[]): Promise<{ 
     cure: 'continual backprop',
   };
   const reps = ctx.quick ? 2 : 5;
-  const trainer = await Trainer.create(ctx.gpu, spec, data);
+  const trainer = await Trainer.create(ctx.gpu, spec, data, tuning(ctx));
   try {
     await trainer.train(256);
     const cases: CaseResult[] = [];

@@ -8,7 +8,7 @@
 import { Observatory } from '../src/engine/observatory';
 import { Trainer } from '../src/engine/trainer';
 import { makeCase, type CaseResult, type Ratio } from './schema';
-import { ratioOf, type BenchTask, type SuiteContext } from './task';
+import { observatoryTuning, ratioOf, tuning, type BenchTask, type SuiteContext } from './task';
 import { median } from './stats';
 import { timePasses } from './timing';
 import { TINY_WIDE_MLP, WIDE_MLP, benchData, describeMlp, gpuStepSamplesMs, mlpCaseId, mlpSpec, type MlpShape } from './train';
@@ -32,10 +32,15 @@ export async function measureMonitoring(
   const probeRows = Math.min(PROBE_ROWS, ctx.quick ? 16 : PROBE_ROWS);
   const spec = mlpSpec(shape, { probeRows, stepsPerSubmit: 1 });
   const data = benchData(spec, 256);
-  const trainer = await Trainer.create(gpu, spec, data);
+  const trainer = await Trainer.create(gpu, spec, data, tuning(ctx));
   let observatory: Observatory | undefined;
   try {
-    observatory = await Observatory.create(trainer, { every: 10, probeInputs: data.inputs.subarray(0, probeRows * spec.inputSize), probeRows });
+    observatory = await Observatory.create(trainer, {
+      every: 10,
+      probeInputs: data.inputs.subarray(0, probeRows * spec.inputSize),
+      probeRows,
+      ...observatoryTuning(ctx),
+    });
     const obs = observatory;
     const step = await gpuStepSamplesMs(gpu, trainer, 1, samples);
     const perStep = await timePasses(gpu, 'bench.perStep', (pass) => obs.encodePerStepWork(pass), { warmup: 1, reps: samples, wallSamples: samples });

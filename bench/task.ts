@@ -24,3 +24,16 @@ export interface BenchTask {
 export function ratioOf(name: string, numerator: CaseResult, denominator: CaseResult, goal?: number): Ratio {
   return { name, numerator: numerator.id, denominator: denominator.id, value: numerator.median / denominator.median, ...(goal ? { goal } : {}) };
 }
+
+/**
+ * Trainer options of a case: a quick run is a smoke run, so it measures no kernels (the tuned figures come from
+ * full runs, whose cases tune within the device's budget as a long run would).
+ */
+export function tuning(ctx: SuiteContext): { tuneForSteps?: number } {
+  return ctx.quick ? { tuneForSteps: 0 } : {};
+}
+
+/** Observatory options of a case, for the same reason. */
+export function observatoryTuning(ctx: SuiteContext): { tuneForSnapshots?: number } {
+  return ctx.quick ? { tuneForSnapshots: 0 } : {};
+}

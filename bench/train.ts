@@ -6,7 +6,7 @@ import type { GpuContext } from '../src/gpu/device';
 import { Trainer, type TrainingData } from '../src/engine/trainer';
 import type { ModelSpec } from '../src/engine/model-spec';
 import { makeCase, type CaseResult, type Ratio } from './schema';
-import { ratioOf, type BenchTask, type SuiteContext } from './task';
+import { ratioOf, tuning, type BenchTask, type SuiteContext } from './task';
 import { TfMlp, tfBatch, type Tf } from './tfjs-mlp';
 import { timePasses, timeWall } from './timing';
 
@@ -148,7 +148,7 @@ async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ ca
   const cases: CaseResult[] = [];
   const ratios: Ratio[] = [];
 
-  const trainer = await Trainer.create(gpu, spec, data);
+  const trainer = await Trainer.create(gpu, spec, data, tuning(ctx));
   // The kernel each product ran with (tuned, cached, default or forced), recorded with the cases.
   const kernels = trainer
     .matmulChoices()
