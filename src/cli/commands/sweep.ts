@@ -1,7 +1,7 @@
 // `deadunits sweep`: a grid of runs over configuration fields (src/cli/sweep/spec.ts), optionally one shard of it
 // (`--shard i/n`, src/cli/sweep/shard.ts, or `--shard auto` from a scheduler's environment, shard-env.ts), each
 // point a headless run (runJob) in OUT/points/<id>/.
-// `deadunits sweep collect OUT [SHARD_DIRS...]` merges the results into summary.csv and summary.svg;
+// `deadunits sweep collect OUT [SHARD_DIRS...]` merges the results into summary.csv and summary.svg (and tasks.svg);
 // `sweep plan` writes the scripts that run a sweep on Slurm or Kubernetes; `sweep status` shows its progress.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../../config';
@@ -98,7 +98,8 @@ Examples:
     .action(async (out: string, shardDirs: string[]) => {
       const result = await collectSweep(out, shardDirs);
       const finished = result.manifest.points.length - result.missing.length;
-      console.log(`${finished} of ${result.manifest.points.length} points finished -> ${sweepPaths(out).summaryCsv}, ${sweepPaths(out).summarySvg}`);
+      const plots = [sweepPaths(out).summarySvg, ...(result.tasksSvg === null ? [] : [sweepPaths(out).tasksSvg])];
+      console.log(`${finished} of ${result.manifest.points.length} points finished -> ${sweepPaths(out).summaryCsv}, ${plots.join(', ')}`);
       const diverged = result.results.filter((r) => r.status === 'non-finite');
       if (diverged.length) console.log(`stopped on NaN/Infinity: ${diverged.map((r) => r.id).join(', ')}`);
       if (result.missing.length) {

@@ -1,9 +1,14 @@
 // Node-only: `sweep collect` merges the points of a sweep, wherever the shards wrote them (one shared folder or
-// one folder per shard), into one table (summary.csv) and one plot (summary.svg), and lists what is missing.
+// one folder per shard), into one table (summary.csv) and one plot (summary.svg), plus, for non-stationary runs,
+// the task-by-task plot (tasks.svg), and lists what is missing.
 import { mkdir, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '../../io/atomic-file';
-import { isFinished, type PointResult, readPointResult, readSweepManifest, type SweepManifest, SweepFolderError, sweepPaths } from './folder';
+import { TaskEnds, type TaskEnd } from '../../report/tasks';
+import { readMetricsRows } from '../outputs/metrics-writer';
+import { readRunConfig, runPaths } from '../run-dir';
+import { isFinished, type PointResult, pointRunDir, readPointResult, readSweepManifest, type SweepManifest, SweepFolderError, sweepPaths } from './folder';
 import { summaryPlotSvg } from './plot';
+import { taskPlotSvg } from './task-plot';
 import { parseShard, shardOfPoint } from './shard';
 
 export interface MissingPoint {
@@ -21,6 +26,18 @@ export interface CollectResult {
   missing: MissingPoint[];
   csv: string;
   svg: string;
+  /** tasks.svg: null (and no file) when no point's run has task switches. */
+  tasksSvg: string | null;
+}
+
+/** A point's task ends from its run folder, or null when it has no run folder or its run has no task switches. */
+async function pointTaskEnds(runDir: string): Promise<TaskEnd[] | null> {
+  if ((await stat(runPaths(runDir).config).catch(() => null)) === null) return null;
+  const config = await readRunConfig(runDir);
+  if (config.tasks.every === 0) return null;
+  const ends = new TaskEnds(config.tasks.every);
+  for await (const row of readMetricsRows(runPaths(runDir).metrics)) ends.push(row);
+  return ends.list();
 }
 
 const DEAD_DIGITS = 6;
@@ -118,14 +135,24 @@ export async function collectSweep(outDir: string, extraDirs: string[] = []): Pr
   if (!manifest) throw new SweepFolderError(sweepPaths(outDir).manifest, `is missing: no sweep.json in ${dirs.join(', ')} (run \`deadunits sweep\` first)`);
 
   const results = new Map<string, PointResult>();
+  /** The folder each held result came from: its run folder is there too. */
+  const resultDirs = new Map<string, string>();
   for (const p of manifest.points) {
     for (const dir of dirs) {
       const r = await readPointResult(dir, p.id);
       if (!r) continue;
       if (r.index !== p.index) throw new SweepFolderError(`${dir}/results/${p.id}.json`, `index ${r.index} does not match the sweep's ${p.index}`);
       const held = results.get(p.id);
-      if (!held || (!isFinished(held) && isFinished(r))) results.set(p.id, r);
+      if (!held || (!isFinished(held) && isFinished(r))) {
+        results.set(p.id, r);
+        resultDirs.set(p.id, dir);
+      }
     }
+  }
+  const tasks = new Map<string, TaskEnd[]>();
+  for (const [id, dir] of resultDirs) {
+    const ends = await pointTaskEnds(pointRunDir(dir, id));
+    if (ends) tasks.set(id, ends);
   }
   const counts = new Set([...results.values()].map((r) => parseShard(r.shard).count));
   const shardCount = counts.size === 1 ? [...counts][0] : null;
@@ -140,10 +167,12 @@ export async function collectSweep(outDir: string, extraDirs: string[] = []): Pr
 
   const csv = summaryCsv(manifest, results);
   const svg = summaryPlotSvg(manifest, results);
+  const tasksSvg = taskPlotSvg(manifest, tasks);
   const paths = sweepPaths(outDir);
   // OUT may be a fresh folder that only gathers the shard folders' results.
   await mkdir(outDir, { recursive: true });
   await writeFileAtomic(paths.summaryCsv, new TextEncoder().encode(csv));
   await writeFileAtomic(paths.summarySvg, new TextEncoder().encode(svg));
-  return { manifest, results: [...results.values()].sort((a, b) => a.index - b.index), missing, csv, svg };
+  if (tasksSvg !== null) await writeFileAtomic(paths.tasksSvg, new TextEncoder().encode(tasksSvg));
+  return { manifest, results: [...results.values()].sort((a, b) => a.index - b.index), missing, csv, svg, tasksSvg };
 }

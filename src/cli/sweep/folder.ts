@@ -5,7 +5,7 @@
 //   sweep.json            the sweep: spec and the list of points (index, id, overrides); identical from every shard
 //   points/<id>/          the point's run folder (src/cli/run-dir.ts: config.json, run.json, metrics, checkpoints, ...)
 //   results/<id>.json     the point's outcome, written when its run stops (completed, interrupted or non-finite)
-//   summary.csv, summary.svg   written by `sweep collect`
+//   summary.csv, summary.svg   written by `sweep collect` (and tasks.svg when the runs have task switches)
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -24,6 +24,7 @@ export const sweepPaths = (dir: string) => ({
   results: join(dir, 'results'),
   summaryCsv: join(dir, 'summary.csv'),
   summarySvg: join(dir, 'summary.svg'),
+  tasksSvg: join(dir, 'tasks.svg'),
 });
 
 /** A point's run folder. `id` must be a point id (POINT_ID): it becomes a path. */
