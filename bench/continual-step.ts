@@ -16,13 +16,18 @@ export function continualTasks(ctx: SuiteContext): BenchTask[] {
   }));
 }
 
-/** The slowly-changing regression's learners: the papers' 21 -> 5 -> 1 and a deeper, wider one. */
+/**
+ * The slowly-changing regression's learners: the papers' 21 -> 5 -> 1, a deeper, wider one, and the same regime at
+ * the widths this tool is for (4,096 and 65,536 units; continual backprop's 1e-4 replaces at most 7 of them a step).
+ */
 function continualShapes(quick: boolean): number[][] {
   return quick
     ? [[21, 5, 1]]
     : [
         [21, 5, 1],
         [21, 100, 100, 1],
+        [21, 4096, 1],
+        [21, 65_536, 1],
       ];
 }
 

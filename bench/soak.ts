@@ -1,6 +1,8 @@
-// `npm run soak [-- --steps N]`: a long headless run (src/cli/run-job.ts, the same code as `deadunits run`) of a
-// small net with snapshots, unit maps, metrics and checkpoints, sampling the process's memory while it trains.
-// It fails (exit 1) when memory grows past warm-up beyond the bounds below. Not part of `npm test` (minutes).
+// `npm run soak [-- --steps N] [--preset NAME]`: a long headless run (src/cli/run-job.ts, the same code as
+// `deadunits run`) of a small net with snapshots, unit maps, metrics and checkpoints, sampling the process's memory
+// while it trains. It fails (exit 1) when memory grows past warm-up beyond the bounds below. Not part of `npm test`
+// (minutes). With --preset it soaks that preset's config instead (e.g. continual_cbp: task switches, data generated on
+// the GPU, continual backprop), with the same snapshot interval, so the bounds below hold for it too.
 //
 // Why these bounds: a run keeps nothing per snapshot in memory (rows go to metrics.jsonl as they come, charts are
 // built from the file after the run, unit maps are capped), so after warm-up (pipelines compiled, staging ring and
@@ -19,7 +21,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Command, InvalidArgumentError } from 'commander';
-import { parseRunConfig } from '../src/config';
+import { parseRunConfig, PRESET_NAMES, PRESETS, type PresetName, type RunConfig } from '../src/config';
 import { runJob } from '../src/cli/run-job';
 
 const MiB = 1024 * 1024;
@@ -40,6 +42,11 @@ function positiveInteger(flag: string) {
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError(`${flag} must be a positive integer, got "${text}"`);
     return v;
   };
+}
+
+function presetName(text: string): PresetName {
+  if (!(PRESET_NAMES as readonly string[]).includes(text)) throw new InvalidArgumentError(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${text}"`);
+  return text as PresetName;
 }
 
 function median(values: number[]): number {
@@ -64,12 +71,16 @@ function slope(xs: number[], ys: number[]): number {
 
 const mib = (bytes: number) => (bytes / MiB).toFixed(1);
 
-async function soak(options: { steps: number; sampleSeconds: number; keepOut: boolean }): Promise<boolean> {
-  // A forced collection before each heap sample, so the heap figures show what is live, not what is garbage.
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+const SNAPSHOT_EVERY = 20;
 
-  const every = 20;
+/** The default soak net, or a preset's config with the soak's steps and snapshot interval. */
+function soakConfig(steps: number, preset: PresetName | undefined): { config: RunConfig; what: string } {
+  if (preset) {
+    const base = PRESETS[preset].config;
+    const config = parseRunConfig({ ...base, steps, snapshot: { ...base.snapshot, every: SNAPSHOT_EVERY } });
+    const widths = [config.inputSize, ...config.hidden.map((l) => l.width), config.outputSize].join(' -> ');
+    return { config, what: `preset ${preset} (${widths}, batch ${config.batchSize})` };
+  }
   const config = parseRunConfig({
     inputSize: 16,
     hidden: [
@@ -79,11 +90,20 @@ async function soak(options: { steps: number; sampleSeconds: number; keepOut: bo
     dataset: { kind: 'gaussian_mixture', samples: 1024, classes: 4 },
     batchSize: 16,
     lr: 0.01,
-    steps: options.steps,
+    steps,
     stepsPerSubmit: 32,
-    snapshot: { every, probeSize: 64 },
+    snapshot: { every: SNAPSHOT_EVERY, probeSize: 64 },
     seed: 1,
   });
+  return { config, what: '16 -> 64 -> 64 -> 4 (dropout 0.5, batch 16)' };
+}
+
+async function soak(options: { steps: number; sampleSeconds: number; keepOut: boolean; preset?: PresetName }): Promise<boolean> {
+  // A forced collection before each heap sample, so the heap figures show what is live, not what is garbage.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+
+  const { config, what } = soakConfig(options.steps, options.preset);
   const outDir = await mkdtemp(join(tmpdir(), 'deadunits-soak-'));
   const samples: Sample[] = [];
   let step = 0;
@@ -94,9 +114,7 @@ async function soak(options: { steps: number; sampleSeconds: number; keepOut: bo
     samples.push({ seconds: (performance.now() - began) / 1000, step, rss: m.rss, heapUsed: m.heapUsed });
   };
   const timer = setInterval(take, options.sampleSeconds * 1000);
-  console.log(
-    `soak: ${options.steps} steps of 16 -> 64 -> 64 -> 4 (dropout 0.5, batch 16), a snapshot every ${every} steps, checkpoints every 5000, unit maps (PNG), CSV -> ${outDir}`,
-  );
+  console.log(`soak: ${options.steps} steps of ${what}, a snapshot every ${SNAPSHOT_EVERY} steps, checkpoints every 5000, unit maps (PNG), CSV -> ${outDir}`);
   let result;
   try {
     result = await runJob({
@@ -154,7 +172,8 @@ const program = new Command('soak')
   .option('--steps <n>', 'training steps (default 100000)', positiveInteger('--steps'), 100_000)
   .option('--sample-seconds <s>', 'seconds between memory samples (default 2)', positiveInteger('--sample-seconds'), 2)
   .option('--keep-out', 'keep the run folder (default: removed at the end)', false)
-  .action(async (options: { steps: number; sampleSeconds: number; keepOut: boolean }) => {
+  .option('--preset <name>', `soak a preset's config instead of the default net (${PRESET_NAMES.join(', ')})`, presetName)
+  .action(async (options: { steps: number; sampleSeconds: number; keepOut: boolean; preset?: PresetName }) => {
     process.exitCode = (await soak(options)) ? 0 : 1;
   });
 
