@@ -3,7 +3,8 @@
 // (src/cli/run-job.ts, so each run folder is an ordinary `deadunits run` folder with a checkpoint every 10,000
 // steps: re-running continues finished or interrupted runs instead of redoing them), then prints a markdown table of mean and range over the seeds:
 // dead units (on the last task's inputs) and frozen units at the end, the loss at the end of the last task and
-// the loss at the end of the first task.
+// the loss at the end of the first task, and the dead units at the end of the first task (so the table shows whether
+// units died progressively, task after task, or all in the first one).
 // Not part of `npm test` (tens of minutes on a software adapter).
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -28,6 +29,7 @@ interface RunSummary {
   frozen: number | null;
   firstTaskLoss: number | null;
   lastTaskLoss: number | null;
+  firstTaskDead: number | null;
   stepsPerSecond: number | null;
 }
 
@@ -52,6 +54,7 @@ async function summarize(dir: string, every: number): Promise<RunSummary> {
     dead: final ? deadFraction(final) : 0,
     frozen,
     firstTaskLoss: complete[0]?.loss ?? null,
+    firstTaskDead: complete[0] ? deadFraction(complete[0]) : null,
     lastTaskLoss: complete.at(-1)?.loss ?? null,
     stepsPerSecond: last?.stepsPerSecond ?? null,
   };
@@ -111,13 +114,18 @@ for (const name of presets) {
     )} | ${meanRange(
       summaries.map((s) => s.firstTaskLoss),
       num,
+    )} | ${meanRange(
+      summaries.map((s) => s.firstTaskDead),
+      pct,
     )} |`,
   );
 }
 console.log(`${options.steps} steps, seeds ${seeds.join(', ')}: mean (min–max) over the seeds`);
 console.log('');
-console.log('| preset | dead at the end | frozen at the end | loss at the end of the last task | loss at the end of the first task |');
-console.log('| --- | ---: | ---: | ---: | ---: |');
+console.log(
+  '| preset | dead at the end | frozen at the end | loss at the end of the last task | loss at the end of the first task | dead at the end of the first task |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) console.log(row);
 gpu.device.destroy();
 process.exit(0);

@@ -147,7 +147,8 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
       'presets, units can die progressively here (in the paper from about 29 % to 84 % over a million steps): a new ' +
       'task can push more of them below zero on every input, and a unit dead on the task gets no gradient from it. In our runs of 100,000 steps (5 seeds) 48 % of the units ' +
       'ended dead and as many frozen; the loss of plasticity the paper shows (later tasks fitted worse) needs the ' +
-      `full million steps. ${ON_TASK}`,
+      'full million steps: in one such run (seed 1) every unit was dead from task 60 on and the last tasks were ' +
+      `fitted worse than the first ones. ${ON_TASK}`,
     config: continualBase,
   },
   continual_dropout: {
@@ -156,7 +157,7 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
       'The same stream of tasks with dropout 0.3 on the hidden layer. Dropout switches units off for one step at a ' +
       'time; it does nothing against the weight updates that push units below zero for good, so units still die ' +
       "as tasks go by: in the authors' runs as many as without it, in ours (100,000 steps, 5 seeds) 72 % against " +
-      `48 %. ${ON_TASK}`,
+      `48 % without it. ${ON_TASK}`,
     config: { ...continualBase, hidden: [continualLayer({ dropout: 0.3 })] },
   },
   continual_l2: {
@@ -164,8 +165,8 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
     description:
       "The same stream of tasks with L2 weight decay 0.01. In the authors' runs it slowed the dying down. Here it " +
       'decays the weights only, not the biases, and in our runs of 100,000 steps it made things worse: the weights ' +
-      'of units already below zero on the task shrink away and leave them at their bias, and every unit ended dead ' +
-      `(two seeds). ${ON_TASK}`,
+      'of units already below zero on the task shrink away and leave them at their bias; 84 % of the units ended ' +
+      `dead against 48 % without it (5 seeds; two lost every unit). ${ON_TASK}`,
     config: { ...continualBase, weightDecay: 0.01 },
   },
   continual_shrink_perturb: {
@@ -173,7 +174,8 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
     description:
       'The same stream of tasks; after every step every parameter is shrunk by 1e-4 (what L2 0.01 does at step 0.01) ' +
       "and gets Gaussian noise of std 0.001, which keeps nudging units back above zero. In the authors' runs far " +
-      `fewer units stayed dead (about 16 % after a million steps against 84 %); not yet measured here. ${ON_TASK}`,
+      'fewer units stayed dead (about 16 % after a million steps against 84 %); in ours of 100,000 steps (5 seeds) ' +
+      `16 % against 48 % without it, and the last task was fitted better. ${ON_TASK}`,
     config: { ...continualBase, shrinkPerturb: { shrink: 1e-4, noise: 1e-3, every: 1 } },
   },
   continual_cbp: {
@@ -182,16 +184,17 @@ const inputs: Record<PresetName, { title: string; description: string; config: R
       'The same stream of tasks with continual backprop: every unit carries a running utility (how much it ' +
       'contributes to the output); a small fraction (1e-4 per step) of the mature units (100 steps old or more) with ' +
       'the lowest utility is re-initialised: fresh incoming weights, zero outgoing weights. Dead units have zero ' +
-      "utility, so they are the first to be replaced. In this project's test (a 10-unit layer, tasks of 1,000 steps, " +
-      `6 seeds) it ended with 0-1 units dead where plain backprop had 3-7. ${ON_TASK}`,
+      'utility, so they are the first to be replaced. In our runs of 100,000 steps (5 seeds) 8 % of the units ended ' +
+      `dead against 48 % without it, with the lowest loss on the last task of all the presets. ${ON_TASK}`,
     config: { ...continualBase, continualBackprop: { replacementRate: 1e-4, decay: 0.99, maturity: 100 } },
   },
   continual_leaky: {
     title: 'Non-stationary + leaky ReLU',
     description:
       'The same stream of tasks with leaky ReLU (slope 0.01 below zero). Units still get pushed below zero on every ' +
-      'input of a task, but they keep 1% of their gradient, so none is dead in the ReLU sense and they can come ' +
-      `back when the task changes. ${ON_TASK}`,
+      'input of a task, but they keep 1% of their gradient, so none is frozen and they can come back when the task ' +
+      'changes. In our runs of 100,000 steps (5 seeds) 44 % of the units ended below zero on every input of the ' +
+      `task (shown as dead), as with ReLU, but none frozen. ${ON_TASK}`,
     config: { ...continualBase, hidden: [continualLayer({ activation: { kind: 'leaky_relu', alpha: 0.01 } })] },
   },
 };
