@@ -34,7 +34,7 @@ function continualShapes(quick: boolean): number[][] {
 /**
  * Online learning (batch 1) on the slowly-changing regression generated on the GPU, with continual backprop on
  * (its utility, selection and resets run every step): steps/s of the GPU work alone (timestamp queries around a
- * pass of 256 steps) and on the wall clock as Trainer.train runs them (256 steps per submit, then wait), with
+ * pass of up to 256 steps) and on the wall clock as Trainer.train runs them (256 steps per submit, then wait), with
  * what the wall-clock rate makes of 10^6 steps (derived.secondsPer1e6Steps, a projection: 10^6 / rate).
  */
 async function measureContinual(ctx: SuiteContext, widths: number[]): Promise<{ cases: CaseResult[] }> {
@@ -59,11 +59,15 @@ async function measureContinual(ctx: SuiteContext, widths: number[]): Promise<{ 
     cure: 'continual backprop',
   };
   const reps = ctx.quick ? 2 : 5;
+  // 256 steps a pass for the small nets; fewer for the widest, whose step lasts long enough alone on a CPU adapter
+  // (a pass of 256 steps of 21 -> 65,536 -> 1 would take minutes there).
+  const hiddenUnits = widths.slice(1, -1).reduce((a, b) => a + b, 0);
+  const stepsPerPass = Math.max(1, Math.min(256, Math.floor(2 ** 20 / hiddenUnits)));
   const trainer = await Trainer.create(ctx.gpu, spec, data, tuning(ctx));
   try {
-    await trainer.train(256);
+    await trainer.train(stepsPerPass);
     const cases: CaseResult[] = [];
-    const gpu = await gpuStepSamplesMs(ctx.gpu, trainer, 256, reps);
+    const gpu = await gpuStepSamplesMs(ctx.gpu, trainer, stepsPerPass, reps);
     cases.push({
       ...makeCase({
         id: `${id}.deadunits`,
@@ -77,7 +81,7 @@ async function measureContinual(ctx: SuiteContext, widths: number[]): Promise<{ 
       }),
       derived: { stepsPerSample: gpu.inner },
     });
-    const wall = await timeWall((n) => trainer.train(n), { warmup: 0, samples: reps, minSampleMs: ctx.quick ? 50 : 2000, start: 256 });
+    const wall = await timeWall((n) => trainer.train(n), { warmup: 0, samples: reps, minSampleMs: ctx.quick ? 50 : 2000, start: stepsPerPass });
     const c = makeCase({
       id: `${id}.deadunits-wall`,
       group: 'continual',
