@@ -9,6 +9,9 @@ import { pointResultPath, readPointResult, writePointResult } from '../../src/cl
 import { type LockOwner, RunLockedError } from '../../src/io/run-lock';
 import { runSweep, type PointOutcome, type PointRunRequest } from '../../src/cli/sweep/run-sweep';
 import type { SweepSpec } from '../../src/cli/sweep/spec';
+import { formatStatus, sweepStatus } from '../../src/cli/sweep/status';
+import { modelSpecFromConfig } from '../../src/engine/from-config';
+import { GpuAllocationError } from '../../src/engine/gpu-faults';
 
 const spec: SweepSpec = {
   base: {
@@ -159,6 +162,39 @@ describe('runSweep and collectSweep', () => {
     calls.length = 0;
     await runSweep({ spec, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => (calls.push(`${r.point.index}:${r.mode}`), fakeOutcome(r)) });
     expect(calls).toEqual(['2:resume']);
+    expect((await collectSweep(dir)).missing).toEqual([]);
+  });
+
+  it('a point the GPU cannot hold is recorded as does-not-fit and the shard goes on; the next pass tries it again', async () => {
+    const dir = await tempDir();
+    const calls: string[] = [];
+    const tooBig = (r: PointRunRequest) => {
+      const memory = { parameters: 1 << 30, gradients: 1 << 30, optimizerState: 0, activations: 0, data: 0, total: 2 ** 31 };
+      const adapter = { vendor: 'google', architecture: '', device: 'swiftshader', description: '', isSoftware: true, features: [] };
+      const failed = { label: 'Trainer.W2.0.0', bytes: 1 << 30, error: { filter: 'out-of-memory' as const, message: 'out of memory' } };
+      return new GpuAllocationError(failed, memory, adapter, modelSpecFromConfig(r.config));
+    };
+    const first = await runSweep({
+      spec,
+      outDir: dir,
+      shard: { index: 0, count: 1 },
+      runPoint: async (r) => {
+        calls.push(`${r.point.index}:${r.mode}`);
+        if (r.point.index === 1) throw tooBig(r);
+        return fakeOutcome(r);
+      },
+    });
+    expect(calls).toEqual(['0:fresh', '1:fresh', '2:fresh', '3:fresh']);
+    expect(first.ran.map((p) => p.status)).toEqual(['completed', 'does-not-fit', 'completed', 'completed']);
+    const result = await readPointResult(dir, first.ran[1].id);
+    expect(result?.status).toBe('does-not-fit');
+    expect(result?.message).toMatch(/could not allocate .*Trainer\.W2\.0\.0/);
+    expect((await collectSweep(dir)).missing.map((m) => [m.index, m.reason])).toEqual([[1, 'does-not-fit']]);
+    expect(formatStatus(await sweepStatus(dir))).toMatch(/missing {2}p1-\S+ {2}does not fit the GPU of its last attempt: The GPU could not allocate/);
+
+    calls.length = 0;
+    await runSweep({ spec, outDir: dir, shard: { index: 0, count: 1 }, runPoint: async (r) => (calls.push(`${r.point.index}:${r.mode}`), fakeOutcome(r)) });
+    expect(calls).toEqual(['1:fresh']);
     expect((await collectSweep(dir)).missing).toEqual([]);
   });
 

@@ -136,7 +136,8 @@ axis fastest. Point k gets the id p<k>-<hash of its overrides> and runs on shard
 before anything runs. Re-running a shard skips its finished points and resumes interrupted ones.
 Grid paths: names joined by dots, [i] for a list item, [*] for every hidden layer; a bare word is a string.
 Exit status: 0 this shard's points are done (a point that hit NaN/Infinity is recorded as non-finite, not
-retried), 1 some points are being run by another process (or the environment failed), 2 bad input, 130/143/129
+retried), 1 some points are being run by another process (or the environment failed), 2 bad input (also: a point
+whose net this GPU cannot hold, recorded as does-not-fit after the shard's other points ran), 130/143/129
 interrupted by SIGINT/SIGTERM/SIGHUP (run the same command again to resume).
 
 On a scheduler, \`deadunits sweep plan\` writes the job scripts; by hand:
@@ -182,8 +183,15 @@ sweep.json:
         console.log(
           `shard ${formatShard(shard)}: ${summary.ran.length} run, ${summary.skipped} already finished, of ${summary.mine} (sweep of ${summary.points})`,
         );
+        const tooBig = summary.ran.filter((r) => r.status === 'does-not-fit').map((r) => r.id);
         if (summary.interrupted) process.exitCode = EXIT_STATUS[(received as StopReason | null) ?? 'SIGINT'];
-        else if (summary.busy.length) {
+        else if (tooBig.length) {
+          // The other points ran; these need a smaller net or a bigger GPU (their results say what to change).
+          console.log(
+            `${tooBig.length} point${tooBig.length > 1 ? 's do' : ' does'} not fit this GPU (${tooBig.join(', ')}): see \`deadunits sweep status ${out}\``,
+          );
+          process.exitCode = 2;
+        } else if (summary.busy.length) {
           console.log(
             `${summary.busy.length} point${summary.busy.length > 1 ? 's are' : ' is'} being run by another process (${summary.busy.join(', ')}): run this shard again once it has finished`,
           );

@@ -17,7 +17,7 @@ export interface MissingPoint {
   /** The shard that should run it (i/n), when the shard count is known from the results found. */
   shard: string | null;
   /** 'interrupted' or 'gpu-error' when a result exists but the run did not finish (the next run of its shard resumes it). */
-  reason: 'no result' | 'interrupted' | 'gpu-error';
+  reason: 'no result' | 'interrupted' | 'gpu-error' | 'does-not-fit';
 }
 
 export interface CollectResult {
@@ -162,7 +162,7 @@ export async function collectSweep(outDir: string, extraDirs: string[] = []): Pr
       index: p.index,
       id: p.id,
       shard: shardCount === null ? null : `${shardOfPoint(p.index, shardCount)}/${shardCount}`,
-      reason: results.get(p.id)?.status === 'gpu-error' ? 'gpu-error' : results.has(p.id) ? 'interrupted' : 'no result',
+      reason: missingReason(results.get(p.id)),
     }));
 
   const csv = summaryCsv(manifest, results);
@@ -175,4 +175,10 @@ export async function collectSweep(outDir: string, extraDirs: string[] = []): Pr
   await writeFileAtomic(paths.summarySvg, new TextEncoder().encode(svg));
   if (tasksSvg !== null) await writeFileAtomic(paths.tasksSvg, new TextEncoder().encode(tasksSvg));
   return { manifest, results: [...results.values()].sort((a, b) => a.index - b.index), missing, csv, svg, tasksSvg };
+}
+
+/** Why a point has no finished result: the status of an unfinished one, or none at all. */
+function missingReason(result: PointResult | undefined): MissingPoint['reason'] {
+  if (!result) return 'no result';
+  return result.status === 'gpu-error' || result.status === 'does-not-fit' ? result.status : 'interrupted';
 }

@@ -106,7 +106,7 @@ const PointResultSchema = z.strictObject({
   overrides,
   /** The shard that ran it, i/n. */
   shard: z.string(),
-  status: z.enum(['completed', 'interrupted', 'non-finite', 'gpu-error']),
+  status: z.enum(['completed', 'interrupted', 'non-finite', 'gpu-error', 'does-not-fit']),
   step: z.number().int().min(0),
   steps: z.number().int().min(1),
   /** Mean loss of the last snapshot interval; "NaN"/"Infinity" strings when non-finite. */
@@ -198,5 +198,6 @@ export async function readPointResult(dir: string, id: string): Promise<PointRes
  * and points a GPU error stopped are resumed from their last good checkpoint.
  */
 export function isFinished(result: PointResult | null): result is PointResult & { status: 'completed' | 'non-finite' } {
-  return result !== null && result.status !== 'interrupted' && result.status !== 'gpu-error';
+  // A point that did not fit the GPU is tried again by the next run of its shard (perhaps on a bigger GPU).
+  return result !== null && (result.status === 'completed' || result.status === 'non-finite');
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, type ConfigIssue, type RunConfig } from '../../config';
 import type { MetricsRow } from '../../report/metrics';
 import type { LayerHistorySummary } from '../../report/seed-answer';
+import { GpuAllocationError } from '../../engine/gpu-faults';
 import { HEARTBEAT_MS, RunLockedError, STALE_MS } from '../../io/run-lock';
 import { removeOrphanTempFiles } from '../run-folder';
 import { claimSweepFolder, isFinished, pointRunDir, readPointResult, sweepManifest, writePointResult } from './folder';
@@ -16,8 +17,12 @@ import { expandSweep, formatOverrides, type SweepPoint, type SweepSpec } from '.
 
 /** What a point's run reports when it stops (the subset of RunJobResult the sweep keeps). */
 export interface PointOutcome {
-  /** 'gpu-error': stopped by a GPU error; like 'interrupted', the next run of the shard resumes it from its last good checkpoint. */
-  status: 'completed' | 'interrupted' | 'non-finite' | 'gpu-error';
+  /**
+   * 'gpu-error': stopped by a GPU error; like 'interrupted', the next run of the shard resumes it from its last good
+   * checkpoint. 'does-not-fit': the GPU could not hold the point's net (GpuAllocationError, `message` says what to
+   * change); nothing ran, the shard goes on with its other points and its next run tries this one again.
+   */
+  status: 'completed' | 'interrupted' | 'non-finite' | 'gpu-error' | 'does-not-fit';
   step: number;
   last: MetricsRow | null;
   layers: LayerHistorySummary[];
@@ -115,7 +120,11 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummar
       break;
     }
     const where = `[${n + 1}/${mine.length}] ${point.id} ${formatOverrides(point.overrides)}`;
-    const outcome = await runOrWait(point, where, options, summary);
+    const outcome = await runOrWait(point, where, options, summary).catch((error: unknown) => {
+      // One point too big for this GPU must not cost the shard its other points.
+      if (error instanceof GpuAllocationError) return { status: 'does-not-fit' as const, step: 0, last: null, layers: [], message: error.message };
+      throw error;
+    });
     if (outcome === null) continue;
     const last = outcome.last;
     await writePointResult(outDir, {

@@ -33,7 +33,7 @@ export interface LockInfo {
 export type PointState =
   | { state: 'done'; status: 'completed' | 'non-finite'; step: number }
   | { state: 'running'; step: number | null; owner: LockInfo }
-  | { state: 'missing'; reason: 'not started' | 'interrupted' | 'stale lock'; step: number | null; owner?: LockInfo };
+  | { state: 'missing'; reason: 'not started' | 'interrupted' | 'stale lock' | 'does not fit'; step: number | null; owner?: LockInfo; message?: string };
 
 export type PointStatus = { index: number; id: string; steps: number | null; shard: string | null } & PointState;
 
@@ -135,6 +135,7 @@ export async function sweepStatus(dir: string, shards?: number, now = Date.now()
     const step = (await lastMetricsStep(runPaths(runDir).metrics)) ?? (await readManifest(runDir).catch(() => null))?.step ?? null;
     if (lock && !isStale(lock)) list.push({ ...base, state: 'running', step, owner: lock });
     else if (lock) list.push({ ...base, state: 'missing', reason: 'stale lock', step, owner: lock });
+    else if (result?.status === 'does-not-fit') list.push({ ...base, state: 'missing', reason: 'does not fit', step, message: result.message });
     else list.push({ ...base, state: 'missing', reason: result || step !== null ? 'interrupted' : 'not started', step });
   }
   return { dir, points: manifest.points.length, shards: count, list };
@@ -158,9 +159,11 @@ function pointLine(p: PointStatus): string {
       const why =
         p.reason === 'not started'
           ? 'not started'
-          : p.reason === 'interrupted'
-            ? `stopped at ${stepOf(p) || 'its start'}; resumes from its last checkpoint`
-            : `stale lock of ${p.owner!.host} PID ${p.owner!.pid} (heartbeat ${seconds(p.owner!.heartbeatAgeMs)} ago), ${stepOf(p) || 'no step yet'}; the next attempt takes it over`;
+          : p.reason === 'does not fit'
+            ? `does not fit the GPU of its last attempt: ${p.message ?? ''}`
+            : p.reason === 'interrupted'
+              ? `stopped at ${stepOf(p) || 'its start'}; resumes from its last checkpoint`
+              : `stale lock of ${p.owner!.host} PID ${p.owner!.pid} (heartbeat ${seconds(p.owner!.heartbeatAgeMs)} ago), ${stepOf(p) || 'no step yet'}; the next attempt takes it over`;
       return `  missing  ${p.id}  ${why}`;
     }
   }
