@@ -9,6 +9,7 @@
 // by repeating the work inside it, and the time per repetition is reported.
 import type { GpuContext } from '../src/gpu/device.js';
 import { median } from './stats.js';
+import { timestampedPasses } from '../src/gpu/tuning/gpu-timer.js';
 
 export interface TimingOptions {
   /** Untimed repetitions first (pipeline compilation, caches). Default 2. */
@@ -27,8 +28,6 @@ export interface TimingOptions {
 
 /** Most repetitions one sample may hold (a kernel that takes nanoseconds is not worth more). */
 const MAX_INNER = 4096;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface Timing {
   /** Median time of one repetition, milliseconds. */
@@ -86,9 +85,9 @@ export async function timePasses(gpu: GpuContext, label: string, encode: (pass: 
     const minPassMs = options.minPassMs ?? 5;
     let passMs = 0;
     // The shorter of two probe passes: one preempted pass must not stop the calibration early.
-    const inner = await calibrateRepetitions(async (n) => (passMs = Math.min(...(await timestampedPasses(gpu, label, encode, n, 2, 0)))), minPassMs);
+    const inner = await calibrateRepetitions(async (n) => (passMs = Math.min(...(await timestampedPasses(gpu.device, label, encode, n, 2, 0)))), minPassMs);
     // Sleep (no pending Dawn promise, so no busy polling) through most of the expected GPU time.
-    const passes = await timestampedPasses(gpu, label, encode, inner, reps, passMs * reps * 0.9);
+    const passes = await timestampedPasses(gpu.device, label, encode, inner, reps, passMs * reps * 0.9);
     const samplesMs = passes.map((ms) => ms / inner);
     // A zero means the timestamps could not resolve even MAX_INNER repetitions: fall back to the wall clock.
     if (samplesMs.every((ms) => ms > 0)) return { medianMs: median(samplesMs), minMs: Math.min(...samplesMs), samplesMs, method: 'timestamp-query', inner };
@@ -98,43 +97,6 @@ export async function timePasses(gpu: GpuContext, label: string, encode: (pass: 
   const samplesMs: number[] = [];
   for (let s = 0; s < (options.wallSamples ?? 3); s++) samplesMs.push((await submitAndWait(inner)) / inner);
   return { medianMs: median(samplesMs), minMs: Math.min(...samplesMs), samplesMs, method: 'wall-clock', inner };
-}
-
-/** GPU milliseconds of `count` passes of `inner` repetitions each, recorded in one submit. */
-async function timestampedPasses(
-  gpu: GpuContext,
-  label: string,
-  encode: (pass: GPUComputePassEncoder) => void,
-  inner: number,
-  count: number,
-  sleepMs: number,
-): Promise<number[]> {
-  const { device } = gpu;
-  const querySet = device.createQuerySet({ label: `${label}.timestamps`, type: 'timestamp', count: 2 * count });
-  const resolve = device.createBuffer({ label: `${label}.resolve`, size: 16 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-  const staging = device.createBuffer({ label: `${label}.staging`, size: 16 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  try {
-    const encoder = device.createCommandEncoder({ label });
-    for (let i = 0; i < count; i++) {
-      const pass = encoder.beginComputePass({ label, timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-      for (let r = 0; r < inner; r++) encode(pass);
-      pass.end();
-    }
-    encoder.resolveQuerySet(querySet, 0, 2 * count, resolve, 0);
-    encoder.copyBufferToBuffer(resolve, 0, staging, 0, 16 * count);
-    device.queue.submit([encoder.finish()]);
-    if (sleepMs > 0) await sleep(sleepMs);
-    await staging.mapAsync(GPUMapMode.READ);
-    const ticks = new BigInt64Array(staging.getMappedRange().slice(0));
-    const out: number[] = [];
-    // Nanoseconds; an end before its beginning (a reset counter) reads as 0, i.e. unresolved.
-    for (let i = 0; i < count; i++) out.push(Math.max(0, Number(ticks[2 * i + 1] - ticks[2 * i])) / 1e6);
-    return out;
-  } finally {
-    querySet.destroy();
-    resolve.destroy();
-    staging.destroy();
-  }
 }
 
 /**

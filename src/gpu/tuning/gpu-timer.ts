@@ -57,8 +57,11 @@ async function wallPasses(
   return out;
 }
 
-/** GPU milliseconds of `count` passes of `repetitions` each, in one submit. */
-async function timestampedPasses(
+/**
+ * GPU milliseconds of `count` passes of `repetitions` each, in one submit (also the benchmark's, bench/timing.ts).
+ * The host sleeps `sleepMs` before it waits (see the note above).
+ */
+export async function timestampedPasses(
   device: GPUDevice,
   label: string,
   encode: (pass: GPUComputePassEncoder) => void,
