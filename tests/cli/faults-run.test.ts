@@ -13,31 +13,8 @@ import { runSweep } from '../../src/cli/sweep/run-sweep';
 import { toJson } from '../../src/config';
 import { listCheckpoints, tempFileFor } from '../../src/io/atomic-file';
 import { lockOwner, RunLock } from '../../src/io/run-lock';
-import { runCli } from './run-cli';
+import { runCli, runCliEntry } from './run-cli';
 import { expectSameFiles, listFiles, metricsRows, tempDir, tinyConfig, useRunGpu, withoutTiming } from './run-fixtures';
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The run/resume CLI entry as a child process; `child` is handed over while it runs. */
-function cli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Exit> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/register-wgsl.mjs', 'tests/cli/run-cli-entry.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  onStart?.(child);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 /** Resolves once `dir` holds a checkpoint after step 0 (the run is under way and holds the folder). */
 async function training(dir: string): Promise<void> {
@@ -72,13 +49,13 @@ describe('run folders under faults', () => {
     const dir = join(await tempDir('two'), 'run');
     const args = ['run', '--config', configFile, '--out', dir, '--checkpoint-every', '50', '--unit-maps', 'none', '--progress', 'none'];
     let first!: ReturnType<typeof spawn>;
-    const firstExit = cli(args, (child) => (first = child));
+    const firstExit = runCliEntry(args, (child) => (first = child));
     await training(dir);
     // Frozen while the others try: it is alive and holds the folder, whatever the speed of this machine.
     first.kill('SIGSTOP');
     try {
       for (const other of [args, ['resume', dir, '--progress', 'none']]) {
-        const refused = await cli(other);
+        const refused = await runCliEntry(other);
         expect(refused.code, refused.stderr).toBe(1);
         expect(refused.stderr).toContain(`error: ${dir} is in use by another deadunits process (run): PID ${first.pid} on host `);
         expect(refused.stderr).not.toMatch(/^\s+at /m);
@@ -225,7 +202,7 @@ describe('run folders under faults', () => {
     const lines = (await readFile(path, 'utf8')).split('\n');
     lines[2] = '{"step": "three"}';
     await writeFile(path, lines.join('\n'));
-    const r = await cli(['resume', dir, '--progress', 'none']);
+    const r = await runCliEntry(['resume', dir, '--progress', 'none']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^error: ${path.replace(/\./g, '\\.')} line 3: .*\\. Restore that line, or delete it and every line after it`, 'm'));
     expect(r.stderr).not.toMatch(/^\s+at /m);
@@ -254,7 +231,7 @@ describe('stop requests', () => {
     const configFile = join(await tempDir('cfg'), 'tiny.json');
     await writeFile(configFile, toJson(config));
     const dir = join(await tempDir('hup'), 'run');
-    const exit = await cli(
+    const exit = await runCliEntry(
       ['run', '--config', configFile, '--out', dir, '--checkpoint-every', '50', '--unit-maps', 'none', '--progress', 'none'],
       (child) => void training(dir).then(() => child.kill('SIGHUP')),
     );

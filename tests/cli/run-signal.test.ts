@@ -1,7 +1,7 @@
 // The `run` and `resume` commands as real processes: SIGTERM / SIGINT finish the chunk in flight, write a
 // checkpoint and exit 143 / 130; `resume` then completes the run bit-identical to an uninterrupted one. Also the
 // exit statuses of a diverged run (3) and of bad input (2, naming the field).
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,34 +9,12 @@ import { listCheckpoints } from '../../src/io/atomic-file';
 import { toJson } from '../../src/config';
 import { runJob } from '../../src/cli/run-job';
 import { readManifest } from '../../src/cli/run-dir';
+import { runCliEntry } from './run-cli';
 import { divergentConfig, expectSameFiles, metricsRows, tempDir, tinyConfig, useRunGpu, withoutTiming } from './run-fixtures';
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI entry; `onStart` may signal it while it runs. */
-function cli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Exit> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/register-wgsl.mjs', 'tests/cli/run-cli-entry.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  onStart?.(child);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 /** Polls until `dir` holds a checkpoint (the run is under way), then sends `signal`. */
 function signalOnceTraining(dir: string, signal: NodeJS.Signals) {
-  return (child: ReturnType<typeof spawn>) => {
+  return (child: ChildProcess) => {
     const timer = setInterval(async () => {
       if ((await listCheckpoints(join(dir, 'checkpoints'))).length > 0) {
         clearInterval(timer);
@@ -59,7 +37,7 @@ describe('run and resume as processes', () => {
       const configFile = join(await tempDir('cfg'), 'tiny.json');
       await writeFile(configFile, toJson(config));
       const dir = join(await tempDir('sig'), 'run');
-      const exit = await cli(
+      const exit = await runCliEntry(
         ['run', '--config', configFile, '--out', dir, '--checkpoint-every', '100', '--keep', '2', '--unit-maps', 'none', '--progress', 'lines'],
         signalOnceTraining(dir, signal),
       );
@@ -73,7 +51,7 @@ describe('run and resume as processes', () => {
       expect(checkpoints[checkpoints.length - 1].step).toBe(manifest!.step);
       expect(exit.stdout).toMatch(/^interrupted at step \d+: /);
 
-      const resumed = await cli(['resume', dir, '--progress', 'none']);
+      const resumed = await runCliEntry(['resume', dir, '--progress', 'none']);
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(resumed.stdout).toMatch(/^completed at step 2000: /);
 
@@ -88,18 +66,18 @@ describe('run and resume as processes', () => {
     const configFile = join(await tempDir('cfg'), 'diverge.json');
     await writeFile(configFile, toJson(divergentConfig()));
     const dir = join(await tempDir('div'), 'run');
-    const diverged = await cli(['run', '--config', configFile, '--out', dir, '--checkpoint-every', '10', '--progress', 'none']);
+    const diverged = await runCliEntry(['run', '--config', configFile, '--out', dir, '--checkpoint-every', '10', '--progress', 'none']);
     expect(diverged.code, diverged.stderr).toBe(3);
     expect(diverged.stdout).toMatch(/first at training step \d+/);
     expect(await readFile(join(dir, 'FAILED.md'), 'utf8')).toMatch(/^# Run stopped: non-finite values/);
 
-    const bad = await cli(['run', '--preset', 'dropout_only', '--set', 'hidden[0].dropout=1', '--out', join(dir, 'x')]);
+    const bad = await runCliEntry(['run', '--preset', 'dropout_only', '--set', 'hidden[0].dropout=1', '--out', join(dir, 'x')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/hidden\[0\]\.dropout: 1 is not in \[0, 1\)/);
-    const steps = await cli(['run', '--steps', '5000000000', '--out', join(dir, 'y')]);
+    const steps = await runCliEntry(['run', '--steps', '5000000000', '--out', join(dir, 'y')]);
     expect(steps.code).toBe(2);
     expect(steps.stderr).toMatch(/steps: 5000000000 is not an integer in \[1, 4294967295\]/);
-    const notRun = await cli(['resume', dir + '-missing']);
+    const notRun = await runCliEntry(['resume', dir + '-missing']);
     expect(notRun.code).toBe(2);
     expect(notRun.stderr).toMatch(/is not a deadunits run folder \(no run\.json\)/);
   });
