@@ -10,15 +10,9 @@ import type { LayerParameters } from '../engine/trainer';
 import { CHECKPOINT_FORMAT } from './checkpoint';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type Tensor } from './safetensors';
 
-export interface TorchMlp {
-  inputSize: number;
-  /** Widths of the hidden layers (every Linear but the last). */
-  widths: number[];
-  outputSize: number;
+export interface TorchMlp extends TorchMlpLayout {
   /** Per weight layer (hidden layers, then output), in this engine's layout: weights [in, out], bias [out]. */
   layers: LayerParameters[];
-  /** The state-dict name of each Linear's weight, e.g. "0.weight", for messages. */
-  names: string[];
 }
 
 const NAME = /^(.*?)(\d+)\.(weight|bias)$/;
@@ -30,9 +24,17 @@ export function transpose(data: ArrayLike<number>, rows: number, cols: number): 
   return out;
 }
 
-function floats(name: string, t: Tensor, file: string): Float32Array {
+function checkFloatDtype(t: TensorHeader, file: string): void {
   if (t.dtype !== 'F32' && t.dtype !== 'F64')
-    throw new CheckpointError(`${file}: tensor "${name}" is ${t.dtype}; Linear weights must be F32 or F64 (save model.float().state_dict())`, name, 'dtype');
+    throw new CheckpointError(
+      `${file}: tensor "${t.name}" is ${t.dtype}; Linear weights must be F32 or F64 (save model.float().state_dict())`,
+      t.name,
+      'dtype',
+    );
+}
+
+function floats(name: string, t: Tensor, file: string): Float32Array {
+  checkFloatDtype({ name, dtype: t.dtype, shape: t.shape }, file);
   const data = Float32Array.from(t.data);
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) throw new CheckpointError(`${file}: tensor "${name}": element ${i} is ${data[i]}; weights must be finite`, name, 'data');
@@ -73,11 +75,36 @@ export function checkNotCheckpoint(metadata: Record<string, string>, file: strin
     );
 }
 
-/** As torchMlpFromSafetensors, for tensors already read (e.g. tensor by tensor from a file too big for one buffer). */
-export function torchMlpFromTensors(tensors: Record<string, Tensor>, file = 'model.safetensors'): TorchMlp {
+/** A tensor as the header describes it: enough to check a state dict's layers before reading any weight. */
+export interface TensorHeader {
+  name: string;
+  dtype: Tensor['dtype'];
+  shape: readonly number[];
+}
+
+/** The Linear layers of a state dict, from its header alone: names, sizes and the tensors that hold each layer. */
+export interface TorchMlpLayout {
+  inputSize: number;
+  /** Widths of the hidden layers (every Linear but the last). */
+  widths: number[];
+  outputSize: number;
+  /** The state-dict name of each Linear's weight, e.g. "0.weight", for messages. */
+  names: string[];
+  /** Per Linear, in order: its weight [out, in] and bias [out] tensor names. */
+  linears: { weight: string; bias: string; out: number; in: number }[];
+}
+
+/**
+ * Checks a state dict's tensors as an nn.Sequential of Linear layers, from names, dtypes and shapes only: every
+ * "<i>.weight" 2-D F32/F64 with its "<i>.bias", each layer's input size the previous layer's output size, nothing
+ * else. So a wrong file is refused before a byte of its weights is read. Errors are CheckpointErrors naming the
+ * file and the tensor.
+ */
+export function torchMlpLayout(tensors: readonly TensorHeader[], file = 'model.safetensors'): TorchMlpLayout {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
   const modules = new Map<number, { weight?: string; bias?: string }>();
   let prefix: string | null = null;
-  for (const name of Object.keys(tensors)) {
+  for (const { name } of tensors) {
     const m = NAME.exec(name);
     if (!m)
       throw new CheckpointError(
@@ -94,16 +121,15 @@ export function torchMlpFromTensors(tensors: Record<string, Tensor>, file = 'mod
   }
   const indices = [...modules.keys()].sort((a, b) => a - b);
   if (indices.length === 0) throw new CheckpointError(`${file}: no tensors (expected "0.weight", "0.bias", ...)`, undefined, 'name');
-  const layers: LayerParameters[] = [];
-  const names: string[] = [];
+  const linears: TorchMlpLayout['linears'] = [];
   const sizes: number[] = [];
   for (const index of indices) {
     const { weight, bias } = modules.get(index)!;
     const p = `${prefix}${index}`;
     if (!weight) throw new CheckpointError(`${file}: "${p}.bias" has no "${p}.weight"`, `${p}.bias`, 'name');
     if (!bias) throw new CheckpointError(`${file}: "${weight}" has no "${p}.bias" (Linear layers with bias=False are not supported)`, weight, 'name');
-    const w = tensors[weight];
-    const b = tensors[bias];
+    const w = byName.get(weight)!;
+    const b = byName.get(bias)!;
     if (w.shape.length !== 2 || w.shape[0] < 1 || w.shape[1] < 1)
       throw new CheckpointError(`${file}: tensor "${weight}" has shape [${w.shape.join(', ')}]; a Linear weight is [out, in]`, weight, 'shape');
     const [out, inp] = w.shape;
@@ -111,18 +137,32 @@ export function torchMlpFromTensors(tensors: Record<string, Tensor>, file = 'mod
       throw new CheckpointError(`${file}: tensor "${bias}" has shape [${b.shape.join(', ')}]; expected [${out}] (the out size of "${weight}")`, bias, 'shape');
     if (sizes.length > 0 && inp !== sizes[sizes.length - 1]) {
       throw new CheckpointError(
-        `${file}: tensor "${weight}" is [${out}, ${inp}]: its in size ${inp} is not the out size ${sizes[sizes.length - 1]} of "${names[names.length - 1]}"`,
+        `${file}: tensor "${weight}" is [${out}, ${inp}]: its in size ${inp} is not the out size ${sizes[sizes.length - 1]} of "${linears[linears.length - 1].weight}"`,
         weight,
         'shape',
       );
     }
+    for (const t of [w, b]) checkFloatDtype(t, file);
     if (sizes.length === 0) sizes.push(inp);
     sizes.push(out);
-    layers.push({ weights: transpose(floats(weight, w, file), out, inp), bias: floats(bias, b, file) });
-    names.push(weight);
+    linears.push({ weight, bias, out, in: inp });
   }
-  if (layers.length < 2) throw new CheckpointError(`${file}: one Linear layer has no hidden layer to look at (need at least two)`, names[0], 'name');
-  return { inputSize: sizes[0], widths: sizes.slice(1, -1), outputSize: sizes[sizes.length - 1], layers, names };
+  if (linears.length < 2) throw new CheckpointError(`${file}: one Linear layer has no hidden layer to look at (need at least two)`, linears[0].weight, 'name');
+  return { inputSize: sizes[0], widths: sizes.slice(1, -1), outputSize: sizes[sizes.length - 1], names: linears.map((l) => l.weight), linears };
+}
+
+/** A Linear layer's weights in this engine's layout (weights [in, out], bias [out]) from its two tensors as read. */
+export function linearParameters(linear: TorchMlpLayout['linears'][number], weight: Tensor, bias: Tensor, file: string): LayerParameters {
+  return { weights: transpose(floats(linear.weight, weight, file), linear.out, linear.in), bias: floats(linear.bias, bias, file) };
+}
+
+/** As torchMlpFromSafetensors, for tensors already read (e.g. tensor by tensor from a file too big for one buffer). */
+export function torchMlpFromTensors(tensors: Record<string, Tensor>, file = 'model.safetensors'): TorchMlp {
+  const layout = torchMlpLayout(
+    Object.entries(tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })),
+    file,
+  );
+  return { ...layout, layers: layout.linears.map((l) => linearParameters(l, tensors[l.weight], tensors[l.bias], file)) };
 }
 
 function activationModule(a: ActivationConfig): string {

@@ -92,6 +92,27 @@ describe('PyTorch state dicts', () => {
     }
   });
 
+  it("checks a file's layers from its header before reading any weight (a wrong file is refused without reading it)", async () => {
+    // Weights full of NaN: reading them would fail on the NaN, so a message about shapes proves nothing was read.
+    const bad = (shape: number[]) => f32(shape, () => NaN);
+    const tensors = { '0.weight': bad([3, 2]), '0.bias': bad([3]), '2.weight': bad([2, 4]), '2.bias': bad([2]) };
+    const dir = await mkdtemp(join(tmpdir(), 'deadunits-layout-'));
+    try {
+      const path = join(dir, 'm.safetensors');
+      await writeFile(path, encodeSafetensors(tensors));
+      await expect(readTorchMlpFile(path)).rejects.toThrow('tensor "2.weight" is [2, 4]: its in size 4 is not the out size 3 of "0.weight"');
+      await writeFile(path, encodeSafetensors({ ...tensors, '2.weight': bad([2, 3]) }));
+      await expect(
+        readTorchMlpFile(path, () => {
+          throw new Error('refused by its layout');
+        }),
+      ).rejects.toThrow('refused by its layout');
+      await expect(readTorchMlpFile(path)).rejects.toThrow('tensor "0.weight": element 0 is NaN');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a deadunits checkpoint by what it is', () => {
     const bytes = encodeSafetensors({ 'layers.1.weight': f32([2, 3]) }, { format: 'deadunits-checkpoint' });
     expect(() => torchMlpFromSafetensors(bytes, 'c.safetensors')).toThrow(/c\.safetensors is a deadunits checkpoint, not a PyTorch state dict/);

@@ -16,7 +16,7 @@ import {
 import { checkDatasetForConfig } from '../../data';
 import { InputFileError, readRegularText } from '../../io/regular-file';
 import { completeFileConfig, fileRefOf, resolveConfigPaths, resolveRef } from '../data-files';
-import { checkModelShapes, readTorchModel, shapeConfigLikeModel } from '../init-from';
+import { checkModelShapes, readTorchModelLayout, shapeConfigLikeModel } from '../init-from';
 
 /** Largest configuration file read (a configuration is about 1 KiB; a sweep base a little more). */
 export const MAX_CONFIG_FILE_BYTES = 1 << 20;
@@ -223,11 +223,11 @@ export async function configFromFlags(flags: ConfigFlags): Promise<FlagsConfig> 
   }
   // --init-from: without a config file, the model's shapes make the layers (the preset gives their settings).
   if (flags.initFrom !== undefined) config.initFrom = resolveRef(flags.initFrom, process.cwd());
-  const model = config.initFrom === undefined ? null : await readTorchModel(fileRefOf(config.initFrom));
+  const model = config.initFrom === undefined ? null : await readTorchModelLayout(fileRefOf(config.initFrom));
   const notes: string[] = [];
   if (model && flags.config === undefined) {
-    shapeConfigLikeModel(config, model.model);
-    notes.push(`layers from ${model.file.path}: ${[model.model.inputSize, ...model.model.widths, model.model.outputSize].join(' -> ')}`);
+    shapeConfigLikeModel(config, model.layout);
+    notes.push(`layers from ${model.file.path}: ${[model.layout.inputSize, ...model.layout.widths, model.layout.outputSize].join(' -> ')}`);
   }
   for (const assignment of flags.set ?? []) applySet(config, assignment);
   if (flags.steps !== undefined) {
@@ -252,6 +252,6 @@ export async function configFromFlags(flags: ConfigFlags): Promise<FlagsConfig> 
   if (model) config.initFrom = { path: model.file.path, bytes: model.file.size, sha256: model.file.sha256 };
   const parsed = parseRunConfig(config);
   if (files.dataset) checkDatasetForConfig(files.dataset, parsed);
-  if (model) checkModelShapes(parsed, model.model, model.file.path);
+  if (model) checkModelShapes(parsed, model.layout, model.file.path);
   return { config: parsed, name, notes };
 }
