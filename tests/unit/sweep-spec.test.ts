@@ -102,6 +102,20 @@ describe('expanding a sweep', () => {
     expect(pointId(7, 120, [])).toMatch(/^p007-/);
   });
 
+  it('lowers a snapshot interval longer than the steps, as run --steps does, unless the grid sets it', () => {
+    const short = expandSweep({ base: 'dropout_only', axes: [{ path: 'lr', values: [0.01] }], steps: 20 });
+    expect(presetConfig('dropout_only').snapshot.every).toBeGreaterThan(20);
+    expect(short[0].config.snapshot.every).toBe(20);
+    expect(short[0].loweredEvery).toBe(presetConfig('dropout_only').snapshot.every);
+    const long = expandSweep({ base: 'dropout_only', axes: [{ path: 'lr', values: [0.01] }], steps: 5000 });
+    expect(long[0].config.snapshot.every).toBe(presetConfig('dropout_only').snapshot.every);
+    expect(long[0].loweredEvery).toBeUndefined();
+    // An interval the grid asks for is the user's: it is checked, not changed.
+    expect(() => expandSweep({ base: 'dropout_only', axes: [{ path: 'snapshot.every', values: [50] }], steps: 20 })).toThrow(
+      'snapshot.every: 50 is larger than steps = 20',
+    );
+  });
+
   it('reads sweep.json with seeds as the last axis and a preset base', () => {
     const s = sweepSpecFromJson({ base: 'dropout_only', grid: { lr: [0.01, 0.1], 'hidden[0].init.bias.value': [0, -1] }, steps: 200, seeds: [1, 2] });
     expect(s.axes.map((a) => a.path)).toEqual(['lr', 'hidden[0].init.bias.value', 'seed']);

@@ -114,6 +114,8 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepRunSummar
   // Temp files of a shard killed mid-write; other shards may be writing theirs right now, so only old ones.
   await removeOrphanTempFiles(outDir, { depth: 2, olderThanMs: ORPHAN_AGE_MS });
   log(`sweep: ${points.length} points; shard ${formatShard(shard)} runs ${mine.length}`);
+  const lowered = [...new Set(points.flatMap((p) => (p.loweredEvery === undefined ? [] : [p.loweredEvery])))];
+  if (lowered.length) log(`snapshot interval: ${spec.steps} steps (the base's ${lowered.join(', ')} is more than steps ${spec.steps})`);
   for (const [n, point] of mine.entries()) {
     if (signal?.aborted) {
       summary.interrupted = true;

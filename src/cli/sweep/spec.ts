@@ -9,7 +9,8 @@
 //
 // A grid key is a field path: names joined by dots, list items as [i]; [*] means every hidden layer (every item
 // of that list in the base). Values are JSON (numbers, true/false, "strings"); on the command line a bare word
-// is a string (relu). `steps` sets every point's steps; `seeds` is one more axis, on `seed`. Setting a `kind`
+// is a string (relu). `steps` sets every point's steps (and, as `run --steps` does, lowers a snapshot interval
+// larger than it to `steps` unless the grid sets snapshot.every); `seeds` is one more axis, on `seed`. Setting a `kind`
 // (hidden[*].activation.kind, optimizer.kind, ...) to another variant drops the old variant's fields (its
 // defaults apply), and kind overrides are applied before the other overrides of the point.
 //
@@ -22,6 +23,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   type ConfigIssue,
+  defaultRunConfig,
   FORBIDDEN_KEYS,
   forbiddenKeyMessage,
   jsonTreeIssue,
@@ -54,6 +56,8 @@ export interface SweepPoint {
   /** [path, value] in axis order. */
   overrides: [string, GridValue][];
   config: RunConfig;
+  /** Set when the sweep's `steps` lowered the point's snapshot interval: what it was. */
+  loweredEvery?: number;
 }
 
 const gridValue = z.union([z.number(), z.string(), z.boolean()], { error: (iss) => `${JSON.stringify(iss.input)} is not a number, string or boolean` });
@@ -168,6 +172,15 @@ function setPath(target: unknown, segments: Segment[], value: GridValue, path: s
   setPath(container[head], rest, value, path);
 }
 
+/** A snapshot interval longer than the run would take no snapshot after step 0: lower it to `steps`; the old interval, or undefined. */
+function lowerSnapshotInterval(input: Record<string, unknown>, steps: number): number | undefined {
+  const snapshot = typeof input.snapshot === 'object' && input.snapshot !== null ? (input.snapshot as Record<string, unknown>) : {};
+  const every = typeof snapshot.every === 'number' ? snapshot.every : defaultRunConfig().snapshot.every;
+  if (every <= steps) return undefined;
+  input.snapshot = { ...snapshot, every: steps };
+  return every;
+}
+
 function baseInput(base: SweepSpec['base']): Record<string, unknown> {
   if (typeof base === 'string') {
     if (!(PRESET_NAMES as readonly string[]).includes(base))
@@ -214,6 +227,7 @@ export function expandSweep(spec: SweepSpec): SweepPoint[] {
   if (count > MAX_POINTS) throw specError([{ path: 'grid', message: `has ${count} points, more than the limit of ${MAX_POINTS}` }]);
 
   const base = baseInput(spec.base);
+  const gridSetsInterval = spec.axes.some((a) => a.path === 'snapshot' || a.path === 'snapshot.every');
   const points: SweepPoint[] = [];
   for (let index = 0; index < count; index++) {
     // Row-major: the last axis varies fastest.
@@ -236,12 +250,13 @@ export function expandSweep(spec: SweepSpec): SweepPoint[] {
       issues.push({ path: where, message: (error as Error).message });
       continue;
     }
+    const loweredEvery = spec.steps !== undefined && !gridSetsInterval ? lowerSnapshotInterval(input, spec.steps) : undefined;
     const parsed = safeParseRunConfig(input);
     if (!parsed.success) {
       for (const i of parsed.error.issues) issues.push({ path: `${where} ${i.path}`, message: i.message });
       continue;
     }
-    points.push({ index, id, overrides, config: parsed.data });
+    points.push({ index, id, overrides, config: parsed.data, ...(loweredEvery === undefined ? {} : { loweredEvery }) });
   }
   if (issues.length) throw specError(issues);
   return points;
