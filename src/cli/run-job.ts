@@ -390,7 +390,7 @@ class RunJob {
     const csv = this.options.csv ?? false;
     const unitMaps = this.options.unitMaps ?? 'png';
     await writeReport(paths, { config, status, step, answer, layers, probe, message, adapter: adapterLine(gpu), csv, unitMaps });
-    this.log(`${statusWord(status)} at step ${step}: ${answer.headline}`);
+    // The headline itself is the caller's to print (run and resume: on stdout); the log says where things are.
     this.log(
       `outputs in ${paths.dir}: report.md, metrics.jsonl${csv ? ', metrics.csv' : ''}, config.json, checkpoints/${unitMaps !== 'none' ? ', maps/' : ''}, charts/${status === 'non-finite' ? ', FAILED.md' : ''}`,
     );

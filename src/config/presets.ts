@@ -52,20 +52,21 @@ const HIGH_LR = 0.5;
 // as in the authors' code (github shibhansh/loss-of-plasticity, lop/slowly_changing_regression): 20 bits, 15 of them
 // flipping (one flips every 10,000 steps), a teacher of 100 threshold units, a 20 -> 5 -> 1 ReLU learner trained
 // online (batch 1) by SGD at step 0.01. Here the bias input is a 21st bit that is always 1, and the learner's
-// weights start uniform in ±1/sqrt(fan in) as PyTorch's Linear layers do (its biases start at 0).
+// weights start uniform in ±1/sqrt(fan in) as PyTorch's Linear layers do (torch_uniform, so a widened layer and
+// the output layer after it keep PyTorch's scale; its biases start at 0).
 const CONTINUAL_STEPS = 1_000_000;
 const continualLayer = (extra: Partial<LayerConfig> = {}): LayerConfig => ({
   width: 5,
   activation: { kind: 'relu' },
   dropout: 0,
-  init: { weights: { kind: 'uniform', limit: 1 / Math.sqrt(21) }, bias: { kind: 'constant', value: 0 } },
+  init: { weights: { kind: 'torch_uniform' }, bias: { kind: 'constant', value: 0 } },
   ...extra,
 });
 const continualBase = {
   inputSize: 21,
   dataset: { kind: 'slowly_changing', flipping: 15, teacherWidth: 100, beta: 0.7 },
   hidden: [continualLayer()],
-  outputInit: { weights: { kind: 'uniform', limit: 1 / Math.sqrt(5) }, bias: { kind: 'constant', value: 0 } },
+  outputInit: { weights: { kind: 'torch_uniform' }, bias: { kind: 'constant', value: 0 } },
   optimizer: { kind: 'sgd' },
   lr: 0.01,
   batchSize: 1,

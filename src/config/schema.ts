@@ -183,15 +183,15 @@ export const ActivationSchema = z
   );
 export type ActivationConfig = z.infer<typeof ActivationSchema>;
 
-export const WEIGHT_INIT_KINDS = ['he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform', 'normal', 'uniform'] as const;
+export const WEIGHT_INIT_KINDS = ['he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform', 'torch_uniform', 'normal', 'uniform'] as const;
 export type WeightInitKind = (typeof WEIGHT_INIT_KINDS)[number];
 
 const kindError = (values: readonly string[]) => (iss: { input?: unknown }) =>
   iss.input === undefined ? `is required: one of ${values.join(', ')}` : `${showValue(iss.input)} is not one of ${values.join(', ')}`;
 
-/** Weight init: he_* use fan_in (ReLU gain 2), xavier_* use (fan_in + fan_out); normal/uniform are explicit scales. */
+/** Weight init: he_* use fan_in (ReLU gain 2), xavier_* use (fan_in + fan_out), torch_uniform is PyTorch Linear's ±1/sqrt(fan_in); normal/uniform are explicit scales. */
 export const WeightInitSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.enum(['he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform']) }),
+  z.strictObject({ kind: z.enum(['he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform', 'torch_uniform']) }),
   z.strictObject({ kind: z.literal('normal'), std: num(LIMITS.initStd) }),
   z.strictObject({ kind: z.literal('uniform'), limit: num(LIMITS.initLimit) }),
 ]);

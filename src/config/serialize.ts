@@ -5,7 +5,7 @@
 // `hidden` is a comma-separated list of layers, each  WIDTH[:ACT[:P[:WINIT[:BIAS]]]][*N]
 //   ACT   relu | gelu | leaky_relu(α) | elu(α)         (α may be left out: the default α)
 //   P     dropout probability, [0, 1)
-//   WINIT he_normal | he_uniform | xavier_normal | xavier_uniform | normal(std) | uniform(limit)
+//   WINIT he_normal | he_uniform | xavier_normal | xavier_uniform | torch_uniform | normal(std) | uniform(limit)
 //   BIAS  constant bias init
 //   *N    the same layer N times in a row (e.g. 3:relu:0*16 is 16 layers of width 3)
 // `outinit` is the output layer's WINIT[:BIAS]. Numbers are written as JavaScript prints them (shortest exact form),

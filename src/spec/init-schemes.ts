@@ -2,7 +2,7 @@
 // (shaders/init.wgsl; CPU oracle: src/reference/init.ts).
 
 export type InitScheme =
-  | { kind: 'he_normal' | 'he_uniform' | 'xavier_normal' | 'xavier_uniform' }
+  | { kind: 'he_normal' | 'he_uniform' | 'xavier_normal' | 'xavier_uniform' | 'torch_uniform' }
   | { kind: 'normal'; std: number }
   | { kind: 'uniform'; limit: number }
   | { kind: 'constant'; value: number };
@@ -17,6 +17,8 @@ export interface InitDraw {
 /**
  * He (Kaiming) for ReLU: std = sqrt(2 / fanIn), limit = sqrt(6 / fanIn).
  * Xavier (Glorot): std = sqrt(2 / (fanIn + fanOut)), limit = sqrt(6 / (fanIn + fanOut)).
+ * PyTorch's nn.Linear default (kaiming_uniform with a = sqrt(5)): limit = 1 / sqrt(fanIn), so a layer widened
+ * keeps the scale PyTorch would give it.
  * Computed in f64, then rounded once to f32 (the uniform the kernel receives).
  */
 export function initDraw(scheme: InitScheme, fanIn: number, fanOut: number): InitDraw {
@@ -33,6 +35,8 @@ export function initDraw(scheme: InitScheme, fanIn: number, fanOut: number): Ini
       return { distribution: 'normal', scale: Math.fround(Math.sqrt(2 / fan('fanIn', fanIn))) };
     case 'he_uniform':
       return { distribution: 'uniform', scale: Math.fround(Math.sqrt(6 / fan('fanIn', fanIn))) };
+    case 'torch_uniform':
+      return { distribution: 'uniform', scale: Math.fround(1 / Math.sqrt(fan('fanIn', fanIn))) };
     case 'xavier_normal':
       return { distribution: 'normal', scale: Math.fround(Math.sqrt(2 / (fan('fanIn', fanIn) + fan('fanOut', fanOut)))) };
     case 'xavier_uniform':

@@ -46,7 +46,7 @@ const activationArb = fc.oneof(
 
 const initArb = fc.record({
   weights: fc.oneof(
-    fc.constantFrom('he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform').map((kind) => ({ kind })),
+    fc.constantFrom('he_normal', 'he_uniform', 'xavier_normal', 'xavier_uniform', 'torch_uniform').map((kind) => ({ kind })),
     inRangeArb(LIMITS.initStd).map((std) => ({ kind: 'normal' as const, std })),
     inRangeArb(LIMITS.initLimit).map((limit) => ({ kind: 'uniform' as const, limit })),
   ),

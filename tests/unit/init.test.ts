@@ -15,6 +15,14 @@ describe('init reference', () => {
     expect(initDraw({ kind: 'constant', value: -0.5 }, 1, 1)).toEqual({ distribution: 'constant', scale: -0.5 });
   });
 
+  it("torch_uniform is PyTorch Linear's ±1/sqrt(fan in): the continual presets' explicit limits before it, to the bit", () => {
+    expect(initDraw({ kind: 'torch_uniform' }, 64, 3)).toEqual({ distribution: 'uniform', scale: 0.125 });
+    // The presets wrote uniform(1/sqrt(21)) and uniform(1/sqrt(5)) for the 21 -> 5 -> 1 learner: same draws.
+    for (const fanIn of [21, 5])
+      expect(initDraw({ kind: 'torch_uniform' }, fanIn, 1)).toEqual(initDraw({ kind: 'uniform', limit: 1 / Math.sqrt(fanIn) }, fanIn, 1));
+    expect(() => initDraw({ kind: 'torch_uniform' }, 0, 1)).toThrow(/fanIn/);
+  });
+
   it('rejects bad fans and parameters', () => {
     expect(() => initDraw({ kind: 'he_normal' }, 0, 1)).toThrow(/fanIn/);
     expect(() => initDraw({ kind: 'xavier_uniform' }, 3, -1)).toThrow(/fanOut/);
