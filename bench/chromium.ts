@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   const query = new URLSearchParams({ autorun: '1' });
   if (options.quick) query.set('quick', '1');
   if (options.only) query.set('only', parseGroups(options.only).join(','));
+  if (options.cases) query.set('cases', options.cases);
+  if (options.candidates) query.set('candidates', options.candidates);
   if (!options.tfjs) query.set('tfjs', '0');
 
   const { server, base } = await serveBenchPage();

@@ -12,6 +12,8 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export interface SuiteFlags {
   quick: boolean;
   only?: string;
+  cases?: string;
+  candidates?: string;
   tfjs: boolean;
   out?: string;
   save: boolean;
@@ -22,6 +24,8 @@ export function addSuiteFlags(command: Command): Command {
   return command
     .option('--quick', 'tiny shapes and few repeats: a smoke run, not a measurement', false)
     .option('--only <groups>', 'comma-separated groups: matmul, train, monitoring, readback, million')
+    .option('--cases <labels>', 'comma-separated: only the cases whose label contains one of these, e.g. "nn 1024x1024,tn "')
+    .option('--candidates <names>', "comma-separated matmul configurations the matmul group times instead of the adapter's candidates")
     .option('--no-tfjs', 'leave out the TensorFlow.js side-by-side cases')
     .option('--out <file>', 'write the result JSON here (default: a new file in bench/out/)')
     .option('--save', 'write the result to bench/results/<device>-<host>-<date>.json, to be committed', false)
@@ -43,4 +47,9 @@ export async function writeResultFile(result: BenchResult, flags: Pick<SuiteFlag
   await mkdir(dirname(file), { recursive: true });
   await writeFileAtomic(file, new TextEncoder().encode(benchResultToJson(result)));
   return file;
+}
+
+/** A comma-separated flag as a list (empty items dropped); undefined when the flag is absent. */
+export function listFlag(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : value.split(',').filter((item) => item.trim() !== '');
 }

@@ -7,7 +7,7 @@
 // wait for the result), so the ratio to TF.js compares like with like.
 import type { GpuContext } from '../src/gpu/device';
 import type { Dispatch } from '../src/gpu/dispatch';
-import { MatmulKernel, matmulCapabilities, NaiveMatmulKernel, type MatmulVariant } from '../src/gpu/kernels/matmul';
+import { MatmulKernel, matmulCapabilities, NaiveMatmulKernel, resolveKernelName, type MatmulVariant } from '../src/gpu/kernels/matmul';
 import { candidateConfigs, configName } from '../src/gpu/kernels/matmul-configs';
 import { chooseConfig } from '../src/gpu/tuning/choose';
 import { makeCase, type CaseResult, type Ratio } from './schema';
@@ -86,8 +86,9 @@ export function matmulTasks(ctx: SuiteContext): BenchTask[] {
   const getKernels = () =>
     (kernels ??= (async () => {
       // A quick run is a smoke run: the adapter's default alone (compiling every candidate takes minutes on SwiftShader).
-      const all = candidateConfigs(matmulCapabilities(ctx.gpu)).map(configName);
-      const names = ctx.quick ? all.slice(0, 1) : all;
+      const caps = matmulCapabilities(ctx.gpu);
+      const all = candidateConfigs(caps).map(configName);
+      const names = ctx.matmulCandidates ? ctx.matmulCandidates.map((name) => configName(resolveKernelName(name, caps))) : ctx.quick ? all.slice(0, 1) : all;
       const forced = await Promise.all(names.map((name) => MatmulKernel.create(ctx.gpu, { kernels: name })));
       return { candidates: new Map(names.map((name, i) => [name, forced[i]])), naive: await NaiveMatmulKernel.create(ctx.gpu) };
     })());

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { acquireNodeGpu } from '../src/gpu/dawn';
 import { cliKernelPolicy, KERNELS_HELP, parseKernelsFlag } from '../src/cli/kernels-option';
-import { addSuiteFlags, writeResultFile, type SuiteFlags } from './cli-options';
+import { addSuiteFlags, listFlag, writeResultFile, type SuiteFlags } from './cli-options';
 import { compareResults, formatComparison } from './compare';
 import { caseRow, formatResult } from './report';
 import { markdownSummary } from './summary';
@@ -55,6 +55,8 @@ async function bench(options: Options): Promise<void> {
       {
         quick: options.quick,
         groups,
+        cases: listFlag(options.cases),
+        matmulCandidates: listFlag(options.candidates),
         tf,
         tfUnavailable,
         notes: options.note,

@@ -33,6 +33,10 @@ export interface SuiteOptions {
   quick: boolean;
   /** Groups to run (default all). */
   groups?: readonly BenchGroup[];
+  /** Only the tasks whose label contains one of these (e.g. `nn 1024x1024`); default all of the groups'. */
+  cases?: readonly string[];
+  /** Matmul configurations the matmul group times instead of the adapter's candidates. */
+  matmulCandidates?: readonly string[];
   tf: Tf | null;
   /** Why TF.js is missing, when tf is null (goes into the result's notes). */
   tfUnavailable?: string;
@@ -54,6 +58,16 @@ const GROUP_TASKS: Record<BenchGroup, TaskFactory> = {
   million: millionTasks,
   continual: continualTasks,
 };
+
+/** The tasks whose label contains one of `cases` (all when none given); an error names the labels when none does. */
+export function selectTasks(tasks: BenchTask[], cases: readonly string[] | undefined): BenchTask[] {
+  if (!cases || cases.length === 0) return tasks;
+  const chosen = tasks.filter((t) => cases.some((c) => t.label.includes(c)));
+  if (chosen.length === 0) {
+    throw new RangeError(`cases: no case label contains ${cases.map((c) => `"${c}"`).join(' or ')}; labels: ${tasks.map((t) => t.label).join('; ')}`);
+  }
+  return chosen;
+}
 
 /** Limit names reported in the result (GPUSupportedLimits' properties are prototype getters: not enumerable everywhere). */
 const REPORTED_LIMITS = [
@@ -87,9 +101,12 @@ export function adapterInfo(gpu: GpuContext): AdapterInfo {
 export async function runSuite(gpu: GpuContext, host: HostInfo, options: SuiteOptions): Promise<BenchResult> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const ctx: SuiteContext = { gpu, tf: options.tf, quick: options.quick };
+  const ctx: SuiteContext = { gpu, tf: options.tf, quick: options.quick, ...(options.matmulCandidates ? { matmulCandidates: options.matmulCandidates } : {}) };
   const groups = options.groups ?? BENCH_GROUPS;
-  const tasks = groups.flatMap((g) => GROUP_TASKS[g](ctx));
+  const tasks = selectTasks(
+    groups.flatMap((g) => GROUP_TASKS[g](ctx)),
+    options.cases,
+  );
   const cases: CaseResult[] = [];
   const ratios: Ratio[] = [];
   const notes: string[] = [...(options.notes ?? [])];

@@ -11,6 +11,8 @@ export interface SuiteContext {
   tf: Tf | null;
   /** Tiny shapes and few repeats: a smoke run, not a measurement. */
   quick: boolean;
+  /** Matmul configurations the matmul group times instead of the adapter's candidates (--candidates). */
+  matmulCandidates?: readonly string[];
 }
 
 /** One unit of work: measures one or more cases (and may name ratios between them). */

@@ -48,6 +48,8 @@ class BenchPage {
   private gpu: GpuContext | null = null;
   private tf: Tf | null = null;
   private result: BenchResult | null = null;
+  /** ?cases= and ?candidates= (no form controls: scripted runs narrow the suite with them). */
+  private selection: { cases?: string[]; matmulCandidates?: string[] } = {};
   private readonly chart = new RatioChart($('chart'));
   private readonly form = $<HTMLFormElement>('controls');
 
@@ -71,6 +73,7 @@ class BenchPage {
     for (const box of this.form.querySelectorAll<HTMLInputElement>('input[name=group]')) box.checked = params.groups.includes(box.value as BenchGroup);
     this.checkbox('quick').checked = params.quick;
     this.checkbox('tfjs').checked = params.tfjs;
+    this.selection = { cases: params.cases, matmulCandidates: params.candidates };
 
     try {
       this.gpu = await acquireBrowserGpu({ kernels: { matmul: params.kernels, store: new IndexedDbTuningStore() } });
@@ -128,6 +131,7 @@ class BenchPage {
         {
           quick: this.checkbox('quick').checked,
           groups,
+          ...this.selection,
           tf,
           tfUnavailable,
           onProgress: ({ done, total, label }) => {

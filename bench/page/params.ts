@@ -1,4 +1,5 @@
-// The page's URL parameters: ?quick, ?only=matmul,train, ?tfjs=0, ?autorun, ?kernels=auto|<name>. Browser-safe and DOM-free,
+// The page's URL parameters: ?quick, ?only=matmul,train, ?cases=<label parts>, ?candidates=<matmul configurations>,
+// ?tfjs=0, ?autorun, ?kernels=auto|<name>. Browser-safe and DOM-free,
 // so it is tested in Node. A bad value is an error naming the parameter and what it accepts.
 import { parseConfigName } from '../../src/gpu/kernels/matmul-configs';
 import { BENCH_GROUPS, parseGroups, type BenchGroup } from '../schema';
@@ -10,9 +11,13 @@ export interface PageParams {
   autorun: boolean;
   /** Matmul kernels of the training cases: 'auto' (tuned, remembered in IndexedDB) or a configuration name. */
   kernels: string;
+  /** Only the cases whose label contains one of these (absent: all). */
+  cases?: string[];
+  /** Matmul configurations the matmul group times instead of the adapter's candidates (absent: the candidates). */
+  candidates?: string[];
 }
 
-const KNOWN = ['quick', 'only', 'tfjs', 'autorun', 'kernels'];
+const KNOWN = ['quick', 'only', 'tfjs', 'autorun', 'kernels', 'cases', 'candidates'];
 
 function flag(params: URLSearchParams, name: string, fallback: boolean): boolean {
   if (!params.has(name)) return fallback;
@@ -40,5 +45,26 @@ export function parsePageParams(search: string): PageParams {
     const parsed = parseConfigName(kernels);
     if (typeof parsed === 'string') throw new RangeError(`URL parameter kernels: ${parsed}; or auto`);
   }
-  return { quick: flag(params, 'quick', false), groups, tfjs: flag(params, 'tfjs', true), autorun: flag(params, 'autorun', false), kernels };
+  const list = (name: string) =>
+    params.has(name)
+      ? params
+          .get(name)!
+          .split(',')
+          .filter((item) => item.trim() !== '')
+      : undefined;
+  const cases = list('cases');
+  const candidates = list('candidates');
+  for (const name of candidates ?? []) {
+    const parsed = parseConfigName(name);
+    if (typeof parsed === 'string') throw new RangeError(`URL parameter candidates: ${parsed}`);
+  }
+  return {
+    quick: flag(params, 'quick', false),
+    groups,
+    tfjs: flag(params, 'tfjs', true),
+    autorun: flag(params, 'autorun', false),
+    kernels,
+    ...(cases ? { cases } : {}),
+    ...(candidates ? { candidates } : {}),
+  };
 }

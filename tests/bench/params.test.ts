@@ -23,6 +23,13 @@ describe('bench.html URL parameters', () => {
     expect(() => parsePageParams('?kernels=fastest')).toThrow(/URL parameter kernels: "fastest" is not a matmul kernel name/);
   });
 
+  it('reads ?cases=<label parts>&candidates=<matmul configurations> as lists, and refuses a malformed configuration', () => {
+    const params = parsePageParams('?cases=nn%20128x4096,tn%20&candidates=flat16x8-w8,reg16x8-w8');
+    expect(params.cases).toEqual(['nn 128x4096', 'tn ']);
+    expect(params.candidates).toEqual(['flat16x8-w8', 'reg16x8-w8']);
+    expect(() => parsePageParams('?candidates=flat16x8-w8,fastest')).toThrow(/URL parameter candidates: "fastest" is not a matmul kernel name/);
+  });
+
   it('names the parameter and what it accepts when a value is wrong', () => {
     expect(() => parsePageParams('?quick=yes')).toThrow('URL parameter quick=yes: expected nothing, 1/true or 0/false');
     expect(() => parsePageParams('?only=matmul,gemm')).toThrow(/URL parameter only: unknown benchmark group "gemm": expected one of matmul, train/);
