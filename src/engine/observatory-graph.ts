@@ -72,8 +72,27 @@ export interface ObservatoryGraph {
   trainScans: Dispatch[];
   /** Inside the last step before a snapshot: sample 0's dropout masks and per-unit dropped counts over the batch. */
   maskBits: Dispatch[];
-  /** After the snapshot's step ends: probe pass, dead scan, history, counts. */
+  /** After the snapshot's step ends: probe pass, dead scan, history, counts (probeStart, probeSlices, probeEnd in one). */
   snapshotWork: Dispatch;
+  /**
+   * The same work in parts, for a snapshot taken in several submits (the step-0 snapshot, see
+   * ./step-zero-snapshot.ts): probeStart, then every probe slice in order, then probeEnd. Counts and bits are
+   * integers summed with atomics, so the parts give the snapshot bit for bit whatever submits they are split into.
+   */
+  probeStart: Dispatch[];
+  /** One per slice of probeChunkRows rows (the last may hold fewer). */
+  probeSlices: Dispatch[];
+  /** Frozen and non-finite packs, history, revived bitmap, counts. */
+  probeEnd: Dispatch[];
+  /** Rows per probe slice. */
+  sliceRows: number;
+  /**
+   * Between slices: per layer, units with no positive and no non-finite probe pre-activation on any row measured so
+   * far into `undecided` (dead_scan_pack into a buffer of its own: the snapshot's dead bitmap is untouched).
+   */
+  undecidedPack: Dispatch[];
+  /** Per hidden layer, bitmapWords(width) words: what undecidedPack writes. */
+  undecided: GPUBuffer[];
 }
 
 const U32 = 4;
@@ -132,10 +151,12 @@ export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGrap
     return layer;
   });
 
-  const work: Dispatch[] = [g.keep(stats.prepareClearCounts({ label: 'Observatory.clearCounts', counts, count: hiddenCount * LAYER_COUNTS }))];
-  work.push(...probePass(g, layers));
+  const probe = probePass(g, layers);
+  const probeStart: Dispatch[] = [g.keep(stats.prepareClearCounts({ label: 'Observatory.clearCounts', counts, count: hiddenCount * LAYER_COUNTS }))];
+  probeStart.push(...probe.start);
+  const probeEnd: Dispatch[] = [];
   layers.forEach((layer, i) => {
-    work.push(
+    probeEnd.push(
       g.keep(
         frozen.prepareFrozenPack({
           label: `Observatory.frozenPack${i + 1}`,
@@ -153,7 +174,7 @@ export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGrap
     );
   });
   layers.forEach((layer, i) => {
-    work.push(
+    probeEnd.push(
       g.keep(
         stats.prepareHistoryUpdate({
           label: `Observatory.history${i + 1}`,
@@ -169,7 +190,34 @@ export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGrap
       ),
     );
   });
-  return { counts, layers, setup, perStep: [...trainScans, ...perStep], trainScans, maskBits, snapshotWork: composeDispatches('Observatory.snapshot', work) };
+  const undecided = spec.hidden.map((hidden, i) => alloc(`undecided${i + 1}`, bitmapWords(hidden.width)));
+  const undecidedPack = layers.map((layer, i) =>
+    g.keep(
+      stats.prepareDeadPack({
+        label: `Observatory.undecidedPack${i + 1}`,
+        cols: spec.hidden[i].width,
+        activeCounts: layer.active,
+        nonFiniteBits: layer.nonFinite,
+        deadBits: undecided[i],
+      }),
+    ),
+  );
+  const work = [...probeStart, ...probe.slices, ...probeEnd];
+  return {
+    counts,
+    layers,
+    setup,
+    perStep: [...trainScans, ...perStep],
+    trainScans,
+    maskBits,
+    snapshotWork: composeDispatches('Observatory.snapshot', work),
+    probeStart,
+    probeSlices: probe.slices,
+    probeEnd,
+    sliceRows: probe.sliceRows,
+    undecidedPack,
+    undecided,
+  };
 }
 
 /** Hidden layer l's dropout statistics: its drop runs (every step), its mask bitmap and dropped counts (a snapshot's step). */
@@ -208,19 +256,20 @@ function dropoutStats(
  * Probe forward without dropout, a slice of probeChunkRows rows at a time through every layer (so the buffers
  * hold a slice, not the whole probe set): per block Zp = Ap_prev · W + b, dead scan, Ap = act(Zp).
  */
-function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[]): Dispatch[] {
+function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[]): { start: Dispatch[]; slices: Dispatch[]; sliceRows: number } {
   const { device, spec, kernels, stats, model } = g;
   const { blocks } = model;
   const hiddenCount = spec.hidden.length;
   const rows = g.probeRows;
-  const work: Dispatch[] = [];
+  const start: Dispatch[] = [];
+  const slices: Dispatch[] = [];
   const alloc = (label: string, elements: number) => g.own(g.storage(`Observatory.${label}`, elements * U32));
   const base = g.own(g.storage('Observatory.probe', g.probeInputs.byteLength));
   device.queue.writeBuffer(base, 0, g.probeInputs.buffer, g.probeInputs.byteOffset, g.probeInputs.byteLength);
   // In a non-stationary run "dead" means dead on the current task's inputs: the probe set is rewritten for the
   // task before every pass.
   const task = g.probeForTask?.(base, rows, alloc);
-  if (task) work.push(g.keep(task.refresh));
+  if (task) start.push(g.keep(task.refresh));
   const probe = task?.probe ?? base;
   const chunkRows = Math.min(rows, probeChunkRows(spec));
   const zs = blocks.map((layerBlocks, l) =>
@@ -233,6 +282,7 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
     const sliceRows = Math.min(chunkRows, rows - first);
     const slice = { first: first === 0, last: first + sliceRows === rows };
     const at = `${first}`;
+    const work: Dispatch[] = [];
     let previous: { buffer: GPUBuffer; width: number; offset: number }[] = [{ buffer: probe, width: spec.inputSize, offset: first * spec.inputSize }];
     for (let l = 1; l <= hiddenCount; l++) {
       const hidden = spec.hidden[l - 1];
@@ -290,6 +340,8 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
       }
       previous = outputs;
     }
+    // Not kept: its parts are (destroying both would destroy them twice).
+    slices.push(composeDispatches(`Observatory.probeSlice@${at}`, work));
   }
-  return work;
+  return { start, slices, sliceRows: chunkRows };
 }

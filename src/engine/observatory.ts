@@ -5,7 +5,8 @@
 // Every step, inside the step: per hidden unit, whether its training pre-activation was > 0 (or non-finite) on any
 // batch row, folded into its TrainRecord (src/spec/train-record.ts) — the frozen statistic; for layers with
 // dropout, the drop runs of probe sample 0 (current and longest).
-// Every `every` steps, after the step ends (and once at step 0, before training):
+// Every `every` steps, after the step ends (and once at step 0, before training, in one submit or in pieces: see
+// initialPiece):
 //   probe forward pass without dropout -> dead bitmap (pre-activation <= 0 on every probe row, non-finite apart)
 //   -> frozen and non-finite bitmaps from the training records (non-finite units leave the dead bitmap)
 //   -> per-unit history (first death, deaths, revivals, last change) -> revived bitmap and counts;
@@ -24,13 +25,14 @@ import { TRAIN_RECORD_WORDS, assumedActiveRecord } from '../spec/train-record';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
 import { GpuAllocationError, GpuRunError } from './gpu-faults';
 import { buildObservatoryGraph, type ObservatoryGraph } from './observatory-graph';
-import type { Snapshot } from './snapshot';
+import { bitmapWords } from '../spec/bitmaps';
+import type { PartialSnapshot, Snapshot } from './snapshot';
 import { SnapshotCanary } from './snapshot-canary';
 import { SnapshotRing } from './snapshot-ring';
 import type { Trainer } from './trainer';
 import type { ChunkCheck, ChunkRecorder, TrainingHooks } from './training-hooks';
 
-export type { LayerCounts, LayerSnapshot, Snapshot } from './snapshot';
+export type { LayerCounts, LayerSnapshot, PartialSnapshot, Snapshot } from './snapshot';
 
 export interface ObservatoryOptions {
   /** Snapshot interval in steps (>= 1). */
@@ -44,6 +46,12 @@ export interface ObservatoryOptions {
   frozenWindow?: number;
   /** Snapshots expected: the probe pass's matmul tuning spends at most a small share of their time (see TrainerOptions.tuneForSteps). */
   tuneForSnapshots?: number;
+  /**
+   * At step 0, how the snapshot of the untrained network is taken: 'now' (default) in one submit as the observatory is
+   * created; 'pieces': by the caller, a few probe slices at a time with initialPiece (a page shows the units proven
+   * alive while the rest is measured). Both give the same snapshot, bit for bit.
+   */
+  initialSnapshot?: 'now' | 'pieces';
 }
 
 /** The frozen window W when none is given. */
@@ -76,7 +84,11 @@ export class Observatory implements TrainingHooks {
   /** Unplugs the hooks from the trainer. */
   private unplug: () => void = () => undefined;
   private destroyed = false;
+  /** Probe slices of the step-0 snapshot submitted so far, while it is taken in pieces; null: none to take that way. */
+  private initialNext: number | null = null;
   readonly every: number;
+  /** Rows of the probe set. */
+  readonly probeRows: number;
   /** W of the frozen statistic, in steps. */
   readonly frozenWindow: number;
 
@@ -95,6 +107,7 @@ export class Observatory implements TrainingHooks {
       throw new RangeError(`probe of ${options.probeRows} rows exceeds the ${spec.probeRows ?? 0} rows the model was laid out for (ModelSpec.probeRows)`);
     }
     this.every = options.every;
+    this.probeRows = options.probeRows;
     this.frozenWindow = options.frozenWindow ?? DEFAULT_FROZEN_WINDOW;
     if (!Number.isInteger(this.frozenWindow) || this.frozenWindow < 1 || this.frozenWindow > 0xffffffff) {
       throw new RangeError(`frozen window must be an integer in [1, 2^32 - 1], got ${this.frozenWindow}`);
@@ -156,7 +169,10 @@ export class Observatory implements TrainingHooks {
     for (const d of setup) d.destroy();
     observatory.unplug = trainer.addHooks(observatory);
     // The step-0 snapshot: what the network looks like before any training (born-dead units).
-    if (trainer.step === 0) trainer.submitWork('Observatory.initial', (chunk) => observatory.takeSnapshot(0, chunk));
+    if (trainer.step === 0) {
+      if (options.initialSnapshot === 'pieces') observatory.initialNext = 0;
+      else trainer.submitWork('Observatory.initial', (chunk) => observatory.takeSnapshot(0, chunk));
+    }
     return observatory;
   }
 
@@ -183,8 +199,60 @@ export class Observatory implements TrainingHooks {
     this.ring.submitted(check);
   }
 
+  /** Slices the probe pass walks, probeChunkRows rows each: the pieces initialPiece counts in. */
+  get probeSlices(): number {
+    return this.graph.probeSlices.length;
+  }
+
+  /** Probe slices of the step-0 snapshot still to submit (created with initialSnapshot 'pieces'); 0 once none are. */
+  get initialSlicesLeft(): number {
+    return this.initialNext === null ? 0 : this.probeSlices - this.initialNext;
+  }
+
+  /**
+   * Takes the next `slices` probe slices of the step-0 snapshot (initialSnapshot 'pieces'), in a submit of their own.
+   * While rows are left, waits for them and reads back which units are proven not dead so far; the piece that measures
+   * the last rows finishes the snapshot instead (it reaches next() like any other) and returns null. No training step
+   * may run before the last piece: the probe pass reads the live parameters.
+   */
+  async initialPiece(slices: number): Promise<PartialSnapshot | null> {
+    this.assertAlive();
+    const from = this.initialNext;
+    if (from === null || from >= this.probeSlices) throw new Error('the step-0 snapshot is not being taken in pieces, or was finished');
+    if (!Number.isInteger(slices) || slices < 1) throw new RangeError(`a piece of the step-0 snapshot holds an integer >= 1 of probe slices, got ${slices}`);
+    if (this.trainer.step !== 0) throw new Error(`the step-0 snapshot cannot go on at step ${this.trainer.step}`);
+    const graph = this.graph;
+    const to = Math.min(this.probeSlices, from + slices);
+    const last = to === this.probeSlices;
+    this.initialNext = to;
+    this.trainer.submitWork(last ? 'Observatory.initial' : 'Observatory.initialPiece', (chunk) => {
+      if (from === 0) for (const d of graph.probeStart) chunk.dispatch(d);
+      for (let i = from; i < to; i++) chunk.dispatch(graph.probeSlices[i]);
+      if (last) {
+        for (const d of graph.probeEnd) chunk.dispatch(d);
+        this.recordSnapshot(0, chunk);
+      } else {
+        for (const d of graph.undecidedPack) chunk.dispatch(d);
+      }
+    });
+    if (last) return null;
+    const widths = this.trainer.spec.hidden.map((h) => h.width);
+    const layers: PartialSnapshot['layers'] = [];
+    for (const [i, width] of widths.entries()) {
+      const undecided = await this.read(graph.undecided[i], bitmapWords(width));
+      layers.push({ width, proven: provenOf(undecided, width) });
+    }
+    const probeRows = this.probeRows;
+    return { rowsMeasured: Math.min(probeRows, to * graph.sliceRows), probeRows, layers };
+  }
+
   private takeSnapshot(step: number, chunk: ChunkRecorder): void {
     chunk.dispatch(this.graph.snapshotWork);
+    this.recordSnapshot(step, chunk);
+  }
+
+  /** Copies the snapshot the graph just computed into a staging buffer (or counts it skipped). */
+  private recordSnapshot(step: number, chunk: ChunkRecorder): void {
     const { lossHistory, lossHistoryCapacity, stepState } = this.trainer.buffers;
     chunk.copy((encoder) =>
       this.ring.record(encoder, { counts: this.graph.counts, layers: this.graph.layers, lossHistory, lossHistoryCapacity, stepState }, step),
@@ -351,4 +419,15 @@ export class Observatory implements TrainingHooks {
     for (const b of this.buffers) b.destroy();
     this.ring?.destroy();
   }
+}
+
+/** Units proven not dead from those not decided yet: the complement within the layer's width. */
+function provenOf(undecided: Uint32Array, width: number): Uint32Array {
+  const proven = new Uint32Array(undecided.length);
+  for (let w = 0; w < undecided.length; w++) {
+    const left = width - w * 32;
+    const valid = left >= 32 ? 0xffffffff : (1 << left) - 1;
+    proven[w] = ~undecided[w] & valid;
+  }
+  return proven;
 }

@@ -56,6 +56,10 @@ export interface OpenRunOptions<D extends TrainingData, P extends ProbeInputs> {
   saved?: SavedRun | null;
   /** A fresh run's starting weights instead of the init schemes (config initFrom): the step-0 snapshot sees them. */
   initial?: readonly LayerParameters[] | null;
+  /** A fresh run's step-0 snapshot: taken now (default), or in pieces by the host (ObservatoryOptions.initialSnapshot). */
+  initialSnapshot?: 'now' | 'pieces';
+  /** Probe rows per slice of the probe pass (ModelSpec.probeChunkRows); unset: as many as memory allows. Tests set it low. */
+  probeChunkRows?: number;
 }
 
 /** An open run: its engine objects and what they were built from. */
@@ -74,7 +78,11 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
   const { config, saved } = options;
   const { dataset, probe } = options.data;
   const every = options.snapshotEvery ?? config.snapshot.every;
-  const spec: ModelSpec = { ...modelSpecFromConfig(config), probeRows: probe.samples };
+  const spec: ModelSpec = {
+    ...modelSpecFromConfig(config),
+    probeRows: probe.samples,
+    ...(options.probeChunkRows !== undefined && { probeChunkRows: options.probeChunkRows }),
+  };
   // Tuning is sized to the steps still to train (a short run pays almost nothing for it).
   const remaining = Math.max(0, config.steps - (saved?.trainer.step ?? 0));
   const trainer = await Trainer.create(gpu, spec, dataset, { lossHistoryCapacity: lossHistoryCapacity(every), tuneForSteps: remaining });
@@ -82,7 +90,14 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
   try {
     if (saved) await trainer.writeState(saved.trainer);
     else if (options.initial) trainer.writeParameters(options.initial);
-    observatory = await openObservatory(trainer, probe, every, config.snapshot.frozenWindow, every > 0 ? Math.ceil(remaining / every) + 1 : 1);
+    observatory = await openObservatory(
+      trainer,
+      probe,
+      every,
+      config.snapshot.frozenWindow,
+      every > 0 ? Math.ceil(remaining / every) + 1 : 1,
+      options.initialSnapshot,
+    );
     if (saved?.observatory) observatory.writeState(saved.observatory);
   } catch (error) {
     observatory?.destroy();
@@ -105,8 +120,16 @@ export async function openRun<D extends TrainingData, P extends ProbeInputs>(gpu
 }
 
 /** An observatory over `trainer` with the shared staging ring (also for replacing one when the interval changes). */
-export function openObservatory(trainer: Trainer, probe: ProbeInputs, every: number, frozenWindow: number, tuneForSnapshots?: number): Promise<Observatory> {
+export function openObservatory(
+  trainer: Trainer,
+  probe: ProbeInputs,
+  every: number,
+  frozenWindow: number,
+  tuneForSnapshots?: number,
+  initialSnapshot?: 'now' | 'pieces',
+): Promise<Observatory> {
   return Observatory.create(trainer, {
+    initialSnapshot,
     every,
     probeInputs: probe.inputs,
     probeRows: probe.samples,

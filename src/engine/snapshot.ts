@@ -43,3 +43,15 @@ export interface Snapshot {
   /** The single buffer every array above views: transfer it to move a snapshot across a Worker boundary. */
   buffer: ArrayBuffer;
 }
+
+/**
+ * The step-0 snapshot while it is taken in pieces (Observatory.initialPiece): how far the probe pass got, and per hidden
+ * layer the units already proven not dead on the probe set (a positive or non-finite pre-activation on a row measured
+ * so far: whatever the other rows give, such a unit is not dead). Every other unit is not decided yet.
+ */
+export interface PartialSnapshot {
+  /** Probe rows measured so far, of probeRows. */
+  rowsMeasured: number;
+  probeRows: number;
+  layers: { width: number; proven: Uint32Array }[];
+}

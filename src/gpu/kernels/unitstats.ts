@@ -78,6 +78,20 @@ export interface DeadScanArgs {
   slice?: { first: boolean; last: boolean };
 }
 
+export interface DeadPackArgs {
+  label: string;
+  /** Units packed. */
+  cols: number;
+  /** Global unit index of the first; a multiple of 32. Default 0. */
+  unitOffset?: number;
+  /** In: u32 per unit, probe rows with z > 0 so far (prepareDeadScan's activeCounts). */
+  activeCounts: GPUBuffer;
+  /** In: units with a non-finite probe pre-activation so far. */
+  nonFiniteBits: GPUBuffer;
+  /** Out: units with neither. */
+  deadBits: GPUBuffer;
+}
+
 export interface HistoryUpdateArgs {
   label: string;
   /** StepState: `step` labels the snapshot (encode after end_step: completed steps). */
@@ -337,6 +351,35 @@ export class UnitStatsKernel {
         part('dead_scan_pack', Math.ceil(cols / WG), only({ params, activeCounts: a.activeCounts, deadBits: a.deadBits, nonFiniteBits: a.nonFiniteBits })),
       );
     return composeDispatches(label, parts, [params]);
+  }
+
+  /**
+   * dead_scan_pack alone, over units [unitOffset, unitOffset + cols): deadBits bit u = (activeCounts[u] == 0 and not
+   * non-finite). The last slice of a multi-slice dead scan does this itself; alone it reads the counts of the rows
+   * scanned so far (the step-0 snapshot's "not decided yet" units, into a buffer other than the snapshot's dead bitmap).
+   */
+  prepareDeadPack(a: DeadPackArgs): Dispatch {
+    const { label, cols, unitOffset = 0 } = a;
+    checkUnits(label, cols, unitOffset);
+    if (unitOffset % 32 !== 0) throw new RangeError(`${label}: unitOffset = ${unitOffset} must be a multiple of 32 (blocks own whole bitmap words)`);
+    checkWords(label, 'deadBits', a.deadBits, unitOffset / 32 + bitmapWords(cols));
+    checkWords(label, 'nonFiniteBits', a.nonFiniteBits, unitOffset / 32 + bitmapWords(cols));
+    checkWords(label, 'activeCounts', a.activeCounts, unitOffset + cols);
+    checkDistinct(label, { deadBits: a.deadBits, nonFiniteBits: a.nonFiniteBits, activeCounts: a.activeCounts });
+    const params = this.params(label, { cols, unitOffset, invocations: Math.ceil(cols / WG) });
+    const buffers: (GPUBuffer | null)[] = new Array(B.nonFiniteBits + 1).fill(null);
+    buffers[B.params] = params;
+    buffers[B.activeCounts] = a.activeCounts;
+    buffers[B.deadBits] = a.deadBits;
+    buffers[B.nonFiniteBits] = a.nonFiniteBits;
+    const pack = prepareDispatch(this.device, {
+      label: `${label}.dead_scan_pack`,
+      pipeline: this.pipelines.dead_scan_pack,
+      buffers,
+      workgroups: Math.ceil(cols / WG),
+      maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
+    });
+    return composeDispatches(label, [pack], [params]);
   }
 
   /**
