@@ -167,6 +167,14 @@ export interface WorkProgress {
   elapsedSeconds: number;
   /** What the whole work should take (measured speed or the estimate); null when unknown. */
   expectedSeconds: number | null;
+  /** 'snapshot' taken in pieces (the step-0 one): probe rows measured so far, of all; absent before the first piece. */
+  probe?: { measured: number; rows: number };
+}
+
+/** One hidden layer of a partial step-0 snapshot: the units already proven not dead, 1 bit per unit. */
+export interface PartialLayer {
+  width: number;
+  proven: Uint32Array;
 }
 
 export type WorkerEvent =
@@ -180,6 +188,12 @@ export type WorkerEvent =
   | { type: 'progress'; work: WorkProgress | null }
   /** What the run costs on this adapter (seconds per step and per snapshot, memory), sent once it is built. */
   | { type: 'estimate'; estimate: RunEstimate }
+  /**
+   * The step-0 snapshot while it is measured in pieces (a wide net on a slow adapter): after `rowsMeasured` of the
+   * `probeRows` probe rows, per hidden layer the units proven not dead on the probe set (a positive or non-finite
+   * pre-activation on a measured row); the others are not decided yet. The step-0 snapshot's frame replaces it.
+   */
+  | { type: 'partial'; rowsMeasured: number; probeRows: number; layers: PartialLayer[] }
   /** Everything since the previous frame: one row and one timeline column per snapshot, and the newest bitmaps. */
   | { type: 'frame'; rows: MetricsRow[]; columns: TimelineColumn[]; snapshot: FrameSnapshot | null; coalesced: number }
   /** Per hidden layer, the history reduced to counts (for the seed-answer panel). */
@@ -209,6 +223,8 @@ export function transferablesOf(event: WorkerEvent): Transferable[] {
       for (const c of event.columns) for (const l of c.layers) if (!out.includes(l.buffer as ArrayBuffer)) out.push(l.buffer as ArrayBuffer);
       return out;
     }
+    case 'partial':
+      return event.layers.map((l) => l.proven.buffer as ArrayBuffer);
     case 'order':
       return [event.permutation.buffer as ArrayBuffer];
     case 'checkpoint':

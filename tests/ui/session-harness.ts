@@ -4,7 +4,7 @@ import { parseRunConfig, presetConfig, type RunConfig } from '../../src/config';
 import { acquireNodeGpu } from '../../src/gpu/dawn';
 import type { GpuContext } from '../../src/gpu/device';
 import { parseWorkerCommand, type WorkerCommand, type WorkerEvent } from '../../src/ui/protocol';
-import { EngineSession } from '../../src/ui/worker/session';
+import { EngineSession, type SessionHost } from '../../src/ui/worker/session';
 
 export const tiny = (steps: number): RunConfig => {
   const base = presetConfig('dropout_only');
@@ -33,7 +33,7 @@ export class Harness {
    * `now`: the session's clock (milliseconds), the real one by default. `prepare`: called on every device the session
    * acquires, before the session uses it (to make it fail on purpose).
    */
-  constructor(options: { now?: () => number; prepare?: (gpu: GpuContext) => void } = {}) {
+  constructor(options: { now?: () => number; prepare?: (gpu: GpuContext) => void; stepZeroPieces?: SessionHost['stepZeroPieces'] } = {}) {
     const now = options.now ?? (() => performance.now());
     this.session = new EngineSession({
       acquire: async () => {
@@ -49,6 +49,7 @@ export class Harness {
       },
       now,
       yieldToEvents: () => new Promise((resolve) => setImmediate(resolve)),
+      stepZeroPieces: options.stepZeroPieces,
     });
   }
 

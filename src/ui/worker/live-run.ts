@@ -4,7 +4,7 @@
 import { type RunConfig } from '../../config';
 import type { Dataset, ProbeSet } from '../../data';
 import type { Throughput } from '../../engine/cost-model';
-import type { Observatory } from '../../engine/observatory';
+import type { Observatory, PartialSnapshot } from '../../engine/observatory';
 import { openObservatory, openRun, type RunData } from '../../engine/open-run';
 import type { SnapshotSink } from '../../engine/snapshot-sink';
 import { estimateBuiltRun, type RunEstimate } from '../../engine/run-estimate';
@@ -21,6 +21,10 @@ export class LiveRun {
   private consumer: Promise<void> = Promise.resolve();
   /** Settles once the first snapshot was handed over, or the stream ended without one. */
   private firstHandedOver: Promise<void> = Promise.resolve();
+  /** Settles firstHandedOver. */
+  private handedOver: () => void = () => undefined;
+  /** While the observatory is being replaced: its stream ending is not the end of the run's stream. */
+  private replacing = false;
 
   private constructor(
     /** May change while the run goes on in what it does not train differently (steps, snapshot interval). */
@@ -30,9 +34,19 @@ export class LiveRun {
     private readonly probe: ProbeSet,
   ) {}
 
-  /** Builds the run at step 0, or at the step of `saved`, taking a snapshot every `every` steps. */
-  static async open(gpu: GpuContext, config: RunConfig, every: number, saved: CheckpointState | null, data: RunData<Dataset, ProbeSet>): Promise<LiveRun> {
-    const { trainer, observatory, probe } = await openRun(gpu, { config, data, snapshotEvery: every, saved });
+  /**
+   * Builds the run at step 0, or at the step of `saved`, taking a snapshot every `every` steps. At step 0 the snapshot
+   * of the untrained network is left to stepZeroPiece. `probeChunkRows`: rows per probe slice (tests set it low).
+   */
+  static async open(
+    gpu: GpuContext,
+    config: RunConfig,
+    every: number,
+    saved: CheckpointState | null,
+    data: RunData<Dataset, ProbeSet>,
+    probeChunkRows?: number,
+  ): Promise<LiveRun> {
+    const { trainer, observatory, probe } = await openRun(gpu, { config, data, snapshotEvery: every, saved, initialSnapshot: 'pieces', probeChunkRows });
     return new LiveRun(config, trainer, observatory, probe);
   }
 
@@ -43,9 +57,21 @@ export class LiveRun {
   streamTo(sink: SnapshotSink, failed: (error: unknown) => void): void {
     this.sink = sink;
     this.failed = failed;
-    let handedOver = () => undefined as void;
-    this.firstHandedOver = new Promise<void>((resolve) => (handedOver = resolve));
-    this.consumer = this.consume(sink, handedOver);
+    this.firstHandedOver = new Promise<void>((resolve) => (this.handedOver = resolve));
+    this.consumer = this.consume(sink);
+  }
+
+  /** Probe slices of the step-0 snapshot still to take (0 when it was taken, or the run did not start at step 0). */
+  get stepZeroSlicesLeft(): number {
+    return this.observatory.initialSlicesLeft;
+  }
+
+  /**
+   * The next `slices` probe slices of the step-0 snapshot: the units proven not dead so far, or null when this piece
+   * finished the snapshot (it reaches the sink like any other).
+   */
+  stepZeroPiece(slices: number): Promise<PartialSnapshot | null> {
+    return this.observatory.initialPiece(slices);
   }
 
   /**
@@ -106,10 +132,17 @@ export class LiveRun {
   /** A new observatory with another snapshot interval, carrying over the per-unit history (between chunks). */
   async replaceObservatory(every: number): Promise<void> {
     const state = await this.observatory.readState();
-    this.observatory.close();
-    await this.consumer;
+    // A step-0 snapshot still being taken in pieces starts over on the new observatory (the same numbers).
+    const pieces = this.observatory.initialSlicesLeft > 0;
+    this.replacing = true;
+    try {
+      this.observatory.close();
+      await this.consumer;
+    } finally {
+      this.replacing = false;
+    }
     this.observatory.destroy();
-    const observatory = await openObservatory(this.trainer, this.probe, every, this.observatory.frozenWindow);
+    const observatory = await openObservatory(this.trainer, this.probe, every, this.observatory.frozenWindow, undefined, pieces ? 'pieces' : 'now');
     observatory.writeState(state);
     this.observatory = observatory;
     if (this.sink) this.consumer = this.consume(this.sink);
@@ -131,16 +164,16 @@ export class LiveRun {
     await this.consumer;
   }
 
-  private async consume(sink: SnapshotSink, handedOver: () => void = () => undefined): Promise<void> {
+  private async consume(sink: SnapshotSink): Promise<void> {
     try {
       for await (const snapshot of this.observatory.snapshots()) {
         await sink.onSnapshot(snapshot);
-        handedOver();
+        this.handedOver();
       }
     } catch (error) {
       this.failed(error);
     } finally {
-      handedOver();
+      if (!this.replacing) this.handedOver();
     }
   }
 }

@@ -14,6 +14,10 @@
 // half a second each; `stepsPerFrame` is an optional cap); between chunks the loop yields so commands are handled
 // (pause, hover, interval changes) and GPU readbacks that need a quiet queue (state, checkpoints, histories) take their
 // turn. A fresh run's first chunk waits until the step-0 snapshot (the network before training) reached the page.
+// That snapshot is taken in pieces of a few probe slices, each sized by time like a chunk (a ChunkPacer of its own,
+// starting from one slice): after each, the units proven not dead so far go to the page (`partial`), and commands
+// (Reset, Pause, a new configuration) are handled in between, so a wide net on a slow adapter shows its map within
+// seconds and a Reset abandons the snapshot at the next piece.
 // GPU errors: a run that does not fit fails while it is built (an `error` event with the engine's message; it never
 // starts). A GPU error mid-run (src/engine/gpu-faults.ts GpuRunError, from a chunk or from the snapshot stream) stops
 // it: state 'failed', a `run-failed` event, the run's buffers freed, and nothing after its last good snapshot is sent.
@@ -56,6 +60,11 @@ export interface SessionHost {
   setTimer?(callback: () => void, ms: number): () => void;
   /** The adapter's throughput (default: a short calibration, src/engine/calibration.ts). */
   measureThroughput?(gpu: GpuContext): Promise<Throughput>;
+  /**
+   * For tests: the step-0 snapshot in small pieces whatever the time they take: `probeChunkRows` rows per probe slice
+   * (ModelSpec.probeChunkRows), at most `maxSlicesPerPiece` slices per piece.
+   */
+  stepZeroPieces?: { probeChunkRows: number; maxSlicesPerPiece: number };
 }
 
 const defaultTimer = (callback: () => void, ms: number) => {
@@ -220,7 +229,7 @@ export class EngineSession {
     if (!this.gpu) this.gpu = await this.acquire();
     const gpu = this.gpu;
     const data = config.dataset.kind === 'file' ? this.userData.runData(config) : runData(config);
-    const run = await LiveRun.open(gpu, config, this.snapshotEvery, saved, data);
+    const run = await LiveRun.open(gpu, config, this.snapshotEvery, saved, data, this.host.stepZeroPieces?.probeChunkRows);
     if (generation !== this.generation) {
       run.destroy();
       return;
@@ -252,8 +261,37 @@ export class EngineSession {
       // The step-0 snapshot is on the GPU now; on a wide net on a slow adapter that takes a while.
       this.work.begin({ kind: 'snapshot', from: 0, to: 0, snapshots: 1, expectedSeconds: this.estimate?.snapshotSeconds ?? null });
       void run.firstSnapshot().then(() => generation === this.generation && this.work.end());
+      void this.takeStepZero(run, generation);
     }
     this.setState(run.finished ? 'finished' : 'paused');
+  }
+
+  /**
+   * The step-0 snapshot of `run`, a piece at a time (see the top of this file): each piece under the lock, so a Reset or
+   * a rebuild waits for one piece at most and then ends this loop (the generation moved on).
+   */
+  private async takeStepZero(run: LiveRun, generation: number): Promise<void> {
+    const pacer = new ChunkPacer();
+    const cap = this.host.stepZeroPieces?.maxSlicesPerPiece ?? Infinity;
+    try {
+      while (generation === this.generation && run.stepZeroSlicesLeft > 0) {
+        const ran = await this.withRun(async (current) => {
+          const left = current === run ? run.stepZeroSlicesLeft : 0;
+          if (left === 0) return;
+          const slices = pacer.next({ maxSteps: Math.min(left, cap) });
+          const started = this.host.now();
+          const partial = await run.stepZeroPiece(slices);
+          pacer.record(slices, (this.host.now() - started) / 1000);
+          if (!partial || generation !== this.generation) return;
+          this.work.measured(partial.rowsMeasured, partial.probeRows);
+          this.post({ type: 'partial', rowsMeasured: partial.rowsMeasured, probeRows: partial.probeRows, layers: partial.layers });
+        });
+        if (!ran) return;
+        await this.host.yieldToEvents();
+      }
+    } catch (error) {
+      if (generation === this.generation && this.state !== 'lost') this.onRunError(error);
+    }
   }
 
   private async acquire(): Promise<GpuContext> {

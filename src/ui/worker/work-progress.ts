@@ -15,12 +15,13 @@ export interface WorkProgressHost {
 }
 
 /** What runs, as begin() takes it. */
-export type Work = Omit<WorkProgress, 'elapsedSeconds' | 'done'>;
+export type Work = Omit<WorkProgress, 'elapsedSeconds' | 'done' | 'probe'>;
 
 export class WorkProgressReporter {
   private work: Work | null = null;
   private started = 0;
   private done = 0;
+  private probe: WorkProgress['probe'];
   private shown = false;
   private cancel: (() => void) | null = null;
 
@@ -32,12 +33,18 @@ export class WorkProgressReporter {
     this.work = work;
     this.started = this.host.now();
     this.done = 0;
+    this.probe = undefined;
     this.schedule();
   }
 
   /** Steps of the chunk the GPU has finished. */
   advance(done: number): void {
     this.done = done;
+  }
+
+  /** Probe rows of the snapshot measured so far (a snapshot taken in pieces). */
+  measured(measured: number, rows: number): void {
+    this.probe = { measured, rows };
   }
 
   /** The work ended: its line is cleared if it was shown. */
@@ -57,7 +64,7 @@ export class WorkProgressReporter {
     const work = this.work;
     if (!work) return;
     this.shown = true;
-    this.host.post({ ...work, done: this.done, elapsedSeconds: (this.host.now() - this.started) / 1000 });
+    this.host.post({ ...work, done: this.done, ...(this.probe && { probe: this.probe }), elapsedSeconds: (this.host.now() - this.started) / 1000 });
     this.schedule();
   }
 }
