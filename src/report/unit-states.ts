@@ -67,6 +67,18 @@ export const STATE_LABELS = Object.fromEntries(UNIT_STATES.map((s) => [s.name, s
 /** Colour of grid cells that hold no unit (the end of the last row). */
 export const EMPTY_COLOR = '#ffffff';
 
+/**
+ * Not a state of a snapshot (no bitmap, no .npy code: files never hold it): while the step-0 snapshot is still being
+ * measured (a partial frame, src/ui/protocol.ts), a unit that no probe row measured so far has proven alive. Such units
+ * may still turn out alive or dead; those already proven are shown alive. A neutral mid grey, apart from every state.
+ */
+export const NOT_MEASURED = {
+  name: 'notMeasured',
+  label: 'not measured yet',
+  colour: '#8a8a8a',
+  meaning: 'the step-0 snapshot is still being taken: no probe row measured so far gave a positive pre-activation',
+} as const satisfies Omit<UnitStateInfo, 'code'>;
+
 /** '#rrggbb' → [r, g, b]. */
 export function rgbOf(hex: string): [number, number, number] {
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
@@ -213,4 +225,25 @@ export function gridShape(units: number): { cols: number; rows: number } {
   if (!Number.isInteger(units) || units < 1) throw new RangeError(`a unit map needs at least 1 unit: width must be a positive integer, got ${units}`);
   const cols = Math.ceil(Math.sqrt(units));
   return { cols, rows: Math.ceil(units / cols) };
+}
+
+/**
+ * Paints a partial step-0 snapshot: cell i is unit i, alive where `proven` has its bit (proven not dead on the probe set),
+ * NOT_MEASURED elsewhere; cells past the last unit in EMPTY_COLOR.
+ */
+export function paintPartialUnitMap(pixels: Uint32Array, width: number, proven: Uint32Array): void {
+  if (pixels.length < width) throw new RangeError(`pixel buffer holds ${pixels.length} pixels, fewer than the ${width} units`);
+  const words = Math.ceil(width / 32);
+  if (proven.length < words) throw new RangeError(`the proven bitmap of a ${width}-unit layer needs ${words} words; it holds ${proven.length}`);
+  const alive = PIXELS[ALIVE];
+  const pending = pixelOf(NOT_MEASURED.colour);
+  for (let u = 0; u < width; u++) pixels[u] = (proven[u >>> 5] >>> (u & 31)) & 1 ? alive : pending;
+  pixels.fill(pixelOf(EMPTY_COLOR), width);
+}
+
+/** Units of a `width`-unit layer set in `bits` (bits past the width are not counted). */
+export function countBits(bits: Uint32Array, width: number): number {
+  let n = 0;
+  for (let w = 0; w < Math.ceil(width / 32); w++) n += popcount(bits[w] & rangeMask(w, 0, width));
+  return n;
 }

@@ -16,7 +16,7 @@ import type { MetricsRow } from '../report/metrics';
 import { estimateLine, estimateWarning, formatSeconds } from '../report/run-estimate-text';
 import type { SeedAnswerInput } from '../report/seed-answer';
 import { TaskEnds } from '../report/tasks';
-import { STATE_COLORS, STATE_NAMES, UNIT_STATES } from '../report/unit-states';
+import { NOT_MEASURED, STATE_COLORS, STATE_NAMES, UNIT_STATES } from '../report/unit-states';
 import { downloadBlob } from './download';
 import './no-webgpu';
 import './panels/charts';
@@ -42,12 +42,16 @@ const CHART_INTERVAL_MS = 500;
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 /**
- * "running step 12 and a snapshot · 14 s of ≈ 57 s", "taking the snapshot of step 0 · 3.0 s of ≈ 50 s"; a chunk still
+ * "running step 12 and a snapshot · 14 s of ≈ 57 s", "taking the snapshot of step 0 · probe rows 48 of 4,096 measured · 3.0 s
+ * of ≈ 50 s"; a chunk still
  * on the GPU after Pause is "finishing".
  */
 function progressText(p: WorkProgress, running: boolean): string {
   const time = formatSeconds(p.elapsedSeconds) + (p.expectedSeconds === null ? '' : ` of ≈ ${formatSeconds(p.expectedSeconds)}`);
-  if (p.kind === 'snapshot') return `taking the snapshot of step ${fmt(p.to)} · ${time}`;
+  if (p.kind === 'snapshot') {
+    const rows = p.probe ? ` · probe rows ${fmt(p.probe.measured)} of ${fmt(p.probe.rows)} measured` : '';
+    return `taking the snapshot of step ${fmt(p.to)}${rows} · ${time}`;
+  }
   const steps = p.to - p.from === 1 ? `step ${fmt(p.to)}` : `steps ${fmt(p.from + 1)}–${fmt(p.to)} (${fmt(p.done)} done)`;
   const snapshots = p.snapshots === 0 ? '' : p.snapshots === 1 ? ' and a snapshot' : ` and ${fmt(p.snapshots)} snapshots`;
   return `${running ? 'running' : 'finishing'} ${steps}${snapshots} · ${time}`;
@@ -274,6 +278,7 @@ export class DuApp extends LitElement {
         border: 1px solid rgba(0, 0, 0, 0.12);
       }
       ${unsafeCSS(STATE_NAMES.map((s) => `.swatch.${s} { background: ${STATE_COLORS[s]}; }`).join('\n'))}
+      ${unsafeCSS(`.swatch.${NOT_MEASURED.name} { background: ${NOT_MEASURED.colour}; }`)}
       .layers {
         display: grid;
         grid-template-columns: repeat(auto-fill, minmax(380px, 1fr));
@@ -364,6 +369,13 @@ export class DuApp extends LitElement {
         this.stepsPerSecond = event.stepsPerSecond;
         this.snapshotEvery = event.snapshotEvery;
         this.stepsPerFrame = event.stepsPerFrame;
+        return;
+      case 'partial':
+        // The step-0 snapshot still being measured: each map shows the units proven alive so far.
+        // (After the maps for a new run's widths were rendered: the partial may come right behind `ready`.)
+        void this.updateComplete.then(() => {
+          if (this.snapshotStep === null) event.layers.forEach((layer, l) => this.maps()[l]?.showPartial(layer, event.rowsMeasured, event.probeRows));
+        });
         return;
       case 'frame':
         this.applyFrame(event);
@@ -732,10 +744,12 @@ export class DuApp extends LitElement {
           <section class="card legend" aria-label="Colour legend">
             <span>Each cell is one unit, at the latest snapshot:</span>
             ${UNIT_STATES.map((s) => html`<span class="key"><span class="swatch ${s.name}"></span>${s.label}</span>`)}
+            <span class="key" data-key=${NOT_MEASURED.name}><span class="swatch ${NOT_MEASURED.name}"></span>${NOT_MEASURED.label}</span>
             <span
               >${UNIT_STATES.filter((s) => s.meaning)
                 .map((s) => `${s.name} = ${s.meaning}`)
-                .join('; ')}.</span
+                .join('; ')};
+              ${NOT_MEASURED.label} = ${NOT_MEASURED.meaning}.</span
             >
           </section>
           ${this.renderLayers()}

@@ -52,6 +52,38 @@ describe('du-unit-map', () => {
     expect(text(map, '[data-counts]')).toBe('no snapshot yet');
   });
 
+  it('shows a partial step-0 snapshot as "≥ X alive of W (R / N probe rows)" until the snapshot replaces it', async () => {
+    const map = await mount(40);
+    // Units 0, 1, 3 and 33 proven alive after 48 of 512 probe rows.
+    map.showPartial({ width: 40, proven: new Uint32Array([0b1011, 0b10]) }, 48, 512);
+    await map.updateComplete;
+    expect(text(map, '[data-count="alive"]')).toBe('4');
+    expect(text(map, '[data-count="notMeasured"]')).toBe('36');
+    expect(text(map, '[data-counts]')!.replace(/\s+/g, ' ')).toBe('≥ 4 alive of 40 · not measured yet 36 (48 / 512 probe rows)');
+    expect(map.shadowRoot!.querySelector('[data-counts] .swatch.notMeasured')).not.toBeNull();
+    expect(map.shadowRoot!.querySelector('canvas')!.getAttribute('aria-label')).toBe(
+      'Unit map of layer 2: step 0 being measured: at least 4 alive of 40 units (48 of 512 probe rows)',
+    );
+    expect(map.shadowRoot!.querySelector<HTMLButtonElement>('button[title^="Save this map"]')!.disabled).toBe(true);
+    expect(text(map, '.hint')).toMatch(/^step 0 still being measured ·/);
+    const bitmaps = {
+      width: 40,
+      dead: new Uint32Array(2),
+      revived: new Uint32Array(2),
+      dropped: new Uint32Array(2),
+      frozen: new Uint32Array(2),
+      nonFinite: new Uint32Array(2),
+    };
+    map.show(bitmaps, 0);
+    await map.updateComplete;
+    expect(text(map, '[data-count="dead"]')).toBe('0');
+    // A late partial never replaces a snapshot.
+    map.showPartial({ width: 40, proven: new Uint32Array(2) }, 64, 512);
+    await map.updateComplete;
+    expect(text(map, '[data-count="dead"]')).toBe('0');
+    expect(map.shadowRoot!.querySelector('[data-count="notMeasured"]')).toBeNull();
+  });
+
   it('fires order-change when "order by death step" is toggled', async () => {
     const map = await mount(8);
     const events: OrderChangeDetail[] = [];

@@ -1,7 +1,19 @@
 // The unit-state table: the documented .npy codes, a precedence that covers every bitmap state once, and colours that
 // stay apart for readers with a colour-vision deficiency (simulated with Machado, Oliveira & Fernandes 2009).
 import { describe, expect, it } from 'vitest';
-import { EMPTY_COLOR, PRECEDENCE, rgbOf, STATE_NAMES, UnitCode, UNIT_STATES } from '../../src/report/unit-states';
+import {
+  countBits,
+  EMPTY_COLOR,
+  NOT_MEASURED,
+  paintPartialUnitMap,
+  pixelOf,
+  PRECEDENCE,
+  rgbOf,
+  STATE_COLORS,
+  STATE_NAMES,
+  UnitCode,
+  UNIT_STATES,
+} from '../../src/report/unit-states';
 
 /** Machado et al. (2009) simulation matrices at severity 1.0, applied to linear RGB. */
 const DEFICIENCIES: Record<string, number[][]> = {
@@ -82,5 +94,34 @@ describe('unit states', () => {
     // Empty cells only mark where the grid ends (after the last unit): a lighter contrast is enough.
     const padding = closest(colours, (i, j) => j === empty);
     expect(padding.distance, `closest pair: ${padding.what}`).toBeGreaterThanOrEqual(10);
+  });
+
+  it('keep "not measured yet" (a partial step-0 snapshot) apart from every state by ΔE 25 and from empty cells by ΔE 10, with no .npy code', () => {
+    const colours = [
+      ...UNIT_STATES.map((s) => ({ name: s.name, hex: s.colour })),
+      { name: 'empty', hex: EMPTY_COLOR },
+      { name: NOT_MEASURED.name, hex: NOT_MEASURED.colour },
+    ];
+    const pending = colours.length - 1;
+    const empty = colours.length - 2;
+    const states = closest(colours, (i, j) => j === pending && i !== empty);
+    expect(states.distance, `closest pair: ${states.what}`).toBeGreaterThanOrEqual(25);
+    const padding = closest(colours, (i, j) => i === empty && j === pending);
+    expect(padding.distance, `closest pair: ${padding.what}`).toBeGreaterThanOrEqual(10);
+    expect(STATE_NAMES).not.toContain(NOT_MEASURED.name);
+  });
+
+  it('paint a partial step-0 snapshot: proven units alive, the others "not measured yet", past the last unit empty', () => {
+    const width = 37;
+    const proven = new Uint32Array([0b1011, 0b10000]); // units 0, 1, 3 and 36
+    const pixels = new Uint32Array(7 * 7);
+    paintPartialUnitMap(pixels, width, proven);
+    const alive = [0, 1, 3, 36];
+    for (let u = 0; u < width; u++) expect(pixels[u], `unit ${u}`).toBe(pixelOf(alive.includes(u) ? STATE_COLORS.alive : NOT_MEASURED.colour));
+    for (let c = width; c < pixels.length; c++) expect(pixels[c], `cell ${c}`).toBe(pixelOf(EMPTY_COLOR));
+    expect(countBits(proven, width)).toBe(4);
+    // Bits past the width are not units.
+    expect(countBits(new Uint32Array([0, 0xffffffff]), width)).toBe(5);
+    expect(() => paintPartialUnitMap(pixels, width, new Uint32Array(1))).toThrow(/needs 2 words; it holds 1/);
   });
 });

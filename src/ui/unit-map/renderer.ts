@@ -6,7 +6,7 @@
 // random bitmaps every frame, machine shared with other work, load average about 6): this renderer 10.2 ms per frame
 // (median; 14.9 ms p90; painting the ImageData 9.4 ms of it); the three packed bitmaps as WebGL2 R32UI textures decoded
 // in a fragment shader 60.8 ms (software GL here). Both well under a frame on a GPU machine; this one needs no GL.
-import { gridShape, paintUnitMap, type UnitBitmaps } from '../../report/unit-states';
+import { gridShape, paintPartialUnitMap, paintUnitMap, type UnitBitmaps } from '../../report/unit-states';
 import type { View } from './view';
 
 export class UnitMapRenderer {
@@ -39,6 +39,12 @@ export class UnitMapRenderer {
   /** Paints a snapshot's bitmaps (cell i shows unit order[i] when an order is given). */
   paint(map: UnitBitmaps, order: Uint32Array | null): void {
     paintUnitMap(this.pixels, map, order);
+    this.sourceContext.putImageData(this.image, 0, 0);
+  }
+
+  /** Paints a partial step-0 snapshot: units proven not dead alive, the others "not measured yet". */
+  paintPartial(proven: Uint32Array): void {
+    paintPartialUnitMap(this.pixels, this.units, proven);
     this.sourceContext.putImageData(this.image, 0, 0);
   }
 

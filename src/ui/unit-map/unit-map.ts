@@ -1,12 +1,24 @@
 // <du-unit-map>: one hidden layer's units as a near-square grid, one cell per unit, coloured by state
 // (src/report/unit-states.ts). Redrawn in requestAnimationFrame from the newest snapshot while the worker trains; zoom
-// with the wheel, pan by dragging, double-click to fit; hovering a cell shows the unit's index and history.
+// with the wheel, pan by dragging, double-click to fit; hovering a cell shows the unit's index and history. While the
+// step-0 snapshot is still being measured, it shows the partial one: units proven alive, the others "not measured yet".
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult, unsafeCSS } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { downloadBlob } from '../download';
-import type { FrameLayer, UnitRecord } from '../protocol';
+import type { FrameLayer, PartialLayer, UnitRecord } from '../protocol';
 import { unitMapPng } from '../../report/unit-map-png';
-import { countStates, PRECEDENCE, STATE_COLORS, STATE_LABELS, STATE_NAMES, unitCodes, type UnitState, unitStateOf } from '../../report/unit-states';
+import {
+  countBits,
+  countStates,
+  NOT_MEASURED,
+  PRECEDENCE,
+  STATE_COLORS,
+  STATE_LABELS,
+  STATE_NAMES,
+  unitCodes,
+  type UnitState,
+  unitStateOf,
+} from '../../report/unit-states';
 import { UnitMapRenderer } from './renderer';
 import { cellAt, fitView, panBy, type View, zoomAt } from './view';
 
@@ -57,6 +69,8 @@ export class DuUnitMap extends LitElement {
 
   @state() private step: number | null = null;
   @state() private counts: Record<UnitState, number> | null = null;
+  /** The step-0 snapshot while it is measured (until show or clear): units proven alive so far, probe rows measured. */
+  @state() private partial: { layer: PartialLayer; proven: number; rowsMeasured: number; probeRows: number } | null = null;
   @state() private hover: { unit: number; cell: number; x: number; y: number } | null = null;
 
   @query('canvas') private canvas!: HTMLCanvasElement;
@@ -76,6 +90,8 @@ export class DuUnitMap extends LitElement {
   lastFrameMs = 0;
   /** Frames drawn since connected (for the render benchmark). */
   framesDrawn = 0;
+  /** Partial step-0 snapshots painted since connected (for the end-to-end test). */
+  partialsPainted = 0;
 
   static override styles = [
     css`
@@ -173,6 +189,7 @@ export class DuUnitMap extends LitElement {
         vertical-align: -1px;
       }
       ${unsafeCSS(STATE_NAMES.map((s) => `.swatch.${s} { background: ${STATE_COLORS[s]}; }`).join('\n'))}
+      ${unsafeCSS(`.swatch.${NOT_MEASURED.name} { background: ${NOT_MEASURED.colour}; }`)}
     `,
   ];
 
@@ -180,15 +197,29 @@ export class DuUnitMap extends LitElement {
   show(layer: FrameLayer, step: number): void {
     if (layer.width !== this.width) this.width = layer.width;
     this.data = layer;
+    this.partial = null;
     this.dataDirty = true;
     this.step = step;
     this.counts = countStates(layer);
     this.schedule();
   }
 
+  /**
+   * Shows the step-0 snapshot while it is measured: units proven not dead after `rowsMeasured` of `probeRows` probe
+   * rows are alive, the others not measured yet. Ignored once a snapshot is shown (show() replaces it, not the reverse).
+   */
+  showPartial(layer: PartialLayer, rowsMeasured: number, probeRows: number): void {
+    if (this.data) return;
+    if (layer.width !== this.width) this.width = layer.width;
+    this.partial = { layer, proven: countBits(layer.proven, layer.width), rowsMeasured, probeRows };
+    this.dataDirty = true;
+    this.schedule();
+  }
+
   /** Forgets the bitmaps (a new run). */
   clear(): void {
     this.data = null;
+    this.partial = null;
     this.step = null;
     this.counts = null;
     this.hover = null;
@@ -282,13 +313,17 @@ export class DuUnitMap extends LitElement {
     const renderer = this.renderer;
     const fitted = fitView(renderer.cols, renderer.rows, w, h);
     if (!this.userMoved) this.view = fitted;
+    const partial = this.data ? null : this.partial;
     if (this.dataDirty && this.data) {
       const started = performance.now();
       renderer.paint(this.data, this.activeOrder());
       this.lastPaintMs = performance.now() - started;
+    } else if (this.dataDirty && partial) {
+      renderer.paintPartial(partial.layer.proven);
+      this.partialsPainted++;
     }
     if (this.dataDirty || this.viewDirty) {
-      if (this.data) renderer.draw(context, this.view, w, h, BACKGROUND);
+      if (this.data || partial) renderer.draw(context, this.view, w, h, BACKGROUND);
       else {
         context.fillStyle = BACKGROUND;
         context.fillRect(0, 0, w, h);
@@ -403,14 +438,24 @@ export class DuUnitMap extends LitElement {
     </div>`;
   }
 
+  /** "≥ 1,234 alive of 4,096 (48 / 512 probe rows)": what a partial step-0 snapshot proves so far. */
+  private partialCounts(p: NonNullable<DuUnitMap['partial']>): TemplateResult {
+    return html`<span class="swatch alive"></span>≥ <b data-count="alive">${fmt(p.proven)}</b> alive of ${fmt(p.layer.width)} ·
+      <span class="swatch ${NOT_MEASURED.name}"></span>${NOT_MEASURED.label} <b data-count=${NOT_MEASURED.name}>${fmt(p.layer.width - p.proven)}</b>
+      <span data-probe-rows>(${fmt(p.rowsMeasured)} / ${fmt(p.probeRows)} probe rows)</span>`;
+  }
+
   override render(): TemplateResult {
     const c = this.counts;
+    const p = c ? null : this.partial;
     return html`<header>
         <h3>Layer ${this.layer} · ${fmt(this.width)} units</h3>
-        <span class="counts" data-counts>
+        <span class="counts" data-counts ?data-partial=${p !== null}>
           ${c
             ? PRECEDENCE.map((s, i) => html`${i ? ' · ' : ''}<span class="swatch ${s}"></span>${STATE_LABELS[s]} <b data-count=${s}>${fmt(c[s])}</b>`)
-            : 'no snapshot yet'}
+            : p
+              ? this.partialCounts(p)
+              : 'no snapshot yet'}
         </span>
         <span class="spacer"></span>
         <label title="Units that died first come first, then later deaths, then units that never died"
@@ -429,7 +474,13 @@ export class DuUnitMap extends LitElement {
       <div class="stage">
         <canvas
           role="img"
-          aria-label=${`Unit map of layer ${this.layer}: ${c ? `${PRECEDENCE.map((s) => `${c[s]} ${STATE_LABELS[s]}`).join(', ')} of ${this.width} units` : 'no snapshot yet'}`}
+          aria-label=${`Unit map of layer ${this.layer}: ${
+            c
+              ? `${PRECEDENCE.map((s) => `${c[s]} ${STATE_LABELS[s]}`).join(', ')} of ${this.width} units`
+              : p
+                ? `step 0 being measured: at least ${p.proven} alive of ${this.width} units (${p.rowsMeasured} of ${p.probeRows} probe rows)`
+                : 'no snapshot yet'
+          }`}
           @pointerdown=${this.onPointerDown}
           @pointermove=${this.onPointerMove}
           @pointerup=${this.onPointerUp}
@@ -439,7 +490,10 @@ export class DuUnitMap extends LitElement {
         ></canvas>
         ${this.tooltipBody()}
       </div>
-      <div class="hint">${this.step === null ? '' : `step ${fmt(this.step)} · `}wheel to zoom, drag to pan, hover a unit for its history</div>`;
+      <div class="hint">
+        ${this.step === null ? (p ? 'step 0 still being measured · ' : '') : `step ${fmt(this.step)} · `}wheel to zoom, drag to pan, hover a unit for its
+        history
+      </div>`;
   }
 }
 
