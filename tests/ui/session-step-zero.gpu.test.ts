@@ -72,4 +72,25 @@ describe('the step-0 snapshot in pieces, through the session', () => {
     const partials = h.events.slice(readyAt, h.events.indexOf(frame)).filter((e): e is Partial => e.type === 'partial');
     expect(partials.map((p) => p.rowsMeasured)).toEqual(Array.from({ length: PIECES - 1 }, (_, i) => (i + 1) * SLICE_ROWS));
   });
+
+  it('a new snapshot interval during the step-0 snapshot starts it over on the new observatory; training still waits for it', async () => {
+    const from = h.events.length;
+    await h.send({ type: 'reset' });
+    const ready = await h.waitFor('ready', () => true, from);
+    const readyAt = h.events.indexOf(ready);
+    await h.waitFor('partial', () => true, readyAt);
+    await h.send({ type: 'options', snapshotEvery: 20 });
+    await h.send({ type: 'run' });
+    await h.waitFor('state', (e) => e.state === 'finished', readyAt);
+    await h.waitFor('frame', (f) => f.rows.some((r) => r.step === 40), readyAt);
+    expect(h.rowSteps(readyAt)).toEqual([0, 20, 40]);
+    // Measured from the first rows again after the change, and every partial came before the step-0 snapshot.
+    const rows = h.events.slice(readyAt).flatMap((e) => (e.type === 'partial' ? [e.rowsMeasured] : []));
+    const restart = rows.findIndex((r, i) => i > 0 && r <= rows[i - 1]);
+    expect(restart, `rows measured: ${rows.join(', ')}`).toBeGreaterThan(0);
+    expect(rows.slice(restart)).toEqual(Array.from({ length: PIECES - 1 }, (_, i) => (i + 1) * SLICE_ROWS));
+    const firstFrame = h.events.findIndex((e, i) => i >= readyAt && e.type === 'frame');
+    const lastPartial = h.events.reduce((last, e, i) => (e.type === 'partial' ? i : last), -1);
+    expect(lastPartial).toBeLessThan(firstFrame);
+  });
 });

@@ -65,4 +65,18 @@ describe('WorkProgressReporter', () => {
     advance(100);
     expect(posted.at(-1)).toEqual({ ...chunk, done: 0, elapsedSeconds: 1 });
   });
+
+  it('says how many probe rows a snapshot taken in pieces has measured, once it knows', () => {
+    const { reporter, posted, advance } = setup();
+    reporter.begin({ kind: 'snapshot', from: 0, to: 0, snapshots: 1, expectedSeconds: 960 });
+    advance(1000);
+    expect(posted.at(-1)).toEqual({ kind: 'snapshot', from: 0, to: 0, snapshots: 1, expectedSeconds: 960, done: 0, elapsedSeconds: 1 });
+    reporter.measured(48, 4096);
+    advance(1000);
+    expect(posted.at(-1)).toMatchObject({ kind: 'snapshot', probe: { measured: 48, rows: 4096 }, elapsedSeconds: 2 });
+    // The next work starts without it.
+    reporter.begin(chunk);
+    advance(1000);
+    expect(posted.at(-1)).not.toHaveProperty('probe');
+  });
 });
