@@ -84,8 +84,8 @@ export interface ObservatoryGraph {
   probeSlices: Dispatch[];
   /** Frozen and non-finite packs, history, revived bitmap, counts. */
   probeEnd: Dispatch[];
-  /** Rows per probe slice. */
-  sliceRows: number;
+  /** Probe rows measured once slice i has run: the end of its rows. */
+  sliceEnds: number[];
   /**
    * Between slices: per layer, units with no positive and no non-finite probe pre-activation on any row measured so
    * far into `undecided` (dead_scan_pack into a buffer of its own: the snapshot's dead bitmap is untouched).
@@ -214,7 +214,7 @@ export function buildObservatoryGraph(g: ObservatoryGraphInput): ObservatoryGrap
     probeStart,
     probeSlices: probe.slices,
     probeEnd,
-    sliceRows: probe.sliceRows,
+    sliceEnds: probe.sliceEnds,
     undecidedPack,
     undecided,
   };
@@ -256,7 +256,7 @@ function dropoutStats(
  * Probe forward without dropout, a slice of probeChunkRows rows at a time through every layer (so the buffers
  * hold a slice, not the whole probe set): per block Zp = Ap_prev · W + b, dead scan, Ap = act(Zp).
  */
-function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[]): { start: Dispatch[]; slices: Dispatch[]; sliceRows: number } {
+function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[]): { start: Dispatch[]; slices: Dispatch[]; sliceEnds: number[] } {
   const { device, spec, kernels, stats, model } = g;
   const { blocks } = model;
   const hiddenCount = spec.hidden.length;
@@ -278,8 +278,12 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
   const as = blocks.map((layerBlocks, l) =>
     layerBlocks.map((out) => (l >= 1 && l < hiddenCount ? alloc(`probeA${l}.${out.offset}`, chunkRows * out.width) : undefined)),
   );
-  for (let first = 0; first < rows; first += chunkRows) {
-    const sliceRows = Math.min(chunkRows, rows - first);
+  const sliceEnds: number[] = [];
+  for (let first = 0; first < rows; first = sliceEnds[sliceEnds.length - 1]) {
+    // The first slice of a probe set walked in several is a short one: the first piece of a step-0 snapshot taken in
+    // pieces is one slice, and a short one shows the first proven units after a fraction of a slice's time.
+    const sliceRows = Math.min(sliceEnds.length === 0 && rows > chunkRows ? leadRows(chunkRows) : chunkRows, rows - first);
+    sliceEnds.push(first + sliceRows);
     const slice = { first: first === 0, last: first + sliceRows === rows };
     const at = `${first}`;
     const work: Dispatch[] = [];
@@ -343,5 +347,10 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
     // Not kept: its parts are (destroying both would destroy them twice).
     slices.push(composeDispatches(`Observatory.probeSlice@${at}`, work));
   }
-  return { start, slices, sliceRows: chunkRows };
+  return { start, slices, sliceEnds };
+}
+
+/** Rows of the short first slice, when the probe set is walked in slices of `chunkRows`. */
+function leadRows(chunkRows: number): number {
+  return Math.max(1, Math.floor(chunkRows / 16));
 }

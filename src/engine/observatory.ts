@@ -243,7 +243,7 @@ export class Observatory implements TrainingHooks {
       layers.push({ width, proven: provenOf(undecided, width) });
     }
     const probeRows = this.probeRows;
-    return { rowsMeasured: Math.min(probeRows, to * graph.sliceRows), probeRows, layers };
+    return { rowsMeasured: graph.sliceEnds[to - 1], probeRows, layers };
   }
 
   private takeSnapshot(step: number, chunk: ChunkRecorder): void {

@@ -26,7 +26,7 @@ export const SLOW_STEP = '?preset=lr_too_high&hidden=2048:relu:0.5*2&snap=10&pro
 
 /**
  * A net whose step-0 snapshot takes several pieces on SwiftShader (issue 19): one hidden layer of 262,144 units, so the
- * probe pass walks its 256 probe rows in 4 slices of 64 (each about a GFLOP, seconds on SwiftShader), a piece at least
- * one slice. Biases at -1 (negative_bias) leave most units undecided after the first rows, some proven alive.
+ * probe pass walks its 256 probe rows in a short slice of 4 rows and 4 of 64 (each about a GFLOP, seconds on
+ * SwiftShader), a piece at least one slice. Biases at -1 (negative_bias) leave most units undecided after the first rows, some proven alive.
  */
 export const STEP_ZERO_IN_PIECES = '?preset=negative_bias&hidden=262144:relu:0.5*1&snap=10&probe=256&probe_mode=sample&steps=100';

@@ -1,6 +1,6 @@
 // The step-0 snapshot taken in pieces by the engine Worker's session (src/ui/worker/session.ts), on a real adapter:
 // partial frames (the units proven not dead so far) reach the page before the step-0 snapshot, training waits for that
-// snapshot, and a Reset abandons a snapshot in progress. Small pieces are forced (one slice of 16 probe rows each), so
+// snapshot, and a Reset abandons a snapshot in progress. Small pieces are forced (one slice of 16 probe rows each, after a first of 1 row), so
 // nothing here depends on how fast the adapter is.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WorkerEvent } from '../../src/ui/protocol';
@@ -11,7 +11,10 @@ type Partial = Extract<WorkerEvent, { type: 'partial' }>;
 // tiny() probes every one of its 128 training rows (probe "auto").
 const PROBE_ROWS = 128;
 const SLICE_ROWS = 16;
-const PIECES = PROBE_ROWS / SLICE_ROWS;
+/** A short first slice of 1 row, then slices of 16 rows (the last of 15). */
+const PIECES = 1 + Math.ceil((PROBE_ROWS - 1) / SLICE_ROWS);
+/** Rows measured after each piece but the last. */
+const MEASURED = Array.from({ length: PIECES - 1 }, (_, i) => 1 + i * SLICE_ROWS);
 
 const h = new Harness({ stepZeroPieces: { probeChunkRows: SLICE_ROWS, maxSlicesPerPiece: 1 } });
 
@@ -33,7 +36,7 @@ describe('the step-0 snapshot in pieces, through the session', () => {
     const firstFrame = h.events.findIndex((e) => e.type === 'frame');
     const partials = h.events.filter((e): e is Partial => e.type === 'partial');
     // One piece per slice; every piece but the last posts what it proved.
-    expect(partials.map((p) => p.rowsMeasured)).toEqual(Array.from({ length: PIECES - 1 }, (_, i) => (i + 1) * SLICE_ROWS));
+    expect(partials.map((p) => p.rowsMeasured)).toEqual(MEASURED);
     expect(h.events.lastIndexOf(partials[partials.length - 1])).toBeLessThan(firstFrame);
     expect(h.rowSteps()).toEqual([0, 10, 20, 30, 40]);
     const step0 = h.frames()[0].snapshot!;
@@ -70,7 +73,7 @@ describe('the step-0 snapshot in pieces, through the session', () => {
     // The new run measures from its first rows again and sends its step-0 snapshot.
     const frame = await h.waitFor('frame', (f) => f.snapshot?.step === 0, readyAt);
     const partials = h.events.slice(readyAt, h.events.indexOf(frame)).filter((e): e is Partial => e.type === 'partial');
-    expect(partials.map((p) => p.rowsMeasured)).toEqual(Array.from({ length: PIECES - 1 }, (_, i) => (i + 1) * SLICE_ROWS));
+    expect(partials.map((p) => p.rowsMeasured)).toEqual(MEASURED);
   });
 
   it('a new snapshot interval during the step-0 snapshot starts it over on the new observatory; training still waits for it', async () => {
@@ -88,7 +91,7 @@ describe('the step-0 snapshot in pieces, through the session', () => {
     const rows = h.events.slice(readyAt).flatMap((e) => (e.type === 'partial' ? [e.rowsMeasured] : []));
     const restart = rows.findIndex((r, i) => i > 0 && r <= rows[i - 1]);
     expect(restart, `rows measured: ${rows.join(', ')}`).toBeGreaterThan(0);
-    expect(rows.slice(restart)).toEqual(Array.from({ length: PIECES - 1 }, (_, i) => (i + 1) * SLICE_ROWS));
+    expect(rows.slice(restart)).toEqual(MEASURED);
     const firstFrame = h.events.findIndex((e, i) => i >= readyAt && e.type === 'frame');
     const lastPartial = h.events.reduce((last, e, i) => (e.type === 'partial' ? i : last), -1);
     expect(lastPartial).toBeLessThan(firstFrame);
