@@ -7,7 +7,7 @@
 import { optimizerStateCount } from '../spec/optimizers';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
 import type { ColumnBlock } from './layout';
-import { activationWidths, probeChunkRows, type ModelSpec } from './model-spec';
+import { activationWidths, probeSliceRows, type ModelSpec } from './model-spec';
 
 const F32 = 4;
 /** Arithmetic per element of a Philox-drawn dropout mask (one Philox4x32-10 call covers 4 elements). */
@@ -147,9 +147,7 @@ export function snapshotWork(spec: ModelSpec, probeRows: number, blocks?: Activa
     work.push(elementwise(0, hidden.width, RNG_FLOPS_PER_ELEMENT * spec.batch * hidden.width)); // dropped counts over the batch
   }
   work.push(elementwise(0, hiddenCount)); // clear counts
-  const chunk = Math.max(1, Math.min(probeRows, probeChunkRows({ ...spec, probeRows })));
-  for (let first = 0; first < probeRows; first += chunk) {
-    const rows = Math.min(chunk, probeRows - first);
+  for (const rows of probeSliceRows({ ...spec, probeRows }, probeRows)) {
     for (let l = 1; l <= hiddenCount; l++) {
       for (const out of b[l]) {
         b[l - 1].forEach((inp, i) => work.push(matmul(rows, out.width, inp.width, i > 0)));

@@ -88,6 +88,19 @@ export function probeChunkRows(spec: ModelSpec): number {
   return Math.max(1, Math.min(rows, Math.floor(PROBE_CHUNK_BYTES / (4 * widest))));
 }
 
+/**
+ * Rows of each slice the probe pass walks over `rows` probe rows: one slice when they fit probeChunkRows, else a short
+ * first slice (1/16 of a chunk, at least 1 row: the first piece of a step-0 snapshot taken in pieces is one slice, so
+ * the first proven units show after a fraction of a slice's time) and then chunks of probeChunkRows rows.
+ */
+export function probeSliceRows(spec: ModelSpec, rows: number): number[] {
+  const chunk = Math.max(1, Math.min(rows, probeChunkRows(spec)));
+  if (rows <= chunk) return rows > 0 ? [rows] : [];
+  const out = [Math.max(1, Math.floor(chunk / 16))];
+  for (let first = out[0]; first < rows; first += chunk) out.push(Math.min(chunk, rows - first));
+  return out;
+}
+
 /** Widths of the activations: input, each hidden layer, output. */
 export function activationWidths(spec: ModelSpec): number[] {
   return [spec.inputSize, ...spec.hidden.map((h) => h.width), spec.outputSize];

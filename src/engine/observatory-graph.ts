@@ -15,7 +15,7 @@ import { rngKey } from '../spec/rng-streams';
 import { TRAIN_RECORD_WORDS } from '../spec/train-record';
 import { UNIT_HISTORY_WORDS } from '../spec/unit-history';
 import type { Kernels, ModelBuffers } from './model-buffers';
-import { probeChunkRows, type ModelSpec } from './model-spec';
+import { probeChunkRows, probeSliceRows, type ModelSpec } from './model-spec';
 
 /** What the observatory graph is built from. */
 export interface ObservatoryGraphInput {
@@ -279,10 +279,8 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
     layerBlocks.map((out) => (l >= 1 && l < hiddenCount ? alloc(`probeA${l}.${out.offset}`, chunkRows * out.width) : undefined)),
   );
   const sliceEnds: number[] = [];
-  for (let first = 0; first < rows; first = sliceEnds[sliceEnds.length - 1]) {
-    // The first slice of a probe set walked in several is a short one: the first piece of a step-0 snapshot taken in
-    // pieces is one slice, and a short one shows the first proven units after a fraction of a slice's time.
-    const sliceRows = Math.min(sliceEnds.length === 0 && rows > chunkRows ? leadRows(chunkRows) : chunkRows, rows - first);
+  let first = 0;
+  for (const sliceRows of probeSliceRows(spec, rows)) {
     sliceEnds.push(first + sliceRows);
     const slice = { first: first === 0, last: first + sliceRows === rows };
     const at = `${first}`;
@@ -346,11 +344,7 @@ function probePass(g: ObservatoryGraphInput, layers: readonly LayerStatsBuffers[
     }
     // Not kept: its parts are (destroying both would destroy them twice).
     slices.push(composeDispatches(`Observatory.probeSlice@${at}`, work));
+    first += sliceRows;
   }
   return { start, slices, sliceEnds };
-}
-
-/** Rows of the short first slice, when the probe set is walked in slices of `chunkRows`. */
-function leadRows(chunkRows: number): number {
-  return Math.max(1, Math.floor(chunkRows / 16));
 }

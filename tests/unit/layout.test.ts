@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CapacityError, estimateMemory, planLayout } from '../../src/engine/layout';
-import { probeChunkRows } from '../../src/engine/model-spec';
+import { probeChunkRows, probeSliceRows } from '../../src/engine/model-spec';
 import { smallSpec } from '../engine-fixtures';
 
 const LAVAPIPE = { maxStorageBufferBindingSize: 128 * 1024 ** 2, maxBufferSize: 4 * 1024 ** 3 };
@@ -63,6 +63,11 @@ describe('model layout', () => {
     expect(probeChunkRows({ ...wide, probeRows: 8 })).toBe(8);
     expect(probeChunkRows({ ...wide, probeChunkRows: 3 })).toBe(3);
     expect(probeChunkRows({ ...wide, probeRows: 0 })).toBe(0);
+    // The slices the probe pass walks: a short first one (1/16 of a chunk), then whole chunks; one slice when all fit.
+    expect(probeSliceRows(wide, 256)).toEqual([1, ...new Array<number>(15).fill(16), 15]);
+    expect(probeSliceRows({ ...wide, probeChunkRows: 64 }, 200)).toEqual([4, 64, 64, 64, 4]);
+    expect(probeSliceRows({ ...wide, probeRows: 8 }, 8)).toEqual([8]);
+    expect(probeSliceRows(smallSpec({ probeRows: 37 }), 37)).toEqual([37]);
     // 32 batch rows x 1M columns = 128 MiB: exactly one binding on lavapipe, so one shard for the layer.
     expect(planLayout(wide, LAVAPIPE).activations[1].blocks).toHaveLength(1);
   });
