@@ -4,9 +4,18 @@
 // checked against the CPU reference, so all of them are right, not just alike.
 // NOTE: the candidates of this adapter kind (candidateConfigs), not the whole family: on lavapipe each GPU-sized
 // configuration (64-256 lanes) takes LLVM minutes per pipeline to compile, and it runs the same code as a candidate
-// here (reg, sg and wgmem kernels) with other tile constants. On a GPU, this test covers the GPU candidates.
+// here (reg, flat, sg and wgmem kernels) with other tile constants. On a GPU, this test covers the GPU candidates.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { candidateConfigs, configName, GPU_CANDIDATES, SOFTWARE_CANDIDATES } from '../../src/gpu/kernels/matmul-configs';
+import {
+  candidateConfigs,
+  configName,
+  GPU_CANDIDATES,
+  parseConfigName,
+  SOFTWARE_CANDIDATES,
+  SWIFTSHADER_CANDIDATES,
+  unsupportedReason,
+  type MatmulConfig,
+} from '../../src/gpu/kernels/matmul-configs';
 import { matmulCapabilities, MatmulKernel, vec4Aligned, type MatmulArgs, type MatmulVariant } from '../../src/gpu/kernels/matmul';
 import { matmulReference } from '../../src/reference/matmul';
 import { expectClose, randomArray, runDispatches, useGpu } from './harness';
@@ -40,14 +49,18 @@ describe('matmul kernel configurations are bit-identical', () => {
   let runnable: string[] = [];
 
   beforeAll(async () => {
-    runnable = candidateConfigs(matmulCapabilities(t.gpu)).map(configName);
+    const caps = matmulCapabilities(t.gpu);
+    const swiftShader = caps.isSoftware ? SWIFTSHADER_CANDIDATES.filter((n) => unsupportedReason(parseConfigName(n) as MatmulConfig, caps) === null) : [];
+    runnable = [...new Set([...candidateConfigs(caps).map(configName), ...swiftShader])];
     for (const name of runnable) kernels.set(name, await MatmulKernel.create(t.gpu, { kernels: name }));
   });
 
-  it('covers every candidate of this adapter (on lavapipe: the whole software list, all three kernels)', () => {
+  it('covers every candidate of this adapter (on lavapipe: the whole software list, all four kernels)', () => {
     const list = t.gpu.adapter.isSoftware ? SOFTWARE_CANDIDATES : GPU_CANDIDATES;
     if (t.gpu.adapter.vendor === 'mesa') expect(runnable).toEqual(list);
-    expect(new Set(runnable.map((n) => n.replace(/\d.*$/, '')))).toEqual(new Set(t.gpu.hasSubgroups ? ['reg', 'sg', 'wgmem'] : ['reg', 'wgmem']));
+    expect(new Set(runnable.map((n) => n.replace(/\d.*$/, '')))).toEqual(
+      new Set(t.gpu.hasSubgroups ? ['reg', 'flat', 'sg', 'wgmem'] : ['reg', 'flat', 'wgmem']),
+    );
   });
 
   /** C after one product with `kernel`, as raw bits, plus whether the vec4 path was eligible. */

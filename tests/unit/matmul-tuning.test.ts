@@ -25,13 +25,14 @@ import { cliKernelPolicy, parseKernelsFlag } from '../../src/cli/kernels-option'
 
 const LAVAPIPE: MatmulCapabilities = {
   isSoftware: true,
+  isSwiftShader: false,
   hasSubgroups: true,
   subgroupMinSize: 8,
   subgroupMaxSize: 8,
   maxInvocationsPerWorkgroup: 1024,
   maxWorkgroupStorageSize: 32768,
 };
-const SWIFTSHADER: MatmulCapabilities = { ...LAVAPIPE, subgroupMinSize: 4, subgroupMaxSize: 4, maxInvocationsPerWorkgroup: 256 };
+const SWIFTSHADER: MatmulCapabilities = { ...LAVAPIPE, isSwiftShader: true, subgroupMinSize: 4, subgroupMaxSize: 4, maxInvocationsPerWorkgroup: 256 };
 const GPU_NO_SUBGROUPS: MatmulCapabilities = {
   ...LAVAPIPE,
   isSoftware: false,
@@ -48,11 +49,13 @@ describe('the configuration family', () => {
     for (const name of MATMUL_FAMILY) expect(configName(config(name))).toBe(name);
     expect(config('sg8-16x8-w8')).toEqual({ kind: 'sg', share: 8, rows: 16, cols: 8, wg: 8 });
     expect(config('wgmem4x4-8x8-k16')).toEqual({ kind: 'wgmem', tm: 4, tn: 4, tx: 8, ty: 8, tk: 16 });
+    expect(config('flat8x16-w8')).toEqual({ kind: 'flat', rows: 8, cols: 16, wg: 8 });
   });
 
   it('refuses malformed names and impossible shapes with a message naming them', () => {
     expect(parseConfigName('fast')).toMatch(/"fast" is not a matmul kernel name/);
     expect(parseConfigName('reg12x8-w8')).toMatch(/reg12x8-w8: rows must be 4, 8, 16 or 32/);
+    expect(parseConfigName('flat16x12-w8')).toMatch(/flat16x12-w8: rows must be 4, 8, 16 or 32, columns 4, 8 or 16/);
     expect(parseConfigName('sg2-16x8-w8')).toMatch(/subgroup sharing must be 4 or 8/);
     expect(parseConfigName('wgmem3x4-8x8-k16')).toMatch(/powers of two/);
   });
@@ -60,6 +63,7 @@ describe('the configuration family', () => {
   it('tiles: rows x (columns per lane x lanes), or (TM x TY) x (TN x TX)', () => {
     expect(configTile(config('reg16x8-w8'))).toEqual([16, 64]);
     expect(configTile(config('reg16x4-w16'))).toEqual([16, 64]);
+    expect(configTile(config('flat8x16-w8'))).toEqual([8, 128]);
     expect(configTile(config('wgmem4x4-8x8-k16'))).toEqual([32, 32]);
   });
 
@@ -74,10 +78,13 @@ describe('the configuration family', () => {
 
   it('candidates: the adapter kind picks the list, unsupported ones drop out, the default comes first', () => {
     expect(candidateConfigs(LAVAPIPE).map(configName)[0]).toBe('sg8-16x8-w8');
+    expect(candidateConfigs(LAVAPIPE).some((c) => c.kind === 'flat')).toBe(false);
     const swift = candidateConfigs(SWIFTSHADER).map(configName);
     expect(swift).not.toContain('sg8-16x8-w8');
-    expect(swift[0]).toBe('reg16x8-w8');
-    expect(swift).toContain('sg4-16x8-w8');
+    expect(swift[0]).toBe('flat8x16-w8');
+    expect(swift).toContain('reg16x8-w8');
+    // Another CPU adapter with subgroups of 4 gets the CPU list, with the 4-lane subgroup kernel.
+    expect(candidateConfigs({ ...SWIFTSHADER, isSwiftShader: false }).map(configName)).toContain('sg4-16x8-w8');
     const gpu = candidateConfigs(GPU_NO_SUBGROUPS).map(configName);
     expect(gpu.some((n) => n.startsWith('sg'))).toBe(false);
     expect(gpu.length).toBeGreaterThan(2);

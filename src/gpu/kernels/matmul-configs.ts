@@ -1,5 +1,7 @@
 // The family of matmul kernel configurations the autotuner chooses from (src/gpu/tuning/), by name:
 //   reg<R>x<C>-w<WG>         register-blocked (shaders/matmul.wgsl `matmul`): R rows x C columns per lane, WG lanes
+//   flat<R>x<C>-w<WG>        the same tiles written out by the host without arrays or loops over rows and columns
+//                             (`matmul_flat`, src/gpu/kernels/matmul-flat.ts): SwiftShader indexes arrays lane by lane
 //   sg<S>-<R>x<C>-w<WG>      the same with A panels shared by S lanes through subgroupShuffle (`matmul_subgroups`)
 //   wgmem<TM>x<TN>-<TX>x<TY>-k<TK>  workgroup-memory tiles, TF.js-style (`matmul_tiled`): TM x TN outputs per lane,
 //                             TX x TY lanes, k staged TK at a time
@@ -8,12 +10,15 @@
 
 export type MatmulConfig =
   | { kind: 'reg'; rows: number; cols: number; wg: number }
+  | { kind: 'flat'; rows: number; cols: number; wg: number }
   | { kind: 'sg'; share: number; rows: number; cols: number; wg: number }
   | { kind: 'wgmem'; tm: number; tn: number; tx: number; ty: number; tk: number };
 
 /** What decides which configurations an adapter can run and which are worth timing. */
 export interface MatmulCapabilities {
   isSoftware: boolean;
+  /** SwiftShader (Chromium's CPU adapter) has a candidate list of its own: see SWIFTSHADER_CANDIDATES. */
+  isSwiftShader: boolean;
   hasSubgroups: boolean;
   subgroupMinSize: number;
   subgroupMaxSize: number;
@@ -25,6 +30,8 @@ export function configName(c: MatmulConfig): string {
   switch (c.kind) {
     case 'reg':
       return `reg${c.rows}x${c.cols}-w${c.wg}`;
+    case 'flat':
+      return `flat${c.rows}x${c.cols}-w${c.wg}`;
     case 'sg':
       return `sg${c.share}-${c.rows}x${c.cols}-w${c.wg}`;
     case 'wgmem':
@@ -34,6 +41,7 @@ export function configName(c: MatmulConfig): string {
 
 const NAME_PATTERNS: Array<[RegExp, (n: number[]) => MatmulConfig]> = [
   [/^reg(\d+)x(\d+)-w(\d+)$/, ([rows, cols, wg]) => ({ kind: 'reg', rows, cols, wg })],
+  [/^flat(\d+)x(\d+)-w(\d+)$/, ([rows, cols, wg]) => ({ kind: 'flat', rows, cols, wg })],
   [/^sg(\d+)-(\d+)x(\d+)-w(\d+)$/, ([share, rows, cols, wg]) => ({ kind: 'sg', share, rows, cols, wg })],
   [/^wgmem(\d+)x(\d+)-(\d+)x(\d+)-k(\d+)$/, ([tm, tn, tx, ty, tk]) => ({ kind: 'wgmem', tm, tn, tx, ty, tk })],
 ];
@@ -46,7 +54,7 @@ export function parseConfigName(name: string): MatmulConfig | string {
     const config = build(match.slice(1).map(Number));
     return configShapeError(config) ?? config;
   }
-  return `"${name}" is not a matmul kernel name (reg<R>x<C>-w<WG>, sg<S>-<R>x<C>-w<WG> or wgmem<TM>x<TN>-<TX>x<TY>-k<TK>, e.g. ${DEFAULT_NAMES})`;
+  return `"${name}" is not a matmul kernel name (reg<R>x<C>-w<WG>, flat<R>x<C>-w<WG>, sg<S>-<R>x<C>-w<WG> or wgmem<TM>x<TN>-<TX>x<TY>-k<TK>, e.g. ${DEFAULT_NAMES})`;
 }
 
 const isPow2 = (x: number) => Number.isInteger(x) && x >= 1 && (x & (x - 1)) === 0;
@@ -127,7 +135,8 @@ const parse = (name: string): MatmulConfig => {
  * on GPUs the classic shapes (64-256 lanes, workgroup-memory tiles) are the candidates.
  */
 export function candidateConfigs(caps: MatmulCapabilities): MatmulConfig[] {
-  return (caps.isSoftware ? SOFTWARE_CANDIDATES : GPU_CANDIDATES).map(parse).filter((c) => unsupportedReason(c, caps) === null);
+  const list = caps.isSwiftShader ? SWIFTSHADER_CANDIDATES : caps.isSoftware ? SOFTWARE_CANDIDATES : GPU_CANDIDATES;
+  return list.map(parse).filter((c) => unsupportedReason(c, caps) === null);
 }
 
 /**
@@ -136,9 +145,15 @@ export function candidateConfigs(caps: MatmulCapabilities): MatmulConfig[] {
  * as it was.
  */
 export const SOFTWARE_CANDIDATES: readonly string[] = ['sg8-16x8-w8', 'reg16x8-w8', 'sg4-16x8-w8', 'reg8x8-w8', 'reg16x4-w16', 'wgmem4x4-8x8-k16'];
+/**
+ * Candidates on SwiftShader: the straight-line kernels, 5-10x the looped ones there (src/gpu/kernels/matmul-flat.ts),
+ * and the portable kernel the engine ran before. Not on lavapipe, where they are no faster and LLVM takes longer to
+ * compile them.
+ */
+export const SWIFTSHADER_CANDIDATES: readonly string[] = ['flat8x16-w8', 'flat16x8-w8', 'flat16x8-w4', 'reg16x8-w8'];
 /** Candidates on GPUs, the engine's kernels before tuning first. */
 export const GPU_CANDIDATES: readonly string[] = ['sg8-16x8-w64', 'reg16x8-w64', 'reg8x8-w64', 'wgmem4x4-8x8-k16', 'wgmem4x4-16x16-k16', 'wgmem8x8-8x8-k16'];
 /** Every configuration the tuner may pick on some adapter (the bit-identity test runs each one it can). */
-export const MATMUL_FAMILY: readonly string[] = [...new Set([...SOFTWARE_CANDIDATES, ...GPU_CANDIDATES])];
+export const MATMUL_FAMILY: readonly string[] = [...new Set([...SOFTWARE_CANDIDATES, ...SWIFTSHADER_CANDIDATES, ...GPU_CANDIDATES])];
 
 const DEFAULT_NAMES = 'reg16x8-w8, sg8-16x8-w8, wgmem4x4-8x8-k16';

@@ -4,6 +4,8 @@
 import source from '../../../shaders/matmul.wgsl?raw';
 import subgroupSource from '../../../shaders/matmul_subgroups.wgsl?raw';
 import tiledSource from '../../../shaders/matmul_tiled.wgsl?raw';
+import flatSource from '../../../shaders/matmul_flat.wgsl?raw';
+import { flatKernelSource } from './matmul-flat';
 import type { MatrixRef } from '../buffers';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline, type PipelineSpec } from '../shaders';
@@ -156,6 +158,9 @@ export class MatmulProgram {
         enables: ['subgroups'],
         constants: { ...constants, SHARE: c.share },
       };
+    }
+    if (c.kind === 'flat') {
+      return { family, source: `${header}\n${source}\n${flatSource}\n${flatKernelSource(c.rows, c.cols / 4)}`, entryPoint: 'matmul_flat', constants };
     }
     if (c.kind === 'wgmem') return { family, source: `${header}\n${source}\n${tiledSource}`, entryPoint: 'matmul_tiled', constants };
     return { family, source: `${header}\n${source}`, entryPoint: 'matmul', constants };

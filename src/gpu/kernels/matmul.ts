@@ -5,6 +5,7 @@ import naiveSource from '../../../shaders/matmul_naive.wgsl?raw';
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
 import subgroupSource from '../../../shaders/matmul_subgroups.wgsl?raw';
 import tiledSource from '../../../shaders/matmul_tiled.wgsl?raw';
+import flatSource from '../../../shaders/matmul_flat.wgsl?raw';
 import type { GpuContext } from '../device';
 import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline } from '../shaders';
@@ -14,6 +15,7 @@ import { chooseConfig, fillTimings, type TuneOutcome } from '../tuning/choose';
 import { emptyRecord, fnv1a, tuningKey, type TuningRecord, type TuningStore } from '../tuning/store';
 import { peakMacsPerMs, type KernelPolicy } from '../tuning/policy';
 import { candidateConfigs, configName, parseConfigName, unsupportedReason, type MatmulCapabilities, type MatmulConfig } from './matmul-configs';
+import { flatKernelSource } from './matmul-flat';
 import { measureMatmul, type MatmulShape } from './matmul-measure';
 import { checkMatmulArgs, checkMatrix, emptyDispatch, MatmulProgram, vec4Aligned, type MatmulArgs, type MatmulVariant } from './matmul-program';
 
@@ -46,13 +48,14 @@ export function shapeKey(s: MatmulShape): string {
   return `${s.variant} ${s.m}x${s.n}x${s.k}${s.aligned ? '' : ' scalar'}`;
 }
 
-/** A digest of every matmul kernel source: tuning results measured on other kernels do not apply. */
-export const MATMUL_KERNELS_DIGEST = fnv1a([matmulSource, subgroupSource, tiledSource].join('\n'));
+/** A digest of every matmul kernel source (and of the generator of the straight-line ones): tuning results measured on other kernels do not apply. */
+export const MATMUL_KERNELS_DIGEST = fnv1a([matmulSource, subgroupSource, tiledSource, flatSource, flatKernelSource.toString()].join('\n'));
 
 export function matmulCapabilities(gpu: GpuContext): MatmulCapabilities {
   const info = gpu.handles.adapter.info;
   return {
     isSoftware: gpu.adapter.isSoftware,
+    isSwiftShader: gpu.adapter.architecture.toLowerCase() === 'swiftshader',
     hasSubgroups: gpu.hasSubgroups,
     subgroupMinSize: info.subgroupMinSize ?? 0,
     subgroupMaxSize: info.subgroupMaxSize ?? 0,
