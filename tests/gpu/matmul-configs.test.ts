@@ -55,12 +55,11 @@ describe('matmul kernel configurations are bit-identical', () => {
     for (const name of runnable) kernels.set(name, await MatmulKernel.create(t.gpu, { kernels: name }));
   });
 
-  it('covers every candidate of this adapter (on lavapipe: the whole software list, all four kernels)', () => {
-    const list = t.gpu.adapter.isSoftware ? SOFTWARE_CANDIDATES : GPU_CANDIDATES;
+  it("covers every candidate of this adapter (on lavapipe: the whole software list and SwiftShader's, all four kernels)", () => {
+    const list = t.gpu.adapter.isSoftware ? [...new Set([...SOFTWARE_CANDIDATES, ...SWIFTSHADER_CANDIDATES])] : GPU_CANDIDATES;
     if (t.gpu.adapter.vendor === 'mesa') expect(runnable).toEqual(list);
-    expect(new Set(runnable.map((n) => n.replace(/\d.*$/, '')))).toEqual(
-      new Set(t.gpu.hasSubgroups ? ['reg', 'flat', 'sg', 'wgmem'] : ['reg', 'flat', 'wgmem']),
-    );
+    const kinds = t.gpu.adapter.isSoftware ? ['reg', 'flat', 'wgmem'] : ['reg', 'wgmem'];
+    expect(new Set(runnable.map((n) => n.replace(/\d.*$/, '')))).toEqual(new Set(t.gpu.hasSubgroups ? [...kinds, 'sg'] : kinds));
   });
 
   /** C after one product with `kernel`, as raw bits, plus whether the vec4 path was eligible. */
