@@ -1,5 +1,7 @@
 // Training-step cases: whole MLP steps (gather, forward, ReLU, dropout, softmax CE, backward, SGD) on our
-// engine's Trainer, next to the same step in TensorFlow.js's WebGPU backend on the same adapter.
+// engine's Trainer, with the activation and dropout fused into the matmul epilogues (the default) and without,
+// next to the same step in TensorFlow.js's WebGPU backend on the same adapter. Each of our cases records its
+// dispatches and modelled bytes per step (src/engine/step-traffic.ts).
 // Ours is timed on the GPU (timestamp queries around a pass of steps) and on the wall clock the way TF.js
 // is (N steps submitted, then wait for the last one): the ratio to TF.js uses the wall-clock pair.
 import type { GpuContext } from '../src/gpu/device';
@@ -129,8 +131,7 @@ export function trainTasks(ctx: SuiteContext): BenchTask[] {
 }
 
 async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ cases: CaseResult[]; ratios: Ratio[] }> {
-  const { gpu } = ctx;
-  const { shape, samples } = plan;
+  const { shape } = plan;
   const spec = mlpSpec(shape);
   const data = benchData(spec);
   const flops = stepFlops(spec);
@@ -148,45 +149,16 @@ async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ ca
   const cases: CaseResult[] = [];
   const ratios: Ratio[] = [];
 
-  const trainer = await Trainer.create(gpu, spec, data, tuning(ctx));
-  // The kernel each product ran with (tuned, cached, default or forced), recorded with the cases.
-  const kernels = trainer
-    .matmulChoices()
-    .map((c) => `${c.shape}=${c.kernel}${c.source === 'forced' ? '' : ` (${c.source})`}`)
-    .join('; ');
-  params.matmulKernels = kernels;
-  let oursWall: CaseResult;
-  try {
-    const t = await gpuStepSamplesMs(gpu, trainer, 1, samples);
-    const ours = withGflops(
-      makeCase({
-        id: `${id}.deadunits`,
-        group: 'train',
-        impl: 'deadunits',
-        label: `deadunits step ${describeMlp(shape)}`,
-        params,
-        unit: 'steps/s',
-        timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
-        samples: t.samplesMs.map(perSecond),
-      }),
-      t.inner,
-    );
-    cases.push(ours);
-    oursWall = ours;
-    if (ours.timing === 'gpu-timestamp') {
-      // Trainer.train submits the steps and waits for them: the same contract as awaiting TF.js's loss.
-      const wall = await timeWall((n) => trainer.train(n), { warmup: 0, samples, minSampleMs: minSampleMs(ctx.quick) });
-      oursWall = withGflops(
-        makeCase({ ...ours, id: `${id}.deadunits-wall`, label: `${ours.label} (wall)`, timing: 'wall', samples: wall.samplesMs.map(perSecond) }),
-        wall.inner,
-      );
-      cases.push(oursWall);
-      // How close the host keeps the wall clock to the GPU's own time (src/engine/submit-pacer.ts).
-      ratios.push(ratioOf(`training step ${describeMlp(shape)}: wall / GPU time`, oursWall, ours, plan.wallGoal));
-    }
-  } finally {
-    trainer.destroy();
+  // The step with the activation and dropout fused into the matmul epilogues (the default), and without.
+  const fused = await measureOurs(ctx, plan, { spec, data, params, id, fuseEpilogues: true });
+  const unfused = await measureOurs(ctx, plan, { spec, data, params, id, fuseEpilogues: false });
+  cases.push(...fused.cases, ...unfused.cases);
+  const oursWall = fused.wall;
+  if (fused.gpu.timing === 'gpu-timestamp') {
+    // How close the host keeps the wall clock to the GPU's own time (src/engine/submit-pacer.ts).
+    ratios.push(ratioOf(`training step ${describeMlp(shape)}: wall / GPU time`, fused.wall, fused.gpu, plan.wallGoal));
   }
+  ratios.push(ratioOf(`training step ${describeMlp(shape)}: fused / unfused epilogues`, fused.wall, unfused.wall));
 
   if (ctx.tf) {
     const tf = await tfStepMs(ctx.tf, shape, data, plan.tfSamples, minSampleMs(ctx.quick));
@@ -205,8 +177,67 @@ async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ ca
     );
     cases.push(tfCase);
     ratios.push(ratioOf(`training step ${describeMlp(shape)}: deadunits / TF.js`, oursWall, tfCase, plan.goal));
+    ratios.push(ratioOf(`training step ${describeMlp(shape)}: deadunits unfused / TF.js`, unfused.wall, tfCase));
   }
   return { cases, ratios };
+}
+
+interface OursInput {
+  spec: ModelSpec;
+  data: TrainingData;
+  params: Record<string, string | number | boolean>;
+  id: string;
+  fuseEpilogues: boolean;
+}
+
+/**
+ * Our step, timed on the GPU and on the wall clock, with its dispatches and modelled bytes per step
+ * (src/engine/step-traffic.ts) in the cases' params. Returns the cases and which is which (gpu = wall without
+ * timestamp queries).
+ */
+async function measureOurs(ctx: SuiteContext, plan: TrainPlan, input: OursInput): Promise<{ cases: CaseResult[]; gpu: CaseResult; wall: CaseResult }> {
+  const { gpu } = ctx;
+  const { shape, samples } = plan;
+  const { spec, data, fuseEpilogues } = input;
+  const flops = stepFlops(spec);
+  const perSecond = (ms: number) => 1000 / ms;
+  const withGflops = (c: CaseResult, stepsPerSample: number): CaseResult => ({ ...c, derived: { gflops: (c.median * flops) / 1e9, stepsPerSample } });
+  const trainer = await Trainer.create(gpu, spec, data, { ...tuning(ctx), fuseEpilogues });
+  const traffic = trainer.stepTraffic();
+  // The kernel each product ran with (tuned, cached, default or forced), recorded with the cases.
+  const kernels = trainer
+    .matmulChoices()
+    .map((c) => `${c.shape}=${c.kernel}${c.source === 'forced' ? '' : ` (${c.source})`}`)
+    .join('; ');
+  const params = { ...input.params, fuseEpilogues, dispatchesPerStep: traffic.dispatches, bytesPerStep: traffic.bytes, matmulKernels: kernels };
+  const suffix = fuseEpilogues ? '' : '-unfused';
+  const label = `deadunits${fuseEpilogues ? '' : ' unfused'} step ${describeMlp(shape)}`;
+  try {
+    const t = await gpuStepSamplesMs(gpu, trainer, 1, samples);
+    const ours = withGflops(
+      makeCase({
+        id: `${input.id}.deadunits${suffix}`,
+        group: 'train',
+        impl: 'deadunits',
+        label,
+        params,
+        unit: 'steps/s',
+        timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
+        samples: t.samplesMs.map(perSecond),
+      }),
+      t.inner,
+    );
+    if (ours.timing !== 'gpu-timestamp') return { cases: [ours], gpu: ours, wall: ours };
+    // Trainer.train submits the steps and waits for them: the same contract as awaiting TF.js's loss.
+    const wall = await timeWall((n) => trainer.train(n), { warmup: 0, samples, minSampleMs: minSampleMs(ctx.quick) });
+    const oursWall = withGflops(
+      makeCase({ ...ours, id: `${input.id}.deadunits${suffix}-wall`, label: `${ours.label} (wall)`, timing: 'wall', samples: wall.samplesMs.map(perSecond) }),
+      wall.inner,
+    );
+    return { cases: [ours, oursWall], gpu: ours, wall: oursWall };
+  } finally {
+    trainer.destroy();
+  }
 }
 
 /** Wall milliseconds per TF.js step: n steps, then reading the last loss forces completion. */

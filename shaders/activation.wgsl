@@ -22,18 +22,10 @@
 // NOTE: elu evaluates exp(min(z, 0)) so the branch not taken cannot overflow either.
 // NOTE: WGSL lets implementations assume no NaN or infinity: non-finite inputs give unspecified results.
 
-const KIND_IDENTITY: u32 = 0u;
-const KIND_RELU: u32 = 1u;
-const KIND_LEAKY_RELU: u32 = 2u;
-const KIND_ELU: u32 = 3u;
-const KIND_GELU: u32 = 4u;
+// The functions themselves (activation_of, activation_backward_of) are in shaders/activation_fn.wgsl, shared
+// with the matmul's fused epilogues; the loader prepends it.
 
 override KIND: u32 = 1u;
-
-const GELU_K: f32 = 0.7978845608028654;   // sqrt(2/pi)
-const GELU_C: f32 = 0.044715;
-const GELU_Z_CLAMP: f32 = 20.0;
-const GELU_T_CLAMP: f32 = 80.0;           // bound on |2u|
 
 // Elements per workgroup: WG invocations x PER_THREAD elements, strided by WG so neighbours stay adjacent.
 // Set by the host (src/gpu/kernels/activation.ts), whose dispatch counts use the same numbers.
@@ -51,40 +43,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read> grad_out: array<f32>;      // [count] backward: dLoss/da
 @group(0) @binding(4) var<storage, read_write> grad_in: array<f32>; // [count] backward: dLoss/dz
 
-// Returns (s, exp(-2u) clamped) for gelu.
-fn gelu_sigmoid(x: f32) -> vec2<f32> {
-  let xc = clamp(x, -GELU_Z_CLAMP, GELU_Z_CLAMP);
-  let t = clamp(2.0 * GELU_K * (xc + GELU_C * xc * xc * xc), -GELU_T_CLAMP, GELU_T_CLAMP);
-  let e = exp(-t);
-  return vec2<f32>(1.0 / (1.0 + e), e);
-}
-
 fn act(x: f32) -> f32 {
-  switch KIND {
-    case KIND_RELU: { return select(0.0, x, x > 0.0); }
-    case KIND_LEAKY_RELU: { return select(params.alpha * x, x, x > 0.0); }
-    case KIND_ELU: { return select(params.alpha * (exp(min(x, 0.0)) - 1.0), x, x > 0.0); }
-    case KIND_GELU: { return max(x, -GELU_Z_CLAMP) * gelu_sigmoid(x).x; }
-    default: { return x; }
-  }
+  return activation_of(KIND, params.alpha, x);
 }
 
-// dLoss/dz from dLoss/da. Written as a product with g (not g * act'(z)) where act' is 0 or 1, so a zero
-// derivative gives exactly 0 and the result is bit-identical to the reference.
 fn act_backward(x: f32, g: f32) -> f32 {
-  switch KIND {
-    case KIND_RELU: { return select(0.0, g, x > 0.0); }
-    case KIND_LEAKY_RELU: { return select(params.alpha * g, g, x > 0.0); }
-    case KIND_ELU: { return select(params.alpha * exp(min(x, 0.0)) * g, g, x > 0.0); }
-    case KIND_GELU: {
-      let se = gelu_sigmoid(x);
-      let s = se.x;
-      let xc = clamp(x, -GELU_Z_CLAMP, GELU_Z_CLAMP);
-      let dt = 2.0 * GELU_K * (1.0 + 3.0 * GELU_C * xc * xc);
-      return (s + xc * s * (se.y * s) * dt) * g;
-    }
-    default: { return g; }
-  }
+  return activation_backward_of(KIND, params.alpha, x, g);
 }
 
 @compute @workgroup_size(WG)

@@ -56,7 +56,7 @@ fn dropout_apply(index: u32) {
     }
     let col = unit - params.unit_offset;
     let x = src[params.in_offset + row * params.in_ld + col];
-    dst[params.out_offset + row * params.out_ld + col] = select(0.0, x * params.scale, keeps[j]);
+    dst[params.out_offset + row * params.out_ld + col] = dropout_scaled(x, params.scale, keeps[j]);
   }
 }
 

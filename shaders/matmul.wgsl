@@ -1,4 +1,4 @@
-// C = op(A)·op(B) (+ bias[j]) (+ C): the GEMMs of the forward pass (nn: Y = X·W), of dX (nt: dY·Wᵀ)
+// C = op(A)·op(B) (+ bias[j]) (+ C), with fused activation/dropout epilogues (store_c): the GEMMs of the forward pass (nn: Y = X·W), of dX (nt: dY·Wᵀ)
 // and of dW (tn: Xᵀ·dY). Every matrix is a row-major sub-block: element (i, j) sits at off + i*ld + j.
 //
 // Design (why it looks unlike a GPU GEMM): on the CPU adapters (lavapipe, SwiftShader) every invocation is
@@ -30,7 +30,24 @@ struct Params {
   a_off: u32, b_off: u32, c_off: u32, bias_off: u32,
   tiles_n: u32, tiles: u32,
   has_bias: u32, accumulate: u32,
+  // The fused epilogue (EPILOGUE_*), applied where the product is complete; see store_c.
+  epilogue: u32,
+  act_kind: u32,         // KIND_* of shaders/activation_fn.wgsl
+  act_alpha: f32,
+  dropout: u32,          // 1: apply the layer's dropout mask (shaders/dropout_mask.wgsl)
+  drop_threshold: u32,   // round(p * 2^24)
+  drop_scale: f32,       // fround(1 / (1 - p))
+  drop_key0: u32,
+  drop_key1: u32,
+  unit_offset: u32,      // global unit index of column 0 (the mask is defined per global unit)
+  write_h: u32,          // forward: also store act(Z) before dropout
 }
+
+const EPILOGUE_NONE: u32 = 0u;
+// Forward of a hidden layer: C = Z as always, then Y = dropout(act(Z)) (and H = act(Z) where asked).
+const EPILOGUE_FORWARD: u32 = 1u;
+// dX into a hidden layer below: dZ = act'(Z) ⊙ dropout_backward(C) goes to out_y; C itself is not stored.
+const EPILOGUE_BACKWARD: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;         // nn/nt: [m, k] (ld lda); tn: [k, m]
@@ -39,6 +56,12 @@ struct Params {
 @group(0) @binding(4) var<storage, read> b4: array<vec4<f32>>;  // the same buffer as b, in vec4s (ALIGNED only)
 @group(0) @binding(5) var<storage, read> bias: array<f32>;      // [n] (any buffer when has_bias = 0)
 @group(0) @binding(6) var<storage, read_write> c: array<f32>;   // [m, n] (ld ldc)
+// The epilogue's operands, laid out like c (c_off, ldc); each is a small unused buffer where the epilogue is off.
+@group(0) @binding(7) var<storage, read> z_in: array<f32>;          // backward: Z of the layer below [m, n]
+@group(0) @binding(8) var<storage, read_write> out_h: array<f32>;   // forward: act(Z) [m, n] (write_h only)
+@group(0) @binding(9) var<storage, read_write> out_y: array<f32>;   // forward: Y; backward: dZ [m, n]
+// StepState (shaders/step_state.wgsl): `step` selects the dropout mask
+@group(0) @binding(10) var<storage, read> step_state: StepState;
 
 // A block of ROWS rows x 4 consecutive k, as ROWS vec4s over k. Rows past m repeat row m-1.
 fn load_a_panel(row0: u32, k: u32) -> array<vec4<f32>, ROWS> {
@@ -187,15 +210,51 @@ fn finish_tile(acc_in: array<array<vec4<f32>, COLS4>, ROWS>, t: Tile, lane: u32,
   }
 }
 
-// The epilogue every kernel configuration shares: C[row, col] = acc (+ bias[col]) (+ C[row, col]), in this order.
+// The epilogue every kernel configuration shares: C[row, col] = acc (+ bias[col]) (+ C[row, col]), in this order,
+// then the fused epilogue, if any.
 // NOTE (bit-identity): with acc = fma(a[row, p], b[p, col], acc) for p = 0, 1, ..., k-1 from acc = 0, this
 // fixes every rounding of an output element, so all configurations give the same bits (tests/gpu/matmul.test.ts).
+// The fused epilogues call the same functions as shaders/activation.wgsl and shaders/dropout.wgsl on the same
+// f32 values, so a fused step gives the same bits as the unfused one (tests/gpu/fused-epilogue.test.ts).
 fn store_c(row: u32, col: u32, acc: f32) {
   let idx = p.c_off + row * p.ldc + col;
   var v = acc;
   if (p.has_bias != 0u) { v += bias[p.bias_off + col]; }
   if (p.accumulate != 0u) { v += c[idx]; }
+  if (p.epilogue == EPILOGUE_BACKWARD) {
+    // As the unfused step: dropout backward (g -> h), then the activation backward (z, h -> dZ).
+    var g = v;
+    if (p.dropout != 0u) { g = dropout_scaled(g, p.drop_scale, epilogue_keep(row, col)); }
+    out_y[idx] = activation_backward_of(p.act_kind, p.act_alpha, z_in[idx], g);
+    return;
+  }
   c[idx] = v;
+  if (p.epilogue == EPILOGUE_FORWARD) {
+    // As the unfused step: the activation (z -> h or y), then dropout (h -> y).
+    let h = activation_of(p.act_kind, p.act_alpha, v);
+    if (p.dropout != 0u) {
+      if (p.write_h != 0u) { out_h[idx] = h; }
+      out_y[idx] = dropout_scaled(h, p.drop_scale, epilogue_keep(row, col));
+    } else {
+      out_y[idx] = h;
+    }
+  }
+}
+
+// The Philox words of the last (row, group of 4 units) this invocation asked for: a lane stores 4 adjacent
+// columns in a row, so one Philox call (the dropout kernel's cost per 4 units) serves them all.
+var<private> keep_cache_key: vec2<u32> = vec2<u32>(0xFFFFFFFFu, 0xFFFFFFFFu);
+var<private> keep_cache: vec4<bool>;
+
+// dropout.wgsl's keep flag of batch row `row`, unit unit_offset + col, at this step.
+fn epilogue_keep(row: u32, col: u32) -> bool {
+  let unit = p.unit_offset + col;
+  let key = vec2<u32>(row, unit >> 2u);
+  if (any(key != keep_cache_key)) {
+    keep_cache_key = key;
+    keep_cache = dropout_keeps(dropout_mask_words(unit >> 2u, row, step_state.step, vec2<u32>(p.drop_key0, p.drop_key1)), p.drop_threshold);
+  }
+  return keep_cache[unit & 3u];
 }
 
 // Portable entry point: every lane loads the A values itself (the same address in all lanes).

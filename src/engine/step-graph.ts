@@ -2,8 +2,11 @@
 //   begin_step -> gather batch -> [input dropout] -> per layer: Z = X·W + b, A = act(Z), Y = dropout(A)
 //   -> loss -> backward in reverse (dW = Xᵀ·dZ, db = Σ dZ, dX = dZ·Wᵀ) -> optimizer -> end_step.
 // Wide layers are grids of column blocks: products over split inputs accumulate block by block.
+// With fuseEpilogues, act and dropout run in the epilogue of the product that completes Z (forward) and of the
+// dX product into the layer (backward), so a hidden layer costs no elementwise dispatch of its own.
 // Non-stationary data and the cures for loss of plasticity add their dispatches from ./continual-graph.ts.
 import type { Dispatch } from '../gpu/dispatch';
+import type { EpilogueDropout, MatmulEpilogue } from '../gpu/kernels/matmul';
 import { rngKey } from '../spec/rng-streams';
 import { bitflipBatch, cbpActivity, curesAfterOptimizer, outputReset, permuteBatch, relabelBatch } from './continual-graph';
 import type { ModelSpec } from './model-spec';
@@ -27,6 +30,11 @@ export interface StepGraphInput {
   alloc(label: string, elements: number): GPUBuffer;
   /** Registers a dispatch the trainer destroys with itself. */
   keep(dispatch: Dispatch): Dispatch;
+  /**
+   * Fuse each hidden layer's activation and dropout into the matmul epilogues (forward: the product completing
+   * Z; backward: the dX product into it), instead of separate dispatches. The same bits either way.
+   */
+  fuseEpilogues: boolean;
 }
 
 /**
@@ -42,6 +50,7 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
   const targetSize = classification ? 1 : spec.outputSize;
   const steps: Dispatch[] = [];
   const add = (d: Dispatch) => steps.push(t.keep(d));
+  const fused = t.fuseEpilogues;
 
   const continual = { spec, kernels: k, stepState, continual: t.continual };
   const tasks = spec.tasks;
@@ -122,10 +131,16 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
             c: { buffer: out.z, ld: out.width },
             bias: i === 0 ? { buffer: layer.bias[j].value } : undefined,
             accumulate: i > 0,
+            // The last input block completes Z: A = act(Z) and Y = dropout(A) are computed as it is stored.
+            epilogue: fused && l <= hiddenCount && i === inputs.length - 1 ? forwardEpilogue(t, l, out) : undefined,
           }),
         );
       });
       if (l > hiddenCount) return;
+      if (fused) {
+        if (spec.continualBackprop) add(cbpActivity(continual, l, out, out.h ?? out.y));
+        return;
+      }
       const hidden = spec.hidden[l - 1];
       add(
         k.activation.prepareForward({
@@ -163,7 +178,8 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
     const layer = t.layers[l - 1];
     const inputs = t.blocks[l - 1];
     const outputs = t.blocks[l];
-    if (l <= hiddenCount) {
+    // Fused, dZ of a hidden layer was written by the dX product of the layer above (its epilogue).
+    if (l <= hiddenCount && !fused) {
       const hidden = spec.hidden[l - 1];
       outputs.forEach((out, j) => {
         if (out.h) add(k.dropout.prepareBackward(dropoutArgs(t, l, out, out.g, out.h)));
@@ -218,6 +234,8 @@ export function buildTrainingStep(t: StepGraphInput): { body: Dispatch[]; end: D
             b: { buffer: layer.weights[i][j].value, ld: out.width },
             c: { buffer: inp.g, ld: inp.width },
             accumulate: j > 0,
+            // The last output block completes dX: dropout backward and act' turn it into dZ of the layer below.
+            epilogue: fused && j === outputs.length - 1 ? backwardEpilogue(t, l - 1, inp) : undefined,
           }),
         );
       });
@@ -261,4 +279,22 @@ function dropoutArgs(t: StepGraphInput, l: number, block: ActivationBlock, input
     input: { buffer: input, ld: block.width },
     output: { buffer: output, ld: block.width },
   };
+}
+
+/** The dropout of hidden layer l's block in a fused epilogue (none when the layer has no dropout). */
+function epilogueDropout(t: StepGraphInput, l: number, block: ActivationBlock): EpilogueDropout | undefined {
+  const p = t.spec.hidden[l - 1].dropout;
+  return p > 0 ? { p, key: rngKey(t.spec.seed, 'dropout', l), stepState: t.stepState, unitOffset: block.offset } : undefined;
+}
+
+/** Z -> Y of hidden layer l's block; A = act(Z) is kept in h only where continual backprop reads it. */
+function forwardEpilogue(t: StepGraphInput, l: number, block: ActivationBlock): MatmulEpilogue {
+  const dropout = epilogueDropout(t, l, block);
+  const h = dropout && t.spec.continualBackprop ? block.h : undefined;
+  return { kind: 'forward', activation: t.spec.hidden[l - 1].activation, dropout, y: block.y, ...(h ? { h } : {}) };
+}
+
+/** dY (accumulated in g) -> dZ (in y, as the unfused step leaves it) of hidden layer l's block. */
+function backwardEpilogue(t: StepGraphInput, l: number, block: ActivationBlock): MatmulEpilogue {
+  return { kind: 'backward', activation: t.spec.hidden[l - 1].activation, dropout: epilogueDropout(t, l, block), z: block.z, dz: block.y };
 }

@@ -45,6 +45,7 @@ import { activationWidths, type ModelSpec } from './model-spec';
 import { ParameterCheck, type NonFiniteParameters } from './parameter-check';
 import { ShardedParameters } from './sharded-params';
 import { buildTrainingStep } from './step-graph';
+import { stepTraffic, type StepTraffic } from './step-traffic';
 import { SubmitPacer } from './submit-pacer';
 import { ChunkEncoder, type ChunkCheck, type ChunkRecorder, type TrainingHooks } from './training-hooks';
 
@@ -61,6 +62,11 @@ export interface TrainerOptions extends LayoutOptions {
    * (src/gpu/tuning/choose.ts TUNING_SHARE), so a short run is not slowed by it. Absent: the device's budget alone.
    */
   tuneForSteps?: number;
+  /**
+   * Run each hidden layer's activation and dropout in the matmul epilogues (./step-graph.ts) instead of their own
+   * dispatches (default true: fewer dispatches and bytes per step, measured faster in bench/train.ts). Same bits.
+   */
+  fuseEpilogues?: boolean;
 }
 
 /** Parameters of one weight layer, reassembled from its blocks: weights [fanIn, fanOut] row-major, bias [fanOut]. */
@@ -174,6 +180,7 @@ export class Trainer {
         continual: this.continual,
         alloc: (label, elements) => this.alloc(label, elements),
         keep: (d) => this.keep(d),
+        fuseEpilogues: options.fuseEpilogues ?? true,
       });
       this.stepBody = step.body;
       this.stepEnd = step.end;
@@ -477,6 +484,12 @@ export class Trainer {
   }
 
   /** For benchmarks: records one training step, without any hook's work, into an open compute pass. */
+  /** Dispatches of one training step and the bytes they move (./step-traffic.ts), for the bench. */
+  stepTraffic(): StepTraffic {
+    this.assertUsable();
+    return stepTraffic([...this.stepBody, this.stepEnd]);
+  }
+
   encodeStep(pass: GPUComputePassEncoder): void {
     for (const d of this.stepBody) d.encode(pass);
     this.stepEnd.encode(pass);

@@ -1,12 +1,13 @@
 // Turns shaders/*.wgsl into pipelines. WGSL has no #include, so shared code (common helpers, the StepState
 // struct, the Philox RNG) is concatenated here, in one place. Pipelines are cached per device and override set.
+import activationFn from '../../shaders/activation_fn.wgsl?raw';
 import common from '../../shaders/common.wgsl?raw';
 import dropoutMask from '../../shaders/dropout_mask.wgsl?raw';
 import initDraw from '../../shaders/init_draw.wgsl?raw';
 import philox from '../../shaders/philox.wgsl?raw';
 import stepState from '../../shaders/step_state.wgsl?raw';
 
-export const SHARED_SOURCES = { common, stepState, philox, dropoutMask, initDraw } as const;
+export const SHARED_SOURCES = { common, stepState, philox, dropoutMask, initDraw, activationFn } as const;
 
 export interface PipelineSpec {
   /** Label prefix, e.g. 'Matmul'; the pipeline is labelled 'Matmul.forward'. */
@@ -20,17 +21,22 @@ export interface PipelineSpec {
   usesDropoutMask?: boolean;
   /** Prepend shaders/philox.wgsl and shaders/init_draw.wgsl (the init distributions' draws). */
   usesInitDraw?: boolean;
+  /** Prepend shaders/activation_fn.wgsl (the activation functions and their derivatives). */
+  usesActivation?: boolean;
   /** Values of the module's `override` constants (workgroup sizes among them: the host's dispatch math uses the same numbers). */
   constants?: Readonly<Record<string, number>>;
   /** WGSL extensions to `enable` (e.g. 'subgroups'); the directives go before every other line. */
   enables?: string[];
 }
 
-/** The shared snippets a kernel asked for, in dependency order. */
-function sharedSources(spec: PipelineSpec): string[] {
-  if (spec.usesDropoutMask) return [philox, dropoutMask];
-  if (spec.usesInitDraw) return [philox, initDraw];
-  return spec.usesPhilox ? [philox] : [];
+/** The shared snippets a kernel asked for, in dependency order, and a key naming that choice. */
+function sharedSources(spec: PipelineSpec): { sources: string[]; key: string } {
+  const names: Array<keyof typeof SHARED_SOURCES> = [];
+  if (spec.usesPhilox || spec.usesDropoutMask || spec.usesInitDraw) names.push('philox');
+  if (spec.usesDropoutMask) names.push('dropoutMask');
+  if (spec.usesInitDraw) names.push('initDraw');
+  if (spec.usesActivation) names.push('activationFn');
+  return { sources: names.map((n) => SHARED_SOURCES[n]), key: names.join('+') };
 }
 
 const moduleCache = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
@@ -40,10 +46,11 @@ function shaderModule(device: GPUDevice, spec: PipelineSpec): GPUShaderModule {
   let modules = moduleCache.get(device);
   if (!modules) moduleCache.set(device, (modules = new Map()));
   const enables = (spec.enables ?? []).map((e) => `enable ${e};`).join('\n');
-  const key = `${spec.family}|${sharedSources(spec).length}|${enables}`;
+  const shared = sharedSources(spec);
+  const key = `${spec.family}|${shared.key}|${enables}`;
   let module = modules.get(key);
   if (!module) {
-    const code = [enables, common, stepState, ...sharedSources(spec), spec.source].join('\n');
+    const code = [enables, common, stepState, ...shared.sources, spec.source].join('\n');
     module = device.createShaderModule({ label: spec.family, code });
     modules.set(key, module);
   }
@@ -55,7 +62,7 @@ export function computePipeline(device: GPUDevice, spec: PipelineSpec): Promise<
   let pipelines = pipelineCache.get(device);
   if (!pipelines) pipelineCache.set(device, (pipelines = new Map()));
   const constants = spec.constants ?? {};
-  const key = `${spec.family}.${spec.entryPoint}|${sharedSources(spec).length}|${(spec.enables ?? []).join(',')}|${JSON.stringify(Object.entries(constants).sort())}`;
+  const key = `${spec.family}.${spec.entryPoint}|${sharedSources(spec).key}|${(spec.enables ?? []).join(',')}|${JSON.stringify(Object.entries(constants).sort())}`;
   let pipeline = pipelines.get(key);
   if (!pipeline) {
     const label = `${spec.family}.${spec.entryPoint}`;

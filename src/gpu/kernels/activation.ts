@@ -50,7 +50,7 @@ export class ActivationKernel {
     const kinds = Object.keys(ACTIVATION_KIND_CODES) as ActivationKind[];
     const compiled = await Promise.all(
       kinds.map(async (kind) => {
-        const spec = { family: 'Activation', source, constants: { ...WORKGROUP, KIND: ACTIVATION_KIND_CODES[kind] } };
+        const spec = { family: 'Activation', source, usesActivation: true, constants: { ...WORKGROUP, KIND: ACTIVATION_KIND_CODES[kind] } };
         const [forward, backward] = await Promise.all([
           computePipeline(gpu.device, { ...spec, entryPoint: 'forward' }),
           computePipeline(gpu.device, { ...spec, entryPoint: 'backward' }),

@@ -11,7 +11,10 @@ import { prepareDispatch, type Dispatch } from '../dispatch';
 import { computePipeline, type PipelineSpec } from '../shaders';
 import { createUniform } from '../uniforms';
 import { wgslStruct } from '../../spec/wgsl-struct';
+import { ACTIVATION_KIND_CODES, activationAlpha, type ActivationSpec } from '../../spec/activations';
+import { dropoutScale, dropoutThreshold } from '../../spec/dropout-rate';
 import { configHeader, configName, configTile, configWorkgroupSize, type MatmulConfig } from './matmul-configs';
+import { checkStepStateBuffer, STEP_STATE_BYTES } from './schedule';
 
 export type { MatrixRef };
 
@@ -37,7 +40,34 @@ export interface MatmulArgs {
   bias?: { buffer: GPUBuffer; offset?: number };
   /** C = C + op(A)·op(B) instead of C = op(A)·op(B). */
   accumulate?: boolean;
+  /** What the product's last pass also computes from each finished element of C (see MatmulEpilogue). */
+  epilogue?: MatmulEpilogue;
 }
+
+/** The dropout of a fused epilogue: the same mask as shaders/dropout.wgsl (src/gpu/kernels/dropout.ts DropoutArgs). */
+export interface EpilogueDropout {
+  /** Drop probability in [0, 1); 0 means no dropout. */
+  p: number;
+  /** rngKey(seed, 'dropout', layer). */
+  key: readonly [number, number];
+  /** The StepState buffer; its `step` selects the mask. Row r of C is sample r. */
+  stepState: GPUBuffer;
+  /** Global unit index of C's column 0. */
+  unitOffset: number;
+}
+
+/**
+ * A hidden layer's elementwise work fused into the product that completes its input (every buffer laid out like c):
+ * - 'forward' (nn, Z = X·W + b): C = Z is stored, then y = dropout(act(Z)) and, where `h` is given, h = act(Z).
+ * - 'backward' (nt, dX = dZ'·Wᵀ into the layer below): dz = act'(z) ⊙ dropout_backward(dX); C is only read
+ *   (when accumulating), never written.
+ * The f32 operations are those of the activation and dropout kernels, so the results are bit-identical to them.
+ */
+export type MatmulEpilogue =
+  | { kind: 'forward'; activation: ActivationSpec; dropout?: EpilogueDropout; h?: GPUBuffer; y: GPUBuffer }
+  | { kind: 'backward'; activation: ActivationSpec; dropout?: EpilogueDropout; z: GPUBuffer; dz: GPUBuffer };
+
+const EPILOGUE_CODE = { none: 0, forward: 1, backward: 2 } as const;
 
 const VARIANT_CODE: Record<MatmulVariant, number> = { nn: 0, nt: 1, tn: 2 };
 
@@ -56,6 +86,16 @@ export const MATMUL_PARAMS = wgslStruct('matmul.wgsl', 'Params', {
   tiles: 'u32',
   hasBias: 'u32',
   accumulate: 'u32',
+  epilogue: 'u32',
+  actKind: 'u32',
+  actAlpha: 'f32',
+  dropout: 'u32',
+  dropThreshold: 'u32',
+  dropScale: 'f32',
+  dropKey0: 'u32',
+  dropKey1: 'u32',
+  unitOffset: 'u32',
+  writeH: 'u32',
 });
 
 /** Shapes of the stored operands, for bounds checks: [rows, cols] as laid out in memory. */
@@ -100,6 +140,57 @@ export function checkMatmulArgs(args: MatmulArgs): void {
   }
   const biasOffset = args.bias?.offset ?? 0;
   if (args.bias && (biasOffset + n) * 4 > args.bias.buffer.size) throw new RangeError(`${label}: bias [${n}] at offset ${biasOffset} overruns its buffer`);
+  if (args.epilogue) checkEpilogue(args);
+}
+
+function checkEpilogue(args: MatmulArgs): void {
+  const { label, m, n } = args;
+  const e = args.epilogue!;
+  const want = e.kind === 'forward' ? 'nn' : 'nt';
+  if (args.variant !== want) throw new RangeError(`${label}: epilogue ${e.kind} needs variant '${want}', got '${args.variant}'`);
+  if (!(e.activation.kind in ACTIVATION_KIND_CODES)) throw new RangeError(`${label}: epilogue.activation.kind ${String(e.activation.kind)} is unknown`);
+  const named: Array<[string, GPUBuffer]> =
+    e.kind === 'forward'
+      ? [['y', e.y], ...(e.h ? [['h', e.h] as [string, GPUBuffer]] : [])]
+      : [
+          ['z', e.z],
+          ['dz', e.dz],
+        ];
+  for (const [name, buffer] of named) checkMatrix(label, `epilogue.${name}`, { buffer, ld: args.c.ld, offset: args.c.offset }, m, n);
+  const writable = e.kind === 'forward' ? [args.c.buffer, e.y, ...(e.h ? [e.h] : [])] : [args.c.buffer, e.dz];
+  const read = [args.a.buffer, args.b.buffer, ...(args.bias ? [args.bias.buffer] : []), ...(e.kind === 'backward' ? [e.z] : [])];
+  if (new Set(writable).size !== writable.length || writable.some((w) => read.includes(w))) {
+    throw new Error(`${label}: the epilogue's outputs must be buffers of their own (WebGPU forbids a writable binding aliasing others)`);
+  }
+  if (e.dropout && e.dropout.p > 0) {
+    try {
+      dropoutThreshold(e.dropout.p);
+    } catch (error) {
+      throw new RangeError(`${label}: epilogue.dropout.${(error as Error).message}`);
+    }
+    checkStepStateBuffer(label, e.dropout.stepState);
+    const { unitOffset } = e.dropout;
+    if (!Number.isInteger(unitOffset) || unitOffset < 0 || unitOffset + n > 0xffffffff) {
+      throw new RangeError(`${label}: epilogue.dropout.unitOffset ${unitOffset} is not a u32 offset for ${n} units`);
+    }
+  }
+}
+
+/** The uniform fields of an epilogue (all zero without one). */
+function epilogueParams(e: MatmulEpilogue | undefined) {
+  const dropout = e?.dropout && e.dropout.p > 0 ? e.dropout : undefined;
+  return {
+    epilogue: EPILOGUE_CODE[e?.kind ?? 'none'],
+    actKind: e ? ACTIVATION_KIND_CODES[e.activation.kind] : 0,
+    actAlpha: e ? activationAlpha(e.activation) : 0,
+    dropout: dropout ? 1 : 0,
+    dropThreshold: dropout ? dropoutThreshold(dropout.p) : 0,
+    dropScale: dropout ? dropoutScale(dropout.p) : 1,
+    dropKey0: dropout?.key[0] ?? 0,
+    dropKey1: dropout?.key[1] ?? 0,
+    unitOffset: dropout?.unitOffset ?? 0,
+    writeH: e?.kind === 'forward' && e.h ? 1 : 0,
+  };
 }
 
 /**
@@ -121,6 +212,9 @@ export function vec4Aligned(args: Pick<MatmulArgs, 'variant' | 'm' | 'n' | 'k' |
 export function emptyDispatch(label: string): Dispatch {
   return { label, buffers: [], encode() {}, destroy() {} };
 }
+
+/** The fused epilogues call the dropout mask and the activation functions (shared with their own kernels). */
+const SNIPPETS = { usesDropoutMask: true, usesActivation: true } as const;
 
 /** What selects a pipeline of a configuration: the transpose variant and whether vec4 loads may be used. */
 export interface PipelineKey {
@@ -156,14 +250,21 @@ export class MatmulProgram {
         source: `${header}\n${source}\n${subgroupSource}`,
         entryPoint: 'matmul_subgroups',
         enables: ['subgroups'],
+        ...SNIPPETS,
         constants: { ...constants, SHARE: c.share },
       };
     }
     if (c.kind === 'flat') {
-      return { family, source: `${header}\n${source}\n${flatSource}\n${flatKernelSource(c.rows, c.cols / 4)}`, entryPoint: 'matmul_flat', constants };
+      return {
+        family,
+        source: `${header}\n${source}\n${flatSource}\n${flatKernelSource(c.rows, c.cols / 4)}`,
+        entryPoint: 'matmul_flat',
+        ...SNIPPETS,
+        constants,
+      };
     }
-    if (c.kind === 'wgmem') return { family, source: `${header}\n${source}\n${tiledSource}`, entryPoint: 'matmul_tiled', constants };
-    return { family, source: `${header}\n${source}`, entryPoint: 'matmul', constants };
+    if (c.kind === 'wgmem') return { family, source: `${header}\n${source}\n${tiledSource}`, entryPoint: 'matmul_tiled', ...SNIPPETS, constants };
+    return { family, source: `${header}\n${source}`, entryPoint: 'matmul', ...SNIPPETS, constants };
   }
 
   private pipelineId(key: PipelineKey): string {
@@ -215,14 +316,30 @@ export class MatmulProgram {
       tiles,
       hasBias: args.bias ? 1 : 0,
       accumulate: args.accumulate ? 1 : 0,
+      ...epilogueParams(args.epilogue),
     });
+    const e = args.epilogue;
+    // Bindings the epilogue does not use still need a buffer: read-only ones get a, writable ones a small buffer
+    // of their own (a writable binding may not alias another).
+    const owned = [params];
+    const unused = (name: string, bytes = 16) => {
+      const buffer = this.device.createBuffer({ label: `${label}.unused.${name}`, size: bytes, usage: GPUBufferUsage.STORAGE });
+      owned.push(buffer);
+      return buffer;
+    };
+    const h = e?.kind === 'forward' && e.h ? e.h : unused('h');
+    const y = e?.kind === 'forward' ? e.y : e?.kind === 'backward' ? e.dz : unused('y');
+    const stepState = e?.dropout && e.dropout.p > 0 ? e.dropout.stepState : unused('stepState', STEP_STATE_BYTES);
     return prepareDispatch(this.device, {
       label,
       pipeline,
       // The vec4 views (bindings 2 and 4) alias a and b; without a bias, binding 5 gets a (never read).
-      buffers: [params, args.a.buffer, args.a.buffer, args.b.buffer, args.b.buffer, args.bias?.buffer ?? args.a.buffer, args.c.buffer],
+      buffers: [
+        ...[params, args.a.buffer, args.a.buffer, args.b.buffer, args.b.buffer, args.bias?.buffer ?? args.a.buffer, args.c.buffer],
+        ...[e?.kind === 'backward' ? e.z : args.a.buffer, h, y, stepState],
+      ],
       workgroups: tiles,
-      owned: [params],
+      owned,
       maxWorkgroupsPerDimension: this.maxWorkgroupsPerDimension,
     });
   }

@@ -20,7 +20,7 @@ import { measureMatmul, type MatmulShape } from './matmul-measure';
 import { checkMatmulArgs, checkMatrix, emptyDispatch, MatmulProgram, vec4Aligned, type MatmulArgs, type MatmulVariant } from './matmul-program';
 
 export type { MatrixRef } from '../buffers';
-export { vec4Aligned, type MatmulArgs, type MatmulVariant } from './matmul-program';
+export { vec4Aligned, type EpilogueDropout, type MatmulArgs, type MatmulEpilogue, type MatmulVariant } from './matmul-program';
 export type { MatmulShape } from './matmul-measure';
 
 export interface MatmulOptions {
