@@ -17,14 +17,13 @@ export function spreadText(c: CaseResult): string {
 
 export function caseRow(c: CaseResult): string[] {
   const gflops = c.derived?.gflops;
-  return [
-    c.label,
-    formatNumber(c.median),
-    c.unit + (gflops !== undefined ? ` (${formatNumber(gflops)} GFLOP/s)` : ''),
-    spreadText(c),
-    String(c.samples.length),
-    c.timing,
+  const extras = [
+    ...(gflops !== undefined ? [`${formatNumber(gflops)} GFLOP/s`] : []),
+    // A training step's dispatches and modelled bytes (src/engine/step-traffic.ts).
+    ...(typeof c.params.dispatchesPerStep === 'number' ? [`${c.params.dispatchesPerStep} dispatches`] : []),
+    ...(typeof c.params.bytesPerStep === 'number' ? [`${formatNumber(c.params.bytesPerStep / 1e6)} MB`] : []),
   ];
+  return [c.label, formatNumber(c.median), c.unit + (extras.length ? ` (${extras.join(', ')})` : ''), spreadText(c), String(c.samples.length), c.timing];
 }
 export const CASE_HEADERS = ['case', 'median', 'unit', 'p10-p90', 'n', 'timing'];
 

@@ -67,8 +67,21 @@ function elementwise(reads: number, writes: number, flops = 0): KernelWork {
   return { flops, bytes: F32 * (reads + writes) };
 }
 
-/** One training step (./step-graph.ts) with the observatory's per-step work; `blocks` from the model's layout. */
-export function stepWork(spec: ModelSpec, blocks?: ActivationBlocks): Work {
+function plus(a: KernelWork, b: KernelWork): KernelWork {
+  return { flops: a.flops + b.flops, bytes: a.bytes + b.bytes };
+}
+
+/** What a fused epilogue adds to its product over `elements` of hidden layer l: `extra` more f32 tensors moved, the mask. */
+function epilogueWork(spec: ModelSpec, l: number, elements: number, extra: number): KernelWork {
+  const dropout = spec.hidden[l - 1].dropout > 0;
+  return { flops: dropout ? RNG_FLOPS_PER_ELEMENT * elements : 0, bytes: F32 * elements * extra };
+}
+
+/**
+ * One training step (./step-graph.ts) with the observatory's per-step work; `blocks` from the model's layout.
+ * `fused` (the Trainer's default fuseEpilogues): activation and dropout ride on the matmul epilogues.
+ */
+export function stepWork(spec: ModelSpec, blocks?: ActivationBlocks, fused = true): Work {
   const b = blocksOf(spec, blocks);
   const n = spec.batch;
   const hiddenCount = spec.hidden.length;
@@ -79,8 +92,14 @@ export function stepWork(spec: ModelSpec, blocks?: ActivationBlocks): Work {
   // Forward.
   for (let l = 1; l <= hiddenCount + 1; l++) {
     for (const out of b[l]) {
-      b[l - 1].forEach((inp, i) => work.push(matmul(n, out.width, inp.width, i > 0)));
-      if (l > hiddenCount) continue;
+      const last = b[l - 1].length - 1;
+      b[l - 1].forEach((inp, i) => {
+        const product = matmul(n, out.width, inp.width, i > 0);
+        // Fused: the last pass also writes Y (and act(Z) where continual backprop reads it) and draws the mask.
+        const writesH = spec.continualBackprop !== undefined && spec.hidden[l - 1]?.dropout > 0;
+        work.push(fused && l <= hiddenCount && i === last ? plus(product, epilogueWork(spec, l, n * out.width, writesH ? 2 : 1)) : product);
+      });
+      if (l > hiddenCount || fused) continue;
       work.push(elementwise(n * out.width, n * out.width)); // activation
       if (spec.hidden[l - 1].dropout > 0) work.push(elementwise(n * out.width, n * out.width, RNG_FLOPS_PER_ELEMENT * n * out.width));
     }
@@ -89,7 +108,7 @@ export function stepWork(spec: ModelSpec, blocks?: ActivationBlocks): Work {
   // Backward.
   for (let l = hiddenCount + 1; l >= 1; l--) {
     for (const out of b[l]) {
-      if (l <= hiddenCount) {
+      if (l <= hiddenCount && !fused) {
         if (spec.hidden[l - 1].dropout > 0) work.push(elementwise(n * out.width, n * out.width, RNG_FLOPS_PER_ELEMENT * n * out.width));
         work.push(elementwise(2 * n * out.width, n * out.width)); // activation derivative
       }
@@ -97,7 +116,14 @@ export function stepWork(spec: ModelSpec, blocks?: ActivationBlocks): Work {
       work.push(elementwise(n * out.width, out.width)); // db
     }
     if (l === 1) continue;
-    for (const inp of b[l - 1]) b[l].forEach((out, j) => work.push(matmul(n, inp.width, out.width, j > 0))); // dX = dZ·Wᵀ
+    // dX = dZ·Wᵀ; fused, its last pass also reads Z of the layer below and draws the mask (dZ replaces dX's store).
+    const last = b[l].length - 1;
+    for (const inp of b[l - 1]) {
+      b[l].forEach((out, j) => {
+        const product = matmul(n, inp.width, out.width, j > 0);
+        work.push(fused && j === last ? plus(product, epilogueWork(spec, l - 1, n * inp.width, 1)) : product);
+      });
+    }
   }
   // Optimizer: reads parameter, gradient and state, writes parameter and state.
   const states = optimizerStateCount(spec.optimizer);
