@@ -149,16 +149,17 @@ async function measureTraining(ctx: SuiteContext, plan: TrainPlan): Promise<{ ca
   const cases: CaseResult[] = [];
   const ratios: Ratio[] = [];
 
-  // The step with the activation and dropout fused into the matmul epilogues (the default), and without.
-  const fused = await measureOurs(ctx, plan, { spec, data, params, id, fuseEpilogues: true });
-  const unfused = await measureOurs(ctx, plan, { spec, data, params, id, fuseEpilogues: false });
+  // The step with the activation and dropout fused into the matmul epilogues (the default), and without, measured
+  // in alternation so that a load that changes during the run weighs on both alike.
+  const [fused, unfused] = await measureOurs(ctx, plan, { spec, data, params, id });
   cases.push(...fused.cases, ...unfused.cases);
   const oursWall = fused.wall;
   if (fused.gpu.timing === 'gpu-timestamp') {
     // How close the host keeps the wall clock to the GPU's own time (src/engine/submit-pacer.ts).
     ratios.push(ratioOf(`training step ${describeMlp(shape)}: wall / GPU time`, fused.wall, fused.gpu, plan.wallGoal));
+    ratios.push(ratioOf(`training step ${describeMlp(shape)}: fused / unfused epilogues (GPU time)`, fused.gpu, unfused.gpu));
   }
-  ratios.push(ratioOf(`training step ${describeMlp(shape)}: fused / unfused epilogues`, fused.wall, unfused.wall));
+  ratios.push(ratioOf(`training step ${describeMlp(shape)}: fused / unfused epilogues (wall)`, fused.wall, unfused.wall));
 
   if (ctx.tf) {
     const tf = await tfStepMs(ctx.tf, shape, data, plan.tfSamples, minSampleMs(ctx.quick));
@@ -187,56 +188,93 @@ interface OursInput {
   data: TrainingData;
   params: Record<string, string | number | boolean>;
   id: string;
-  fuseEpilogues: boolean;
+}
+
+interface OursCases {
+  cases: CaseResult[];
+  /** GPU-timed (the wall clock where the adapter has no timestamp queries). */
+  gpu: CaseResult;
+  wall: CaseResult;
 }
 
 /**
- * Our step, timed on the GPU and on the wall clock, with its dispatches and modelled bytes per step
- * (src/engine/step-traffic.ts) in the cases' params. Returns the cases and which is which (gpu = wall without
- * timestamp queries).
+ * Our step fused and unfused, each timed on the GPU and on the wall clock, sample by sample in alternation, with
+ * its dispatches and modelled bytes per step (src/engine/step-traffic.ts) in the cases' params.
  */
-async function measureOurs(ctx: SuiteContext, plan: TrainPlan, input: OursInput): Promise<{ cases: CaseResult[]; gpu: CaseResult; wall: CaseResult }> {
+async function measureOurs(ctx: SuiteContext, plan: TrainPlan, input: OursInput): Promise<[OursCases, OursCases]> {
   const { gpu } = ctx;
   const { shape, samples } = plan;
-  const { spec, data, fuseEpilogues } = input;
+  const { spec, data } = input;
   const flops = stepFlops(spec);
   const perSecond = (ms: number) => 1000 / ms;
   const withGflops = (c: CaseResult, stepsPerSample: number): CaseResult => ({ ...c, derived: { gflops: (c.median * flops) / 1e9, stepsPerSample } });
-  const trainer = await Trainer.create(gpu, spec, data, { ...tuning(ctx), fuseEpilogues });
-  const traffic = trainer.stepTraffic();
-  // The kernel each product ran with (tuned, cached, default or forced), recorded with the cases.
-  const kernels = trainer
-    .matmulChoices()
-    .map((c) => `${c.shape}=${c.kernel}${c.source === 'forced' ? '' : ` (${c.source})`}`)
-    .join('; ');
-  const params = { ...input.params, fuseEpilogues, dispatchesPerStep: traffic.dispatches, bytesPerStep: traffic.bytes, matmulKernels: kernels };
-  const suffix = fuseEpilogues ? '' : '-unfused';
-  const label = `deadunits${fuseEpilogues ? '' : ' unfused'} step ${describeMlp(shape)}`;
+  const variants = [true, false].map((fuseEpilogues) => ({ fuseEpilogues, trainer: null as Trainer | null }));
   try {
-    const t = await gpuStepSamplesMs(gpu, trainer, 1, samples);
-    const ours = withGflops(
-      makeCase({
-        id: `${input.id}.deadunits${suffix}`,
-        group: 'train',
-        impl: 'deadunits',
-        label,
-        params,
-        unit: 'steps/s',
-        timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
-        samples: t.samplesMs.map(perSecond),
-      }),
-      t.inner,
-    );
-    if (ours.timing !== 'gpu-timestamp') return { cases: [ours], gpu: ours, wall: ours };
-    // Trainer.train submits the steps and waits for them: the same contract as awaiting TF.js's loss.
-    const wall = await timeWall((n) => trainer.train(n), { warmup: 0, samples, minSampleMs: minSampleMs(ctx.quick) });
-    const oursWall = withGflops(
-      makeCase({ ...ours, id: `${input.id}.deadunits${suffix}-wall`, label: `${ours.label} (wall)`, timing: 'wall', samples: wall.samplesMs.map(perSecond) }),
-      wall.inner,
-    );
-    return { cases: [ours, oursWall], gpu: ours, wall: oursWall };
+    for (const v of variants) v.trainer = await Trainer.create(gpu, spec, data, { ...tuning(ctx), fuseEpilogues: v.fuseEpilogues });
+    const trainers = variants.map((v) => v.trainer!);
+    // Calibration (one sample each), then the samples in alternation.
+    const gpuRuns: Array<{ samplesMs: number[]; method: string; inner: number }> = [];
+    for (const trainer of trainers) gpuRuns.push(await gpuStepSamplesMs(gpu, trainer, 1, 1));
+    for (let s = 1; s < samples; s++) {
+      for (let i = 0; i < 2; i++) gpuRuns[i].samplesMs.push(...(await gpuStepSamplesMs(gpu, trainers[i], 1, 1)).samplesMs);
+    }
+    const wallRuns = trainers.map(() => ({ samplesMs: [] as number[], inner: 1 }));
+    if (gpuRuns[0].method === 'timestamp-query') {
+      for (let s = 0; s < samples; s++) {
+        for (let i = 0; i < 2; i++) {
+          // Trainer.train submits the steps and waits for them: the same contract as awaiting TF.js's loss.
+          const w = await timeWall((n) => trainers[i].train(n), { warmup: 0, samples: 1, minSampleMs: minSampleMs(ctx.quick), start: wallRuns[i].inner });
+          wallRuns[i].samplesMs.push(...w.samplesMs);
+          wallRuns[i].inner = w.inner;
+        }
+      }
+    }
+    const out = variants.map((v, i): OursCases => {
+      const trainer = trainers[i];
+      const traffic = trainer.stepTraffic();
+      // The kernel each product ran with (tuned, cached, default or forced), recorded with the cases.
+      const kernels = trainer
+        .matmulChoices()
+        .map((c) => `${c.shape}=${c.kernel}${c.source === 'forced' ? '' : ` (${c.source})`}`)
+        .join('; ');
+      const params = {
+        ...input.params,
+        fuseEpilogues: v.fuseEpilogues,
+        dispatchesPerStep: traffic.dispatches,
+        bytesPerStep: traffic.bytes,
+        matmulKernels: kernels,
+      };
+      const suffix = v.fuseEpilogues ? '' : '-unfused';
+      const t = gpuRuns[i];
+      const ours = withGflops(
+        makeCase({
+          id: `${input.id}.deadunits${suffix}`,
+          group: 'train',
+          impl: 'deadunits',
+          label: `deadunits${v.fuseEpilogues ? '' : ' unfused'} step ${describeMlp(shape)}`,
+          params,
+          unit: 'steps/s',
+          timing: t.method === 'timestamp-query' ? 'gpu-timestamp' : 'wall',
+          samples: t.samplesMs.map(perSecond),
+        }),
+        t.inner,
+      );
+      if (ours.timing !== 'gpu-timestamp') return { cases: [ours], gpu: ours, wall: ours };
+      const wall = withGflops(
+        makeCase({
+          ...ours,
+          id: `${input.id}.deadunits${suffix}-wall`,
+          label: `${ours.label} (wall)`,
+          timing: 'wall',
+          samples: wallRuns[i].samplesMs.map(perSecond),
+        }),
+        wallRuns[i].inner,
+      );
+      return { cases: [ours, wall], gpu: ours, wall };
+    });
+    return [out[0], out[1]];
   } finally {
-    trainer.destroy();
+    for (const v of variants) v.trainer?.destroy();
   }
 }
 
