@@ -53,8 +53,21 @@ describe('benchmark suite, quick mode (Node, Dawn)', () => {
       expect(ids.has(`${id}.naive`), id).toBe(shape.m === shape.n && shape.n === shape.k);
     }
     const train = result.cases.filter((c) => c.group === 'train');
-    expect(train.map((c) => c.impl)).toEqual(['deadunits', 'deadunits', 'tfjs', 'deadunits', 'deadunits', 'tfjs']);
+    // Per net: ours fused (GPU time, wall), ours unfused (GPU time, wall), TF.js.
+    expect(train.map((c) => c.impl)).toEqual([
+      ...['deadunits', 'deadunits', 'deadunits', 'deadunits', 'tfjs'],
+      ...['deadunits', 'deadunits', 'deadunits', 'deadunits', 'tfjs'],
+    ]);
+    expect(train.map((c) => c.id.replace(/^train\.[^.]*\./, ''))).toEqual([
+      ...['deadunits', 'deadunits-wall', 'deadunits-unfused', 'deadunits-unfused-wall', 'tfjs'],
+      ...['deadunits', 'deadunits-wall', 'deadunits-unfused', 'deadunits-unfused-wall', 'tfjs'],
+    ]);
     for (const c of train) expect(c.derived?.gflops).toBeCloseTo((c.median * Number(c.params.flopsPerStep)) / 1e9, 9);
+    // The fused step has fewer dispatches and moves fewer bytes than the unfused one.
+    for (let i = 0; i < train.length; i += 5) {
+      expect(Number(train[i].params.dispatchesPerStep)).toBeLessThan(Number(train[i + 2].params.dispatchesPerStep));
+      expect(Number(train[i].params.bytesPerStep)).toBeLessThan(Number(train[i + 2].params.bytesPerStep));
+    }
   });
 
   it('times our GPU cases with timestamp queries on this adapter and the TF.js ones on the wall clock', () => {
@@ -66,7 +79,8 @@ describe('benchmark suite, quick mode (Node, Dawn)', () => {
 
   it('computes every ratio from the medians of the cases it names, wall-clock against wall-clock for TF.js', () => {
     const byId = new Map(result.cases.map((c) => [c.id, c]));
-    expect(result.ratios.filter((r) => r.name.includes('TF.js')).length).toBe(matmulShapes(true).length + 2);
+    // One per matmul shape, two per training net (fused and unfused against TF.js).
+    expect(result.ratios.filter((r) => r.name.includes('TF.js')).length).toBe(matmulShapes(true).length + 4);
     for (const r of result.ratios) {
       const num = byId.get(r.numerator)!;
       const den = byId.get(r.denominator)!;
