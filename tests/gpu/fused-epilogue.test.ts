@@ -4,13 +4,21 @@
 //   the CPU reference composition (src/reference matmul -> activation -> dropout) within the matmul's error bound;
 // - per training run: a few steps fused vs unfused, weights and losses bit-identical,
 // on shapes that are not multiples of any tile, with every activation, dropout on and off, single-block and
-// sharded layers (unit offsets that are not multiples of 4), for one configuration of every matmul kernel kind.
+// sharded layers and a block whose unit offset (6) splits a dropout mask group, for one configuration of every matmul kernel kind
+// (reg, sg where the adapter has subgroups, wgmem, flat).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/engine/trainer';
 import type { ModelSpec } from '../../src/engine/model-spec';
 import { ActivationKernel } from '../../src/gpu/kernels/activation';
 import { DropoutKernel } from '../../src/gpu/kernels/dropout';
-import { candidateConfigs, configName } from '../../src/gpu/kernels/matmul-configs';
+import {
+  candidateConfigs,
+  configName,
+  parseConfigName,
+  SOFTWARE_CANDIDATES,
+  SWIFTSHADER_CANDIDATES,
+  unsupportedReason,
+} from '../../src/gpu/kernels/matmul-configs';
 import { matmulCapabilities, MatmulKernel, type MatmulArgs, type MatmulEpilogue } from '../../src/gpu/kernels/matmul';
 import type { Dispatch } from '../../src/gpu/dispatch';
 import { activationBackward, activationForward } from '../../src/reference/activation';
@@ -45,14 +53,23 @@ describe('fused matmul epilogues', () => {
   let dropout: DropoutKernel;
 
   beforeAll(async () => {
-    configs = oneOfEachKind(candidateConfigs(matmulCapabilities(t.gpu)).map(configName));
+    // The adapter's own candidates first, then the CPU adapters' lists (small workgroups, cheap to compile
+    // anywhere) for the kinds this adapter's list lacks (e.g. flat on lavapipe).
+    const caps = matmulCapabilities(t.gpu);
+    const runs = (name: string) => {
+      const c = parseConfigName(name);
+      return typeof c !== 'string' && unsupportedReason(c, caps) === null;
+    };
+    configs = oneOfEachKind([...candidateConfigs(caps).map(configName), ...SOFTWARE_CANDIDATES, ...SWIFTSHADER_CANDIDATES].filter(runs));
     for (const name of configs) matmuls.set(name, await MatmulKernel.create(t.gpu, { kernels: name }));
     activation = await ActivationKernel.create(t.gpu);
     dropout = await DropoutKernel.create(t.gpu);
   });
 
   it('runs one configuration of every kernel kind', () => {
-    expect(new Set(configs.map((n) => n.replace(/\d.*$/, '')))).toEqual(new Set(t.gpu.hasSubgroups ? ['reg', 'sg', 'wgmem'] : ['reg', 'wgmem']));
+    expect(new Set(configs.map((n) => n.replace(/\d.*$/, '')))).toEqual(
+      new Set(t.gpu.hasSubgroups ? ['reg', 'sg', 'wgmem', 'flat'] : ['reg', 'wgmem', 'flat']),
+    );
   });
 
   // A layer block of 70 units at global offset 6 (the mask's groups of 4 straddle the block's edges), 13 batch
